@@ -1,0 +1,34 @@
+//! `POST /api/v1/secret/{key}`: reveal once.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+
+use crate::api::{ApiError, ApiState, Caller, Params, json_ok};
+use crate::domain::{Passphrase, SecretKey};
+
+/// Reveals the secret and destroys it in the same step.
+pub async fn reveal(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    _caller: Caller,
+    mut params: Params,
+) -> Result<HttpResponse, ApiError> {
+    let raw = req.match_info().get("key").unwrap_or_default();
+    let key = SecretKey::from_path(raw).ok_or_else(|| ApiError::UnknownSecret {
+        key: raw.to_owned(),
+    })?;
+    let revealed = state
+        .vault
+        .reveal(&key, Passphrase::attempt(params.take("passphrase")))
+        .await?;
+    let share_domain = if revealed.share_domain.is_empty() {
+        state.origin().to_owned()
+    } else {
+        format!("https://{}", revealed.share_domain)
+    };
+    Ok(json_ok(&json!({
+        "value": revealed.value.expose(),
+        "secret_key": revealed.secret_key.expose(),
+        "share_domain": share_domain,
+    })))
+}

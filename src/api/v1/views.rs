@@ -1,0 +1,73 @@
+//! The JSON shapes of spec §3. Field presence matters: `None` fields are absent,
+//! `Some(None)` is `null`.
+
+use serde::Serialize;
+
+use crate::vault::Receipt;
+
+/// The metadata object.
+#[derive(Serialize)]
+pub struct MetadataJson<'a> {
+    custid: &'a str,
+    metadata_key: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret_key: Option<&'a str>,
+    ttl: u64,
+    metadata_ttl: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret_ttl: Option<Option<u64>>,
+    state: &'static str,
+    created: u64,
+    updated: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    received: Option<u64>,
+    recipient: &'a [String],
+    share_domain: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    passphrase_required: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<&'a str>,
+}
+
+/// Which optional fields a response carries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// share, generate and metadata: with `passphrase_required`.
+    Full,
+    /// burn and recent: without it.
+    Brief,
+}
+
+impl<'a> MetadataJson<'a> {
+    pub fn new(r: &'a Receipt, shape: Shape) -> Self {
+        let received = r.state == crate::vault::State::Received;
+        Self {
+            custid: &r.custid,
+            metadata_key: r.metadata_key.expose(),
+            // Absent once received; "" once burned, expired or orphaned.
+            secret_key: match (&r.secret_key, received) {
+                (Some(k), _) => Some(k.expose()),
+                (None, true) => None,
+                (None, false) => Some(""),
+            },
+            ttl: r.ttl,
+            metadata_ttl: r.metadata_ttl,
+            // Absent once received; null once gone.
+            secret_ttl: if received { None } else { Some(r.secret_ttl) },
+            state: r.state.as_str(),
+            created: r.created,
+            updated: r.updated,
+            received: r.received,
+            recipient: &r.recipients,
+            share_domain: &r.share_domain,
+            passphrase_required: (shape == Shape::Full).then_some(r.passphrase_required),
+            value: None,
+        }
+    }
+
+    /// Adds the generated value (generate response only).
+    pub fn with_value(mut self, value: &'a str) -> Self {
+        self.value = Some(value);
+        self
+    }
+}

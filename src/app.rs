@@ -1,0 +1,210 @@
+//! Building and running the server: the one function tests and `main` share.
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::Logger;
+use actix_web::{App, HttpServer, web};
+use std::fs;
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener};
+use std::num::NonZeroU32;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+use std::time::Duration;
+
+use crate::api::{self, ApiState, BodyLimit};
+use crate::config::Settings;
+use crate::crypto::{Keyring, MasterKey};
+use crate::reaper::Reaper;
+use crate::store::{Store, StoreError};
+use crate::vault::Vault;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("{0}")]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("master key {path}: {reason}")]
+    MasterKey { path: String, reason: String },
+    #[error("data directory {path}: {reason}")]
+    DataDir { path: String, reason: String },
+    #[error("cannot listen on {addr}: {reason}")]
+    Listen { addr: String, reason: String },
+}
+
+/// A server bound to its port, not yet running.
+pub struct Application {
+    addr: SocketAddr,
+    server: Server,
+    store: Store,
+    reaper: Reaper,
+}
+
+impl Application {
+    /// Opens the data directory and database, binds the listener and prepares the
+    /// server. With `listen = "127.0.0.1:0"` the OS picks a port: see
+    /// [`Application::local_addr`].
+    pub fn build(settings: &Settings) -> Result<Self, StartupError> {
+        settings.validate()?;
+        let data_dir = &settings.data_dir;
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(data_dir)
+            .map_err(|e| StartupError::DataDir {
+                path: data_dir.display().to_string(),
+                reason: e.to_string(),
+            })?;
+        let master = load_master_key(settings)?;
+        let keyring = Keyring::new(
+            &master,
+            NonZeroU32::new(settings.crypto.pbkdf2_iterations).unwrap_or(NonZeroU32::MIN),
+        );
+        drop(master);
+        let store = Store::open(
+            &data_dir.join("db"),
+            settings.storage.cache_mib * 1024 * 1024,
+        )?;
+
+        let listen = settings.listen_addr()?;
+        let listener = TcpListener::bind(listen).map_err(|e| StartupError::Listen {
+            addr: settings.listen.clone(),
+            reason: e.to_string(),
+        })?;
+        let addr = listener.local_addr().map_err(|e| StartupError::Listen {
+            addr: settings.listen.clone(),
+            reason: e.to_string(),
+        })?;
+        let base_url = if settings.base_url.is_empty() {
+            format!("http://{addr}")
+        } else {
+            settings.base_url.trim_end_matches('/').to_owned()
+        };
+        let state = web::Data::new(ApiState {
+            vault: Vault::new(store.clone(), keyring),
+            anonymous: settings.caller_limits(false),
+            authenticated: settings.caller_limits(true),
+            base_url,
+            share_domains: settings.share_domains.clone(),
+        });
+        let body_limit = BodyLimit(settings.limits.max_body_bytes);
+
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(request_logger())
+                .app_data(state.clone())
+                .app_data(body_limit)
+                .configure(api::configure)
+                .default_service(web::to(api::not_found))
+        })
+        .shutdown_timeout(settings.shutdown_timeout_secs);
+        if settings.workers > 0 {
+            server = server.workers(settings.workers);
+        }
+        let server = server
+            .listen(listener)
+            .map_err(|e| StartupError::Listen {
+                addr: settings.listen.clone(),
+                reason: e.to_string(),
+            })?
+            .run();
+        let reaper = Reaper::start(
+            store.clone(),
+            Duration::from_secs(settings.reaper.interval_secs),
+        )
+        .map_err(|e| StartupError::DataDir {
+            path: data_dir.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        Ok(Self {
+            addr,
+            server,
+            store,
+            reaper,
+        })
+    }
+
+    /// The address actually bound (with the real port when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A handle to stop the server gracefully (what SIGTERM does).
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped (SIGTERM, SIGINT or [`ServerHandle::stop`]), letting
+    /// requests in flight finish; then stops the reaper and flushes the database.
+    pub async fn run_until_stopped(self) -> Result<(), StartupError> {
+        let served = self.server.await;
+        self.reaper.stop();
+        self.store.close()?;
+        served.map_err(|e| StartupError::Listen {
+            addr: self.addr.to_string(),
+            reason: e.to_string(),
+        })
+    }
+}
+
+/// The access log: method, route *pattern* (never the path, which holds keys, nor
+/// the query string, which may hold a secret), status, size and time.
+fn request_logger() -> Logger {
+    Logger::new(r#"%a "%{route}xi" %s %b %Dms"#).custom_request_replace("route", |req| {
+        format!(
+            "{} {}",
+            req.method(),
+            req.match_pattern().unwrap_or_else(|| "<unmatched>".into())
+        )
+    })
+}
+
+/// The master key from config, from a key file, or generated into the data
+/// directory on first start (mode 0600). A key file others can read is refused.
+fn load_master_key(settings: &Settings) -> Result<MasterKey, StartupError> {
+    if !settings.master_key.0.is_empty() {
+        return MasterKey::from_hex(&settings.master_key.0).map_err(|e| StartupError::MasterKey {
+            path: "`master_key` setting".into(),
+            reason: e.to_string(),
+        });
+    }
+    let path = settings.master_key_path();
+    let err = |reason: String| StartupError::MasterKey {
+        path: path.display().to_string(),
+        reason,
+    };
+    match fs::metadata(&path) {
+        Ok(meta) => {
+            if meta.permissions().mode() & 0o077 != 0 {
+                return Err(err(
+                    "is readable by group or others; run `chmod 600` on it".into()
+                ));
+            }
+            let text =
+                zeroize::Zeroizing::new(fs::read_to_string(&path).map_err(|e| err(e.to_string()))?);
+            MasterKey::from_hex(&text).map_err(|e| err(e.to_string()))
+        }
+        Err(e)
+            if e.kind() == std::io::ErrorKind::NotFound
+                && settings.master_key_file.as_os_str().is_empty() =>
+        {
+            create_master_key(&path).map_err(err)
+        }
+        Err(e) => Err(err(e.to_string())),
+    }
+}
+
+fn create_master_key(path: &Path) -> Result<MasterKey, String> {
+    let key = MasterKey::generate().map_err(|e| e.to_string())?;
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| e.to_string())?;
+    file.write_all(key.to_hex().as_bytes())
+        .map_err(|e| e.to_string())?;
+    file.sync_all().map_err(|e| e.to_string())?;
+    log::info!("generated a new master key in {}", path.display());
+    Ok(key)
+}

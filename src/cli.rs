@@ -1,0 +1,30 @@
+//! The command line.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// otsd — share secrets through links that work exactly once.
+///
+/// Speaks the Onetime Secret REST API v1. Runs with no config file: data in
+/// ./otsd-data, listening on 127.0.0.1:7143.
+#[derive(Debug, Parser)]
+#[command(name = "otsd", version, about, long_about)]
+pub struct Cli {
+    /// TOML configuration file (keys as in the README; OTSD_* variables override it).
+    #[arg(long, short = 'c', value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+    /// Address to listen on, e.g. 127.0.0.1:7143 (overrides `listen`).
+    #[arg(long, value_name = "ADDR", global = true)]
+    pub listen: Option<String>,
+    /// Data directory (overrides `data_dir`).
+    #[arg(long, value_name = "DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+}

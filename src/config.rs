@@ -1,0 +1,434 @@
+//! Configuration in layers: built-in defaults → TOML file → `OTSD_*` environment →
+//! command-line flags. Each later layer overrides single keys of the earlier ones.
+//!
+//! Environment names: `OTSD_` then the key path in capitals with `__` between
+//! sections: `listen` is `OTSD_LISTEN`, `limits.anonymous.max_ttl` is
+//! `OTSD_LIMITS__ANONYMOUS__MAX_TTL`. Lists are comma-separated.
+//!
+//! Unknown keys (typos) are reported as warnings; invalid values stop start-up with
+//! a message naming the key.
+
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use crate::domain::{CallerLimits, PassphrasePolicy, TtlPolicy};
+
+const ENV_PREFIX: &str = "OTSD";
+
+/// A configured secret string (the master key): `Debug` redacts it.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Redacted(pub String);
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// Every setting of the server. `Settings::default()` is the embedded default that
+/// runs with no config file at all. (`serde(default)` fills keys the defaults layer
+/// cannot carry, such as an empty list.)
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Address and port to listen on.
+    pub listen: String,
+    /// Directory for the database and the generated master key.
+    pub data_dir: PathBuf,
+    /// Base of every link the server builds, e.g. `https://secrets.example.com`.
+    /// Empty: `http://` + the listen address.
+    pub base_url: String,
+    /// Custom domains accounts may use as `share_domain`.
+    pub share_domains: Vec<String>,
+    /// The master key as 64 hex characters. Empty: read `master_key_file`.
+    pub master_key: Redacted,
+    /// File holding the master key. Empty: `<data_dir>/master.key`, created on
+    /// first start.
+    pub master_key_file: PathBuf,
+    /// HTTP worker threads; 0 means one per available core.
+    pub workers: usize,
+    /// `error`, `warn`, `info`, `debug` or `trace` (or an env_logger filter).
+    pub log_level: String,
+    /// Seconds to let requests finish on SIGTERM.
+    pub shutdown_timeout_secs: u64,
+    pub storage: StorageSettings,
+    pub reaper: ReaperSettings,
+    pub crypto: CryptoSettings,
+    pub limits: LimitSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StorageSettings {
+    /// sled's page cache, in MiB. The main lever on memory use.
+    pub cache_mib: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReaperSettings {
+    /// Seconds between sweeps for expired records.
+    pub interval_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CryptoSettings {
+    /// PBKDF2-HMAC-SHA256 rounds for passphrases of new secrets.
+    pub pbkdf2_iterations: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LimitSettings {
+    /// Smallest TTL in seconds; shorter TTLs are raised to it.
+    pub min_ttl: u64,
+    /// Largest request body in bytes.
+    pub max_body_bytes: usize,
+    pub anonymous: CallerSettings,
+    pub authenticated: CallerSettings,
+}
+
+/// Limits for one kind of caller.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CallerSettings {
+    pub default_ttl: u64,
+    pub max_ttl: u64,
+    pub max_secret_bytes: usize,
+    pub passphrase_min_length: usize,
+    pub passphrase_max_length: usize,
+    pub passphrase_required: bool,
+}
+
+const DAY: u64 = 24 * 60 * 60;
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:7143".into(),
+            data_dir: "./otsd-data".into(),
+            base_url: String::new(),
+            share_domains: Vec::new(),
+            master_key: Redacted::default(),
+            master_key_file: PathBuf::new(),
+            workers: 0,
+            log_level: "info".into(),
+            shutdown_timeout_secs: 30,
+            storage: StorageSettings { cache_mib: 32 },
+            reaper: ReaperSettings { interval_secs: 30 },
+            crypto: CryptoSettings {
+                pbkdf2_iterations: 100_000,
+            },
+            limits: LimitSettings {
+                min_ttl: 60,
+                max_body_bytes: 512 * 1024,
+                anonymous: CallerSettings {
+                    default_ttl: 7 * DAY,
+                    max_ttl: 7 * DAY,
+                    max_secret_bytes: 10_000,
+                    passphrase_min_length: 0,
+                    passphrase_max_length: 128,
+                    passphrase_required: false,
+                },
+                authenticated: CallerSettings {
+                    default_ttl: 7 * DAY,
+                    max_ttl: 30 * DAY,
+                    max_secret_bytes: 100_000,
+                    passphrase_min_length: 0,
+                    passphrase_max_length: 128,
+                    passphrase_required: false,
+                },
+            },
+        }
+    }
+}
+
+impl Settings {
+    /// A setting for each kind of caller, as domain limits.
+    pub fn caller_limits(&self, authenticated: bool) -> CallerLimits {
+        let c = if authenticated {
+            &self.limits.authenticated
+        } else {
+            &self.limits.anonymous
+        };
+        CallerLimits {
+            ttl: TtlPolicy {
+                min: self.limits.min_ttl,
+                max: c.max_ttl,
+                default: c.default_ttl,
+            },
+            max_secret_bytes: c.max_secret_bytes,
+            passphrase: PassphrasePolicy {
+                min_length: c.passphrase_min_length,
+                max_length: c.passphrase_max_length,
+                required: c.passphrase_required,
+            },
+        }
+    }
+
+    /// The listen address, parsed.
+    pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.listen.parse().map_err(|_| {
+            invalid(
+                "listen",
+                "must be an address with a port, e.g. 127.0.0.1:7143",
+            )
+        })
+    }
+
+    /// Where the generated master key lives unless configured otherwise.
+    pub fn master_key_path(&self) -> PathBuf {
+        if self.master_key_file.as_os_str().is_empty() {
+            self.data_dir.join("master.key")
+        } else {
+            self.master_key_file.clone()
+        }
+    }
+
+    /// Checks what types alone cannot; each error names its key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.listen_addr()?;
+        let url = &self.base_url;
+        if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(invalid("base_url", "must start with http:// or https://"));
+        }
+        if self.limits.min_ttl == 0 {
+            return Err(invalid("limits.min_ttl", "must be at least 1"));
+        }
+        for (name, c) in [
+            ("anonymous", &self.limits.anonymous),
+            ("authenticated", &self.limits.authenticated),
+        ] {
+            if c.max_ttl < self.limits.min_ttl {
+                return Err(invalid(
+                    &format!("limits.{name}.max_ttl"),
+                    "must not be below limits.min_ttl",
+                ));
+            }
+            if c.max_secret_bytes == 0 {
+                return Err(invalid(
+                    &format!("limits.{name}.max_secret_bytes"),
+                    "must be at least 1",
+                ));
+            }
+            if c.passphrase_max_length < c.passphrase_min_length {
+                return Err(invalid(
+                    &format!("limits.{name}.passphrase_max_length"),
+                    "must not be below passphrase_min_length",
+                ));
+            }
+        }
+        if self.crypto.pbkdf2_iterations == 0 {
+            return Err(invalid("crypto.pbkdf2_iterations", "must be at least 1"));
+        }
+        if self.storage.cache_mib == 0 {
+            return Err(invalid("storage.cache_mib", "must be at least 1"));
+        }
+        if self.reaper.interval_secs == 0 {
+            return Err(invalid("reaper.interval_secs", "must be at least 1"));
+        }
+        if self.limits.max_body_bytes == 0 {
+            return Err(invalid("limits.max_body_bytes", "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+    #[error("cannot read the configuration file {path}: {reason}")]
+    File { path: PathBuf, reason: String },
+}
+
+fn invalid(key: &str, why: &str) -> ConfigError {
+    ConfigError::Invalid(format!("`{key}` {why}"))
+}
+
+/// Settings plus what the loader noticed but did not refuse.
+#[derive(Debug)]
+pub struct Loaded {
+    pub settings: Settings,
+    pub warnings: Vec<String>,
+}
+
+/// Values given on the command line; they override every other layer.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+}
+
+/// Loads the layered configuration. `env` replaces the process environment when
+/// given (tests), so nothing needs `set_var`.
+pub fn load(
+    file: Option<&Path>,
+    overrides: &Overrides,
+    env: Option<HashMap<String, String>>,
+) -> Result<Loaded, ConfigError> {
+    let to_err = |e: config::ConfigError| ConfigError::Invalid(e.to_string());
+    if let Some(path) = file.filter(|p| !p.is_file()) {
+        return Err(ConfigError::File {
+            path: path.into(),
+            reason: "no such file".into(),
+        });
+    }
+    let file_source = file.map(|p| {
+        config::File::from(p)
+            .format(config::FileFormat::Toml)
+            .required(true)
+    });
+    let env_source = config::Environment::with_prefix(ENV_PREFIX)
+        .prefix_separator("_")
+        .separator("__")
+        .list_separator(",")
+        .with_list_parse_key("share_domains")
+        .try_parsing(true)
+        .source(env);
+
+    // What the user wrote (file + env), to spot unknown keys.
+    let mut user = config::Config::builder();
+    if let Some(f) = file_source.clone() {
+        user = user.add_source(f);
+    }
+    let user = user
+        .add_source(env_source.clone())
+        .build()
+        .map_err(|e| match file {
+            Some(path) => ConfigError::File {
+                path: path.into(),
+                reason: e.to_string(),
+            },
+            None => to_err(e),
+        })?;
+    let written: serde_json::Value = user.try_deserialize().map_err(to_err)?;
+    let defaults = serde_json::to_value(Settings::default())
+        .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+    let mut warnings = Vec::new();
+    unknown_keys(&written, &defaults, "", &mut warnings);
+
+    let mut all = config::Config::builder()
+        .add_source(config::Config::try_from(&Settings::default()).map_err(to_err)?);
+    if let Some(f) = file_source {
+        all = all.add_source(f);
+    }
+    all = all.add_source(env_source);
+    if let Some(listen) = &overrides.listen {
+        all = all.set_override("listen", listen.clone()).map_err(to_err)?;
+    }
+    if let Some(dir) = &overrides.data_dir {
+        all = all
+            .set_override("data_dir", dir.to_string_lossy().into_owned())
+            .map_err(to_err)?;
+    }
+    let settings: Settings = all
+        .build()
+        .map_err(to_err)?
+        .try_deserialize()
+        .map_err(to_err)?;
+    settings.validate()?;
+    Ok(Loaded { settings, warnings })
+}
+
+fn unknown_keys(
+    written: &serde_json::Value,
+    known: &serde_json::Value,
+    path: &str,
+    out: &mut Vec<String>,
+) {
+    let (Some(written), Some(known)) = (written.as_object(), known.as_object()) else {
+        return;
+    };
+    for (key, value) in written {
+        let full = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
+        match known.get(key) {
+            None => out.push(format!(
+                "unknown configuration key `{full}` (environment: {ENV_PREFIX}_{}) is ignored",
+                full.replace('.', "__").to_uppercase()
+            )),
+            Some(inner) => unknown_keys(value, inner, &full, out),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Option<HashMap<String, String>> {
+        Some(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn defaults_load_with_no_file_and_no_env() {
+        let loaded = load(None, &Overrides::default(), env(&[])).unwrap();
+        assert_eq!(loaded.settings.listen, "127.0.0.1:7143");
+        assert!(loaded.warnings.is_empty());
+    }
+
+    #[test]
+    fn env_overrides_nested_keys_and_warns_about_unknown_ones() {
+        let loaded = load(
+            None,
+            &Overrides::default(),
+            env(&[
+                ("OTSD_LIMITS__ANONYMOUS__MAX_TTL", "3600"),
+                ("OTSD_DATA_DIR", "/tmp/x"),
+                ("OTSD_SHARE_DOMAINS", "a.example,b.example"),
+                ("OTSD_LIMITZ__X", "1"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(loaded.settings.limits.anonymous.max_ttl, 3600);
+        assert_eq!(
+            loaded.settings.limits.authenticated.max_ttl,
+            30 * DAY,
+            "untouched sibling"
+        );
+        assert_eq!(loaded.settings.data_dir, PathBuf::from("/tmp/x"));
+        assert_eq!(loaded.settings.share_domains, ["a.example", "b.example"]);
+        assert_eq!(loaded.warnings.len(), 1);
+        assert!(
+            loaded.warnings[0].contains("limitz"),
+            "{:?}",
+            loaded.warnings
+        );
+    }
+
+    #[test]
+    fn invalid_values_name_the_key() {
+        let err = load(
+            None,
+            &Overrides::default(),
+            env(&[("OTSD_LIMITS__MIN_TTL", "soon")]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("limits.min_ttl"), "{err}");
+        let err = load(
+            None,
+            &Overrides::default(),
+            env(&[("OTSD_LISTEN", "nowhere")]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("listen"), "{err}");
+    }
+
+    #[test]
+    fn debug_redacts_the_master_key() {
+        let s = Settings {
+            master_key: Redacted("00ff".repeat(16)),
+            ..Settings::default()
+        };
+        assert!(!format!("{s:?}").contains("00ff"));
+    }
+}

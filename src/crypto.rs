@@ -1,0 +1,397 @@
+//! Sealing: everything that turns keys and plaintext into bytes safe to store.
+//!
+//! One 32-byte master key is expanded (HKDF-SHA256) into
+//! - an *index key*: records are found by `HMAC(index key, key)`, so the database
+//!   never holds a secret key or metadata key in the clear;
+//! - a *seal root*: each value is sealed with AES-256-GCM under a key derived from the
+//!   seal root, the secret key and, when set, the passphrase stretched by
+//!   PBKDF2-HMAC-SHA256. Without the master key *and* the secret key a record is noise.
+//!
+//! A copy of the database alone therefore reveals no value, passphrase or key.
+
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use ring::rand::{SecureRandom, SystemRandom};
+use ring::{hkdf, hmac, pbkdf2};
+use std::fmt;
+use std::num::NonZeroU32;
+use zeroize::Zeroizing;
+
+use crate::domain::{MetadataKey, Passphrase, SecretKey};
+
+/// Length of the master key and of every derived key.
+pub const KEY_BYTES: usize = 32;
+/// Salt length for PBKDF2.
+pub const SALT_BYTES: usize = 16;
+
+/// The server's master key. `Debug` redacts it; it is wiped when dropped.
+pub struct MasterKey(Zeroizing<[u8; KEY_BYTES]>);
+
+impl MasterKey {
+    /// 32 fresh bytes from the operating system's CSPRNG.
+    pub fn generate() -> Result<Self, CryptoError> {
+        let mut bytes = Zeroizing::new([0u8; KEY_BYTES]);
+        SystemRandom::new()
+            .fill(&mut bytes[..])
+            .map_err(|_| CryptoError::Random)?;
+        Ok(Self(bytes))
+    }
+
+    /// Parses the key from 64 hexadecimal characters (surrounding white space ignored).
+    pub fn from_hex(text: &str) -> Result<Self, CryptoError> {
+        let text = text.trim();
+        if text.len() != KEY_BYTES * 2 {
+            return Err(CryptoError::BadMasterKey);
+        }
+        let mut bytes = Zeroizing::new([0u8; KEY_BYTES]);
+        for (i, pair) in text.as_bytes().chunks(2).enumerate() {
+            let hi = (pair[0] as char)
+                .to_digit(16)
+                .ok_or(CryptoError::BadMasterKey)?;
+            let lo = (pair[1] as char)
+                .to_digit(16)
+                .ok_or(CryptoError::BadMasterKey)?;
+            bytes[i] = (hi * 16 + lo) as u8;
+        }
+        Ok(Self(bytes))
+    }
+
+    /// The key as 64 lowercase hexadecimal characters, for writing the key file.
+    pub fn to_hex(&self) -> Zeroizing<String> {
+        Zeroizing::new(self.0.iter().map(|b| format!("{b:02x}")).collect())
+    }
+}
+
+impl fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MasterKey(<redacted>)")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CryptoError {
+    #[error("the operating system's random number generator failed")]
+    Random,
+    #[error("a master key must be 64 hexadecimal characters (32 bytes)")]
+    BadMasterKey,
+    #[error("sealing failed")]
+    Seal,
+}
+
+/// What kind of record a key names. Part of the record id, so a secret key can never
+/// find a receipt or the other way round.
+#[derive(Debug, Clone, Copy)]
+pub enum KeyKind {
+    Secret,
+    Metadata,
+}
+
+/// How a record is found: a keyed hash of its key. Not secret on its own.
+pub type RecordId = [u8; 32];
+
+/// How a passphrase was stretched for one secret. Stored with the record so that a
+/// later change of the configured iteration count never orphans old secrets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Stretch {
+    pub salt: [u8; SALT_BYTES],
+    pub iterations: u32,
+}
+
+/// The derived keys. Cheap to share behind an `Arc`; all methods are `&self`.
+pub struct Keyring {
+    index: hmac::Key,
+    seal_root: hkdf::Prk,
+    iterations: NonZeroU32,
+    random: SystemRandom,
+}
+
+impl Keyring {
+    /// Derives the index key and seal root from the master key. `iterations` is the
+    /// PBKDF2 work factor for passphrases of *new* secrets.
+    pub fn new(master: &MasterKey, iterations: NonZeroU32) -> Self {
+        let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, b"otsd master v1").extract(&master.0[..]);
+        let index = prk
+            .expand(&[b"otsd/index/v1"], hmac::HMAC_SHA256)
+            .expect("HKDF output of 32 bytes is always valid")
+            .into();
+        let seal_root = prk
+            .expand(&[b"otsd/seal/v1"], hkdf::HKDF_SHA256)
+            .expect("HKDF output of 32 bytes is always valid")
+            .into();
+        Self {
+            index,
+            seal_root,
+            iterations,
+            random: SystemRandom::new(),
+        }
+    }
+
+    /// The id under which the record for `key` is stored.
+    pub fn record_id(&self, kind: KeyKind, key: &str) -> RecordId {
+        let tag: &[u8] = match kind {
+            KeyKind::Secret => b"S",
+            KeyKind::Metadata => b"M",
+        };
+        let mut ctx = hmac::Context::with_key(&self.index);
+        ctx.update(tag);
+        ctx.update(key.as_bytes());
+        let mut id = [0u8; 32];
+        id.copy_from_slice(ctx.sign().as_ref());
+        id
+    }
+
+    /// A new `Stretch` (fresh salt, configured iterations) for a new passphrase.
+    pub fn new_stretch(&self) -> Result<Stretch, CryptoError> {
+        let mut salt = [0u8; SALT_BYTES];
+        self.random
+            .fill(&mut salt)
+            .map_err(|_| CryptoError::Random)?;
+        Ok(Stretch {
+            salt,
+            iterations: self.iterations.get(),
+        })
+    }
+
+    /// The AES key for a secret's value. With a passphrase this runs PBKDF2, which is
+    /// deliberately slow: call it off the async workers.
+    pub fn value_key(
+        &self,
+        secret: &SecretKey,
+        passphrase: Option<(&Passphrase, &Stretch)>,
+    ) -> ValueKey {
+        let mut stretched = Zeroizing::new([0u8; KEY_BYTES]);
+        let stretched_len = match passphrase {
+            Some((pass, stretch)) => {
+                let iterations = NonZeroU32::new(stretch.iterations).unwrap_or(NonZeroU32::MIN);
+                pbkdf2::derive(
+                    pbkdf2::PBKDF2_HMAC_SHA256,
+                    iterations,
+                    &stretch.salt,
+                    pass.as_bytes(),
+                    &mut stretched[..],
+                );
+                KEY_BYTES
+            }
+            None => 0,
+        };
+        let key_len = (secret.expose().len() as u32).to_be_bytes();
+        ValueKey(self.aead_key(&[
+            b"otsd/value/v1",
+            &key_len,
+            secret.expose().as_bytes(),
+            &stretched[..stretched_len],
+        ]))
+    }
+
+    /// Seals a secret key inside its receipt, under a key derived from the metadata
+    /// key: only the holder of the metadata key can read the secret key back.
+    pub fn seal_secret_key(
+        &self,
+        metadata: &MetadataKey,
+        receipt_id: &RecordId,
+        secret: &SecretKey,
+    ) -> Result<Vec<u8>, CryptoError> {
+        self.seal(
+            &self.receipt_key(metadata),
+            receipt_id,
+            secret.expose().as_bytes(),
+        )
+    }
+
+    /// Opens what `seal_secret_key` sealed; `None` if the bytes were not made for
+    /// this metadata key.
+    pub fn open_secret_key(
+        &self,
+        metadata: &MetadataKey,
+        receipt_id: &RecordId,
+        sealed: &[u8],
+    ) -> Option<SecretKey> {
+        let plain = open(&self.receipt_key(metadata), receipt_id, sealed)?;
+        std::str::from_utf8(&plain)
+            .ok()
+            .and_then(SecretKey::from_path)
+    }
+
+    /// Seals a metadata key so the server (master key holder) can list an account's
+    /// receipts later, while a copy of the database alone cannot.
+    pub fn seal_metadata_key(
+        &self,
+        receipt_id: &RecordId,
+        metadata: &MetadataKey,
+    ) -> Result<Vec<u8>, CryptoError> {
+        self.seal(&self.owner_key(), receipt_id, metadata.expose().as_bytes())
+    }
+
+    /// Opens what `seal_metadata_key` sealed.
+    pub fn open_metadata_key(&self, receipt_id: &RecordId, sealed: &[u8]) -> Option<MetadataKey> {
+        let plain = open(&self.owner_key(), receipt_id, sealed)?;
+        std::str::from_utf8(&plain)
+            .ok()
+            .and_then(MetadataKey::from_path)
+    }
+
+    /// Seals a value under a `ValueKey`, bound to the record id it is stored under.
+    pub fn seal_value(
+        &self,
+        key: &ValueKey,
+        id: &RecordId,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        self.seal(&key.0, id, plaintext)
+    }
+
+    fn receipt_key(&self, metadata: &MetadataKey) -> LessSafeKey {
+        let len = (metadata.expose().len() as u32).to_be_bytes();
+        self.aead_key(&[b"otsd/receipt/v1", &len, metadata.expose().as_bytes()])
+    }
+
+    fn owner_key(&self) -> LessSafeKey {
+        self.aead_key(&[b"otsd/owner/v1"])
+    }
+
+    fn aead_key(&self, info: &[&[u8]]) -> LessSafeKey {
+        let okm = self
+            .seal_root
+            .expand(info, &AES_256_GCM)
+            .expect("HKDF output of 32 bytes is always valid");
+        LessSafeKey::new(UnboundKey::from(okm))
+    }
+
+    /// `nonce ‖ ciphertext ‖ tag`, with the record id as associated data so sealed
+    /// bytes cannot be moved to another record.
+    fn seal(
+        &self,
+        key: &LessSafeKey,
+        id: &RecordId,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        self.random
+            .fill(&mut nonce)
+            .map_err(|_| CryptoError::Random)?;
+        let mut buf = Vec::with_capacity(NONCE_LEN + plaintext.len() + AES_256_GCM.tag_len());
+        buf.extend_from_slice(&nonce);
+        let mut body = Zeroizing::new(plaintext.to_vec());
+        let tag = key
+            .seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(id),
+                &mut body[..],
+            )
+            .map_err(|_| CryptoError::Seal)?;
+        buf.extend_from_slice(&body);
+        buf.extend_from_slice(tag.as_ref());
+        Ok(buf)
+    }
+}
+
+/// The AES key of one secret's value.
+pub struct ValueKey(LessSafeKey);
+
+impl ValueKey {
+    /// The plaintext, or `None` when the key (secret key or passphrase) is wrong.
+    pub fn open(&self, id: &RecordId, sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+        open(&self.0, id, sealed)
+    }
+}
+
+fn open(key: &LessSafeKey, id: &RecordId, sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    if sealed.len() < NONCE_LEN + AES_256_GCM.tag_len() {
+        return None;
+    }
+    let (nonce, body) = sealed.split_at(NONCE_LEN);
+    let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
+    let mut buf = Zeroizing::new(body.to_vec());
+    let len = key
+        .open_in_place(nonce, Aad::from(id), &mut buf[..])
+        .ok()?
+        .len();
+    buf.truncate(len);
+    Some(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keyring() -> Keyring {
+        Keyring::new(
+            &MasterKey::generate().unwrap(),
+            NonZeroU32::new(1000).unwrap(),
+        )
+    }
+
+    #[test]
+    fn a_value_opens_only_with_the_same_secret_key_and_passphrase() {
+        let ring = keyring();
+        let sk = SecretKey::generate();
+        let id = ring.record_id(KeyKind::Secret, sk.expose());
+        let pass = Passphrase::attempt(Some("correct horse".into())).unwrap();
+        let stretch = ring.new_stretch().unwrap();
+        let sealed = ring
+            .seal_value(
+                &ring.value_key(&sk, Some((&pass, &stretch))),
+                &id,
+                b"hunter2",
+            )
+            .unwrap();
+        assert!(!sealed.windows(7).any(|w| w == b"hunter2"));
+
+        let good = ring.value_key(&sk, Some((&pass, &stretch)));
+        assert_eq!(&good.open(&id, &sealed).unwrap()[..], b"hunter2");
+        let wrong = Passphrase::attempt(Some("wrong".into())).unwrap();
+        assert!(
+            ring.value_key(&sk, Some((&wrong, &stretch)))
+                .open(&id, &sealed)
+                .is_none()
+        );
+        assert!(ring.value_key(&sk, None).open(&id, &sealed).is_none());
+        let other = SecretKey::generate();
+        assert!(
+            ring.value_key(&other, Some((&pass, &stretch)))
+                .open(&id, &sealed)
+                .is_none()
+        );
+        assert!(
+            good.open(&[0u8; 32], &sealed).is_none(),
+            "bound to its record id"
+        );
+    }
+
+    #[test]
+    fn secret_key_round_trips_through_the_receipt_only_with_the_metadata_key() {
+        let ring = keyring();
+        let (mk, sk) = (MetadataKey::generate(), SecretKey::generate());
+        let rid = ring.record_id(KeyKind::Metadata, mk.expose());
+        let sealed = ring.seal_secret_key(&mk, &rid, &sk).unwrap();
+        assert_eq!(ring.open_secret_key(&mk, &rid, &sealed).unwrap(), sk);
+        assert!(
+            ring.open_secret_key(&MetadataKey::generate(), &rid, &sealed)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn record_ids_depend_on_kind_and_master_key() {
+        let (a, b) = (keyring(), keyring());
+        assert_ne!(
+            a.record_id(KeyKind::Secret, "k"),
+            a.record_id(KeyKind::Metadata, "k")
+        );
+        assert_ne!(
+            a.record_id(KeyKind::Secret, "k"),
+            b.record_id(KeyKind::Secret, "k")
+        );
+        assert_eq!(
+            a.record_id(KeyKind::Secret, "k"),
+            a.record_id(KeyKind::Secret, "k")
+        );
+    }
+
+    #[test]
+    fn master_key_hex_round_trips() {
+        let k = MasterKey::generate().unwrap();
+        let again = MasterKey::from_hex(&k.to_hex()).unwrap();
+        assert_eq!(*k.0, *again.0);
+        assert!(MasterKey::from_hex("zz").is_err());
+    }
+}

@@ -1,0 +1,84 @@
+//! Domain values the HTTP layer parses once, so the rest of the code only ever sees
+//! valid input ("parse, don't validate").
+//!
+//! Every type that holds secret material prints nothing of it in `Debug` and wipes
+//! its buffer when dropped.
+
+mod generate;
+mod keys;
+mod limits;
+mod passphrase;
+mod ttl;
+mod value;
+
+pub use generate::{GeneratedLength, generate_password};
+pub use keys::{MetadataKey, SecretKey};
+pub use limits::{CallerLimits, PassphrasePolicy};
+pub use passphrase::Passphrase;
+pub use ttl::{Ttl, TtlPolicy};
+pub use value::SecretValue;
+
+/// Why a parameter was refused. The API layer turns each into the exact v1 message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParamError {
+    #[error("You did not provide anything to share")]
+    NothingToShare,
+    #[error("Secret value exceeds the maximum size of {0} bytes")]
+    SecretTooLarge(usize),
+    #[error("Invalid TTL")]
+    InvalidTtl,
+    #[error("Invalid length")]
+    InvalidLength,
+    #[error("Passphrase must be at least {0} characters long")]
+    PassphraseTooShort(usize),
+    #[error("Passphrase must be no more than {0} characters long")]
+    PassphraseTooLong(usize),
+    #[error("A passphrase is required")]
+    PassphraseRequired,
+}
+
+/// Parses an optional integer parameter the way Onetime Secret clients expect:
+/// missing or blank is `Ok(None)`; an integer of any size is clamped into `min..=max`;
+/// anything else (decimals, words) is `Err(())`.
+///
+/// Integers too large for `i64` are still integers, so they clamp instead of failing.
+pub(crate) fn parse_clamped_int(raw: Option<&str>, min: u64, max: u64) -> Result<Option<u64>, ()> {
+    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let (negative, digits) = match raw.as_bytes()[0] {
+        b'-' => (true, &raw[1..]),
+        b'+' => (false, &raw[1..]),
+        _ => (false, raw),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(());
+    }
+    if negative {
+        return Ok(Some(min));
+    }
+    let value = digits.parse::<u64>().unwrap_or(u64::MAX);
+    Ok(Some(value.clamp(min, max)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_clamped_int;
+
+    #[test]
+    fn integers_clamp_and_non_integers_fail() {
+        assert_eq!(parse_clamped_int(None, 60, 600), Ok(None));
+        assert_eq!(parse_clamped_int(Some("  "), 60, 600), Ok(None));
+        assert_eq!(parse_clamped_int(Some("120"), 60, 600), Ok(Some(120)));
+        assert_eq!(parse_clamped_int(Some("0"), 60, 600), Ok(Some(60)));
+        assert_eq!(parse_clamped_int(Some("-5"), 60, 600), Ok(Some(60)));
+        assert_eq!(
+            parse_clamped_int(Some("99999999999999999999999999"), 60, 600),
+            Ok(Some(600))
+        );
+        assert_eq!(parse_clamped_int(Some("+90"), 60, 600), Ok(Some(90)));
+        assert_eq!(parse_clamped_int(Some("3.5"), 60, 600), Err(()));
+        assert_eq!(parse_clamped_int(Some("abc"), 60, 600), Err(()));
+        assert_eq!(parse_clamped_int(Some("-"), 60, 600), Err(()));
+    }
+}

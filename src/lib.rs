@@ -1,0 +1,30 @@
+//! # otsd
+//!
+//! A self-hosted server for sharing secrets through links that work exactly once,
+//! speaking the Onetime Secret REST API v1.
+//!
+//! Module map, from the wire inwards:
+//! - [`app`]: builds the actix-web server from [`config::Settings`]; `main` and the
+//!   tests call the same [`app::Application::build`].
+//! - [`api`]: the v1 routes, parameter parsing, callers, and the one error type that
+//!   maps every failure to the v1 wire format.
+//! - [`vault`]: the secret lifecycle (create, reveal once, receipt, burn), joining
+//!   crypto and storage; durable before it returns.
+//! - [`domain`]: validated values (keys, TTL, passphrase, limits, generated passwords).
+//! - [`crypto`]: AES-256-GCM sealing, key derivation, keyed record ids.
+//! - [`store`]: everything sled — typed records, atomic transitions, group commit.
+//! - [`reaper`]: the background sweep that deletes expired records.
+//! - [`config`], [`cli`]: layered configuration and the command line.
+
+pub mod api;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod domain;
+pub mod reaper;
+pub mod store;
+pub mod vault;
+
+pub use app::Application;
+pub use config::Settings;

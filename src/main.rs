@@ -1,0 +1,54 @@
+//! The `otsd` binary: parse the command line, load config, start logging, run.
+
+use clap::Parser;
+use std::process::ExitCode;
+
+use otsd::cli::{Cli, Command};
+use otsd::config::{self, Overrides};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let overrides = Overrides {
+        listen: cli.listen.clone(),
+        data_dir: cli.data_dir.clone(),
+    };
+    let loaded = match config::load(cli.config.as_deref(), &overrides, None) {
+        Ok(loaded) => loaded,
+        Err(err) => {
+            eprintln!("otsd: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    env_logger::Builder::from_env(
+        env_logger::Env::default().default_filter_or(&loaded.settings.log_level),
+    )
+    .init();
+    for warning in &loaded.warnings {
+        log::warn!("{warning}");
+    }
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(loaded.settings),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            log::error!("{err}");
+            eprintln!("otsd: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(settings: otsd::Settings) -> Result<(), otsd::app::StartupError> {
+    actix_web::rt::System::new().block_on(async move {
+        let app = otsd::Application::build(&settings)?;
+        log::info!(
+            "otsd {} listening on {}",
+            env!("CARGO_PKG_VERSION"),
+            app.local_addr()
+        );
+        app.run_until_stopped().await?;
+        log::info!("stopped cleanly");
+        Ok(())
+    })
+}

@@ -1,0 +1,73 @@
+//! The background task that deletes expired secrets and receipts.
+//!
+//! Reads never serve an expired record whether or not the reaper has run; the reaper
+//! is about reclaiming space, so a plain periodic sweep over the expiry index (time
+//! ordered, so each sweep reads only what is due) is enough. It runs on its own
+//! thread because sled calls block.
+
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::store::Store;
+use crate::vault::unix_now;
+
+/// How many index entries one sweep step handles before checking for shutdown.
+const BATCH: usize = 1000;
+
+pub struct Reaper {
+    stop: mpsc::Sender<()>,
+    thread: JoinHandle<()>,
+}
+
+impl Reaper {
+    /// Starts sweeping every `interval`.
+    pub fn start(store: Store, interval: Duration) -> std::io::Result<Self> {
+        let (stop, stopped) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("otsd-reaper".into())
+            .spawn(move || {
+                loop {
+                    match stopped.recv_timeout(interval) {
+                        Err(RecvTimeoutError::Timeout) if sweep(&store, &stopped) => {}
+                        _ => return,
+                    }
+                }
+            })?;
+        Ok(Self { stop, thread })
+    }
+
+    /// Stops the sweep and waits for the thread.
+    pub fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.thread.join();
+    }
+}
+
+/// Removes everything due; returns `false` when asked to stop meanwhile.
+fn sweep(store: &Store, stopped: &mpsc::Receiver<()>) -> bool {
+    let mut total = 0;
+    let mut keep_running = true;
+    loop {
+        match store.purge_expired(unix_now(), BATCH) {
+            Ok(n) => {
+                total += n;
+                if n < BATCH {
+                    break;
+                }
+                if stopped.try_recv().is_ok() {
+                    keep_running = false;
+                    break;
+                }
+            }
+            Err(err) => {
+                log::error!("removing expired records failed: {err}");
+                break;
+            }
+        }
+    }
+    if total > 0 {
+        log::debug!("reaper removed {total} expired records");
+    }
+    keep_running
+}

@@ -1,0 +1,104 @@
+//! Group commit: many requests share one `flush` (one fsync) of the sled log.
+//!
+//! A request writes to sled (memory), then queues a waiter and sleeps. A dedicated
+//! thread takes *every* waiter queued so far, flushes once, and wakes them all. A
+//! write made before its waiter was queued is in memory before that flush starts, so
+//! the flush covers it: "durable when the wait returns Ok". Under load, the waiters of
+//! one flush pile up while the previous flush runs, so one fsync serves dozens of
+//! requests instead of each paying for its own.
+
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use tokio::sync::oneshot;
+
+#[derive(Default)]
+struct Queue {
+    waiters: Vec<oneshot::Sender<bool>>,
+    closed: bool,
+}
+
+#[derive(Default)]
+struct Shared {
+    queue: Mutex<Queue>,
+    wake: Condvar,
+}
+
+pub(super) struct GroupCommit {
+    shared: Arc<Shared>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl GroupCommit {
+    pub(super) fn start(db: sled::Db) -> std::io::Result<Self> {
+        let shared = Arc::new(Shared::default());
+        let worker = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("otsd-commit".into())
+            .spawn(move || run(&worker, &db))?;
+        Ok(Self {
+            shared,
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    /// Resolves once everything written before the call is on disk. `false` when the
+    /// flush failed or the committer has stopped.
+    pub(super) async fn wait(&self) -> bool {
+        let (tx, rx) = oneshot::channel();
+        {
+            let mut queue = lock(&self.shared.queue);
+            if queue.closed {
+                return false;
+            }
+            queue.waiters.push(tx);
+        }
+        self.shared.wake.notify_one();
+        rx.await.unwrap_or(false)
+    }
+
+    /// Serves the waiters still queued, then stops the thread.
+    pub(super) fn stop(&self) {
+        lock(&self.shared.queue).closed = true;
+        self.shared.wake.notify_one();
+        if let Some(thread) = lock(&self.thread).take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for GroupCommit {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn run(shared: &Shared, db: &sled::Db) {
+    loop {
+        let batch = {
+            let mut queue = lock(&shared.queue);
+            while queue.waiters.is_empty() && !queue.closed {
+                queue = shared.wake.wait(queue).unwrap_or_else(|e| e.into_inner());
+            }
+            if queue.waiters.is_empty() {
+                return; // closed and drained
+            }
+            std::mem::take(&mut queue.waiters)
+        };
+        let ok = match db.flush() {
+            Ok(_) => true,
+            Err(err) => {
+                log::error!("flushing the database failed: {err}");
+                false
+            }
+        };
+        for waiter in batch {
+            let _ = waiter.send(ok);
+        }
+    }
+}
+
+/// A poisoned lock only means another thread panicked while holding it; the queue is
+/// still consistent (a Vec and a bool), so keep going rather than cascade the panic.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

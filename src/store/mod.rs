@@ -1,0 +1,300 @@
+//! Everything sled: the only module that names a sled type.
+//!
+//! Three trees:
+//! - `secrets`:  record id → [`SecretRecord`]
+//! - `receipts`: record id → [`ReceiptRecord`]
+//! - `expiry`:   `expires_at (u64 BE) ‖ kind ‖ record id` → `()`, so the reaper finds
+//!   everything due by scanning a prefix range in time order.
+//!
+//! Every state change that touches more than one tree is one sled transaction, and
+//! every read checks expiry itself, so an expired record is never served even before
+//! the reaper reaches it. Writes are in memory until [`Store::commit`] returns.
+
+mod commit;
+mod records;
+
+pub use records::{ReceiptRecord, SecretRecord, StoredState};
+
+use crate::crypto::RecordId;
+use commit::GroupCommit;
+use records::{decode, encode};
+use sled::transaction::{
+    ConflictableTransactionError, TransactionError, Transactional, TransactionalTree,
+};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database at {path} is in use by another process (is otsd already running?)")]
+    Locked { path: PathBuf },
+    #[error("cannot open the database at {path}: {reason}")]
+    Open { path: PathBuf, reason: String },
+    #[error("database error: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("a stored record could not be decoded")]
+    Corrupt,
+    #[error("the database could not be flushed to disk")]
+    NotDurable,
+}
+
+const KIND_SECRET: u8 = b's';
+const KIND_RECEIPT: u8 = b'r';
+
+/// Handle to the database; clones share it.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    secrets: sled::Tree,
+    receipts: sled::Tree,
+    expiry: sled::Tree,
+    commits: Arc<GroupCommit>,
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+
+impl Store {
+    /// Opens (or creates) the database in `path` with a page cache of about
+    /// `cache_bytes`. A locked or unreadable database is an error naming the path;
+    /// sled panics on some corruptions, and that too becomes an error here.
+    pub fn open(path: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
+        let config = sled::Config::new().path(path).cache_capacity(cache_bytes);
+        let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open()));
+        let db = match opened {
+            Ok(Ok(db)) => db,
+            Ok(Err(sled::Error::Io(err)))
+                if err.kind() == std::io::ErrorKind::WouldBlock
+                    || err.to_string().contains("lock") =>
+            {
+                return Err(StoreError::Locked {
+                    path: path.to_owned(),
+                });
+            }
+            Ok(Err(err)) => {
+                return Err(StoreError::Open {
+                    path: path.to_owned(),
+                    reason: err.to_string(),
+                });
+            }
+            Err(_) => {
+                return Err(StoreError::Open {
+                    path: path.to_owned(),
+                    reason: "the database is corrupt".into(),
+                });
+            }
+        };
+        let commits = GroupCommit::start(db.clone()).map_err(|e| StoreError::Open {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+        Ok(Self {
+            secrets: db.open_tree("secrets")?,
+            receipts: db.open_tree("receipts")?,
+            expiry: db.open_tree("expiry")?,
+            db,
+            commits: Arc::new(commits),
+        })
+    }
+
+    /// Waits until every write made before this call is on disk (group commit).
+    /// Call it before acknowledging a create, reveal or burn.
+    pub async fn commit(&self) -> Result<(), StoreError> {
+        if self.commits.wait().await {
+            Ok(())
+        } else {
+            Err(StoreError::NotDurable)
+        }
+    }
+
+    /// Flushes synchronously and stops the committer; for shutdown.
+    pub fn close(&self) -> Result<(), StoreError> {
+        self.commits.stop();
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Stores a new secret and its receipt together (one transaction). Durable only
+    /// after [`Store::commit`].
+    pub fn insert(
+        &self,
+        secret_id: &RecordId,
+        secret: &SecretRecord,
+        receipt_id: &RecordId,
+        receipt: &ReceiptRecord,
+    ) -> Result<(), StoreError> {
+        let secret_bytes = encode(secret)?;
+        let receipt_bytes = encode(receipt)?;
+        self.transact(|s, r, e| {
+            s.insert(&secret_id[..], secret_bytes.as_slice())?;
+            r.insert(&receipt_id[..], receipt_bytes.as_slice())?;
+            e.insert(
+                expiry_key(secret.expires_at, KIND_SECRET, secret_id).to_vec(),
+                &[][..],
+            )?;
+            e.insert(
+                expiry_key(receipt.expires_at, KIND_RECEIPT, receipt_id).to_vec(),
+                &[][..],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The secret, unless it does not exist or has expired at `now`.
+    pub fn secret(&self, id: &RecordId, now: u64) -> Result<Option<SecretRecord>, StoreError> {
+        let Some(bytes) = self.secrets.get(id)? else {
+            return Ok(None);
+        };
+        let record: SecretRecord = decode(&bytes)?;
+        Ok((now < record.expires_at).then_some(record))
+    }
+
+    /// The receipt, unless it does not exist or has expired at `now`.
+    pub fn receipt(&self, id: &RecordId, now: u64) -> Result<Option<ReceiptRecord>, StoreError> {
+        let Some(bytes) = self.receipts.get(id)? else {
+            return Ok(None);
+        };
+        let record: ReceiptRecord = decode(&bytes)?;
+        Ok((now < record.expires_at).then_some(record))
+    }
+
+    /// Removes the secret and marks its receipt received, atomically. Returns `true`
+    /// to exactly one caller per secret: every other (concurrent or later) call, and
+    /// any call after expiry, gets `false`. Durable only after [`Store::commit`].
+    pub fn reveal_once(&self, id: &RecordId, now: u64) -> Result<bool, StoreError> {
+        self.transact(|s, r, e| {
+            let Some(secret) = live_secret(s, id, now)? else {
+                return Ok(false);
+            };
+            s.remove(&id[..])?;
+            e.remove(expiry_key(secret.expires_at, KIND_SECRET, id).to_vec())?;
+            update_receipt(r, &secret.receipt_id, |receipt| {
+                if matches!(receipt.state, StoredState::New | StoredState::Viewed) {
+                    receipt.state = StoredState::Received;
+                    receipt.received = Some(now);
+                    receipt.updated = now;
+                }
+            })?;
+            Ok(true)
+        })
+    }
+
+    /// Destroys an unread secret and marks its receipt burned, atomically. Returns the
+    /// updated receipt, or `None` when there is nothing to burn (unknown receipt, or
+    /// secret already received, burned or expired). Durable only after `commit`.
+    pub fn burn(
+        &self,
+        receipt_id: &RecordId,
+        now: u64,
+    ) -> Result<Option<ReceiptRecord>, StoreError> {
+        self.transact(|s, r, e| {
+            let Some(bytes) = r.get(&receipt_id[..])? else {
+                return Ok(None);
+            };
+            let mut receipt: ReceiptRecord = decode(&bytes).map_err(abort)?;
+            if now >= receipt.expires_at
+                || !matches!(receipt.state, StoredState::New | StoredState::Viewed)
+            {
+                return Ok(None);
+            }
+            let Some(secret) = live_secret(s, &receipt.secret_id, now)? else {
+                return Ok(None);
+            };
+            s.remove(&receipt.secret_id[..])?;
+            e.remove(expiry_key(secret.expires_at, KIND_SECRET, &receipt.secret_id).to_vec())?;
+            receipt.state = StoredState::Burned;
+            receipt.updated = now;
+            r.insert(&receipt_id[..], encode(&receipt).map_err(abort)?)?;
+            Ok(Some(receipt))
+        })
+    }
+
+    /// Moves a receipt from `new` to `viewed` (the secret's page was opened). Not
+    /// durable on its own: losing it in a crash only loses a hint.
+    pub fn mark_viewed(&self, receipt_id: &RecordId, now: u64) -> Result<(), StoreError> {
+        self.transact(|_, r, _| {
+            update_receipt(r, receipt_id, |receipt| {
+                if receipt.state == StoredState::New && now < receipt.expires_at {
+                    receipt.state = StoredState::Viewed;
+                    receipt.updated = now;
+                }
+            })
+        })
+    }
+
+    /// Removes every secret and receipt that expired at or before `now`, at most
+    /// `limit` of them; returns how many index entries were handled.
+    pub fn purge_expired(&self, now: u64, limit: usize) -> Result<usize, StoreError> {
+        let upper = (now.saturating_add(1)).to_be_bytes();
+        let due: Vec<sled::IVec> = self
+            .expiry
+            .range(..&upper[..])
+            .keys()
+            .take(limit)
+            .collect::<Result<_, _>>()?;
+        for key in &due {
+            let (kind, id) = (key[8], &key[9..]);
+            self.transact(|s, r, e| {
+                match kind {
+                    KIND_SECRET => s.remove(id)?,
+                    _ => r.remove(id)?,
+                };
+                e.remove(key)?;
+                Ok(())
+            })?;
+        }
+        Ok(due.len())
+    }
+
+    /// How many secrets and receipts are stored (expired or not): for tests and stats.
+    pub fn counts(&self) -> (usize, usize) {
+        (self.secrets.len(), self.receipts.len())
+    }
+
+    fn transact<T>(
+        &self,
+        f: impl Fn(&TransactionalTree, &TransactionalTree, &TransactionalTree) -> TxResult<T>,
+    ) -> Result<T, StoreError> {
+        (&self.secrets, &self.receipts, &self.expiry)
+            .transaction(|(s, r, e)| f(s, r, e))
+            .map_err(|err| match err {
+                TransactionError::Abort(e) => e,
+                TransactionError::Storage(e) => StoreError::Sled(e),
+            })
+    }
+}
+
+fn expiry_key(expires_at: u64, kind: u8, id: &RecordId) -> [u8; 41] {
+    let mut key = [0u8; 41];
+    key[..8].copy_from_slice(&expires_at.to_be_bytes());
+    key[8] = kind;
+    key[9..].copy_from_slice(id);
+    key
+}
+
+fn abort(e: StoreError) -> ConflictableTransactionError<StoreError> {
+    ConflictableTransactionError::Abort(e)
+}
+
+fn live_secret(s: &TransactionalTree, id: &RecordId, now: u64) -> TxResult<Option<SecretRecord>> {
+    let Some(bytes) = s.get(&id[..])? else {
+        return Ok(None);
+    };
+    let secret: SecretRecord = decode(&bytes).map_err(abort)?;
+    Ok((now < secret.expires_at).then_some(secret))
+}
+
+fn update_receipt(
+    r: &TransactionalTree,
+    id: &RecordId,
+    change: impl Fn(&mut ReceiptRecord),
+) -> TxResult<()> {
+    if let Some(bytes) = r.get(&id[..])? {
+        let mut receipt: ReceiptRecord = decode(&bytes).map_err(abort)?;
+        let before = receipt.clone();
+        change(&mut receipt);
+        if receipt != before {
+            r.insert(&id[..], encode(&receipt).map_err(abort)?)?;
+        }
+    }
+    Ok(())
+}
