@@ -11,12 +11,15 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use std::time::Duration;
 
+use crate::accounts::Accounts;
+use crate::admin::{AdminSocket, Request, Response};
 use crate::api::{self, ApiState, BodyLimit};
 use crate::config::Settings;
 use crate::crypto::{Keyring, MasterKey};
 use crate::reaper::Reaper;
 use crate::store::{Store, StoreError};
 use crate::vault::Vault;
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -38,6 +41,7 @@ pub struct Application {
     server: Server,
     store: Store,
     reaper: Reaper,
+    admin: AdminSocket,
 }
 
 impl Application {
@@ -45,26 +49,14 @@ impl Application {
     /// server. With `listen = "127.0.0.1:0"` the OS picks a port: see
     /// [`Application::local_addr`].
     pub fn build(settings: &Settings) -> Result<Self, StartupError> {
-        settings.validate()?;
+        let (store, keyring) = open_storage(settings)?;
         let data_dir = &settings.data_dir;
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(data_dir)
-            .map_err(|e| StartupError::DataDir {
-                path: data_dir.display().to_string(),
+        let accounts = Accounts::new(store.clone(), Arc::clone(&keyring));
+        let admin =
+            AdminSocket::start(data_dir, accounts.clone()).map_err(|e| StartupError::DataDir {
+                path: data_dir.join(crate::admin::SOCKET).display().to_string(),
                 reason: e.to_string(),
             })?;
-        let master = load_master_key(settings)?;
-        let keyring = Keyring::new(
-            &master,
-            NonZeroU32::new(settings.crypto.pbkdf2_iterations).unwrap_or(NonZeroU32::MIN),
-        );
-        drop(master);
-        let store = Store::open(
-            &data_dir.join("db"),
-            settings.storage.cache_mib * 1024 * 1024,
-        )?;
 
         let listen = settings.listen_addr()?;
         let listener = TcpListener::bind(listen).map_err(|e| StartupError::Listen {
@@ -82,6 +74,11 @@ impl Application {
         };
         let state = web::Data::new(ApiState {
             vault: Vault::new(store.clone(), keyring),
+            accounts,
+            limiter: settings.rate_limiter(),
+            exempt_accounts: settings.rate_limits.exempt_accounts,
+            trusted_proxies: settings.trusted_proxies()?,
+            anonymous_create: settings.anonymous_create,
             anonymous: settings.caller_limits(false),
             authenticated: settings.caller_limits(true),
             base_url,
@@ -121,6 +118,7 @@ impl Application {
             server,
             store,
             reaper,
+            admin,
         })
     }
 
@@ -138,6 +136,7 @@ impl Application {
     /// requests in flight finish; then stops the reaper and flushes the database.
     pub async fn run_until_stopped(self) -> Result<(), StartupError> {
         let served = self.server.await;
+        self.admin.stop();
         self.reaper.stop();
         self.store.close()?;
         served.map_err(|e| StartupError::Listen {
@@ -145,6 +144,51 @@ impl Application {
             reason: e.to_string(),
         })
     }
+}
+
+/// Creates the data directory (mode 0700), loads or creates the master key, and
+/// opens the database: what both the server and the offline `otsd user` need.
+pub fn open_storage(settings: &Settings) -> Result<(Store, Arc<Keyring>), StartupError> {
+    settings.validate()?;
+    let data_dir = &settings.data_dir;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(data_dir)
+        .map_err(|e| StartupError::DataDir {
+            path: data_dir.display().to_string(),
+            reason: e.to_string(),
+        })?;
+    let master = load_master_key(settings)?;
+    let iterations = NonZeroU32::new(settings.crypto.pbkdf2_iterations).unwrap_or(NonZeroU32::MIN);
+    let keyring = Arc::new(Keyring::new(&master, iterations));
+    let store = Store::open(
+        &data_dir.join("db"),
+        settings.storage.cache_mib * 1024 * 1024,
+    )?;
+    Ok((store, keyring))
+}
+
+/// Runs one account command: through the running server's admin socket when one
+/// answers, otherwise directly on the database.
+pub fn account_command(settings: &Settings, request: Request) -> Result<Response, StartupError> {
+    let socket_error = |e: std::io::Error| StartupError::DataDir {
+        path: settings
+            .data_dir
+            .join(crate::admin::SOCKET)
+            .display()
+            .to_string(),
+        reason: e.to_string(),
+    };
+    if let Some(response) =
+        crate::admin::send(&settings.data_dir, &request).map_err(socket_error)?
+    {
+        return Ok(response);
+    }
+    let (store, keyring) = open_storage(settings)?;
+    let response = crate::admin::execute(&Accounts::new(store.clone(), keyring), request);
+    store.close()?;
+    Ok(response)
 }
 
 /// The access log: method, route *pattern* (never the path, which holds keys, nor

@@ -27,4 +27,25 @@ pub struct Cli {
 pub enum Command {
     /// Run the server (the default).
     Serve,
+    /// Manage accounts. Works whether or not the server is running: a running
+    /// server is asked through its admin socket in the data directory.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account and print its API token (shown only this once).
+    Add {
+        /// Account name: letters, digits and . _ @ + - (an email address works).
+        name: String,
+    },
+    /// List accounts.
+    List,
+    /// Delete an account; its token stops working at once.
+    Remove { name: String },
+    /// Replace an account's token and print the new one; the old one stops working.
+    Token { name: String },
 }

@@ -15,6 +15,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use crate::domain::{CallerLimits, PassphrasePolicy, TtlPolicy};
+use crate::ratelimit::{IpNet, Limits, RateLimiter};
 
 const ENV_PREFIX: &str = "OTSD";
 
@@ -55,10 +56,37 @@ pub struct Settings {
     pub log_level: String,
     /// Seconds to let requests finish on SIGTERM.
     pub shutdown_timeout_secs: u64,
+    /// `false` makes a closed instance: only accounts can share or generate; anyone
+    /// with a link can still reveal.
+    pub anonymous_create: bool,
+    pub rate_limits: RateLimitSettings,
     pub storage: StorageSettings,
     pub reaper: ReaperSettings,
     pub crypto: CryptoSettings,
     pub limits: LimitSettings,
+}
+
+/// Fixed-window limits per client address (and per account for accounts). A limit
+/// of 0 means unlimited; `enabled = false` switches them all off.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RateLimitSettings {
+    pub enabled: bool,
+    pub window_secs: u64,
+    pub create: u32,
+    pub reveal: u32,
+    /// Reading receipts, burning, listing recent.
+    pub metadata: u32,
+    /// Failed passphrase attempts per secret per address.
+    pub failed_passphrase: u32,
+    /// Emails sent per account.
+    pub email: u32,
+    /// Accounts are not limited for create, reveal and metadata.
+    pub exempt_accounts: bool,
+    /// Counters kept per window before new clients share one overflow counter.
+    pub max_tracked: usize,
+    /// Peers whose `X-Forwarded-For` is believed (addresses or CIDR blocks).
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -114,6 +142,19 @@ impl Default for Settings {
             workers: 0,
             log_level: "info".into(),
             shutdown_timeout_secs: 30,
+            anonymous_create: true,
+            rate_limits: RateLimitSettings {
+                enabled: true,
+                window_secs: 20 * 60,
+                create: 1000,
+                reveal: 1000,
+                metadata: 1000,
+                failed_passphrase: 5,
+                email: 50,
+                exempt_accounts: false,
+                max_tracked: 100_000,
+                trusted_proxies: Vec::new(),
+            },
             storage: StorageSettings { cache_mib: 32 },
             reaper: ReaperSettings { interval_secs: 30 },
             crypto: CryptoSettings {
@@ -176,6 +217,39 @@ impl Settings {
         })
     }
 
+    /// The trusted proxies, parsed.
+    pub fn trusted_proxies(&self) -> Result<Vec<IpNet>, ConfigError> {
+        self.rate_limits
+            .trusted_proxies
+            .iter()
+            .map(|p| {
+                IpNet::parse(p).ok_or_else(|| {
+                    invalid(
+                        "rate_limits.trusted_proxies",
+                        &format!("has an invalid address {p:?}"),
+                    )
+                })
+            })
+            .collect()
+    }
+
+    /// The rate limits as the limiter takes them.
+    pub fn rate_limiter(&self) -> RateLimiter {
+        let r = &self.rate_limits;
+        let on = |n: u32| (r.enabled && n > 0).then_some(n);
+        RateLimiter::new(
+            Limits {
+                create: on(r.create),
+                reveal: on(r.reveal),
+                metadata: on(r.metadata),
+                failed_passphrase: on(r.failed_passphrase),
+                email: on(r.email),
+            },
+            r.window_secs,
+            r.max_tracked,
+        )
+    }
+
     /// Where the generated master key lives unless configured otherwise.
     pub fn master_key_path(&self) -> PathBuf {
         if self.master_key_file.as_os_str().is_empty() {
@@ -227,6 +301,10 @@ impl Settings {
         if self.reaper.interval_secs == 0 {
             return Err(invalid("reaper.interval_secs", "must be at least 1"));
         }
+        if self.rate_limits.window_secs == 0 {
+            return Err(invalid("rate_limits.window_secs", "must be at least 1"));
+        }
+        self.trusted_proxies()?;
         if self.limits.max_body_bytes == 0 {
             return Err(invalid("limits.max_body_bytes", "must be at least 1"));
         }
@@ -284,6 +362,7 @@ pub fn load(
         .separator("__")
         .list_separator(",")
         .with_list_parse_key("share_domains")
+        .with_list_parse_key("rate_limits.trusted_proxies")
         .try_parsing(true)
         .source(env);
 

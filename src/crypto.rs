@@ -99,6 +99,7 @@ pub struct Stretch {
 /// The derived keys. Cheap to share behind an `Arc`; all methods are `&self`.
 pub struct Keyring {
     index: hmac::Key,
+    tokens: hmac::Key,
     seal_root: hkdf::Prk,
     iterations: NonZeroU32,
     random: SystemRandom,
@@ -113,12 +114,17 @@ impl Keyring {
             .expand(&[b"otsd/index/v1"], hmac::HMAC_SHA256)
             .expect("HKDF output of 32 bytes is always valid")
             .into();
+        let tokens = prk
+            .expand(&[b"otsd/token/v1"], hmac::HMAC_SHA256)
+            .expect("HKDF output of 32 bytes is always valid")
+            .into();
         let seal_root = prk
             .expand(&[b"otsd/seal/v1"], hkdf::HKDF_SHA256)
             .expect("HKDF output of 32 bytes is always valid")
             .into();
         Self {
             index,
+            tokens,
             seal_root,
             iterations,
             random: SystemRandom::new(),
@@ -137,6 +143,15 @@ impl Keyring {
         let mut id = [0u8; 32];
         id.copy_from_slice(ctx.sign().as_ref());
         id
+    }
+
+    /// The stored form of an API token: a keyed hash. Tokens are long random
+    /// strings, so a fast keyed hash is enough (no PBKDF2), and without the master key
+    /// a copy of the database cannot even test guesses.
+    pub fn token_hash(&self, token: &str) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        out.copy_from_slice(hmac::sign(&self.tokens, token.as_bytes()).as_ref());
+        out
     }
 
     /// A new `Stretch` (fresh salt, configured iterations) for a new passphrase.

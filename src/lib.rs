@@ -14,14 +14,20 @@
 //! - [`crypto`]: AES-256-GCM sealing, key derivation, keyed record ids.
 //! - [`store`]: everything sled — typed records, atomic transitions, group commit.
 //! - [`reaper`]: the background sweep that deletes expired records.
+//! - [`accounts`]: accounts and API tokens; [`admin`]: the local socket through
+//!   which `otsd user …` manages them while the server runs.
+//! - [`ratelimit`]: fixed-window limits per client address and account.
 //! - [`config`], [`cli`]: layered configuration and the command line.
 
+pub mod accounts;
+pub mod admin;
 pub mod api;
 pub mod app;
 pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod domain;
+pub mod ratelimit;
 pub mod reaper;
 pub mod store;
 pub mod vault;

@@ -3,7 +3,8 @@
 use clap::Parser;
 use std::process::ExitCode;
 
-use otsd::cli::{Cli, Command};
+use otsd::admin::{Request, Response};
+use otsd::cli::{Cli, Command, UserCommand};
 use otsd::config::{self, Overrides};
 
 fn main() -> ExitCode {
@@ -28,6 +29,7 @@ fn main() -> ExitCode {
     }
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(loaded.settings),
+        Command::User { action } => return user(&loaded.settings, action),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -51,4 +53,42 @@ fn serve(settings: otsd::Settings) -> Result<(), otsd::app::StartupError> {
         log::info!("stopped cleanly");
         Ok(())
     })
+}
+
+/// `otsd user …`: prints tokens on stdout (alone, for scripts), notes on stderr.
+fn user(settings: &otsd::Settings, action: UserCommand) -> ExitCode {
+    let request = match action {
+        UserCommand::Add { name } => Request::Add { name },
+        UserCommand::List => Request::List,
+        UserCommand::Remove { name } => Request::Remove { name },
+        UserCommand::Token { name } => Request::Token { name },
+    };
+    match otsd::app::account_command(settings, request) {
+        Ok(Response::Token { name, token }) => {
+            eprintln!("API token for account {name} (shown only this once):");
+            println!("{token}");
+            ExitCode::SUCCESS
+        }
+        Ok(Response::Accounts { accounts }) => {
+            for account in accounts {
+                println!(
+                    "{}\tcreated {}\tupdated {}",
+                    account.name, account.created, account.updated
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Ok(Response::Removed { name }) => {
+            eprintln!("account {name} removed");
+            ExitCode::SUCCESS
+        }
+        Ok(Response::Error { message }) => {
+            eprintln!("otsd: {message}");
+            ExitCode::FAILURE
+        }
+        Err(err) => {
+            eprintln!("otsd: {err}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -31,6 +31,10 @@ pub enum VaultError {
     /// same answer. `key` is what the caller sent, echoed back as the spec says.
     #[error("Unknown secret")]
     UnknownSecret { key: String },
+    /// A reveal with a missing or wrong passphrase. Answered exactly like
+    /// `UnknownSecret`; kept apart only so failed attempts can be rate limited.
+    #[error("Unknown secret")]
+    WrongPassphrase { key: String },
     #[error("Incorrect passphrase")]
     IncorrectPassphrase,
     #[error(transparent)]
@@ -46,6 +50,7 @@ impl std::fmt::Debug for VaultError {
         match self {
             // The key is a capability: never in a log line.
             Self::UnknownSecret { .. } => f.write_str("UnknownSecret"),
+            Self::WrongPassphrase { .. } => f.write_str("WrongPassphrase"),
             other => write!(f, "{other}"),
         }
     }
@@ -138,11 +143,8 @@ pub struct Vault {
 }
 
 impl Vault {
-    pub fn new(store: Store, keyring: Keyring) -> Self {
-        Self {
-            store,
-            keyring: Arc::new(keyring),
-        }
+    pub fn new(store: Store, keyring: Arc<Keyring>) -> Self {
+        Self { store, keyring }
     }
 
     pub fn store(&self) -> &Store {
@@ -222,7 +224,9 @@ impl Vault {
         let value = self
             .open_value(key, passphrase, &id, &record)
             .await?
-            .ok_or_else(|| VaultError::unknown(key.expose()))?;
+            .ok_or_else(|| VaultError::WrongPassphrase {
+                key: key.expose().to_owned(),
+            })?;
         if !self.store.reveal_once(&id, unix_now())? {
             return Err(VaultError::unknown(key.expose()));
         }
@@ -284,6 +288,24 @@ impl Vault {
         self.store.commit().await?;
         let short = secret_key.short().to_owned();
         Ok((self.describe(key.clone(), &burned, unix_now()), short))
+    }
+
+    /// An account's receipts, newest first (at most `limit`), for `recent`.
+    pub fn recent(&self, custid: &str, limit: usize) -> Result<Vec<Receipt>, VaultError> {
+        let now = unix_now();
+        let mut out = Vec::new();
+        for (id, record) in self.store.recent(custid, limit, now)? {
+            let sealed = record
+                .sealed_metadata_key
+                .as_deref()
+                .ok_or(StoreError::Corrupt)?;
+            let key = self
+                .keyring
+                .open_metadata_key(&id, sealed)
+                .ok_or(StoreError::Corrupt)?;
+            out.push(self.describe(key, &record, now));
+        }
+        Ok(out)
     }
 
     /// Marks a receipt `viewed` because the secret's page was opened in a browser.

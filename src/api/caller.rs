@@ -6,32 +6,38 @@
 //! never falls back to anonymous.
 
 use actix_web::dev::Payload;
-use actix_web::http::header::AUTHORIZATION;
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::http::header::{AUTHORIZATION, HeaderValue};
+use actix_web::{FromRequest, HttpRequest, web};
+use actix_web_httpauth::headers::authorization::{Basic, Scheme};
 use std::future::{Ready, ready};
+use std::net::{IpAddr, Ipv4Addr};
 
-use super::ApiError;
+use super::{ApiError, ApiState};
+use crate::accounts::AccountName;
+use crate::ratelimit::client_ip;
 use crate::vault::ANONYMOUS;
 
-/// The authenticated or anonymous caller of one request.
+/// The caller of one request: an account or anonymous, and the client address.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Caller {
-    Anonymous,
-    /// A known account, by name.
-    Account(String),
+pub struct Caller {
+    pub account: Option<AccountName>,
+    /// The peer, or the forwarded client when the peer is a trusted proxy.
+    pub ip: IpAddr,
 }
 
 impl Caller {
     /// The `custid` recorded on what this caller creates.
     pub fn custid(&self) -> &str {
-        match self {
-            Self::Anonymous => ANONYMOUS,
-            Self::Account(name) => name,
-        }
+        self.account.as_ref().map_or(ANONYMOUS, AccountName::as_str)
     }
 
     pub fn is_anonymous(&self) -> bool {
-        matches!(self, Self::Anonymous)
+        self.account.is_none()
+    }
+
+    /// The account, or `Not authorized` for routes that need one.
+    pub fn require_account(&self) -> Result<&AccountName, ApiError> {
+        self.account.as_ref().ok_or(ApiError::NotAuthorized)
     }
 }
 
@@ -45,14 +51,38 @@ impl FromRequest for Caller {
 }
 
 fn identify(req: &HttpRequest) -> Result<Caller, ApiError> {
-    let Some(header) = req.headers().get(AUTHORIZATION) else {
-        return Ok(Caller::Anonymous);
+    let state = req
+        .app_data::<web::Data<ApiState>>()
+        .ok_or(ApiError::Internal)?;
+    let peer = req
+        .peer_addr()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+    let forwarded = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    let ip = client_ip(peer, forwarded, &state.trusted_proxies);
+    let account = match req.headers().get(AUTHORIZATION) {
+        None => None,
+        Some(header) => authenticate(state, header)?,
     };
-    let header = header.to_str().map_err(|_| ApiError::NotAuthorized)?.trim();
-    let (scheme, credentials) = header.split_once(' ').ok_or(ApiError::NotAuthorized)?;
-    if scheme.eq_ignore_ascii_case("basic") && credentials.trim() == "Og==" {
-        return Ok(Caller::Anonymous);
+    Ok(Caller { account, ip })
+}
+
+/// `Ok(None)` only for the anonymous `Basic Og==`; unknown or malformed credentials
+/// are `Not authorized`.
+fn authenticate(state: &ApiState, header: &HeaderValue) -> Result<Option<AccountName>, ApiError> {
+    let basic = Basic::parse(header).map_err(|_| ApiError::NotAuthorized)?;
+    let token = basic.password().unwrap_or_default();
+    if basic.user_id().is_empty() && token.is_empty() {
+        return Ok(None);
     }
-    // No accounts exist yet: every other credential is unknown.
-    Err(ApiError::NotAuthorized)
+    match state.accounts.authenticate(basic.user_id(), token) {
+        Ok(Some(account)) => Ok(Some(account)),
+        Ok(None) => Err(ApiError::NotAuthorized),
+        Err(err) => {
+            log::error!("checking credentials failed: {err}");
+            Err(ApiError::Internal)
+        }
+    }
 }

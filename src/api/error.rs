@@ -28,6 +28,8 @@ pub enum ApiError {
     NotAuthorized,
     #[error("An account is required to send emails.")]
     AccountRequiredForEmail,
+    #[error("An account is required to create secrets on this server.")]
+    AccountRequiredToCreate,
     #[error("Unknown domain: {0}")]
     UnknownDomain(String),
     #[error("Email is not configured on this server")]
@@ -56,7 +58,9 @@ impl ApiError {
     pub fn intended_status(&self) -> StatusCode {
         match self {
             Self::UnknownSecret { .. } | Self::NotFound => StatusCode::NOT_FOUND,
-            Self::NotAuthorized | Self::AccountRequiredForEmail => StatusCode::UNAUTHORIZED,
+            Self::NotAuthorized | Self::AccountRequiredForEmail | Self::AccountRequiredToCreate => {
+                StatusCode::UNAUTHORIZED
+            }
             Self::IncorrectPassphrase
             | Self::UnknownDomain(_)
             | Self::EmailNotConfigured
@@ -74,7 +78,9 @@ impl ApiError {
 impl From<VaultError> for ApiError {
     fn from(err: VaultError) -> Self {
         match err {
-            VaultError::UnknownSecret { key } => Self::UnknownSecret { key },
+            VaultError::UnknownSecret { key } | VaultError::WrongPassphrase { key } => {
+                Self::UnknownSecret { key }
+            }
             VaultError::IncorrectPassphrase => Self::IncorrectPassphrase,
             other => {
                 log::error!("internal error: {other}");

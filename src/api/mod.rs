@@ -18,12 +18,21 @@ use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 
+use crate::accounts::Accounts;
 use crate::domain::CallerLimits;
-use crate::vault::Vault;
+use crate::ratelimit::{Action, IpNet, RateLimiter, Subject};
+use crate::vault::{Vault, VaultError, unix_now};
 
 /// Everything the API handlers share.
 pub struct ApiState {
     pub vault: Vault,
+    pub accounts: Accounts,
+    pub limiter: RateLimiter,
+    /// Accounts skip the create, reveal and metadata limits.
+    pub exempt_accounts: bool,
+    pub trusted_proxies: Vec<IpNet>,
+    /// `false`: only accounts may create secrets.
+    pub anonymous_create: bool,
     pub anonymous: CallerLimits,
     pub authenticated: CallerLimits,
     /// Scheme and host (and optional path prefix) of every link, without a trailing
@@ -41,6 +50,49 @@ impl ApiState {
         } else {
             &self.authenticated
         }
+    }
+
+    /// Counts one `action` for the caller (its address, and its account), or
+    /// refuses the request without counting when a limit is reached.
+    pub fn rate_limit(&self, action: Action, caller: &Caller) -> Result<(), ApiError> {
+        if self.exempt_accounts && !caller.is_anonymous() && action != Action::Email {
+            return Ok(());
+        }
+        let mut subjects = vec![Subject::Ip(caller.ip)];
+        if let Some(account) = &caller.account {
+            subjects.push(Subject::Account(account.as_str().to_owned()));
+        }
+        self.limiter
+            .hit(action, &subjects, unix_now())
+            .map_err(|_| ApiError::RateLimited)
+    }
+
+    /// Runs a passphrase attempt on the secret or receipt named `key`, unless this
+    /// address has used up its failed attempts on it; counts the attempt if the
+    /// passphrase was wrong.
+    pub async fn passphrase_attempt<T>(
+        &self,
+        caller: &Caller,
+        key: &str,
+        attempt: impl Future<Output = Result<T, VaultError>>,
+    ) -> Result<T, ApiError> {
+        let digest = ring::digest::digest(&ring::digest::SHA256, key.as_bytes());
+        let mut id = [0u8; 32];
+        id.copy_from_slice(digest.as_ref());
+        let subject = [Subject::SecretFromIp(id, caller.ip)];
+        let now = unix_now();
+        self.limiter
+            .check(Action::FailedPassphrase, &subject, now)
+            .map_err(|_| ApiError::RateLimited)?;
+        let result = attempt.await;
+        if matches!(
+            result,
+            Err(VaultError::WrongPassphrase { .. } | VaultError::IncorrectPassphrase)
+        ) {
+            // Counting cannot fail the request: it already failed.
+            let _ = self.limiter.hit(Action::FailedPassphrase, &subject, now);
+        }
+        Ok(result?)
     }
 
     /// `scheme://host` of the server's own links (the base URL without its path).
@@ -69,6 +121,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/api/v1")
             .wrap(no_store)
             .service(resource("/status").route(web::get().to(v1::status::status)))
+            .service(resource("/authcheck").route(web::get().to(v1::status::authcheck)))
+            // Before `/private/{key}`, which would otherwise take "recent" as a key.
+            .service(resource("/private/recent").route(web::get().to(v1::metadata::recent)))
+            .service(resource("/metadata/recent").route(web::get().to(v1::metadata::recent)))
             .service(resource("/share").route(web::post().to(v1::share::share)))
             .service(resource("/create").route(web::post().to(v1::share::share)))
             .service(resource("/generate").route(web::post().to(v1::share::generate)))

@@ -1,10 +1,13 @@
 //! Everything sled: the only module that names a sled type.
 //!
-//! Three trees:
+//! Trees:
 //! - `secrets`:  record id → [`SecretRecord`]
 //! - `receipts`: record id → [`ReceiptRecord`]
 //! - `expiry`:   `expires_at (u64 BE) ‖ kind ‖ record id` → `()`, so the reaper finds
 //!   everything due by scanning a prefix range in time order.
+//! - `owners`:   `account name ‖ 0 ‖ created (u64 BE) ‖ record id` → `()`: an
+//!   account's receipts in time order, for `recent`.
+//! - `accounts`: account name → [`AccountRecord`]
 //!
 //! Every state change that touches more than one tree is one sled transaction, and
 //! every read checks expiry itself, so an expired record is never served even before
@@ -13,7 +16,7 @@
 mod commit;
 mod records;
 
-pub use records::{ReceiptRecord, SecretRecord, StoredState};
+pub use records::{AccountRecord, ReceiptRecord, SecretRecord, StoredState};
 
 use crate::crypto::RecordId;
 use commit::GroupCommit;
@@ -48,6 +51,8 @@ pub struct Store {
     secrets: sled::Tree,
     receipts: sled::Tree,
     expiry: sled::Tree,
+    owners: sled::Tree,
+    accounts: sled::Tree,
     commits: Arc<GroupCommit>,
 }
 
@@ -91,6 +96,8 @@ impl Store {
             secrets: db.open_tree("secrets")?,
             receipts: db.open_tree("receipts")?,
             expiry: db.open_tree("expiry")?,
+            owners: db.open_tree("owners")?,
+            accounts: db.open_tree("accounts")?,
             db,
             commits: Arc::new(commits),
         })
@@ -124,7 +131,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         let secret_bytes = encode(secret)?;
         let receipt_bytes = encode(receipt)?;
-        self.transact(|s, r, e| {
+        let owner_key = owner_key(receipt, receipt_id);
+        self.transact(|s, r, e, o| {
             s.insert(&secret_id[..], secret_bytes.as_slice())?;
             r.insert(&receipt_id[..], receipt_bytes.as_slice())?;
             e.insert(
@@ -135,6 +143,9 @@ impl Store {
                 expiry_key(receipt.expires_at, KIND_RECEIPT, receipt_id).to_vec(),
                 &[][..],
             )?;
+            if let Some(key) = &owner_key {
+                o.insert(key.as_slice(), &[][..])?;
+            }
             Ok(())
         })
     }
@@ -161,7 +172,7 @@ impl Store {
     /// to exactly one caller per secret: every other (concurrent or later) call, and
     /// any call after expiry, gets `false`. Durable only after [`Store::commit`].
     pub fn reveal_once(&self, id: &RecordId, now: u64) -> Result<bool, StoreError> {
-        self.transact(|s, r, e| {
+        self.transact(|s, r, e, _| {
             let Some(secret) = live_secret(s, id, now)? else {
                 return Ok(false);
             };
@@ -186,7 +197,7 @@ impl Store {
         receipt_id: &RecordId,
         now: u64,
     ) -> Result<Option<ReceiptRecord>, StoreError> {
-        self.transact(|s, r, e| {
+        self.transact(|s, r, e, _| {
             let Some(bytes) = r.get(&receipt_id[..])? else {
                 return Ok(None);
             };
@@ -211,7 +222,7 @@ impl Store {
     /// Moves a receipt from `new` to `viewed` (the secret's page was opened). Not
     /// durable on its own: losing it in a crash only loses a hint.
     pub fn mark_viewed(&self, receipt_id: &RecordId, now: u64) -> Result<(), StoreError> {
-        self.transact(|_, r, _| {
+        self.transact(|_, r, _, _| {
             update_receipt(r, receipt_id, |receipt| {
                 if receipt.state == StoredState::New && now < receipt.expires_at {
                     receipt.state = StoredState::Viewed;
@@ -233,11 +244,16 @@ impl Store {
             .collect::<Result<_, _>>()?;
         for key in &due {
             let (kind, id) = (key[8], &key[9..]);
-            self.transact(|s, r, e| {
-                match kind {
-                    KIND_SECRET => s.remove(id)?,
-                    _ => r.remove(id)?,
-                };
+            self.transact(|s, r, e, o| {
+                if kind == KIND_SECRET {
+                    s.remove(id)?;
+                } else if let Some(bytes) = r.remove(id)? {
+                    let receipt: ReceiptRecord = decode(&bytes).map_err(abort)?;
+                    let id: RecordId = id.try_into().map_err(|_| abort(StoreError::Corrupt))?;
+                    if let Some(key) = owner_key(&receipt, &id) {
+                        o.remove(key)?;
+                    }
+                }
                 e.remove(key)?;
                 Ok(())
             })?;
@@ -250,12 +266,94 @@ impl Store {
         (self.secrets.len(), self.receipts.len())
     }
 
+    /// The newest receipts of `custid` that have not expired at `now`, newest
+    /// first, at most `limit`.
+    pub fn recent(
+        &self,
+        custid: &str,
+        limit: usize,
+        now: u64,
+    ) -> Result<Vec<(RecordId, ReceiptRecord)>, StoreError> {
+        let mut prefix = custid.as_bytes().to_vec();
+        prefix.push(0);
+        let mut out = Vec::new();
+        for key in self.owners.scan_prefix(&prefix).keys().rev() {
+            let key = key?;
+            let id: RecordId = key[key.len() - 32..]
+                .try_into()
+                .map_err(|_| StoreError::Corrupt)?;
+            if let Some(receipt) = self.receipt(&id, now)? {
+                out.push((id, receipt));
+                if out.len() == limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Creates an account; `false` (and no change) if the name is taken. Durable
+    /// when it returns.
+    pub fn create_account(&self, name: &str, record: &AccountRecord) -> Result<bool, StoreError> {
+        let swapped = self.accounts.compare_and_swap(
+            name.as_bytes(),
+            None as Option<&[u8]>,
+            Some(encode(record)?),
+        )?;
+        self.db.flush()?;
+        Ok(swapped.is_ok())
+    }
+
+    /// Replaces an existing account's record; `false` if there is no such account.
+    /// Durable when it returns.
+    pub fn update_account(&self, name: &str, record: &AccountRecord) -> Result<bool, StoreError> {
+        let bytes = encode(record)?;
+        let mut found = false;
+        self.accounts.fetch_and_update(name.as_bytes(), |old| {
+            found = old.is_some();
+            old.map(|_| bytes.clone())
+        })?;
+        self.db.flush()?;
+        Ok(found)
+    }
+
+    /// Deletes an account; `false` if there was none. Durable when it returns.
+    pub fn remove_account(&self, name: &str) -> Result<bool, StoreError> {
+        let removed = self.accounts.remove(name.as_bytes())?.is_some();
+        self.db.flush()?;
+        Ok(removed)
+    }
+
+    /// One account's record.
+    pub fn account(&self, name: &str) -> Result<Option<AccountRecord>, StoreError> {
+        self.accounts
+            .get(name.as_bytes())?
+            .map(|b| decode(&b))
+            .transpose()
+    }
+
+    /// Every account, by name.
+    pub fn accounts(&self) -> Result<Vec<(String, AccountRecord)>, StoreError> {
+        self.accounts
+            .iter()
+            .map(|entry| {
+                let (name, bytes) = entry?;
+                Ok((String::from_utf8_lossy(&name).into_owned(), decode(&bytes)?))
+            })
+            .collect()
+    }
+
     fn transact<T>(
         &self,
-        f: impl Fn(&TransactionalTree, &TransactionalTree, &TransactionalTree) -> TxResult<T>,
+        f: impl Fn(
+            &TransactionalTree,
+            &TransactionalTree,
+            &TransactionalTree,
+            &TransactionalTree,
+        ) -> TxResult<T>,
     ) -> Result<T, StoreError> {
-        (&self.secrets, &self.receipts, &self.expiry)
-            .transaction(|(s, r, e)| f(s, r, e))
+        (&self.secrets, &self.receipts, &self.expiry, &self.owners)
+            .transaction(|(s, r, e, o)| f(s, r, e, o))
             .map_err(|err| match err {
                 TransactionError::Abort(e) => e,
                 TransactionError::Storage(e) => StoreError::Sled(e),
@@ -269,6 +367,17 @@ fn expiry_key(expires_at: u64, kind: u8, id: &RecordId) -> [u8; 41] {
     key[8] = kind;
     key[9..].copy_from_slice(id);
     key
+}
+
+/// The owner-index key of an account's receipt; `None` for anonymous receipts
+/// (nobody can list those).
+fn owner_key(receipt: &ReceiptRecord, id: &RecordId) -> Option<Vec<u8>> {
+    receipt.sealed_metadata_key.as_ref()?;
+    let mut key = receipt.custid.as_bytes().to_vec();
+    key.push(0);
+    key.extend_from_slice(&receipt.created.to_be_bytes());
+    key.extend_from_slice(id);
+    Some(key)
 }
 
 fn abort(e: StoreError) -> ConflictableTransactionError<StoreError> {

@@ -71,3 +71,11 @@ pub(super) fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, St
         _ => Err(StoreError::Corrupt),
     }
 }
+
+/// An account: only a keyed hash of its API token is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountRecord {
+    pub token_hash: [u8; 32],
+    pub created: u64,
+    pub updated: u64,
+}

@@ -8,6 +8,7 @@ use serde_json::json;
 use super::views::{MetadataJson, Shape};
 use crate::api::{ApiError, ApiState, Caller, Params, json_ok};
 use crate::domain::{MetadataKey, Passphrase};
+use crate::ratelimit::Action;
 
 fn metadata_key(req: &HttpRequest) -> Result<MetadataKey, ApiError> {
     let raw = req.match_info().get("key").unwrap_or_default();
@@ -20,8 +21,9 @@ fn metadata_key(req: &HttpRequest) -> Result<MetadataKey, ApiError> {
 pub async fn metadata(
     req: HttpRequest,
     state: web::Data<ApiState>,
-    _caller: Caller,
+    caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
+    state.rate_limit(Action::Metadata, &caller)?;
     let receipt = state.vault.receipt(&metadata_key(&req)?)?;
     Ok(json_ok(&MetadataJson::new(&receipt, Shape::Full)))
 }
@@ -30,14 +32,32 @@ pub async fn metadata(
 pub async fn burn(
     req: HttpRequest,
     state: web::Data<ApiState>,
-    _caller: Caller,
+    caller: Caller,
     mut params: Params,
 ) -> Result<HttpResponse, ApiError> {
+    state.rate_limit(Action::Metadata, &caller)?;
     let key = metadata_key(&req)?;
     let passphrase = Passphrase::attempt(params.take("passphrase"));
-    let (receipt, shortkey) = state.vault.burn(&key, passphrase).await?;
+    let (receipt, shortkey) = state
+        .passphrase_attempt(&caller, key.expose(), state.vault.burn(&key, passphrase))
+        .await?;
     Ok(json_ok(&json!({
         "state": MetadataJson::new(&receipt, Shape::Brief),
         "secret_shortkey": shortkey,
     })))
+}
+
+/// How many receipts `recent` lists at most.
+const RECENT_LIMIT: usize = 500;
+
+/// The caller's receipts, newest first, without secret keys. Accounts only.
+pub async fn recent(state: web::Data<ApiState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    let account = caller.require_account()?;
+    state.rate_limit(Action::Metadata, &caller)?;
+    let receipts = state.vault.recent(account.as_str(), RECENT_LIMIT)?;
+    let listing: Vec<_> = receipts
+        .iter()
+        .map(|r| MetadataJson::new(r, Shape::Listing))
+        .collect();
+    Ok(json_ok(&listing))
 }

@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, web};
 use super::views::{MetadataJson, Shape};
 use crate::api::{ApiError, ApiState, Caller, Params, json_ok};
 use crate::domain::{GeneratedLength, Passphrase, SecretValue, Ttl, generate_password};
+use crate::ratelimit::Action;
 use crate::vault::NewSecret;
 
 /// Stores the `secret` parameter.
@@ -13,6 +14,7 @@ pub async fn share(
     caller: Caller,
     mut params: Params,
 ) -> Result<HttpResponse, ApiError> {
+    may_create(&state, &caller)?;
     let max = state.limits(&caller).max_secret_bytes;
     let value = SecretValue::parse(params.take("secret"), max)?;
     let new = new_secret(&state, &caller, &mut params, value)?;
@@ -26,12 +28,21 @@ pub async fn generate(
     caller: Caller,
     mut params: Params,
 ) -> Result<HttpResponse, ApiError> {
+    may_create(&state, &caller)?;
     let value = generate_password(GeneratedLength::parse(params.get("length"))?);
     let new = new_secret(&state, &caller, &mut params, value.clone())?;
     let receipt = state.vault.create(new).await?;
     Ok(json_ok(
         &MetadataJson::new(&receipt, Shape::Full).with_value(value.expose()),
     ))
+}
+
+/// Closed instances refuse anonymous creators; everyone is rate limited.
+fn may_create(state: &ApiState, caller: &Caller) -> Result<(), ApiError> {
+    if caller.is_anonymous() && !state.anonymous_create {
+        return Err(ApiError::AccountRequiredToCreate);
+    }
+    state.rate_limit(Action::Create, caller)
 }
 
 /// The parameters share and generate have in common, checked against the caller's

@@ -34,8 +34,10 @@ pub struct MetadataJson<'a> {
 pub enum Shape {
     /// share, generate and metadata: with `passphrase_required`.
     Full,
-    /// burn and recent: without it.
+    /// burn: without `passphrase_required`.
     Brief,
+    /// recent: also without `secret_key`, and `secret_ttl` always null.
+    Listing,
 }
 
 impl<'a> MetadataJson<'a> {
@@ -46,6 +48,7 @@ impl<'a> MetadataJson<'a> {
             metadata_key: r.metadata_key.expose(),
             // Absent once received; "" once burned, expired or orphaned.
             secret_key: match (&r.secret_key, received) {
+                _ if shape == Shape::Listing => None,
                 (Some(k), _) => Some(k.expose()),
                 (None, true) => None,
                 (None, false) => Some(""),
@@ -53,7 +56,11 @@ impl<'a> MetadataJson<'a> {
             ttl: r.ttl,
             metadata_ttl: r.metadata_ttl,
             // Absent once received; null once gone.
-            secret_ttl: if received { None } else { Some(r.secret_ttl) },
+            secret_ttl: match shape {
+                Shape::Listing => Some(None),
+                _ if received => None,
+                _ => Some(r.secret_ttl),
+            },
             state: r.state.as_str(),
             created: r.created,
             updated: r.updated,

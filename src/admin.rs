@@ -1,0 +1,172 @@
+//! `otsd user …` while the server runs.
+//!
+//! sled lets one process open a database. The running server therefore listens on
+//! a Unix socket in the data directory (`admin.sock`, mode 0600 inside the 0700
+//! data directory: only the service's user, and root, can connect), and the CLI
+//! sends it one JSON request per connection. When no server runs, the CLI opens
+//! the database itself and does the same thing through [`execute`].
+
+use serde::{Deserialize, Serialize};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::accounts::{AccountInfo, AccountName, Accounts};
+
+/// The socket's file name inside the data directory.
+pub const SOCKET: &str = "admin.sock";
+/// Largest request line accepted.
+const MAX_REQUEST: u64 = 4096;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Request {
+    Add { name: String },
+    List,
+    Remove { name: String },
+    Token { name: String },
+}
+
+/// The answer. Not `Debug`: it can carry a token.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum Response {
+    Token { name: String, token: String },
+    Accounts { accounts: Vec<AccountInfo> },
+    Removed { name: String },
+    Error { message: String },
+}
+
+/// Carries out one request against the accounts.
+pub fn execute(accounts: &Accounts, request: Request) -> Response {
+    let result = match request {
+        Request::Add { name } => AccountName::parse(&name)
+            .and_then(|n| accounts.add(&n))
+            .map(|t| Response::Token {
+                name,
+                token: t.expose().to_owned(),
+            }),
+        Request::Token { name } => AccountName::parse(&name)
+            .and_then(|n| accounts.rotate(&n))
+            .map(|t| Response::Token {
+                name,
+                token: t.expose().to_owned(),
+            }),
+        Request::Remove { name } => AccountName::parse(&name)
+            .and_then(|n| accounts.remove(&n))
+            .map(|()| Response::Removed { name }),
+        Request::List => accounts
+            .list()
+            .map(|accounts| Response::Accounts { accounts }),
+    };
+    result.unwrap_or_else(|e| Response::Error {
+        message: e.to_string(),
+    })
+}
+
+/// The server side: a thread answering on the socket until stopped.
+pub struct AdminSocket {
+    path: PathBuf,
+    stopping: Arc<AtomicBool>,
+    thread: JoinHandle<()>,
+}
+
+impl AdminSocket {
+    /// Binds `<data_dir>/admin.sock`, replacing a stale file left by a crash (we hold
+    /// the database lock, so no other server owns it).
+    pub fn start(data_dir: &Path, accounts: Accounts) -> std::io::Result<Self> {
+        let path = data_dir.join(SOCKET);
+        let _ = std::fs::remove_file(&path);
+        let listener = UnixListener::bind(&path)?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        let stopping = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stopping);
+        let thread = std::thread::Builder::new()
+            .name("otsd-admin".into())
+            .spawn(move || {
+                for stream in listener.incoming() {
+                    if flag.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    if let Ok(stream) = stream {
+                        serve_one(stream, &accounts);
+                    }
+                }
+            })?;
+        Ok(Self {
+            path,
+            stopping,
+            thread,
+        })
+    }
+
+    /// Stops answering and removes the socket file.
+    pub fn stop(self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        let _ = UnixStream::connect(&self.path); // wakes the blocked accept
+        let _ = self.thread.join();
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+fn serve_one(stream: UnixStream, accounts: &Accounts) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut line = String::new();
+    let read = BufReader::new((&stream).take(MAX_REQUEST)).read_line(&mut line);
+    let response = match read
+        .ok()
+        .and_then(|_| serde_json::from_str::<Request>(&line).ok())
+    {
+        Some(request) => {
+            log::info!("admin: {}", describe(&request));
+            execute(accounts, request)
+        }
+        None => Response::Error {
+            message: "malformed request".into(),
+        },
+    };
+    if let Ok(mut text) = serde_json::to_string(&response) {
+        text.push('\n');
+        let _ = (&stream).write_all(text.as_bytes());
+    }
+}
+
+fn describe(request: &Request) -> String {
+    match request {
+        Request::Add { name } => format!("add account {name}"),
+        Request::List => "list accounts".into(),
+        Request::Remove { name } => format!("remove account {name}"),
+        Request::Token { name } => format!("new token for account {name}"),
+    }
+}
+
+/// The client side: sends one request to a running server. `Ok(None)` when no
+/// server answers on the socket.
+pub fn send(data_dir: &Path, request: &Request) -> std::io::Result<Option<Response>> {
+    let stream = match UnixStream::connect(data_dir.join(SOCKET)) {
+        Ok(stream) => stream,
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused
+            ) =>
+        {
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    };
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut text = serde_json::to_string(request).map_err(std::io::Error::other)?;
+    text.push('\n');
+    (&stream).write_all(text.as_bytes())?;
+    let mut line = String::new();
+    BufReader::new(&stream).read_line(&mut line)?;
+    serde_json::from_str(&line)
+        .map(Some)
+        .map_err(std::io::Error::other)
+}
