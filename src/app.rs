@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use crate::accounts::Accounts;
 use crate::admin::{AdminSocket, Request, Response};
-use crate::api::{self, ApiState, BodyLimit};
+use crate::api::{self, AppState, BodyLimit};
 use crate::config::Settings;
 use crate::crypto::{Keyring, MasterKey};
 use crate::reaper::Reaper;
@@ -72,7 +72,7 @@ impl Application {
         } else {
             settings.base_url.trim_end_matches('/').to_owned()
         };
-        let state = web::Data::new(ApiState {
+        let state = web::Data::new(AppState {
             vault: Vault::new(store.clone(), keyring),
             accounts,
             limiter: settings.rate_limiter(),

@@ -12,7 +12,7 @@ use actix_web_httpauth::headers::authorization::{Basic, Scheme};
 use std::future::{Ready, ready};
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::{ApiError, ApiState};
+use super::{ApiError, AppState};
 use crate::accounts::AccountName;
 use crate::ratelimit::client_ip;
 use crate::vault::ANONYMOUS;
@@ -52,7 +52,7 @@ impl FromRequest for Caller {
 
 fn identify(req: &HttpRequest) -> Result<Caller, ApiError> {
     let state = req
-        .app_data::<web::Data<ApiState>>()
+        .app_data::<web::Data<AppState>>()
         .ok_or(ApiError::Internal)?;
     let peer = req
         .peer_addr()
@@ -71,7 +71,7 @@ fn identify(req: &HttpRequest) -> Result<Caller, ApiError> {
 
 /// `Ok(None)` only for the anonymous `Basic Og==`; unknown or malformed credentials
 /// are `Not authorized`.
-fn authenticate(state: &ApiState, header: &HeaderValue) -> Result<Option<AccountName>, ApiError> {
+fn authenticate(state: &AppState, header: &HeaderValue) -> Result<Option<AccountName>, ApiError> {
     let basic = Basic::parse(header).map_err(|_| ApiError::NotAuthorized)?;
     let token = basic.password().unwrap_or_default();
     if basic.user_id().is_empty() && token.is_empty() {

@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use super::views::{MetadataJson, Shape};
-use crate::api::{ApiError, ApiState, Caller, Params, json_ok};
+use crate::api::{ApiError, AppState, Caller, Params, json_ok};
 use crate::domain::{MetadataKey, Passphrase};
 use crate::ratelimit::Action;
 
@@ -20,7 +20,7 @@ fn metadata_key(req: &HttpRequest) -> Result<MetadataKey, ApiError> {
 /// The receipt. Never contains the secret's value; reading it changes nothing.
 pub async fn metadata(
     req: HttpRequest,
-    state: web::Data<ApiState>,
+    state: web::Data<AppState>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     state.rate_limit(Action::Metadata, &caller)?;
@@ -31,7 +31,7 @@ pub async fn metadata(
 /// Destroys the unread secret: `{"state": {receipt}, "secret_shortkey": "..."}`.
 pub async fn burn(
     req: HttpRequest,
-    state: web::Data<ApiState>,
+    state: web::Data<AppState>,
     caller: Caller,
     mut params: Params,
 ) -> Result<HttpResponse, ApiError> {
@@ -51,7 +51,7 @@ pub async fn burn(
 const RECENT_LIMIT: usize = 500;
 
 /// The caller's receipts, newest first, without secret keys. Accounts only.
-pub async fn recent(state: web::Data<ApiState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+pub async fn recent(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     let account = caller.require_account()?;
     state.rate_limit(Action::Metadata, &caller)?;
     let receipts = state.vault.recent(account.as_str(), RECENT_LIMIT)?;

@@ -3,14 +3,14 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-use crate::api::{ApiError, ApiState, Caller, Params, json_ok};
+use crate::api::{ApiError, AppState, Caller, Params, json_ok};
 use crate::domain::{Passphrase, SecretKey};
 use crate::ratelimit::Action;
 
 /// Reveals the secret and destroys it in the same step.
 pub async fn reveal(
     req: HttpRequest,
-    state: web::Data<ApiState>,
+    state: web::Data<AppState>,
     caller: Caller,
     mut params: Params,
 ) -> Result<HttpResponse, ApiError> {
