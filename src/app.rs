@@ -81,6 +81,7 @@ impl Application {
             anonymous_create: settings.anonymous_create,
             anonymous: settings.caller_limits(false),
             authenticated: settings.caller_limits(true),
+            ttl_choices: settings.web.ttl_choices.clone(),
             base_url,
             share_domains: settings.share_domains.clone(),
         });
@@ -92,6 +93,7 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(body_limit)
                 .configure(api::configure)
+                .configure(crate::web::configure)
                 .default_service(web::to(api::not_found))
         })
         .shutdown_timeout(settings.shutdown_timeout_secs);

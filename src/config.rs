@@ -60,6 +60,7 @@ pub struct Settings {
     /// with a link can still reveal.
     pub anonymous_create: bool,
     pub rate_limits: RateLimitSettings,
+    pub web: WebSettings,
     pub storage: StorageSettings,
     pub reaper: ReaperSettings,
     pub crypto: CryptoSettings,
@@ -87,6 +88,13 @@ pub struct RateLimitSettings {
     /// Peers whose `X-Forwarded-For` is believed (addresses or CIDR blocks).
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WebSettings {
+    /// Expiry choices of the web form, in seconds; those above the caller's
+    /// maximum TTL are not offered.
+    pub ttl_choices: Vec<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -154,6 +162,9 @@ impl Default for Settings {
                 exempt_accounts: false,
                 max_tracked: 100_000,
                 trusted_proxies: Vec::new(),
+            },
+            web: WebSettings {
+                ttl_choices: vec![300, 1800, 3600, 4 * 3600, 12 * 3600, DAY, 3 * DAY, 7 * DAY],
             },
             storage: StorageSettings { cache_mib: 32 },
             reaper: ReaperSettings { interval_secs: 30 },
@@ -301,6 +312,9 @@ impl Settings {
         if self.reaper.interval_secs == 0 {
             return Err(invalid("reaper.interval_secs", "must be at least 1"));
         }
+        if self.web.ttl_choices.is_empty() {
+            return Err(invalid("web.ttl_choices", "must offer at least one choice"));
+        }
         if self.rate_limits.window_secs == 0 {
             return Err(invalid("rate_limits.window_secs", "must be at least 1"));
         }
@@ -363,6 +377,7 @@ pub fn load(
         .list_separator(",")
         .with_list_parse_key("share_domains")
         .with_list_parse_key("rate_limits.trusted_proxies")
+        .with_list_parse_key("web.ttl_choices")
         .try_parsing(true)
         .source(env);
 

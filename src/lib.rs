@@ -6,6 +6,7 @@
 //! Module map, from the wire inwards:
 //! - [`app`]: builds the actix-web server from [`config::Settings`]; `main` and the
 //!   tests call the same [`app::Application::build`].
+//! - [`web`]: the pages people use in a browser (create, receipt, reveal, burn).
 //! - [`api`]: the v1 routes, parameter parsing, callers, and the one error type that
 //!   maps every failure to the v1 wire format.
 //! - [`vault`]: the secret lifecycle (create, reveal once, receipt, burn), joining
@@ -31,6 +32,7 @@ pub mod ratelimit;
 pub mod reaper;
 pub mod store;
 pub mod vault;
+pub mod web;
 
 pub use app::Application;
 pub use config::Settings;

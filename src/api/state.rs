@@ -19,6 +19,8 @@ pub struct AppState {
     pub anonymous_create: bool,
     pub anonymous: CallerLimits,
     pub authenticated: CallerLimits,
+    /// Expiry choices (seconds) offered by the web form.
+    pub ttl_choices: Vec<u64>,
     /// Scheme and host (and optional path prefix) of every link, without a trailing
     /// slash. Never taken from the request's `Host` header.
     pub base_url: String,
@@ -52,14 +54,15 @@ impl AppState {
     }
 
     /// Runs a passphrase attempt on the secret or receipt named `key`, unless this
-    /// address has used up its failed attempts on it; counts the attempt if the
-    /// passphrase was wrong.
+    /// address has used up its failed attempts on it (then `Err(RateLimited)`);
+    /// counts the attempt when the passphrase was wrong. The inner result is the
+    /// attempt's own, so the web pages can tell a wrong passphrase apart.
     pub async fn passphrase_attempt<T>(
         &self,
         caller: &Caller,
         key: &str,
         attempt: impl Future<Output = Result<T, VaultError>>,
-    ) -> Result<T, ApiError> {
+    ) -> Result<Result<T, VaultError>, ApiError> {
         let digest = ring::digest::digest(&ring::digest::SHA256, key.as_bytes());
         let mut id = [0u8; 32];
         id.copy_from_slice(digest.as_ref());
@@ -76,7 +79,7 @@ impl AppState {
             // Counting cannot fail the request: it already failed.
             let _ = self.limiter.hit(Action::FailedPassphrase, &subject, now);
         }
-        Ok(result?)
+        Ok(result)
     }
 
     /// `scheme://host` of the server's own links (the base URL without its path).

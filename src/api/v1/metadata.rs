@@ -40,7 +40,7 @@ pub async fn burn(
     let passphrase = Passphrase::attempt(params.take("passphrase"));
     let (receipt, shortkey) = state
         .passphrase_attempt(&caller, key.expose(), state.vault.burn(&key, passphrase))
-        .await?;
+        .await??;
     Ok(json_ok(&json!({
         "state": MetadataJson::new(&receipt, Shape::Brief),
         "secret_shortkey": shortkey,

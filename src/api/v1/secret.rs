@@ -22,7 +22,7 @@ pub async fn reveal(
     let passphrase = Passphrase::attempt(params.take("passphrase"));
     let revealed = state
         .passphrase_attempt(&caller, raw, state.vault.reveal(&key, passphrase))
-        .await?;
+        .await??;
     let share_domain = if revealed.share_domain.is_empty() {
         state.origin().to_owned()
     } else {
