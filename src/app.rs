@@ -81,6 +81,7 @@ impl Application {
             anonymous_create: settings.anonymous_create,
             anonymous: settings.caller_limits(false),
             authenticated: settings.caller_limits(true),
+            mailer: crate::mail::Mailer::from_settings(&settings.smtp)?,
             ttl_choices: settings.web.ttl_choices.clone(),
             base_url,
             share_domains: settings.share_domains.clone(),

@@ -61,6 +61,7 @@ pub struct Settings {
     pub anonymous_create: bool,
     pub rate_limits: RateLimitSettings,
     pub web: WebSettings,
+    pub smtp: SmtpSettings,
     pub storage: StorageSettings,
     pub reaper: ReaperSettings,
     pub crypto: CryptoSettings,
@@ -88,6 +89,23 @@ pub struct RateLimitSettings {
     /// Peers whose `X-Forwarded-For` is believed (addresses or CIDR blocks).
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
+}
+
+/// The SMTP relay for `recipient`. An empty `host` disables email.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    /// `starttls`, `tls` (implicit TLS, usually port 465) or `none` (a local relay).
+    pub security: String,
+    /// Empty: no authentication.
+    pub username: String,
+    pub password: Redacted,
+    /// A file holding the password (overrides `password`).
+    pub password_file: PathBuf,
+    pub from: String,
+    /// Bound on connecting and sending; a slow relay fails the request after it.
+    pub timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -165,6 +183,16 @@ impl Default for Settings {
             },
             web: WebSettings {
                 ttl_choices: vec![300, 1800, 3600, 4 * 3600, 12 * 3600, DAY, 3 * DAY, 7 * DAY],
+            },
+            smtp: SmtpSettings {
+                host: String::new(),
+                port: 587,
+                security: "starttls".into(),
+                username: String::new(),
+                password: Redacted::default(),
+                password_file: PathBuf::new(),
+                from: "otsd <otsd@localhost>".into(),
+                timeout_secs: 10,
             },
             storage: StorageSettings { cache_mib: 32 },
             reaper: ReaperSettings { interval_secs: 30 },
@@ -312,6 +340,7 @@ impl Settings {
         if self.reaper.interval_secs == 0 {
             return Err(invalid("reaper.interval_secs", "must be at least 1"));
         }
+        crate::mail::Mailer::from_settings(&self.smtp)?;
         if self.web.ttl_choices.is_empty() {
             return Err(invalid("web.ttl_choices", "must offer at least one choice"));
         }

@@ -17,6 +17,7 @@
 //! - [`reaper`]: the background sweep that deletes expired records.
 //! - [`accounts`]: accounts and API tokens; [`admin`]: the local socket through
 //!   which `otsd user …` manages them while the server runs.
+//! - [`mail`]: the email that tells a recipient about a secret (link only).
 //! - [`ratelimit`]: fixed-window limits per client address and account.
 //! - [`config`], [`cli`]: layered configuration and the command line.
 
@@ -28,6 +29,8 @@ pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod domain;
+mod format;
+pub mod mail;
 pub mod ratelimit;
 pub mod reaper;
 pub mod store;

@@ -290,6 +290,16 @@ impl Vault {
         Ok((self.describe(key.clone(), &burned, unix_now()), short))
     }
 
+    /// Removes a just-created secret and its receipt (its delivery failed), durably.
+    pub async fn discard(&self, key: &MetadataKey) -> Result<(), VaultError> {
+        let receipt_id = self.receipt_id(key);
+        if let Some(record) = self.store.receipt(&receipt_id, unix_now())? {
+            self.store.discard(&record.secret_id, &receipt_id)?;
+            self.store.commit().await?;
+        }
+        Ok(())
+    }
+
     /// An account's receipts, newest first (at most `limit`), for `recent`.
     pub fn recent(&self, custid: &str, limit: usize) -> Result<Vec<Receipt>, VaultError> {
         let now = unix_now();

@@ -34,6 +34,12 @@ pub enum ApiError {
     UnknownDomain(String),
     #[error("Email is not configured on this server")]
     EmailNotConfigured,
+    #[error("Undeliverable email address: {0}")]
+    UndeliverableEmail(String),
+    #[error(
+        "The email to the recipient could not be sent, so nothing was stored. Please try again later."
+    )]
+    EmailFailed,
     #[error("Request body exceeds the maximum size of {0} bytes")]
     BodyTooLarge(usize),
     #[error("{0}")]
@@ -64,13 +70,14 @@ impl ApiError {
             Self::IncorrectPassphrase
             | Self::UnknownDomain(_)
             | Self::EmailNotConfigured
+            | Self::UndeliverableEmail(_)
             | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Param(ParamError::SecretTooLarge(_)) | Self::BodyTooLarge(_) => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
             Self::Param(_) => StatusCode::BAD_REQUEST,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Internal | Self::EmailFailed => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }

@@ -4,8 +4,17 @@
 use super::{ApiError, Caller, Params};
 use crate::accounts::Accounts;
 use crate::domain::{CallerLimits, Passphrase, SecretValue, Ttl};
+use crate::mail::{Invitation, Mailer, obfuscate, parse_address};
 use crate::ratelimit::{Action, IpNet, RateLimiter, Subject};
-use crate::vault::{NewSecret, Vault, VaultError, unix_now};
+use crate::vault::{NewSecret, Receipt, Vault, VaultError, unix_now};
+use lettre::Address;
+
+/// A validated request to create a secret, with whom to email its link.
+#[derive(Debug)]
+pub struct Creation {
+    pub secret: NewSecret,
+    pub recipient: Option<Address>,
+}
 
 /// Everything the HTTP handlers (API and web pages) share.
 pub struct AppState {
@@ -19,6 +28,8 @@ pub struct AppState {
     pub anonymous_create: bool,
     pub anonymous: CallerLimits,
     pub authenticated: CallerLimits,
+    /// The SMTP relay; `None` when email is not configured.
+    pub mailer: Option<Mailer>,
     /// Expiry choices (seconds) offered by the web form.
     pub ttl_choices: Vec<u64>,
     /// Scheme and host (and optional path prefix) of every link, without a trailing
@@ -112,29 +123,75 @@ impl AppState {
         caller: &Caller,
         params: &mut Params,
         value: SecretValue,
-    ) -> Result<NewSecret, ApiError> {
+    ) -> Result<Creation, ApiError> {
         let limits = self.limits(caller);
         let ttl = Ttl::parse(params.get("ttl"), &limits.ttl)?;
         let passphrase = Passphrase::for_new_secret(params.take("passphrase"), &limits.passphrase)?;
         let share_domain = self.share_domain(caller, params.get("share_domain"))?;
-        if let Some(_recipient) = params
+        let recipient = self.recipient(caller, params)?;
+        Ok(Creation {
+            secret: NewSecret {
+                custid: caller.custid().to_owned(),
+                value,
+                passphrase,
+                ttl,
+                share_domain,
+                recipients: recipient.iter().map(obfuscate).collect(),
+            },
+            recipient,
+        })
+    }
+
+    /// The first `recipient` (or `recipient[]`): accounts only, a valid address,
+    /// SMTP configured, and within the account's email rate limit.
+    fn recipient(&self, caller: &Caller, params: &Params) -> Result<Option<Address>, ApiError> {
+        let Some(raw) = params
             .all(&["recipient", "recipient[]"])
             .find(|r| !r.trim().is_empty())
-        {
-            return Err(if caller.is_anonymous() {
-                ApiError::AccountRequiredForEmail
-            } else {
-                ApiError::EmailNotConfigured
-            });
+        else {
+            return Ok(None);
+        };
+        if caller.is_anonymous() {
+            return Err(ApiError::AccountRequiredForEmail);
         }
-        Ok(NewSecret {
-            custid: caller.custid().to_owned(),
-            value,
-            passphrase,
-            ttl,
-            share_domain,
-            recipients: Vec::new(),
-        })
+        if self.mailer.is_none() {
+            return Err(ApiError::EmailNotConfigured);
+        }
+        let address = parse_address(raw)
+            .ok_or_else(|| ApiError::UndeliverableEmail(raw.trim().to_owned()))?;
+        self.rate_limit(Action::Email, caller)?;
+        Ok(Some(address))
+    }
+
+    /// Stores a new secret and, when it has a recipient, emails them the link.
+    /// Either both happen or neither: if the email cannot be sent (within the SMTP
+    /// timeout), the secret is discarded before the error is returned.
+    pub async fn create(&self, creation: Creation) -> Result<Receipt, ApiError> {
+        let Creation { secret, recipient } = creation;
+        let sender = secret.custid.clone();
+        let receipt = self.vault.create(secret).await?;
+        let (Some(to), Some(mailer)) = (recipient, &self.mailer) else {
+            return Ok(receipt);
+        };
+        let key = receipt.secret_key.as_ref().ok_or(ApiError::Internal)?;
+        let link = self.secret_link(&receipt.share_domain, key.expose());
+        let invitation = Invitation {
+            sender: &sender,
+            link: &link,
+            expires_in: receipt.ttl,
+            passphrase_required: receipt.passphrase_required,
+        };
+        match mailer.send(&to, &invitation).await {
+            Ok(()) => {
+                log::info!("emailed a new secret's link to its recipient");
+                Ok(receipt)
+            }
+            Err(err) => {
+                log::warn!("emailing a recipient failed ({err}); the new secret was discarded");
+                self.vault.discard(&receipt.metadata_key).await?;
+                Err(ApiError::EmailFailed)
+            }
+        }
     }
 
     /// The `share_domain` parameter: empty or the server's own host means none; an

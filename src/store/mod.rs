@@ -219,6 +219,25 @@ impl Store {
         })
     }
 
+    /// Removes a secret and its receipt entirely, as if never made: the undo of
+    /// `insert` when the create could not be completed (email not sent).
+    pub fn discard(&self, secret_id: &RecordId, receipt_id: &RecordId) -> Result<(), StoreError> {
+        self.transact(|s, r, e, o| {
+            if let Some(bytes) = s.remove(&secret_id[..])? {
+                let secret: SecretRecord = decode(&bytes).map_err(abort)?;
+                e.remove(expiry_key(secret.expires_at, KIND_SECRET, secret_id).to_vec())?;
+            }
+            if let Some(bytes) = r.remove(&receipt_id[..])? {
+                let receipt: ReceiptRecord = decode(&bytes).map_err(abort)?;
+                e.remove(expiry_key(receipt.expires_at, KIND_RECEIPT, receipt_id).to_vec())?;
+                if let Some(key) = owner_key(&receipt, receipt_id) {
+                    o.remove(key)?;
+                }
+            }
+            Ok(())
+        })
+    }
+
     /// Moves a receipt from `new` to `viewed` (the secret's page was opened). Not
     /// durable on its own: losing it in a crash only loses a hint.
     pub fn mark_viewed(&self, receipt_id: &RecordId, now: u64) -> Result<(), StoreError> {

@@ -127,8 +127,9 @@ async fn create_from_form(
             state.limits(&caller).max_secret_bytes,
         )?
     };
-    let new = state.new_secret(&caller, params, value.clone())?;
-    let receipt = state.vault.create(new).await?;
+    let receipt = state
+        .create(state.new_secret(&caller, params, value.clone())?)
+        .await?;
     Ok((receipt, generated.then_some(value)))
 }
 

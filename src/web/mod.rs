@@ -8,7 +8,6 @@
 //! POST first passes [`same_origin`], which refuses cross-site form posts.
 
 mod assets;
-mod format;
 mod handlers;
 mod pages;
 

@@ -3,7 +3,7 @@
 
 use maud::{DOCTYPE, Markup, html};
 
-use super::format::{duration, utc};
+use crate::format::{duration, utc};
 use crate::vault::{Receipt, State};
 
 fn layout(title: &str, content: Markup) -> Markup {

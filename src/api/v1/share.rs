@@ -15,8 +15,9 @@ pub async fn share(
     state.may_create(&caller)?;
     let max = state.limits(&caller).max_secret_bytes;
     let value = SecretValue::parse(params.take("secret"), max)?;
-    let new = state.new_secret(&caller, &mut params, value)?;
-    let receipt = state.vault.create(new).await?;
+    let receipt = state
+        .create(state.new_secret(&caller, &mut params, value)?)
+        .await?;
     Ok(json_ok(&MetadataJson::new(&receipt, Shape::Full)))
 }
 
@@ -28,8 +29,9 @@ pub async fn generate(
 ) -> Result<HttpResponse, ApiError> {
     state.may_create(&caller)?;
     let value = generate_password(GeneratedLength::parse(params.get("length"))?);
-    let new = state.new_secret(&caller, &mut params, value.clone())?;
-    let receipt = state.vault.create(new).await?;
+    let receipt = state
+        .create(state.new_secret(&caller, &mut params, value.clone())?)
+        .await?;
     Ok(json_ok(
         &MetadataJson::new(&receipt, Shape::Full).with_value(value.expose()),
     ))

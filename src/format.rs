@@ -1,4 +1,5 @@
-//! Times for people: UTC dates and rough durations, without a date library.
+//! Times for people (pages and emails): UTC dates and rough durations, without a
+//! date library.
 
 /// `2026-11-23 07:28 UTC`.
 pub fn utc(unix: u64) -> String {

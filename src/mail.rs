@@ -1,0 +1,159 @@
+//! Telling a recipient about a secret by email.
+//!
+//! The message carries the link and who sent it — never the secret, never the
+//! passphrase. Receipts keep only an obfuscated address (`de*****@e*****.com`),
+//! and no address is ever logged.
+//!
+//! TLS is rustls on ring (the crypto otsd already uses, no OpenSSL), trusting the
+//! system's CA store so a homelab relay with a local CA works.
+
+use lettre::message::{Mailbox, header::ContentType};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use std::time::Duration;
+
+use crate::config::{ConfigError, SmtpSettings};
+
+/// A configured SMTP relay.
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+    timeout: Duration,
+}
+
+/// Why a message was not sent. Carries no address.
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("the SMTP server did not answer in time")]
+    Timeout,
+    #[error("the SMTP server refused the message ({0})")]
+    Refused(&'static str),
+    #[error("the SMTP server could not be reached")]
+    Unreachable,
+    #[error("the message could not be built")]
+    Build,
+}
+
+/// What the message says.
+pub struct Invitation<'a> {
+    pub sender: &'a str,
+    pub link: &'a str,
+    pub expires_in: u64,
+    pub passphrase_required: bool,
+}
+
+impl Mailer {
+    /// `None` when no SMTP host is configured (email disabled).
+    pub fn from_settings(smtp: &SmtpSettings) -> Result<Option<Self>, ConfigError> {
+        if smtp.host.is_empty() {
+            return Ok(None);
+        }
+        let invalid = |key: &str, why: String| ConfigError::Invalid(format!("`smtp.{key}` {why}"));
+        let builder = match smtp.security.as_str() {
+            "none" => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host),
+            "starttls" => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)
+                .map_err(|e| invalid("host", e.to_string()))?,
+            "tls" => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host)
+                .map_err(|e| invalid("host", e.to_string()))?,
+            other => {
+                return Err(invalid(
+                    "security",
+                    format!("must be starttls, tls or none, not {other:?}"),
+                ));
+            }
+        };
+        let timeout = Duration::from_secs(smtp.timeout_secs.max(1));
+        let mut builder = builder.port(smtp.port).timeout(Some(timeout));
+        let password = if smtp.password_file.as_os_str().is_empty() {
+            smtp.password.0.clone()
+        } else {
+            std::fs::read_to_string(&smtp.password_file)
+                .map_err(|e| invalid("password_file", format!("cannot be read: {e}")))?
+                .trim_end()
+                .to_owned()
+        };
+        if !smtp.username.is_empty() {
+            builder = builder.credentials(Credentials::new(smtp.username.clone(), password));
+        }
+        let from = smtp
+            .from
+            .parse::<Mailbox>()
+            .map_err(|e| invalid("from", format!("is not an address: {e}")))?;
+        Ok(Some(Self {
+            transport: builder.build(),
+            from,
+            timeout,
+        }))
+    }
+
+    /// Sends one plain, friendly message with the link. Bounded by the configured
+    /// timeout however the SMTP server behaves.
+    pub async fn send(&self, to: &Address, invitation: &Invitation<'_>) -> Result<(), MailError> {
+        let passphrase = if invitation.passphrase_required {
+            "\nYou will also need a passphrase, which the sender will give you another way.\n"
+        } else {
+            ""
+        };
+        let body = format!(
+            "Hello,\n\n{sender} has sent you a secret. It can be viewed only once, at this link:\n\n\
+             {link}\n{passphrase}\nThe link stops working after it is opened and the secret \
+             revealed, or in {expires}, whichever comes first.\n\n\
+             If you were not expecting this, you can ignore this message.\n",
+            sender = invitation.sender,
+            link = invitation.link,
+            expires = crate::format::duration(invitation.expires_in),
+        );
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(Mailbox::new(None, to.clone()))
+            .subject(format!("{} sent you a secret", invitation.sender))
+            .header(ContentType::TEXT_PLAIN)
+            .body(body)
+            .map_err(|_| MailError::Build)?;
+        match tokio::time::timeout(self.timeout, self.transport.send(message)).await {
+            Err(_) => Err(MailError::Timeout),
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) if e.is_timeout() => Err(MailError::Timeout),
+            Ok(Err(e)) if e.is_permanent() => Err(MailError::Refused("permanent")),
+            Ok(Err(e)) if e.is_transient() => Err(MailError::Refused("transient")),
+            Ok(Err(_)) => Err(MailError::Unreachable),
+        }
+    }
+}
+
+/// A recipient address, if it is one.
+pub fn parse_address(raw: &str) -> Option<Address> {
+    raw.trim().parse::<Address>().ok()
+}
+
+/// `de*****@e*****.com`: enough for the creator to recognise, too little to use.
+pub fn obfuscate(address: &Address) -> String {
+    let prefix = |s: &str, n: usize| s.chars().take(n).collect::<String>();
+    let domain = address.domain();
+    let tld = domain.rsplit_once('.').map_or("", |(_, tld)| tld);
+    let tld = if tld.is_empty() {
+        String::new()
+    } else {
+        format!(".{tld}")
+    };
+    format!(
+        "{}*****@{}*****{tld}",
+        prefix(address.user(), 2),
+        prefix(domain, 1)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_obfuscated_like_onetime_secret_does() {
+        let a = parse_address("delano@example.com").unwrap();
+        assert_eq!(obfuscate(&a), "de*****@e*****.com");
+        let b = parse_address("x@mail.example.org").unwrap();
+        assert_eq!(obfuscate(&b), "x*****@m*****.org");
+        assert!(parse_address("not an address").is_none());
+        assert!(parse_address("a@").is_none());
+    }
+}
