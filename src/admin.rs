@@ -170,3 +170,33 @@ pub fn send(data_dir: &Path, request: &Request) -> std::io::Result<Option<Respon
         .map(Some)
         .map_err(std::io::Error::other)
 }
+
+/// When run by root on a data directory another user owns (the `otsd` service
+/// user of the package), switch to that user before touching anything, so root
+/// never leaves files the service cannot read. A no-op for everyone else.
+pub fn act_as_data_dir_owner(data_dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        return Ok(());
+    }
+    let meta = match std::fs::metadata(data_dir) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    if meta.uid() == 0 {
+        return Ok(());
+    }
+    // SAFETY: plain system calls on integers; each result is checked. Order
+    // matters: supplementary groups and gid must go while we are still root.
+    unsafe {
+        if libc::setgroups(0, std::ptr::null()) != 0
+            || libc::setgid(meta.gid()) != 0
+            || libc::setuid(meta.uid()) != 0
+        {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}

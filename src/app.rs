@@ -188,6 +188,10 @@ pub fn account_command(settings: &Settings, request: Request) -> Result<Response
     {
         return Ok(response);
     }
+    crate::admin::act_as_data_dir_owner(&settings.data_dir).map_err(|e| StartupError::DataDir {
+        path: settings.data_dir.display().to_string(),
+        reason: format!("cannot switch to its owner: {e}"),
+    })?;
     let (store, keyring) = open_storage(settings)?;
     let response = crate::admin::execute(&Accounts::new(store.clone(), keyring), request);
     store.close()?;

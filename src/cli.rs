@@ -28,7 +28,8 @@ pub enum Command {
     /// Run the server (the default).
     Serve,
     /// Manage accounts. Works whether or not the server is running: a running
-    /// server is asked through its admin socket in the data directory.
+    /// server is asked through its admin socket in the data directory. Without
+    /// --config, reads /etc/otsd/otsd.toml when it exists (the package's).
     User {
         #[command(subcommand)]
         action: UserCommand,

@@ -7,8 +7,16 @@ use otsd::admin::{Request, Response};
 use otsd::cli::{Cli, Command, UserCommand};
 use otsd::config::{self, Overrides};
 
+/// The config file the Debian package installs.
+const PACKAGED_CONFIG: &str = "/etc/otsd/otsd.toml";
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    // On an installed system, `otsd user …` acts on the service's data directory.
+    if matches!(cli.command, Some(Command::User { .. })) && cli.config.is_none() {
+        let packaged = std::path::Path::new(PACKAGED_CONFIG);
+        cli.config = packaged.is_file().then(|| packaged.to_owned());
+    }
     let overrides = Overrides {
         listen: cli.listen.clone(),
         data_dir: cli.data_dir.clone(),
