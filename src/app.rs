@@ -141,6 +141,9 @@ impl Application {
         let served = self.server.await;
         self.admin.stop();
         self.reaper.stop();
+        if !self.store.wait_until_sole_handle(Duration::from_secs(5)) {
+            log::warn!("request workers still hold the database after stopping");
+        }
         self.store.close()?;
         served.map_err(|e| StartupError::Listen {
             addr: self.addr.to_string(),

@@ -32,10 +32,12 @@ impl Params {
             .map(|(_, v)| v.as_str())
     }
 
-    /// Moves the first value of `name` out (no copy left behind to wipe).
+    /// Moves the first value of `name` out (no copy left behind to wipe). Keeps
+    /// the order of the rest, which is what makes a body value win over a query
+    /// value for every later lookup.
     pub fn take(&mut self, name: &str) -> Option<String> {
         let index = self.pairs.iter().position(|(k, _)| k == name)?;
-        Some(self.pairs.swap_remove(index).1)
+        Some(self.pairs.remove(index).1)
     }
 
     /// Every value of any of `names`, in order (for `recipient` / `recipient[]`).

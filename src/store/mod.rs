@@ -54,6 +54,9 @@ pub struct Store {
     owners: sled::Tree,
     accounts: sled::Tree,
     commits: Arc<GroupCommit>,
+    /// Counts the clones of this handle: sled releases the database lock only when
+    /// the last one is dropped, and shutdown waits for that.
+    handles: Arc<()>,
 }
 
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
@@ -100,6 +103,7 @@ impl Store {
             accounts: db.open_tree("accounts")?,
             db,
             commits: Arc::new(commits),
+            handles: Arc::new(()),
         })
     }
 
@@ -111,6 +115,20 @@ impl Store {
         } else {
             Err(StoreError::NotDurable)
         }
+    }
+
+    /// Waits (at most `limit`) until this is the last handle to the database, so
+    /// that dropping it releases the lock: after a graceful stop the server's
+    /// worker threads may still be dropping theirs. `false` if others remain.
+    pub fn wait_until_sole_handle(&self, limit: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + limit;
+        while Arc::strong_count(&self.handles) > 1 {
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        true
     }
 
     /// Flushes synchronously and stops the committer; for shutdown.

@@ -1,0 +1,103 @@
+//! Spec §5: a copy of the database alone reveals no value, passphrase or key; the
+//! generated master key is readable by its owner only.
+
+use crate::helpers::*;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+/// Every file under `dir`, recursively, with its bytes.
+fn all_files(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read dir") {
+            let path = entry.expect("dir entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let bytes = std::fs::read(&path).expect("read file");
+                out.push((path, bytes));
+            }
+        }
+    }
+    out
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{prefix}-{nanos:x}-{:x}", std::process::id())
+}
+
+#[tokio::test]
+async fn the_database_holds_no_value_passphrase_or_key_in_the_clear() {
+    let app = spawn_app().await;
+    let plain_value = unique("VALUE");
+    let guarded_value = unique("GUARDED-VALUE");
+    let passphrase = unique("PASSPHRASE");
+    let burned_value = unique("BURNED-VALUE");
+    let revealed_value = unique("REVEALED-VALUE");
+
+    let mut needles: Vec<String> = vec![
+        plain_value.clone(),
+        guarded_value.clone(),
+        passphrase.clone(),
+        burned_value.clone(),
+        revealed_value.clone(),
+    ];
+    let mut keep_keys = |meta: &serde_json::Value| {
+        needles.push(text(meta, "secret_key").to_owned());
+        needles.push(text(meta, "metadata_key").to_owned());
+    };
+    let plain = app.share(&[("secret", &plain_value)]).await;
+    keep_keys(&plain);
+    let guarded = app
+        .share(&[("secret", &guarded_value), ("passphrase", &passphrase)])
+        .await;
+    keep_keys(&guarded);
+    let generated = ok_json(app.post_form("/api/v1/generate", &[("length", "64")]).await).await;
+    keep_keys(&generated);
+    let burned = app.share(&[("secret", &burned_value)]).await;
+    keep_keys(&burned);
+    ok_json(app.burn(text(&burned, "metadata_key"), None).await).await;
+    let revealed = app.share(&[("secret", &revealed_value)]).await;
+    keep_keys(&revealed);
+    ok_json(app.reveal(text(&revealed, "secret_key"), None).await).await;
+    needles.push(text(&generated, "value").to_owned());
+
+    let data_dir = app.stop().await;
+
+    let files = all_files(&data_dir.path().join("db"));
+    assert!(!files.is_empty(), "the database has files");
+    let total: usize = files.iter().map(|(_, b)| b.len()).sum();
+    assert!(total > 0, "the database has bytes");
+    for (path, bytes) in &files {
+        for needle in &needles {
+            assert!(
+                !contains(bytes, needle.as_bytes()),
+                "{} holds {needle:?} in the clear",
+                path.display()
+            );
+        }
+    }
+    // The store is still readable: what was written is there, only sealed.
+    assert_eq!(count_records(&data_dir), (3, 5));
+}
+
+#[tokio::test]
+async fn the_generated_master_key_is_readable_by_its_owner_only() {
+    let app = spawn_app().await;
+    app.share(&[("secret", "s")]).await;
+
+    let data_dir = app.stop().await;
+
+    let meta = std::fs::metadata(data_dir.path().join("master.key")).expect("master.key exists");
+    assert!(meta.is_file());
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+}

@@ -1,0 +1,382 @@
+//! Spec §1: parameters arrive in every shape real clients send — urlencoded and
+//! multipart bodies, the query string of a POST, a flat JSON object, GETs with a
+//! form `Content-Type` — and a body value wins over a query value.
+
+use crate::helpers::*;
+use reqwest::multipart::{Form, Part};
+use serde_json::{Value, json};
+
+/// Reveals `meta`'s secret (without passphrase) and returns its value.
+async fn revealed_value(app: &TestApp, meta: &Value) -> String {
+    let body = ok_json(app.reveal(text(meta, "secret_key"), None).await).await;
+    text(&body, "value").to_owned()
+}
+
+#[tokio::test]
+async fn share_takes_an_urlencoded_body() {
+    let app = spawn_app().await;
+
+    let meta = ok_json(
+        app.post_form(
+            "/api/v1/share",
+            &[("secret", "form & body = ok?"), ("ttl", "300")],
+        )
+        .await,
+    )
+    .await;
+
+    assert_eq!(meta["ttl"], 300);
+    assert_eq!(revealed_value(&app, &meta).await, "form & body = ok?");
+}
+
+#[tokio::test]
+async fn share_takes_a_multipart_body() {
+    let app = spawn_app().await;
+    let form = Form::new()
+        .text("secret", "multipart value")
+        .text("ttl", "600")
+        .text("passphrase", "mp pass");
+
+    let resp = app
+        .client
+        .post(app.url("/api/v1/share"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+
+    let meta = ok_json(resp).await;
+    assert_eq!(meta["ttl"], 600);
+    assert_eq!(meta["passphrase_required"], true);
+    let revealed = ok_json(app.reveal(text(&meta, "secret_key"), Some("mp pass")).await).await;
+    assert_eq!(revealed["value"], "multipart value");
+}
+
+#[tokio::test]
+async fn share_takes_a_multipart_file_part_as_the_secret() {
+    let app = spawn_app().await;
+    let contents = "line one\nline two\n";
+    let file = Part::bytes(contents.as_bytes().to_vec())
+        .file_name("secret.txt")
+        .mime_str("text/plain")
+        .unwrap();
+    let form = Form::new().part("secret", file).text("ttl", "900");
+
+    let resp = app
+        .client
+        .post(app.url("/api/v1/share"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+
+    let meta = ok_json(resp).await;
+    assert_eq!(meta["ttl"], 900);
+    assert_eq!(revealed_value(&app, &meta).await, contents);
+}
+
+#[tokio::test]
+async fn share_takes_the_query_string_of_a_post_with_an_empty_body() {
+    let app = spawn_app().await;
+
+    let resp = app
+        .client
+        .post(app.url("/api/v1/share?secret=from%20the%20query&ttl=420"))
+        .send()
+        .await
+        .unwrap();
+
+    let meta = ok_json(resp).await;
+    assert_eq!(meta["ttl"], 420);
+    assert_eq!(revealed_value(&app, &meta).await, "from the query");
+}
+
+#[tokio::test]
+async fn reveal_takes_the_passphrase_from_the_query_string() {
+    let app = spawn_app().await;
+    let meta = app
+        .share(&[("secret", "query pass"), ("passphrase", "open sesame")])
+        .await;
+    let key = text(&meta, "secret_key");
+
+    let resp = app
+        .client
+        .post(app.url(&format!("/api/v1/secret/{key}?passphrase=open%20sesame")))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(ok_json(resp).await["value"], "query pass");
+}
+
+#[tokio::test]
+async fn share_takes_a_json_object_with_a_numeric_ttl() {
+    let app = spawn_app().await;
+
+    let meta = ok_json(
+        app.post_json(
+            "/api/v1/share",
+            &json!({"secret": "json value", "ttl": 3600, "passphrase": "json pass"}),
+        )
+        .await,
+    )
+    .await;
+
+    assert_eq!(meta["ttl"], 3600);
+    assert_eq!(meta["passphrase_required"], true);
+    let revealed = ok_json(
+        app.reveal(text(&meta, "secret_key"), Some("json pass"))
+            .await,
+    )
+    .await;
+    assert_eq!(revealed["value"], "json value");
+}
+
+#[tokio::test]
+async fn share_takes_a_json_object_with_a_string_ttl() {
+    let app = spawn_app().await;
+
+    let meta = ok_json(
+        app.post_json("/api/v1/share", &json!({"secret": "s", "ttl": "7200"}))
+            .await,
+    )
+    .await;
+
+    assert_eq!(meta["ttl"], 7200);
+}
+
+#[tokio::test]
+async fn generate_and_reveal_and_burn_take_json_objects() {
+    let app = spawn_app().await;
+
+    let generated = ok_json(
+        app.post_json(
+            "/api/v1/generate",
+            &json!({"length": 20, "passphrase": "gen pass", "ttl": 120}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(text(&generated, "value").chars().count(), 20);
+    assert_eq!(generated["ttl"], 120);
+
+    let key = text(&generated, "secret_key");
+    let revealed = ok_json(
+        app.post_json(
+            &format!("/api/v1/secret/{key}"),
+            &json!({"passphrase": "gen pass"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(revealed["value"], generated["value"]);
+
+    let meta = app
+        .share(&[("secret", "to burn"), ("passphrase", "burn pass")])
+        .await;
+    let mkey = text(&meta, "metadata_key");
+    let burned = ok_json(
+        app.post_json(
+            &format!("/api/v1/private/{mkey}/burn"),
+            &json!({"passphrase": "burn pass"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(burned["state"]["state"], "burned");
+}
+
+#[tokio::test]
+async fn a_get_with_a_form_content_type_reads_metadata_and_status() {
+    let app = spawn_app().await;
+    let meta = app.share(&[("secret", "get with a header")]).await;
+    let mkey = text(&meta, "metadata_key");
+
+    for content_type in ["application/x-www-form-urlencoded", "multipart/form-data"] {
+        for path in [
+            format!("/api/v1/private/{mkey}"),
+            format!("/api/v1/metadata/{mkey}"),
+        ] {
+            let resp = app
+                .client
+                .get(app.url(&path))
+                .header("content-type", content_type)
+                .send()
+                .await
+                .unwrap();
+            let receipt = ok_json(resp).await;
+            assert_eq!(receipt["metadata_key"], mkey, "{content_type} {path}");
+            assert_eq!(receipt["state"], "new");
+        }
+    }
+
+    let status = app
+        .client
+        .get(app.url("/api/v1/status"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok_json(status).await["status"], "nominal");
+}
+
+#[tokio::test]
+async fn a_post_of_metadata_with_an_empty_form_body_reads_it() {
+    let app = spawn_app().await;
+    let meta = app.share(&[("secret", "post metadata")]).await;
+    let mkey = text(&meta, "metadata_key");
+
+    let resp = app
+        .client
+        .post(app.url(&format!("/api/v1/private/{mkey}")))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(ok_json(resp).await["state"], "new");
+}
+
+#[tokio::test]
+async fn a_body_value_wins_over_a_query_value() {
+    let app = spawn_app().await;
+
+    let resp = app
+        .client
+        .post(app.url("/api/v1/share?secret=from-query&ttl=120"))
+        .form(&[("secret", "from-body"), ("ttl", "240")])
+        .send()
+        .await
+        .unwrap();
+    let meta = ok_json(resp).await;
+
+    assert_eq!(meta["ttl"], 240);
+    assert_eq!(revealed_value(&app, &meta).await, "from-body");
+}
+
+#[tokio::test]
+async fn a_body_passphrase_wins_over_a_query_passphrase() {
+    let app = spawn_app().await;
+
+    let resp = app
+        .client
+        .post(app.url("/api/v1/share?ttl=300&passphrase=query-pass"))
+        .form(&[("secret", "two passphrases"), ("passphrase", "body-pass")])
+        .send()
+        .await
+        .unwrap();
+    let meta = ok_json(resp).await;
+    let key = text(&meta, "secret_key");
+
+    let revealed = ok_json(app.reveal(key, Some("body-pass")).await).await;
+    assert_eq!(revealed["value"], "two passphrases");
+}
+
+#[tokio::test]
+async fn query_values_fill_in_what_the_body_leaves_out() {
+    let app = spawn_app().await;
+
+    let resp = app
+        .client
+        .post(app.url("/api/v1/share?ttl=360"))
+        .form(&[("secret", "mixed")])
+        .send()
+        .await
+        .unwrap();
+    let meta = ok_json(resp).await;
+
+    assert_eq!(meta["ttl"], 360);
+    assert_eq!(revealed_value(&app, &meta).await, "mixed");
+}
+
+#[tokio::test]
+async fn a_json_body_value_wins_over_a_query_value() {
+    let app = spawn_app().await;
+
+    let resp = app
+        .client
+        .post(app.url("/api/v1/share?secret=from-query"))
+        .json(&json!({"secret": "from-json"}))
+        .send()
+        .await
+        .unwrap();
+    let meta = ok_json(resp).await;
+
+    assert_eq!(revealed_value(&app, &meta).await, "from-json");
+}
+
+#[tokio::test]
+async fn an_empty_body_without_query_has_nothing_to_share() {
+    let app = spawn_app().await;
+
+    let resp = app
+        .client
+        .post(app.url("/api/v1/share"))
+        .send()
+        .await
+        .unwrap();
+
+    assert_error(resp, 400, "You did not provide anything to share").await;
+}
+
+/// Sends `body` as `application/json` to share.
+async fn share_raw_json(app: &TestApp, body: &'static str) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/share"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_clear_bad_request_and_stores_nothing() {
+    let app = spawn_app().await;
+
+    for body in [
+        r#"{"secret": "half a json object""#,
+        r#"{"secret": "x",}"#,
+        r#"["secret", "not an object"]"#,
+        r#""just a string""#,
+        "secret=looks-like-a-form",
+    ] {
+        let resp = share_raw_json(&app, body).await;
+        let error = assert_error_status(resp, 400).await;
+        let message = text(&error, "message");
+        assert!(
+            message.contains("JSON"),
+            "the message says what is wrong: {message:?} for {body}"
+        );
+    }
+
+    assert_eq!(app.stop_and_count_records().await, (0, 0));
+}
+
+#[tokio::test]
+async fn a_body_over_the_configured_limit_is_too_large() {
+    let app = spawn_app_with(|s| s.limits.max_body_bytes = 2048).await;
+    let big = "x".repeat(4096);
+
+    let urlencoded = app.post_form("/api/v1/share", &[("secret", &big)]).await;
+    assert_error_status(urlencoded, 413).await;
+
+    let json = app
+        .post_json("/api/v1/share", &json!({"secret": big}))
+        .await;
+    assert_error_status(json, 413).await;
+
+    let multipart = app
+        .client
+        .post(app.url("/api/v1/share"))
+        .multipart(Form::new().text("secret", big.clone()))
+        .send()
+        .await
+        .unwrap();
+    assert_error_status(multipart, 413).await;
+
+    let small = app.post_form("/api/v1/share", &[("secret", "fits")]).await;
+    ok_json(small).await;
+
+    assert_eq!(app.stop_and_count_records().await, (1, 1));
+}
