@@ -38,7 +38,9 @@ fn copy_field(id: &str, label: &str, value: &str, multiline: bool) -> Markup {
         label for=(id) { (label) }
         div.copy-row {
             @if multiline {
-                textarea id=(id) readonly rows="6" { (value) }
+                // The HTML parser drops one newline right after <textarea>: give it
+                // one to drop, so a value that starts with a newline keeps it.
+                textarea id=(id) readonly rows="6" { "\n" (value) }
             } @else {
                 input type="text" id=(id) readonly value=(value);
             }

@@ -1,0 +1,26 @@
+//! Real-browser end-to-end tests of the web pages (spec §6): headless Chromium,
+//! driven through WebDriver (chromedriver), against the real server.
+//!
+//! Each test starts its own server and its own chromedriver; a test runs at most
+//! two browsers at once (the creator's and the recipient's, each with its own
+//! profile). Every page a test looks at is saved as a PNG under
+//! `<CARGO_TARGET_TMPDIR>/screenshots` so a person can look at them.
+//!
+//! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian's `chromium` and
+//! `chromium-driver`); without them the tests fail with a message saying so.
+
+#[allow(dead_code)]
+#[path = "../api/helpers.rs"]
+mod helpers;
+mod support;
+mod webdriver;
+
+mod burn;
+mod closed;
+mod escaping;
+mod expiry;
+mod flow;
+mod generate;
+mod headers;
+mod nojs;
+mod passphrase;
