@@ -31,6 +31,8 @@ pub enum StartupError {
     MasterKey { path: String, reason: String },
     #[error("data directory {path}: {reason}")]
     DataDir { path: String, reason: String },
+    #[error("cannot handle signals: {0}")]
+    Signals(String),
     #[error("cannot listen on {addr}: {reason}")]
     Listen { addr: String, reason: String },
 }
@@ -97,7 +99,11 @@ impl Application {
                 .configure(crate::web::configure)
                 .default_service(web::to(api::not_found))
         })
-        .shutdown_timeout(settings.shutdown_timeout_secs);
+        .shutdown_timeout(settings.shutdown_timeout_secs)
+        // actix would install its handlers only once the server is first polled, so
+        // a SIGTERM right after start-up would kill the process instead of stopping
+        // it: see [`Application::stop_on_signals`].
+        .disable_signals();
         if settings.workers > 0 {
             server = server.workers(settings.workers);
         }
@@ -135,7 +141,23 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until stopped (SIGTERM, SIGINT or [`ServerHandle::stop`]), letting
+    /// Makes SIGTERM and SIGINT stop the server gracefully, from now on. Call it
+    /// before announcing that the server is up, inside the server's runtime.
+    pub fn stop_on_signals(&self) -> std::io::Result<()> {
+        use actix_web::rt::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        let handle = self.handle();
+        actix_web::rt::spawn(async move {
+            futures_util::future::select(Box::pin(term.recv()), Box::pin(int.recv())).await;
+            log::info!("stopping: finishing requests in flight");
+            handle.stop(true).await;
+        });
+        Ok(())
+    }
+
+    /// Serves until stopped (by [`ServerHandle::stop`], or a signal once
+    /// [`Application::stop_on_signals`] was called), letting
     /// requests in flight finish; then stops the reaper and flushes the database.
     pub async fn run_until_stopped(self) -> Result<(), StartupError> {
         let served = self.server.await;

@@ -52,6 +52,8 @@ fn main() -> ExitCode {
 fn serve(settings: otsd::Settings) -> Result<(), otsd::app::StartupError> {
     actix_web::rt::System::new().block_on(async move {
         let app = otsd::Application::build(&settings)?;
+        app.stop_on_signals()
+            .map_err(|e| otsd::app::StartupError::Signals(e.to_string()))?;
         log::info!(
             "otsd {} listening on {}",
             env!("CARGO_PKG_VERSION"),

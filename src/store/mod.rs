@@ -63,34 +63,39 @@ type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
 impl Store {
     /// Opens (or creates) the database in `path` with a page cache of about
-    /// `cache_bytes`. A locked or unreadable database is an error naming the path;
-    /// sled panics on some corruptions, and that too becomes an error here.
+    /// `cache_bytes`. A locked, unreadable or emptied database is an error naming
+    /// the path; sled panics on some corruptions, and that too becomes an error.
+    ///
+    /// sled treats a damaged log as a torn write and truncates it, so a data file
+    /// that was overwritten or emptied would open as an empty database and every
+    /// secret and account would be gone without a word. To tell "new" from "lost",
+    /// a database is created in a staging directory with a format marker, flushed,
+    /// and only then moved into place; a database at `path` without the marker is
+    /// refused.
     pub fn open(path: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
-        let config = sled::Config::new().path(path).cache_capacity(cache_bytes);
-        let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open()));
-        let db = match opened {
-            Ok(Ok(db)) => db,
-            Ok(Err(sled::Error::Io(err)))
-                if err.kind() == std::io::ErrorKind::WouldBlock
-                    || err.to_string().contains("lock") =>
-            {
-                return Err(StoreError::Locked {
-                    path: path.to_owned(),
-                });
-            }
-            Ok(Err(err)) => {
-                return Err(StoreError::Open {
-                    path: path.to_owned(),
-                    reason: err.to_string(),
-                });
-            }
-            Err(_) => {
-                return Err(StoreError::Open {
-                    path: path.to_owned(),
-                    reason: "the database is corrupt".into(),
-                });
-            }
+        let error = |reason: String| StoreError::Open {
+            path: path.to_owned(),
+            reason,
         };
+        if is_absent_or_empty(path) {
+            create(path, cache_bytes).map_err(|e| error(e.to_string()))?;
+        }
+        let db = open_sled(path, cache_bytes)?;
+        match db.get(FORMAT_KEY)? {
+            Some(version) if *version == *FORMAT_VERSION => {}
+            Some(_) => {
+                return Err(error(
+                    "it was written by an incompatible version of otsd".into(),
+                ));
+            }
+            None => {
+                return Err(error(
+                    "it has lost its contents or is not an otsd database (its format marker \
+                     is missing); restore it from a backup, or move it away to start empty"
+                        .into(),
+                ));
+            }
+        }
         let commits = GroupCommit::start(db.clone()).map_err(|e| StoreError::Open {
             path: path.to_owned(),
             reason: e.to_string(),
@@ -395,6 +400,66 @@ impl Store {
                 TransactionError::Abort(e) => e,
                 TransactionError::Storage(e) => StoreError::Sled(e),
             })
+    }
+}
+
+/// The default tree's record that marks a complete otsd database, and its value.
+const FORMAT_KEY: &[u8] = b"otsd.format";
+const FORMAT_VERSION: &[u8] = b"1";
+
+fn is_absent_or_empty(path: &Path) -> bool {
+    match std::fs::read_dir(path) {
+        Ok(mut entries) => entries.next().is_none(),
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+    }
+}
+
+/// Creates a marked database at `path` (see [`Store::open`]). A staging directory
+/// left by a creation that was interrupted holds nothing and is started over.
+fn create(path: &Path, cache_bytes: u64) -> std::io::Result<()> {
+    let mut staging = path.as_os_str().to_owned();
+    staging.push(".new");
+    let staging = PathBuf::from(staging);
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging)?;
+    }
+    {
+        let db = open_sled(&staging, cache_bytes).map_err(std::io::Error::other)?;
+        db.insert(FORMAT_KEY, FORMAT_VERSION)
+            .map_err(std::io::Error::other)?;
+        db.flush().map_err(std::io::Error::other)?;
+    }
+    if path.exists() {
+        std::fs::remove_dir(path)?;
+    }
+    std::fs::rename(&staging, path)?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::File::open(parent)?.sync_all()?;
+    }
+    Ok(())
+}
+
+/// sled's open, with a held lock and a panic on corruption turned into errors.
+fn open_sled(path: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
+    let config = sled::Config::new().path(path).cache_capacity(cache_bytes);
+    let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open()));
+    match opened {
+        Ok(Ok(db)) => Ok(db),
+        Ok(Err(sled::Error::Io(err)))
+            if err.kind() == std::io::ErrorKind::WouldBlock || err.to_string().contains("lock") =>
+        {
+            Err(StoreError::Locked {
+                path: path.to_owned(),
+            })
+        }
+        Ok(Err(err)) => Err(StoreError::Open {
+            path: path.to_owned(),
+            reason: err.to_string(),
+        }),
+        Err(_) => Err(StoreError::Open {
+            path: path.to_owned(),
+            reason: "the database is corrupt".into(),
+        }),
     }
 }
 

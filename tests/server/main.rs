@@ -1,0 +1,13 @@
+//! End-to-end tests of the compiled `otsd` binary: each test spawns the real
+//! process (own temp data directory, port 0 on 127.0.0.1), talks HTTP to it, sends
+//! it signals and reads its stderr.
+//!
+//! Run with `cargo test --test server`.
+
+mod cli;
+mod config;
+mod durability;
+mod logs;
+mod master_key;
+mod startup;
+mod support;
