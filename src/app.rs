@@ -1,7 +1,7 @@
 //! Building and running the server: the one function tests and `main` share.
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::Logger;
+use actix_web::middleware::{Condition, Logger};
 use actix_web::{App, HttpServer, web};
 use std::fs;
 use std::io::Write;
@@ -89,10 +89,11 @@ impl Application {
             share_domains: settings.share_domains.clone(),
         });
         let body_limit = BodyLimit(settings.limits.max_body_bytes);
+        let access_log = settings.access_log;
 
         let mut server = HttpServer::new(move || {
             App::new()
-                .wrap(request_logger())
+                .wrap(Condition::new(access_log, request_logger()))
                 .app_data(state.clone())
                 .app_data(body_limit)
                 .configure(api::configure)

@@ -77,10 +77,12 @@ impl Store {
             path: path.to_owned(),
             reason,
         };
-        if is_absent_or_empty(path) {
+        let db = if is_absent_or_empty(path) {
             create(path, cache_bytes).map_err(|e| error(e.to_string()))?;
-        }
-        let db = open_sled(path, cache_bytes)?;
+            reopen_created(path, cache_bytes)?
+        } else {
+            open_sled(path, cache_bytes)?
+        };
         match db.get(FORMAT_KEY)? {
             Some(version) if *version == *FORMAT_VERSION => {}
             Some(_) => {
@@ -143,8 +145,13 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a new secret and its receipt together (one transaction). Durable only
-    /// after [`Store::commit`].
+    /// Stores a new secret and its receipt. Durable only after [`Store::commit`].
+    ///
+    /// Not a transaction, on purpose: the ids are fresh, so nothing can conflict,
+    /// and a sled transaction would read every key before writing it (most of a
+    /// create's cost). A crash can only interrupt a create that was not yet
+    /// acknowledged; the expiry entries are written first, so whatever part of it
+    /// reached the disk is found and removed by the reaper.
     pub fn insert(
         &self,
         secret_id: &RecordId,
@@ -154,23 +161,22 @@ impl Store {
     ) -> Result<(), StoreError> {
         let secret_bytes = encode(secret)?;
         let receipt_bytes = encode(receipt)?;
-        let owner_key = owner_key(receipt, receipt_id);
-        self.transact(|s, r, e, o| {
-            s.insert(&secret_id[..], secret_bytes.as_slice())?;
-            r.insert(&receipt_id[..], receipt_bytes.as_slice())?;
-            e.insert(
-                expiry_key(secret.expires_at, KIND_SECRET, secret_id).to_vec(),
-                &[][..],
-            )?;
-            e.insert(
-                expiry_key(receipt.expires_at, KIND_RECEIPT, receipt_id).to_vec(),
-                &[][..],
-            )?;
-            if let Some(key) = &owner_key {
-                o.insert(key.as_slice(), &[][..])?;
-            }
-            Ok(())
-        })
+        let mut due = sled::Batch::default();
+        due.insert(
+            &expiry_key(secret.expires_at, KIND_SECRET, secret_id)[..],
+            &[][..],
+        );
+        due.insert(
+            &expiry_key(receipt.expires_at, KIND_RECEIPT, receipt_id)[..],
+            &[][..],
+        );
+        self.expiry.apply_batch(due)?;
+        self.secrets.insert(&secret_id[..], secret_bytes)?;
+        self.receipts.insert(&receipt_id[..], receipt_bytes)?;
+        if let Some(key) = owner_key(receipt, receipt_id) {
+            self.owners.insert(key, &[][..])?;
+        }
+        Ok(())
     }
 
     /// The secret, unless it does not exist or has expired at `now`.
@@ -195,12 +201,11 @@ impl Store {
     /// to exactly one caller per secret: every other (concurrent or later) call, and
     /// any call after expiry, gets `false`. Durable only after [`Store::commit`].
     pub fn reveal_once(&self, id: &RecordId, now: u64) -> Result<bool, StoreError> {
-        self.transact(|s, r, e, _| {
+        self.transact_live(|s, r| {
             let Some(secret) = live_secret(s, id, now)? else {
                 return Ok(false);
             };
             s.remove(&id[..])?;
-            e.remove(expiry_key(secret.expires_at, KIND_SECRET, id).to_vec())?;
             update_receipt(r, &secret.receipt_id, |receipt| {
                 if matches!(receipt.state, StoredState::New | StoredState::Viewed) {
                     receipt.state = StoredState::Received;
@@ -220,7 +225,7 @@ impl Store {
         receipt_id: &RecordId,
         now: u64,
     ) -> Result<Option<ReceiptRecord>, StoreError> {
-        self.transact(|s, r, e, _| {
+        self.transact_live(|s, r| {
             let Some(bytes) = r.get(&receipt_id[..])? else {
                 return Ok(None);
             };
@@ -230,11 +235,10 @@ impl Store {
             {
                 return Ok(None);
             }
-            let Some(secret) = live_secret(s, &receipt.secret_id, now)? else {
+            if live_secret(s, &receipt.secret_id, now)?.is_none() {
                 return Ok(None);
-            };
+            }
             s.remove(&receipt.secret_id[..])?;
-            e.remove(expiry_key(secret.expires_at, KIND_SECRET, &receipt.secret_id).to_vec())?;
             receipt.state = StoredState::Burned;
             receipt.updated = now;
             r.insert(&receipt_id[..], encode(&receipt).map_err(abort)?)?;
@@ -264,7 +268,7 @@ impl Store {
     /// Moves a receipt from `new` to `viewed` (the secret's page was opened). Not
     /// durable on its own: losing it in a crash only loses a hint.
     pub fn mark_viewed(&self, receipt_id: &RecordId, now: u64) -> Result<(), StoreError> {
-        self.transact(|_, r, _, _| {
+        self.transact_live(|_, r| {
             update_receipt(r, receipt_id, |receipt| {
                 if receipt.state == StoredState::New && now < receipt.expires_at {
                     receipt.state = StoredState::Viewed;
@@ -385,6 +389,22 @@ impl Store {
             .collect()
     }
 
+    /// A transaction over the secrets and receipts only: what reveal, burn and
+    /// view change. The expiry entry of a removed secret stays behind for the
+    /// reaper, which finds nothing left to remove; that keeps these transactions
+    /// to two trees.
+    fn transact_live<T>(
+        &self,
+        f: impl Fn(&TransactionalTree, &TransactionalTree) -> TxResult<T>,
+    ) -> Result<T, StoreError> {
+        (&self.secrets, &self.receipts)
+            .transaction(|(s, r)| f(s, r))
+            .map_err(|err| match err {
+                TransactionError::Abort(e) => e,
+                TransactionError::Storage(e) => StoreError::Sled(e),
+            })
+    }
+
     fn transact<T>(
         &self,
         f: impl Fn(
@@ -437,6 +457,22 @@ fn create(path: &Path, cache_bytes: u64) -> std::io::Result<()> {
         std::fs::File::open(parent)?.sync_all()?;
     }
     Ok(())
+}
+
+/// Opens the database `create` just closed. A child process forked by this one in
+/// that instant (tests start servers and helpers side by side) holds the lock's
+/// file until it execs, so "locked" is retried for a moment here.
+fn reopen_created(path: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
+    let mut tries = 0;
+    loop {
+        match open_sled(path, cache_bytes) {
+            Err(StoreError::Locked { .. }) if tries < 50 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
 }
 
 /// sled's open, with a held lock and a panic on corruption turned into errors.

@@ -191,3 +191,26 @@ async fn without_a_config_the_data_lives_in_otsd_data_of_the_working_directory()
     assert_eq!(server.reveal_value(key, None).await, "in the default place");
     server.stop();
 }
+
+/// The access log names each request's route pattern; `access_log = false`
+/// (here from the environment) turns those lines off and nothing else.
+#[tokio::test]
+async fn access_log_lines_can_be_switched_off() {
+    let tmp = tempfile::tempdir().unwrap();
+    let otsd = Otsd::new(tmp.path());
+    for (setting, expect_lines) in [(None, true), (Some("false"), false)] {
+        let otsd = match setting {
+            Some(value) => otsd.clone().env("OTSD_ACCESS_LOG", value),
+            None => otsd.clone(),
+        };
+        let server = otsd.start();
+        server.share(&[("secret", "logged or not")]).await;
+        let log = server.stop().stderr;
+        assert_eq!(
+            log.contains("\"POST /api/v1/share\" 200"),
+            expect_lines,
+            "access_log = {setting:?}; log:\n{log}"
+        );
+        assert!(log.contains("stopped cleanly"), "log:\n{log}");
+    }
+}
