@@ -107,6 +107,8 @@ impl Mailer {
             .from(self.from.clone())
             .to(Mailbox::new(None, to.clone()))
             .subject(format!("{} sent you a secret", invitation.sender))
+            // Generated from a random id and the host name: mail without one scores as spam.
+            .message_id(None)
             .header(ContentType::TEXT_PLAIN)
             .body(body)
             .map_err(|_| MailError::Build)?;

@@ -91,6 +91,29 @@ impl RateLimiter {
         self.apply(action, subjects, now, false)
     }
 
+    /// Gives back one `action` counted by [`RateLimiter::hit`] at the same `now`,
+    /// for attempts that turn out not to count (a passphrase that was right).
+    /// Counting first and giving back after is what keeps concurrent attempts from
+    /// all passing a check made before any of them was counted.
+    pub fn release(&self, action: Action, subjects: &[Subject], now: u64) {
+        if self.limits.of(action).is_none() {
+            return;
+        }
+        let mut window = self.lock();
+        if window.index != now / self.window_secs {
+            return; // that window, and what it counted, is gone
+        }
+        for subject in subjects {
+            // Within a window the table only grows, so a subject counted in the
+            // overflow then is still untracked now.
+            let count = match window.counts.get_mut(&(action, subject.clone())) {
+                Some(n) => n,
+                None => window.overflow.entry(action).or_insert(0),
+            };
+            *count = count.saturating_sub(1);
+        }
+    }
+
     /// How many counters exist now (for tests of the bound).
     pub fn tracked(&self) -> usize {
         self.lock().counts.len()
@@ -239,6 +262,37 @@ mod tests {
         assert!(
             limiter.hit(Action::Create, &a, 60).is_ok(),
             "a new window starts fresh"
+        );
+    }
+
+    #[test]
+    fn a_released_hit_gives_its_allowance_back_in_the_same_window_only() {
+        let limiter = RateLimiter::new(
+            Limits {
+                failed_passphrase: Some(1),
+                ..Limits::default()
+            },
+            60,
+            1,
+        );
+        let a = [Subject::Ip(ip("192.0.2.1"))];
+        let b = [Subject::Ip(ip("192.0.2.2"))];
+        let fp = Action::FailedPassphrase;
+        assert!(limiter.hit(fp, &a, 0).is_ok());
+        assert_eq!(limiter.hit(fp, &a, 0), Err(Limited), "taken until released");
+        limiter.release(fp, &a, 0);
+        assert!(limiter.hit(fp, &a, 0).is_ok(), "given back");
+        assert!(limiter.hit(fp, &b, 0).is_ok(), "b is in the overflow");
+        limiter.release(fp, &b, 0);
+        assert!(
+            limiter.hit(fp, &b, 0).is_ok(),
+            "the overflow was given back"
+        );
+        limiter.release(fp, &a, 60);
+        assert_eq!(
+            limiter.hit(fp, &a, 0),
+            Err(Limited),
+            "a stale release does nothing"
         );
     }
 

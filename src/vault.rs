@@ -188,6 +188,9 @@ impl Vault {
             sealed_metadata_key: (new.custid != ANONYMOUS)
                 .then(|| self.keyring.seal_metadata_key(&receipt_id, &metadata_key))
                 .transpose()?,
+            listing: (new.custid != ANONYMOUS)
+                .then(|| self.store.next_listing())
+                .transpose()?,
             custid: new.custid,
             secret_id,
             ttl,

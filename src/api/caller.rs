@@ -57,11 +57,15 @@ fn identify(req: &HttpRequest) -> Result<Caller, ApiError> {
     let peer = req
         .peer_addr()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
-    let forwarded = req
+    // Several header lines are one list in order (RFC 9110 §5.3): a proxy may append
+    // its own line after the client's. A line that is not text ends the walk there.
+    let forwarded: Vec<&str> = req
         .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok());
-    let ip = client_ip(peer, forwarded, &state.trusted_proxies);
+        .get_all("x-forwarded-for")
+        .map(|v| v.to_str().unwrap_or("?"))
+        .collect();
+    let forwarded = (!forwarded.is_empty()).then(|| forwarded.join(","));
+    let ip = client_ip(peer, forwarded.as_deref(), &state.trusted_proxies);
     let account = match req.headers().get(AUTHORIZATION) {
         None => None,
         Some(header) => authenticate(state, header)?,
@@ -71,8 +75,23 @@ fn identify(req: &HttpRequest) -> Result<Caller, ApiError> {
 
 /// `Ok(None)` only for the anonymous `Basic Og==`; unknown or malformed credentials
 /// are `Not authorized`.
+/// The scheme name is case-insensitive (RFC 9110 §11.1) but the parser wants
+/// `Basic`: rewrite `basic …`, `BASIC …` and the like.
+fn with_canonical_scheme(header: &HeaderValue) -> HeaderValue {
+    let bytes = header.as_bytes();
+    match bytes.get(..6) {
+        Some(scheme) if scheme.eq_ignore_ascii_case(b"basic ") && &scheme[..5] != b"Basic" => {
+            let mut fixed = b"Basic ".to_vec();
+            fixed.extend_from_slice(&bytes[6..]);
+            HeaderValue::from_bytes(&fixed).unwrap_or_else(|_| header.clone())
+        }
+        _ => header.clone(),
+    }
+}
+
 fn authenticate(state: &AppState, header: &HeaderValue) -> Result<Option<AccountName>, ApiError> {
-    let basic = Basic::parse(header).map_err(|_| ApiError::NotAuthorized)?;
+    let basic =
+        Basic::parse(&with_canonical_scheme(header)).map_err(|_| ApiError::NotAuthorized)?;
     let token = basic.password().unwrap_or_default();
     if basic.user_id().is_empty() && token.is_empty() {
         return Ok(None);

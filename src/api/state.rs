@@ -50,12 +50,17 @@ impl AppState {
     }
 
     /// Counts one `action` for the caller (its address, and its account), or
-    /// refuses the request without counting when a limit is reached.
+    /// refuses the request without counting when a limit is reached. Email is
+    /// counted per account only: accounts behind one address (a proxy, a NAT)
+    /// each have their own allowance, and anonymous callers cannot send any.
     pub fn rate_limit(&self, action: Action, caller: &Caller) -> Result<(), ApiError> {
         if self.exempt_accounts && !caller.is_anonymous() && action != Action::Email {
             return Ok(());
         }
-        let mut subjects = vec![Subject::Ip(caller.ip)];
+        let mut subjects = Vec::with_capacity(2);
+        if action != Action::Email {
+            subjects.push(Subject::Ip(caller.ip));
+        }
         if let Some(account) = &caller.account {
             subjects.push(Subject::Account(account.as_str().to_owned()));
         }
@@ -79,16 +84,18 @@ impl AppState {
         id.copy_from_slice(digest.as_ref());
         let subject = [Subject::SecretFromIp(id, caller.ip)];
         let now = unix_now();
+        // Counted before the attempt (and given back unless it failed), so that
+        // concurrent guesses cannot all pass the limit before any is counted.
         self.limiter
-            .check(Action::FailedPassphrase, &subject, now)
+            .hit(Action::FailedPassphrase, &subject, now)
             .map_err(|_| ApiError::RateLimited)?;
         let result = attempt.await;
-        if matches!(
+        if !matches!(
             result,
             Err(VaultError::WrongPassphrase { .. } | VaultError::IncorrectPassphrase)
         ) {
-            // Counting cannot fail the request: it already failed.
-            let _ = self.limiter.hit(Action::FailedPassphrase, &subject, now);
+            self.limiter
+                .release(Action::FailedPassphrase, &subject, now);
         }
         Ok(result)
     }

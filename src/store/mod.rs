@@ -5,8 +5,8 @@
 //! - `receipts`: record id → [`ReceiptRecord`]
 //! - `expiry`:   `expires_at (u64 BE) ‖ kind ‖ record id` → `()`, so the reaper finds
 //!   everything due by scanning a prefix range in time order.
-//! - `owners`:   `account name ‖ 0 ‖ created (u64 BE) ‖ record id` → `()`: an
-//!   account's receipts in time order, for `recent`.
+//! - `owners`:   `account name ‖ 0 ‖ listing (u64 BE) ‖ record id` → `()`: an
+//!   account's receipts in creation order, for `recent`.
 //! - `accounts`: account name → [`AccountRecord`]
 //!
 //! Every state change that touches more than one tree is one sled transaction, and
@@ -143,6 +143,12 @@ impl Store {
         self.commits.stop();
         self.db.flush()?;
         Ok(())
+    }
+
+    /// The next number for [`ReceiptRecord::listing`]: increasing, also across
+    /// restarts (sled persists its id generator ahead of use).
+    pub fn next_listing(&self) -> Result<u64, StoreError> {
+        Ok(self.db.generate_id()?)
     }
 
     /// Stores a new secret and its receipt. Durable only after [`Store::commit`].
@@ -320,8 +326,7 @@ impl Store {
         limit: usize,
         now: u64,
     ) -> Result<Vec<(RecordId, ReceiptRecord)>, StoreError> {
-        let mut prefix = custid.as_bytes().to_vec();
-        prefix.push(0);
+        let prefix = owner_prefix(custid);
         let mut out = Vec::new();
         for key in self.owners.scan_prefix(&prefix).keys().rev() {
             let key = key?;
@@ -366,6 +371,13 @@ impl Store {
     /// Deletes an account; `false` if there was none. Durable when it returns.
     pub fn remove_account(&self, name: &str) -> Result<bool, StoreError> {
         let removed = self.accounts.remove(name.as_bytes())?.is_some();
+        // The name may later be given to someone else, who must not inherit this
+        // account's listing; the receipts themselves stay readable by their keys.
+        let mut unlist = sled::Batch::default();
+        for key in self.owners.scan_prefix(owner_prefix(name)).keys() {
+            unlist.remove(key?);
+        }
+        self.owners.apply_batch(unlist)?;
         self.db.flush()?;
         Ok(removed)
     }
@@ -511,11 +523,17 @@ fn expiry_key(expires_at: u64, kind: u8, id: &RecordId) -> [u8; 41] {
 /// (nobody can list those).
 fn owner_key(receipt: &ReceiptRecord, id: &RecordId) -> Option<Vec<u8>> {
     receipt.sealed_metadata_key.as_ref()?;
-    let mut key = receipt.custid.as_bytes().to_vec();
-    key.push(0);
-    key.extend_from_slice(&receipt.created.to_be_bytes());
+    let mut key = owner_prefix(&receipt.custid);
+    key.extend_from_slice(&receipt.listing?.to_be_bytes());
     key.extend_from_slice(id);
     Some(key)
+}
+
+/// `name ‖ 0`: the start of every `owners` key of one account.
+fn owner_prefix(custid: &str) -> Vec<u8> {
+    let mut prefix = custid.as_bytes().to_vec();
+    prefix.push(0);
+    prefix
 }
 
 fn abort(e: StoreError) -> ConflictableTransactionError<StoreError> {

@@ -46,6 +46,10 @@ pub struct ReceiptRecord {
     /// The metadata key sealed under the server's key, so an account's receipts can
     /// be listed; `None` for anonymous receipts, which nobody can list.
     pub sealed_metadata_key: Option<Vec<u8>>,
+    /// Where the receipt sorts in its account's `recent`: an increasing number
+    /// from [`super::Store::next_listing`], finer than `created` (whole seconds).
+    /// `None` for anonymous receipts.
+    pub listing: Option<u64>,
     pub ttl: u64,
     pub created: u64,
     pub updated: u64,

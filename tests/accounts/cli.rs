@@ -1,0 +1,432 @@
+//! `otsd user add|list|remove|token` from the compiled binary: before the first
+//! `serve`, while a server runs (through `admin.sock` in the data directory), and
+//! with no server running (the database opened directly). Tokens are printed once,
+//! alone on stdout, and only a keyed hash of them is ever stored.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::{Finished, Otsd, Server, field, ok_json};
+
+const TOKEN_LENGTH: usize = 40;
+
+/// `otsd --data-dir <dir>/data --config <dir>/otsd.toml` with an empty config file,
+/// so no config installed on the machine (`/etc/otsd/otsd.toml`) is read.
+fn otsd(dir: &Path) -> Otsd {
+    otsd_with_config(dir, "")
+}
+
+/// Like [`otsd`], with `toml` in the config file.
+fn otsd_with_config(dir: &Path, toml: &str) -> Otsd {
+    let config = dir.join("otsd.toml");
+    std::fs::write(&config, toml).expect("write the config file");
+    Otsd::new(dir).arg("--config").arg(config)
+}
+
+/// Runs `otsd user <args…>` to completion.
+fn user(otsd: &Otsd, args: &[&str]) -> Finished {
+    args.iter()
+        .fold(otsd.clone().arg("user"), |cmd, a| cmd.arg(*a))
+        .run()
+}
+
+/// Asserts success and that stdout is exactly one token and a newline; returns it.
+fn printed_token(done: &Finished, what: &str) -> String {
+    assert!(
+        done.status.success(),
+        "{what}: exit {}; stderr:\n{}",
+        done.status,
+        done.stderr
+    );
+    let token = done
+        .stdout
+        .strip_suffix('\n')
+        .unwrap_or_else(|| panic!("{what}: stdout ends with a newline: {:?}", done.stdout));
+    assert_eq!(
+        token.len(),
+        TOKEN_LENGTH,
+        "{what}: the token alone: {:?}",
+        done.stdout
+    );
+    assert!(
+        token
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase()),
+        "{what}: {token:?}"
+    );
+    assert!(
+        !done.stderr.contains(token),
+        "{what}: the token is not repeated on stderr"
+    );
+    token.to_owned()
+}
+
+/// `otsd user list`: the account names, in the order printed.
+fn listed(otsd: &Otsd) -> Vec<String> {
+    let done = user(otsd, &["list"]);
+    assert!(done.status.success(), "list; stderr:\n{}", done.stderr);
+    done.stdout
+        .lines()
+        .map(|line| line.split('\t').next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// Asserts a refused command: non-zero exit, nothing on stdout, `otsd: <message>`.
+fn assert_refused(done: &Finished, message: &str, what: &str) {
+    assert!(!done.status.success(), "{what}: exits non-zero");
+    assert_eq!(done.stdout, "", "{what}: nothing on stdout");
+    assert!(
+        done.stderr.contains(&format!("otsd: {message}")),
+        "{what}: says {message:?}; stderr:\n{}",
+        done.stderr
+    );
+}
+
+/// Whether the running server accepts `name:token` (asserts `Not authorized` if not).
+async fn accepted(server: &Server, name: &str, token: &str) -> bool {
+    let resp = server
+        .client
+        .get(server.url("/api/v1/authcheck"))
+        .basic_auth(name, Some(token))
+        .send()
+        .await
+        .expect("authcheck answers");
+    if resp.status() == 200 {
+        return true;
+    }
+    let intended = resp
+        .headers()
+        .get("x-ots-intended-status")
+        .map(|v| v.to_str().unwrap_or_default().to_owned());
+    let body: serde_json::Value = resp.json().await.expect("a JSON error");
+    assert_eq!(body["message"], "Not authorized", "{body}");
+    assert_eq!(intended.as_deref(), Some("401"));
+    false
+}
+
+fn socket(otsd: &Otsd) -> PathBuf {
+    otsd.data_path().join("admin.sock")
+}
+
+#[tokio::test]
+async fn user_add_before_the_first_serve_prints_the_token_alone_and_serve_accepts_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let otsd = otsd(tmp.path());
+    assert!(!otsd.data_path().exists(), "no data directory yet");
+
+    let token = printed_token(&user(&otsd, &["add", "alice@example.com"]), "add");
+
+    assert!(
+        otsd.data_path().join("master.key").is_file(),
+        "the key was made"
+    );
+    assert_eq!(listed(&otsd), ["alice@example.com"]);
+    let server = otsd.start();
+    assert!(accepted(&server, "alice@example.com", &token).await);
+    let meta = ok_json(
+        server
+            .client
+            .post(server.url("/api/v1/share"))
+            .basic_auth("alice@example.com", Some(&token))
+            .form(&[("secret", "from the first account")])
+            .send()
+            .await
+            .expect("share answers"),
+    )
+    .await;
+    assert_eq!(field(&meta, "custid"), "alice@example.com");
+    server.stop();
+}
+
+#[tokio::test]
+async fn user_commands_go_through_the_admin_socket_while_the_server_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let otsd = otsd(tmp.path());
+    let server = otsd.start();
+    assert!(
+        socket(&otsd).exists(),
+        "the running server listens on admin.sock"
+    );
+
+    let first = printed_token(&user(&otsd, &["add", "bob"]), "add");
+    assert!(accepted(&server, "bob", &first).await, "usable at once");
+    assert_eq!(listed(&otsd), ["bob"]);
+
+    let second = printed_token(&user(&otsd, &["token", "bob"]), "token");
+    assert_ne!(first, second);
+    assert!(
+        !accepted(&server, "bob", &first).await,
+        "the old token stops at once"
+    );
+    assert!(accepted(&server, "bob", &second).await);
+
+    let removed = user(&otsd, &["remove", "bob"]);
+    assert!(
+        removed.status.success(),
+        "remove; stderr:\n{}",
+        removed.stderr
+    );
+    assert!(!accepted(&server, "bob", &second).await, "removed at once");
+    assert_eq!(listed(&otsd), Vec::<String>::new());
+
+    let log = server.log();
+    for line in [
+        "admin: add account bob",
+        "admin: new token for account bob",
+        "admin: remove account bob",
+    ] {
+        assert!(log.contains(line), "the server did {line:?}; log:\n{log}");
+    }
+    server.stop();
+    assert!(
+        !socket(&otsd).exists(),
+        "a stopped server removes admin.sock"
+    );
+}
+
+#[tokio::test]
+async fn user_commands_open_the_database_directly_when_no_server_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let otsd = otsd(tmp.path());
+    otsd.start().stop();
+    assert!(!socket(&otsd).exists());
+
+    let old = printed_token(&user(&otsd, &["add", "carol"]), "add carol");
+    let dave = printed_token(&user(&otsd, &["add", "dave"]), "add dave");
+    let new = printed_token(&user(&otsd, &["token", "carol"]), "token carol");
+    let removed = user(&otsd, &["remove", "dave"]);
+    assert!(
+        removed.status.success(),
+        "remove; stderr:\n{}",
+        removed.stderr
+    );
+    assert_eq!(listed(&otsd), ["carol"]);
+    assert!(
+        !socket(&otsd).exists(),
+        "no server was started for the commands"
+    );
+
+    let server = otsd.start();
+    assert!(accepted(&server, "carol", &new).await);
+    assert!(!accepted(&server, "carol", &old).await);
+    assert!(!accepted(&server, "dave", &dave).await);
+    server.stop();
+}
+
+#[tokio::test]
+async fn user_command_errors_exit_non_zero_with_a_message_online_and_offline() {
+    let tmp = tempfile::tempdir().unwrap();
+    let otsd = otsd(tmp.path());
+    printed_token(&user(&otsd, &["add", "erin"]), "add erin");
+    let invalid_name = "an account name is 1 to 128 letters";
+
+    for running in [false, true] {
+        let server = running.then(|| otsd.start());
+        let mode = if running {
+            "server running"
+        } else {
+            "no server"
+        };
+
+        let cases = [
+            (
+                &["add", "erin"][..],
+                "an account with that name already exists",
+            ),
+            (&["remove", "nobody"][..], "no such account"),
+            (&["token", "nobody"][..], "no such account"),
+            (&["add", "a:b"][..], invalid_name),
+            (&["add", "anon"][..], invalid_name),
+            (&["add", "has space"][..], invalid_name),
+        ];
+        for (args, message) in cases {
+            assert_refused(&user(&otsd, args), message, &format!("{args:?}, {mode}"));
+        }
+        assert_eq!(listed(&otsd), ["erin"], "{mode}: nothing changed");
+        if let Some(server) = server {
+            server.stop();
+        }
+    }
+}
+
+/// Every regular file under `dir`, recursively.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read a data directory") {
+            let path = entry.expect("a directory entry").path();
+            let kind = std::fs::symlink_metadata(&path)
+                .expect("metadata")
+                .file_type();
+            if kind.is_dir() {
+                pending.push(path);
+            } else if kind.is_file() {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test]
+async fn no_token_is_stored_in_the_data_directory_or_written_to_the_log() {
+    let tmp = tempfile::tempdir().unwrap();
+    let otsd = otsd(tmp.path());
+    let mut tokens = Vec::new();
+    let mut outputs = String::new();
+    let mut run = |args: &[&str]| {
+        let done = user(&otsd, args);
+        outputs.push_str(&done.stderr);
+        printed_token(&done, &format!("{args:?}"))
+    };
+
+    tokens.push(run(&["add", "frank"]));
+    let server = otsd.start();
+    tokens.push(run(&["add", "grace"]));
+    tokens.push(run(&["token", "grace"]));
+    for (name, token) in [("frank", &tokens[0]), ("grace", &tokens[2])] {
+        assert!(accepted(&server, name, token).await);
+        let shared = server
+            .client
+            .post(server.url("/api/v1/share"))
+            .basic_auth(name, Some(token))
+            .form(&[("secret", "s")])
+            .send()
+            .await
+            .expect("share answers");
+        ok_json(shared).await;
+    }
+    let log = server.stop().stderr;
+    tokens.push(run(&["token", "frank"]));
+
+    let files = files_under(otsd.data_path());
+    assert!(
+        files
+            .iter()
+            .any(|f| f.starts_with(otsd.data_path().join("db"))),
+        "the database is there to scan: {files:?}"
+    );
+    let readable = |needle: &[u8]| {
+        files
+            .iter()
+            .any(|f| contains(&std::fs::read(f).expect("read a data file"), needle))
+    };
+    assert!(
+        readable(b"grace"),
+        "the scan sees the account records (their names are stored in the clear)"
+    );
+    for token in &tokens {
+        // Neither the token nor its unkeyed SHA-256 is anywhere on disk.
+        let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
+        for file in &files {
+            let bytes = std::fs::read(file).expect("read a data file");
+            assert!(!contains(&bytes, token.as_bytes()), "a token in {file:?}");
+            assert!(
+                !contains(&bytes, digest.as_ref()),
+                "a token's SHA-256 in {file:?}"
+            );
+        }
+        assert!(!log.contains(token.as_str()), "a token in the server log");
+        assert!(
+            !outputs.contains(token.as_str()),
+            "a token in a command's stderr"
+        );
+    }
+}
+
+#[tokio::test]
+async fn user_commands_work_after_a_crash_left_a_stale_admin_socket() {
+    let tmp = tempfile::tempdir().unwrap();
+    let otsd = otsd(tmp.path());
+    otsd.start().kill9();
+    assert!(
+        socket(&otsd).exists(),
+        "SIGKILL leaves the socket file behind"
+    );
+
+    let token = printed_token(&user(&otsd, &["add", "heidi"]), "add after a crash");
+
+    assert_eq!(listed(&otsd), ["heidi"]);
+    let server = otsd.start();
+    assert!(accepted(&server, "heidi", &token).await);
+    server.stop();
+}
+
+#[tokio::test]
+async fn the_config_files_limit_and_rate_limit_sections_reach_the_running_server() {
+    let tmp = tempfile::tempdir().unwrap();
+    let otsd = otsd_with_config(
+        tmp.path(),
+        r#"
+[limits.anonymous]
+max_ttl = 3600
+
+[limits.authenticated]
+default_ttl = 1200
+max_ttl = 7200
+max_secret_bytes = 20
+
+[rate_limits]
+window_secs = 1099511627776
+create = 3
+trusted_proxies = ["127.0.0.1"]
+"#,
+    );
+    let token = printed_token(&user(&otsd, &["add", "ivan"]), "add");
+    let server = otsd.start();
+    let share = |from: &str, form: &[(&str, &str)], account: bool| {
+        let request = server
+            .client
+            .post(server.url("/api/v1/share"))
+            .header("x-forwarded-for", from)
+            .form(form);
+        let request = if account {
+            request.basic_auth("ivan", Some(&token))
+        } else {
+            request
+        };
+        async move { request.send().await.expect("share answers") }
+    };
+    let error = |resp: reqwest::Response| async move {
+        assert_eq!(resp.status(), 404);
+        let intended = resp.headers()["x-ots-intended-status"]
+            .to_str()
+            .expect("a status")
+            .to_owned();
+        let body: serde_json::Value = resp.json().await.expect("a JSON error");
+        (intended, field(&body, "message"))
+    };
+    let long_ttl = [("secret", "s"), ("ttl", "99999")];
+
+    let anonymous = ok_json(share("198.51.100.1", &long_ttl, false).await).await;
+    let defaulted = ok_json(share("198.51.100.2", &[("secret", "s")], true).await).await;
+    let clamped = ok_json(share("198.51.100.3", &long_ttl, true).await).await;
+    let too_large = error(share("198.51.100.4", &[("secret", &"x".repeat(21))], true).await).await;
+    ok_json(share("198.51.100.1", &[("secret", "s")], false).await).await;
+    ok_json(share("198.51.100.1", &[("secret", "s")], false).await).await;
+    let limited = error(share("198.51.100.1", &[("secret", "s")], false).await).await;
+
+    assert_eq!(anonymous["ttl"], 3600, "limits.anonymous.max_ttl");
+    assert_eq!(defaulted["ttl"], 1200, "limits.authenticated.default_ttl");
+    assert_eq!(clamped["ttl"], 7200, "limits.authenticated.max_ttl");
+    assert_eq!(
+        too_large,
+        (
+            "413".to_owned(),
+            "Secret value exceeds the maximum size of 20 bytes".to_owned()
+        )
+    );
+    assert_eq!(
+        limited,
+        (
+            "429".to_owned(),
+            "Rate limit exceeded. Please try again later.".to_owned()
+        ),
+        "rate_limits.create per forwarded address"
+    );
+    server.stop();
+}

@@ -1,0 +1,26 @@
+//! Accounts, authentication, limits by caller and rate limits (issue 3), proven
+//! over the real server: in-process (`spawn_app_with`) for the HTTP behaviour, and
+//! the compiled `otsd` binary for the `otsd user …` commands.
+//!
+//! Rate-limit tests use a window far longer than any test run: windows are
+//! aligned to the clock, so a short one could end between two requests of a test.
+//! Clients are told apart by `X-Forwarded-For` through a trusted proxy (the test
+//! itself, on 127.0.0.1); nothing but 127.0.0.1 is ever contacted.
+//!
+//! Run with `cargo test --test accounts`.
+
+#[allow(dead_code)]
+#[path = "../api/helpers.rs"]
+mod helpers;
+#[allow(dead_code)]
+#[path = "../server/support.rs"]
+mod support;
+
+mod common;
+
+mod auth;
+mod cli;
+mod limits;
+mod proxies;
+mod ratelimit;
+mod recent;

@@ -1,0 +1,131 @@
+//! Spec §4: behind a reverse proxy, `X-Forwarded-For` names the client only when
+//! the TCP peer is a configured trusted proxy; and the rate limiter's counters
+//! stay bounded however many addresses a client claims.
+
+use crate::common::*;
+use crate::helpers::*;
+
+const A: &str = "198.51.100.1";
+const B: &str = "198.51.100.2";
+
+fn share_from(app: &TestApp, forwarded_for: Option<&str>) -> reqwest::RequestBuilder {
+    let request = post(app, SHARE, &[("secret", "s")]);
+    match forwarded_for {
+        Some(ip) => request.forwarded_for(ip),
+        None => request,
+    }
+}
+
+#[tokio::test]
+async fn forwarded_for_from_a_trusted_proxy_gives_each_client_its_own_counter() {
+    for trusted in ["127.0.0.1", "127.0.0.0/8"] {
+        let app = spawn_app_with(|s| {
+            s.rate_limits.window_secs = WINDOW;
+            s.rate_limits.create = 1;
+            s.rate_limits.trusted_proxies = vec![trusted.into()];
+        })
+        .await;
+
+        ok_json(share_from(&app, Some(A)).go().await).await;
+        ok_json(share_from(&app, Some(B)).go().await).await;
+        assert_rate_limited(share_from(&app, Some(A)).go().await).await;
+        assert_rate_limited(share_from(&app, Some(B)).go().await).await;
+        // The nearest untrusted hop is the client; what it claims before it is not.
+        let spoofed = share_from(&app, Some(&format!("203.0.113.77, {A}")))
+            .go()
+            .await;
+        assert_rate_limited(spoofed).await;
+        // Without the header, the proxy itself is the client.
+        ok_json(share_from(&app, None).go().await).await;
+
+        assert_eq!(
+            app.stop_and_count_records().await,
+            (3, 3),
+            "trusted {trusted}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn forwarded_for_from_an_untrusted_peer_is_ignored() {
+    for trusted in [vec![], vec!["10.0.0.0/8".to_owned(), "::1".to_owned()]] {
+        let app = spawn_app_with(|s| {
+            s.rate_limits.window_secs = WINDOW;
+            s.rate_limits.create = 1;
+            s.rate_limits.trusted_proxies = trusted.clone();
+        })
+        .await;
+
+        ok_json(share_from(&app, Some(A)).go().await).await;
+        assert_rate_limited(share_from(&app, Some(B)).go().await).await;
+        assert_rate_limited(share_from(&app, None).go().await).await;
+
+        assert_eq!(
+            app.stop_and_count_records().await,
+            (1, 1),
+            "trusted {trusted:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn rotating_forwarded_addresses_cannot_grow_the_counters_past_max_tracked() {
+    const MAX_TRACKED: usize = 4;
+    const LIMIT: usize = 2;
+    const CLIENTS: u8 = 60;
+    let app = spawn_app_with(|s| {
+        behind_trusted_proxy(s);
+        s.rate_limits.create = LIMIT as u32;
+        s.rate_limits.max_tracked = MAX_TRACKED;
+    })
+    .await;
+    let ip = |i: u8| format!("203.0.113.{i}");
+
+    let mut created = 0;
+    for i in 1..=CLIENTS {
+        let resp = share_from(&app, Some(&ip(i))).go().await;
+        if resp.headers().get("x-ots-intended-status").is_some() {
+            assert_rate_limited(resp).await;
+        } else {
+            ok_json(resp).await;
+            created += 1;
+        }
+    }
+
+    // Past the bound, new clients share one overflow allowance.
+    assert!(
+        created <= MAX_TRACKED + LIMIT,
+        "{created} creates from {CLIENTS} addresses with {MAX_TRACKED} counters of {LIMIT}"
+    );
+    assert!(created >= MAX_TRACKED, "the first clients were served");
+    // The server still answers, and the limits still hold for a tracked client.
+    ok_json(app.get(STATUS).await).await;
+    ok_json(share_from(&app, Some(&ip(1))).go().await).await;
+    assert_rate_limited(share_from(&app, Some(&ip(1))).go().await).await;
+    assert_rate_limited(share_from(&app, Some(&ip(CLIENTS + 1))).go().await).await;
+
+    assert_eq!(
+        app.stop_and_count_records().await,
+        (created + 1, created + 1)
+    );
+}
+
+#[tokio::test]
+async fn a_proxy_that_appends_its_own_forwarded_for_line_is_believed_not_the_clients_line() {
+    // Some proxies (HAProxy's `option forwardfor`) add a new header line after the
+    // client's own: the lines together are one list, and the last hop is the proxy's.
+    let app = spawn_app_with(|s| {
+        behind_trusted_proxy(s);
+        s.rate_limits.create = 1;
+    })
+    .await;
+    let with_lines = |spoofed: &str| {
+        post(&app, SHARE, &[("secret", "s")])
+            .forwarded_for(spoofed)
+            .forwarded_for(A)
+    };
+
+    ok_json(with_lines("203.0.113.1").go().await).await;
+    assert_rate_limited(with_lines("203.0.113.2").go().await).await;
+    assert_rate_limited(share_from(&app, Some(A)).go().await).await;
+}
