@@ -192,13 +192,13 @@ async fn without_a_config_the_data_lives_in_otsd_data_of_the_working_directory()
     server.stop();
 }
 
-/// The access log names each request's route pattern; `access_log = false`
-/// (here from the environment) turns those lines off and nothing else.
+/// The access log is off by default; `access_log = true` (here from the
+/// environment) adds one line per request naming its route pattern.
 #[tokio::test]
-async fn access_log_lines_can_be_switched_off() {
+async fn access_log_lines_are_off_by_default_and_can_be_switched_on() {
     let tmp = tempfile::tempdir().unwrap();
     let otsd = Otsd::new(tmp.path());
-    for (setting, expect_lines) in [(None, true), (Some("false"), false)] {
+    for (setting, expect_lines) in [(None, false), (Some("true"), true), (Some("false"), false)] {
         let otsd = match setting {
             Some(value) => otsd.clone().env("OTSD_ACCESS_LOG", value),
             None => otsd.clone(),

@@ -130,7 +130,10 @@ async fn lifecycle(server: &Server) -> Vec<(&'static str, String)> {
 /// its whole stderr.
 async fn no_secret_in_the_log(level: Option<&str>) {
     let tmp = tempfile::tempdir().unwrap();
-    let mut otsd = Otsd::new(tmp.path()).without_env("OTSD_LOG_LEVEL");
+    // With the access log on, so that every request's own line is searched too.
+    let mut otsd = Otsd::new(tmp.path())
+        .without_env("OTSD_LOG_LEVEL")
+        .env("OTSD_ACCESS_LOG", "true");
     if let Some(level) = level {
         otsd = otsd.env("OTSD_LOG_LEVEL", level);
     }

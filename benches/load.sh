@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Load benchmark: otsd (release build, durable writes on, rate limits off, one
+# worker) against a minimal actix-web handler (examples/baseline.rs), both pinned
+# to one core while wrk runs on another, on loopback, each phase bounded in time.
+#
+#   benches/load.sh
+#
+# Environment: DURATION (seconds per phase, default 10), CONNECTIONS (64),
+# LIVE (live secrets held while RSS is read, default 100000), SERVER_CPU (0),
+# LOAD_CPU (1), ACCESS_LOG and CACHE_MIB (otsd's access_log and
+# storage.cache_mib; unset: otsd's defaults), DATA_PARENT (where the temporary data directory goes; default
+# $TMPDIR: put it on the disk you want to measure).
+#
+# Phases: baseline status; otsd status; otsd create (keys kept); otsd fill up to
+# LIVE live secrets; otsd reveal (each kept key read exactly once). Create and
+# reveal are acknowledged only after the group commit reached the disk. Values
+# carry no passphrase (a passphrase adds PBKDF2 by design, see README). otsd runs
+# with its default configuration otherwise.
+set -euo pipefail
+
+DURATION=${DURATION:-10}
+CONNECTIONS=${CONNECTIONS:-64}
+LIVE=${LIVE:-100000}
+SERVER_CPU=${SERVER_CPU:-0}
+LOAD_CPU=${LOAD_CPU:-1}
+DATA_PARENT=${DATA_PARENT:-${TMPDIR:-/tmp}}
+
+cd "$(dirname "$0")/.."
+for tool in wrk taskset; do
+    command -v "$tool" >/dev/null || { echo "load.sh: needs $tool (apt-get install -y wrk util-linux)" >&2; exit 1; }
+done
+
+cargo build --release --locked --quiet --bin otsd --example baseline
+target=${CARGO_TARGET_DIR:-target}
+
+work=$(mktemp -d "$DATA_PARENT/otsd-bench.XXXXXX")
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# start NAME CMD...: runs CMD pinned to SERVER_CPU, waits (at most 30 s) for its
+# "listening on ADDR" line; sets PID and ADDR.
+start() {
+    local name=$1; shift
+    local log="$work/$name.log"
+    taskset -c "$SERVER_CPU" "$@" 2>"$log" &
+    PID=$!
+    pids+=("$PID")
+    for _ in $(seq 300); do
+        ADDR=$(grep -o 'listening on [0-9.:]*' "$log" | head -1 | cut -d' ' -f3 || true)
+        [ -n "$ADDR" ] && return 0
+        kill -0 "$PID" 2>/dev/null || { cat "$log" >&2; exit 1; }
+        sleep 0.1
+    done
+    echo "load.sh: $name did not start" >&2; exit 1
+}
+
+rss_kib() { awk -v k="$2" '$1 == k":" { print $2 }' "/proc/$1/status"; }
+
+# bench LABEL URL SECONDS [SCRIPT [SCRIPT ARGS...]]: one bounded wrk run pinned
+# to LOAD_CPU; appends "label requests rps p50_ms p99_ms non2xx" to $work/results.
+bench() {
+    local label=$1 url=$2 seconds=$3; shift 3
+    local out="$work/$label.wrk" script=()
+    if [ $# -gt 0 ]; then script=(-s "$1"); shift; fi
+    taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" --latency --timeout 10s -d"${seconds}s" \
+        "${script[@]}" "$url" -- "$@" >"$out"
+    awk -v label="$label" '
+        function ms(v) {
+            if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
+            if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
+            if (v ~ /s$/)  return substr(v, 1, length(v) - 1) * 1000
+            return v
+        }
+        $1 == "50%" { p50 = ms($2) }
+        $1 == "99%" { p99 = ms($2) }
+        / requests in / { requests = $1 }
+        /^Requests\/sec:/ { rps = $2 }
+        /Non-2xx or 3xx responses:/ { bad = $NF }
+        END { printf "%s %d %.0f %.3f %.3f %d\n", label, requests, rps, p50, p99, bad + 0 }
+    ' "$out" >>"$work/results"
+}
+
+field() { awk -v l="$1" -v c="$2" '$1 == l { print $c }' "$work/results"; }
+
+echo "== baseline (examples/baseline.rs, 1 worker) on cpu $SERVER_CPU, wrk on cpu $LOAD_CPU, ${DURATION}s per phase, $CONNECTIONS connections"
+start baseline "$target/release/examples/baseline" 127.0.0.1:0
+taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d2s "http://$ADDR/api/v1/status" >/dev/null
+bench baseline-status "http://$ADDR/api/v1/status" "$DURATION"
+baseline_hwm=$(rss_kib "$PID" VmHWM)
+kill -TERM "$PID"; wait "$PID" 2>/dev/null || true
+
+echo "== otsd (access_log=${ACCESS_LOG:-default}, cache_mib=${CACHE_MIB:-default})"
+start otsd env -i PATH="$PATH" \
+    OTSD_WORKERS=1 OTSD_RATE_LIMITS__ENABLED=false ${ACCESS_LOG:+OTSD_ACCESS_LOG=$ACCESS_LOG} \
+    ${CACHE_MIB:+OTSD_STORAGE__CACHE_MIB=$CACHE_MIB} \
+    "$target/release/otsd" --listen 127.0.0.1:0 --data-dir "$work/data"
+OTSD_PID=$PID
+taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d2s "http://$ADDR/api/v1/status" >/dev/null
+bench otsd-status "http://$ADDR/api/v1/status" "$DURATION"
+
+: >"$work/keys"
+bench otsd-create "http://$ADDR/api/v1/share" "$DURATION" benches/wrk/create.lua "$work/keys"
+# Fill up to LIVE live secrets, in bounded rounds sized from the create rate.
+: >"$work/fill-keys"
+create_rps=$(field otsd-create 3)
+for round in 1 2 3 4 5; do
+    live=$(( $(wc -l <"$work/keys") + $(wc -l <"$work/fill-keys") ))
+    [ "$live" -ge "$LIVE" ] && break
+    missing=$(( LIVE - live ))
+    seconds=$(( missing * 12 / (create_rps * 10 + 1) + 2 ))
+    [ "$seconds" -gt 120 ] && seconds=120
+    bench "otsd-fill-$round" "http://$ADDR/api/v1/share" "$seconds" benches/wrk/create.lua "$work/fill-keys" "$missing"
+done
+live=$(( $(wc -l <"$work/keys") + $(wc -l <"$work/fill-keys") ))
+sleep 1
+live_rss=$(rss_kib "$OTSD_PID" VmRSS)
+
+bench otsd-reveal "http://$ADDR/api/v1/secret" "$DURATION" benches/wrk/reveal.lua "$work/keys"
+otsd_hwm=$(rss_kib "$OTSD_PID" VmHWM)
+kill -TERM "$OTSD_PID"
+wait "$OTSD_PID" || { echo "load.sh: otsd did not stop cleanly" >&2; cat "$work/otsd.log" >&2; exit 1; }
+data_size=$(du -sh "$work/data" | cut -f1)
+
+base_rps=$(field baseline-status 3)
+echo
+printf '%-16s %10s %10s %8s %9s %9s %8s\n' phase requests rps ratio p50_ms p99_ms non2xx
+grep -v '^otsd-fill' "$work/results" | while read -r label requests rps p50 p99 bad; do
+    ratio=$(awk -v a="$rps" -v b="$base_rps" 'BEGIN { printf "%.2f", a / b }')
+    printf '%-16s %10s %10s %8s %9s %9s %8s\n' "$label" "$requests" "$rps" "$ratio" "$p50" "$p99" "$bad"
+done
+echo
+echo "keys kept for reveal: $(wc -l <"$work/keys"); live secrets after fill: $live"
+echo "otsd RSS with $live live secrets: $(( live_rss / 1024 )) MiB; otsd peak RSS (VmHWM): $(( otsd_hwm / 1024 )) MiB; baseline peak RSS: $(( baseline_hwm / 1024 )) MiB"
+echo "data directory after the run: $data_size"
+echo "targets: create and reveal >= 0.35 x baseline, status >= 0.8 x, p99 <= 5 ms, peak RSS <= 64 MiB"
