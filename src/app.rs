@@ -11,6 +11,8 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use std::time::Duration;
 
+use futures_util::future::{Either, select};
+
 use crate::accounts::Accounts;
 use crate::admin::{AdminSocket, Request, Response};
 use crate::api::{self, AppState, BodyLimit};
@@ -35,6 +37,25 @@ pub enum StartupError {
     Signals(String),
     #[error("cannot listen on {addr}: {reason}")]
     Listen { addr: String, reason: String },
+}
+
+/// SIGTERM and SIGINT, caught from the moment this is made: make it before
+/// building the server, so that no signal in between kills the process, and hand
+/// it to [`Application::run_until_signalled`].
+pub struct StopSignals {
+    term: actix_web::rt::signal::unix::Signal,
+    int: actix_web::rt::signal::unix::Signal,
+}
+
+impl StopSignals {
+    /// Must be called inside the runtime that will serve.
+    pub fn install() -> std::io::Result<Self> {
+        use actix_web::rt::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
+    }
 }
 
 /// A server bound to its port, not yet running.
@@ -103,7 +124,7 @@ impl Application {
         .shutdown_timeout(settings.shutdown_timeout_secs)
         // actix would install its handlers only once the server is first polled, so
         // a SIGTERM right after start-up would kill the process instead of stopping
-        // it: see [`Application::stop_on_signals`].
+        // it: see [`StopSignals`].
         .disable_signals();
         if settings.workers > 0 {
             server = server.workers(settings.workers);
@@ -142,34 +163,53 @@ impl Application {
         self.server.handle()
     }
 
-    /// Makes SIGTERM and SIGINT stop the server gracefully, from now on. Call it
-    /// before announcing that the server is up, inside the server's runtime.
-    pub fn stop_on_signals(&self) -> std::io::Result<()> {
-        use actix_web::rt::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate())?;
-        let mut int = signal(SignalKind::interrupt())?;
-        let handle = self.handle();
-        actix_web::rt::spawn(async move {
-            futures_util::future::select(Box::pin(term.recv()), Box::pin(int.recv())).await;
-            log::info!("stopping: finishing requests in flight");
-            handle.stop(true).await;
-        });
-        Ok(())
+    /// Serves until stopped (by [`ServerHandle::stop`]), letting requests in
+    /// flight finish; then stops the reaper and flushes the database.
+    pub async fn run_until_stopped(self) -> Result<(), StartupError> {
+        let never = std::future::pending::<()>();
+        self.run_until(never).await
     }
 
-    /// Serves until stopped (by [`ServerHandle::stop`], or a signal once
-    /// [`Application::stop_on_signals`] was called), letting
-    /// requests in flight finish; then stops the reaper and flushes the database.
-    pub async fn run_until_stopped(self) -> Result<(), StartupError> {
-        let served = self.server.await;
-        self.admin.stop();
-        self.reaper.stop();
-        if !self.store.wait_until_sole_handle(Duration::from_secs(5)) {
+    /// Serves until SIGTERM or SIGINT (see [`StopSignals`]): the first stops
+    /// gracefully, like [`Application::run_until_stopped`]; a second one stops at
+    /// once, dropping the requests still in flight (none of them was answered, so
+    /// nothing acknowledged is lost), and still flushes and closes the database.
+    pub async fn run_until_signalled(self, signals: StopSignals) -> Result<(), StartupError> {
+        let StopSignals { mut term, mut int } = signals;
+        let handle = self.handle();
+        let second_signal = async move {
+            select(Box::pin(term.recv()), Box::pin(int.recv())).await;
+            log::info!("stopping: finishing requests in flight (signal again to stop at once)");
+            actix_web::rt::spawn(handle.stop(true));
+            select(Box::pin(term.recv()), Box::pin(int.recv())).await;
+            log::warn!("stopping at once: requests in flight are dropped");
+        };
+        self.run_until(second_signal).await
+    }
+
+    /// Serves until the server stops or `abandon` completes, then shuts down.
+    async fn run_until(self, abandon: impl Future<Output = ()>) -> Result<(), StartupError> {
+        let Self {
+            addr,
+            server,
+            store,
+            reaper,
+            admin,
+        } = self;
+        let served = match select(server, Box::pin(abandon)).await {
+            Either::Left((served, _)) => served,
+            // The worker threads still hold connections (and database handles);
+            // they end with the process.
+            Either::Right(((), _server)) => Ok(()),
+        };
+        admin.stop();
+        reaper.stop();
+        if !store.wait_until_sole_handle(Duration::from_secs(5)) {
             log::warn!("request workers still hold the database after stopping");
         }
-        self.store.close()?;
+        store.close()?;
         served.map_err(|e| StartupError::Listen {
-            addr: self.addr.to_string(),
+            addr: addr.to_string(),
             reason: e.to_string(),
         })
     }

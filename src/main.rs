@@ -51,15 +51,15 @@ fn main() -> ExitCode {
 
 fn serve(settings: otsd::Settings) -> Result<(), otsd::app::StartupError> {
     actix_web::rt::System::new().block_on(async move {
-        let app = otsd::Application::build(&settings)?;
-        app.stop_on_signals()
+        let signals = otsd::app::StopSignals::install()
             .map_err(|e| otsd::app::StartupError::Signals(e.to_string()))?;
+        let app = otsd::Application::build(&settings)?;
         log::info!(
             "otsd {} listening on {}",
             env!("CARGO_PKG_VERSION"),
             app.local_addr()
         );
-        app.run_until_stopped().await?;
+        app.run_until_signalled(signals).await?;
         log::info!("stopped cleanly");
         Ok(())
     })

@@ -44,7 +44,19 @@ impl GroupCommit {
         let worker = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("otsd-commit".into())
-            .spawn(move || run(&worker, &db))?;
+            .spawn(move || {
+                // Should a flush ever panic, fail every waiter (now and later)
+                // rather than leave requests waiting for a thread that is gone.
+                let outcome =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&worker, &db)));
+                let mut queue = lock(&worker.queue);
+                queue.closed = true;
+                queue.waiters.clear(); // dropped senders wake their waiters with `false`
+                drop(queue);
+                if outcome.is_err() {
+                    log::error!("the commit thread failed; writes are refused from now on");
+                }
+            })?;
         Ok(Self {
             shared,
             thread: Mutex::new(Some(thread)),

@@ -326,13 +326,19 @@ impl Store {
         limit: usize,
         now: u64,
     ) -> Result<Vec<(RecordId, ReceiptRecord)>, StoreError> {
+        let Some(account) = self.account(custid)? else {
+            return Ok(Vec::new());
+        };
         let prefix = owner_prefix(custid);
         let mut out = Vec::new();
         for key in self.owners.scan_prefix(&prefix).keys().rev() {
             let key = key?;
-            let id: RecordId = key[key.len() - 32..]
-                .try_into()
-                .map_err(|_| StoreError::Corrupt)?;
+            let (listing, id) = key[prefix.len()..].split_at(8);
+            let listing = u64::from_be_bytes(listing.try_into().map_err(|_| StoreError::Corrupt)?);
+            if listing <= account.listed_from {
+                break; // made before this account existed: an earlier holder's
+            }
+            let id: RecordId = id.try_into().map_err(|_| StoreError::Corrupt)?;
             if let Some(receipt) = self.receipt(&id, now)? {
                 out.push((id, receipt));
                 if out.len() == limit {
@@ -370,14 +376,15 @@ impl Store {
 
     /// Deletes an account; `false` if there was none. Durable when it returns.
     pub fn remove_account(&self, name: &str) -> Result<bool, StoreError> {
-        let removed = self.accounts.remove(name.as_bytes())?.is_some();
-        // The name may later be given to someone else, who must not inherit this
-        // account's listing; the receipts themselves stay readable by their keys.
+        // The name may later be given to someone else: its listing goes (the
+        // receipts stay readable by their keys). `listed_from` hides whatever a
+        // crash or a racing create leaves behind here.
         let mut unlist = sled::Batch::default();
         for key in self.owners.scan_prefix(owner_prefix(name)).keys() {
             unlist.remove(key?);
         }
         self.owners.apply_batch(unlist)?;
+        let removed = self.accounts.remove(name.as_bytes())?.is_some();
         self.db.flush()?;
         Ok(removed)
     }
@@ -461,6 +468,9 @@ fn create(path: &Path, cache_bytes: u64) -> std::io::Result<()> {
             .map_err(std::io::Error::other)?;
         db.flush().map_err(std::io::Error::other)?;
     }
+    // sled does not sync directories: make the staged files' names durable
+    // before the rename publishes them.
+    std::fs::File::open(&staging)?.sync_all()?;
     if path.exists() {
         std::fs::remove_dir(path)?;
     }

@@ -82,4 +82,9 @@ pub struct AccountRecord {
     pub token_hash: [u8; 32],
     pub created: u64,
     pub updated: u64,
+    /// The [`ReceiptRecord::listing`] number current when the account was made:
+    /// `recent` lists only receipts numbered after it, so an account given a
+    /// removed account's name never sees what the earlier holder made, whatever
+    /// a crash or a create racing the removal left in the index.
+    pub listed_from: u64,
 }

@@ -262,3 +262,39 @@ fn sigterm_right_after_the_listening_line_stops_cleanly() {
         "SIGTERM right after \"listening on\": {outcomes:?}"
     );
 }
+
+/// A graceful stop waits for requests in flight (up to `shutdown_timeout_secs`);
+/// a second SIGTERM stops at once, and still exits 0 with the database closed:
+/// what was acknowledged before is there after a restart.
+#[tokio::test]
+async fn a_second_sigterm_stops_at_once_without_losing_acknowledged_secrets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let otsd = Otsd::new(tmp.path()).env("OTSD_SHUTDOWN_TIMEOUT_SECS", "60");
+    let server = otsd.start();
+    let value = unique("before-two-sigterms-");
+    let key = field(&server.share(&[("secret", &value)]).await, "secret_key");
+
+    // Held open for the whole test: the graceful stop would wait for it for 60 s.
+    let _stuck = HalfSent::open(server.port, "never-finished");
+    std::thread::sleep(Duration::from_millis(300));
+    server.sigterm();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        !server.log().contains("stopped cleanly"),
+        "the first SIGTERM waits for the request in flight; stderr:\n{}",
+        server.log()
+    );
+    server.sigterm();
+    let done = server.wait_exit(Duration::from_secs(15));
+    assert_eq!(
+        done.status.code(),
+        Some(0),
+        "the second SIGTERM stops at once and cleanly; stderr:\n{}",
+        done.stderr
+    );
+    assert!(done.stderr.contains("stopping at once"), "{}", done.stderr);
+
+    let server = otsd.start();
+    assert_eq!(server.reveal_value(&key, None).await, value);
+    server.stop();
+}
