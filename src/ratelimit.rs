@@ -83,12 +83,36 @@ impl RateLimiter {
     /// Counts one `action` against every subject, unless any of them is already at
     /// its limit: then nothing is counted and the request is `Limited`.
     pub fn hit(&self, action: Action, subjects: &[Subject], now: u64) -> Result<(), Limited> {
-        self.apply(action, subjects, now, true)
-    }
-
-    /// Whether one more `action` would be allowed, without counting it.
-    pub fn check(&self, action: Action, subjects: &[Subject], now: u64) -> Result<(), Limited> {
-        self.apply(action, subjects, now, false)
+        let Some(limit) = self.limits.of(action) else {
+            return Ok(());
+        };
+        let mut window = self.lock();
+        let index = now / self.window_secs;
+        if window.index != index {
+            *window = Window {
+                index,
+                ..Window::default()
+            };
+        }
+        let tracked = |w: &Window, s: &Subject| w.counts.contains_key(&(action, s.clone()));
+        let used = |w: &Window, s: &Subject| match w.counts.get(&(action, s.clone())) {
+            Some(n) => *n,
+            None if w.counts.len() >= self.max_tracked => {
+                w.overflow.get(&action).copied().unwrap_or(0)
+            }
+            None => 0,
+        };
+        if subjects.iter().any(|s| used(&window, s) >= limit) {
+            return Err(Limited);
+        }
+        for subject in subjects {
+            if tracked(&window, subject) || window.counts.len() < self.max_tracked {
+                *window.counts.entry((action, subject.clone())).or_insert(0) += 1;
+            } else {
+                *window.overflow.entry(action).or_insert(0) += 1;
+            }
+        }
+        Ok(())
     }
 
     /// Gives back one `action` counted by [`RateLimiter::hit`] at the same `now`,
@@ -117,47 +141,6 @@ impl RateLimiter {
     /// How many counters exist now (for tests of the bound).
     pub fn tracked(&self) -> usize {
         self.lock().counts.len()
-    }
-
-    fn apply(
-        &self,
-        action: Action,
-        subjects: &[Subject],
-        now: u64,
-        count: bool,
-    ) -> Result<(), Limited> {
-        let Some(limit) = self.limits.of(action) else {
-            return Ok(());
-        };
-        let mut window = self.lock();
-        let index = now / self.window_secs;
-        if window.index != index {
-            *window = Window {
-                index,
-                ..Window::default()
-            };
-        }
-        let tracked = |w: &Window, s: &Subject| w.counts.contains_key(&(action, s.clone()));
-        let used = |w: &Window, s: &Subject| match w.counts.get(&(action, s.clone())) {
-            Some(n) => *n,
-            None if w.counts.len() >= self.max_tracked => {
-                w.overflow.get(&action).copied().unwrap_or(0)
-            }
-            None => 0,
-        };
-        if subjects.iter().any(|s| used(&window, s) >= limit) {
-            return Err(Limited);
-        }
-        if count {
-            for subject in subjects {
-                if tracked(&window, subject) || window.counts.len() < self.max_tracked {
-                    *window.counts.entry((action, subject.clone())).or_insert(0) += 1;
-                } else {
-                    *window.overflow.entry(action).or_insert(0) += 1;
-                }
-            }
-        }
-        Ok(())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Window> {

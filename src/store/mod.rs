@@ -9,8 +9,9 @@
 //!   account's receipts in creation order, for `recent`.
 //! - `accounts`: account name → [`AccountRecord`]
 //!
-//! Every state change that touches more than one tree is one sled transaction, and
-//! every read checks expiry itself, so an expired record is never served even before
+//! Every change to an existing secret or receipt is one sled transaction (a new
+//! one is written without: see [`Store::insert`]), and every read checks expiry
+//! itself, so an expired record is never served even before
 //! the reaper reaches it. Writes are in memory until [`Store::commit`] returns.
 
 mod commit;
@@ -98,10 +99,7 @@ impl Store {
                 ));
             }
         }
-        let commits = GroupCommit::start(db.clone()).map_err(|e| StoreError::Open {
-            path: path.to_owned(),
-            reason: e.to_string(),
-        })?;
+        let commits = GroupCommit::start(db.clone()).map_err(|e| error(e.to_string()))?;
         Ok(Self {
             secrets: db.open_tree("secrets")?,
             receipts: db.open_tree("receipts")?,
@@ -333,7 +331,9 @@ impl Store {
         let mut out = Vec::new();
         for key in self.owners.scan_prefix(&prefix).keys().rev() {
             let key = key?;
-            let (listing, id) = key[prefix.len()..].split_at(8);
+            let (listing, id) = key[prefix.len()..]
+                .split_at_checked(8)
+                .ok_or(StoreError::Corrupt)?;
             let listing = u64::from_be_bytes(listing.try_into().map_err(|_| StoreError::Corrupt)?);
             if listing <= account.listed_from {
                 break; // made before this account existed: an earlier holder's
@@ -418,10 +418,7 @@ impl Store {
     ) -> Result<T, StoreError> {
         (&self.secrets, &self.receipts)
             .transaction(|(s, r)| f(s, r))
-            .map_err(|err| match err {
-                TransactionError::Abort(e) => e,
-                TransactionError::Storage(e) => StoreError::Sled(e),
-            })
+            .map_err(from_transaction)
     }
 
     fn transact<T>(
@@ -435,10 +432,7 @@ impl Store {
     ) -> Result<T, StoreError> {
         (&self.secrets, &self.receipts, &self.expiry, &self.owners)
             .transaction(|(s, r, e, o)| f(s, r, e, o))
-            .map_err(|err| match err {
-                TransactionError::Abort(e) => e,
-                TransactionError::Storage(e) => StoreError::Sled(e),
-            })
+            .map_err(from_transaction)
     }
 }
 
@@ -544,6 +538,13 @@ fn owner_prefix(custid: &str) -> Vec<u8> {
     let mut prefix = custid.as_bytes().to_vec();
     prefix.push(0);
     prefix
+}
+
+fn from_transaction(err: TransactionError<StoreError>) -> StoreError {
+    match err {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => StoreError::Sled(e),
+    }
 }
 
 fn abort(e: StoreError) -> ConflictableTransactionError<StoreError> {

@@ -127,19 +127,27 @@ pub async fn ok_json(resp: Response) -> Value {
     body
 }
 
-/// Asserts a v1 error: HTTP 404, `X-OTS-Intended-Status: intended`, the exact
-/// `message`. Returns the body for further checks.
-pub async fn assert_error(resp: Response, intended: u16, message: &str) -> Value {
+/// Takes a v1 error apart: asserts HTTP 404 and a JSON body, and returns the
+/// `X-OTS-Intended-Status` code with the body.
+async fn v1_error(resp: Response) -> (u16, Value) {
     assert_eq!(resp.status(), 404, "v1 errors are always 404");
-    let header = resp
+    let intended: u16 = resp
         .headers()
         .get("x-ots-intended-status")
         .expect("X-OTS-Intended-Status header")
         .to_str()
         .unwrap()
-        .to_owned();
+        .parse()
+        .expect("a status code");
     let body: Value = resp.json().await.expect("JSON error body");
-    assert_eq!(header, intended.to_string(), "body: {body}");
+    (intended, body)
+}
+
+/// Asserts a v1 error: HTTP 404, `X-OTS-Intended-Status: intended`, the exact
+/// `message`. Returns the body for further checks.
+pub async fn assert_error(resp: Response, intended: u16, message: &str) -> Value {
+    let (status, body) = v1_error(resp).await;
+    assert_eq!(status, intended, "body: {body}");
     assert_eq!(body["message"], message, "body: {body}");
     body
 }
@@ -215,16 +223,8 @@ pub fn text<'a>(body: &'a Value, name: &str) -> &'a str {
 /// Asserts a v1 error with `X-OTS-Intended-Status: intended` and some non-empty
 /// `message`, whatever its text. Returns the body.
 pub async fn assert_error_status(resp: Response, intended: u16) -> Value {
-    assert_eq!(resp.status(), 404, "v1 errors are always 404");
-    let header = resp
-        .headers()
-        .get("x-ots-intended-status")
-        .expect("X-OTS-Intended-Status header")
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let body: Value = resp.json().await.expect("JSON error body");
-    assert_eq!(header, intended.to_string(), "body: {body}");
+    let (status, body) = v1_error(resp).await;
+    assert_eq!(status, intended, "body: {body}");
     assert!(
         body["message"].as_str().is_some_and(|m| !m.is_empty()),
         "a message in {body}"
@@ -235,19 +235,10 @@ pub async fn assert_error_status(resp: Response, intended: u16) -> Value {
 /// Asserts a v1 error with the exact `message` whose intended status is one of
 /// `intended` (for errors the spec does not pin to a single status). Returns the body.
 pub async fn assert_error_in(resp: Response, intended: &[u16], message: &str) -> Value {
-    assert_eq!(resp.status(), 404, "v1 errors are always 404");
-    let header: u16 = resp
-        .headers()
-        .get("x-ots-intended-status")
-        .expect("X-OTS-Intended-Status header")
-        .to_str()
-        .unwrap()
-        .parse()
-        .expect("a status code");
-    let body: Value = resp.json().await.expect("JSON error body");
+    let (status, body) = v1_error(resp).await;
     assert!(
-        intended.contains(&header),
-        "intended {header}; body: {body}"
+        intended.contains(&status),
+        "intended {status}; body: {body}"
     );
     assert_eq!(body["message"], message, "body: {body}");
     body
