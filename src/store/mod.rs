@@ -9,22 +9,25 @@
 //!   account's receipts in creation order, for `recent`.
 //! - `accounts`: account name → [`AccountRecord`]
 //!
-//! Every change to an existing secret or receipt is one sled transaction (a new
-//! one is written without: see [`Store::insert`]), and every read checks expiry
-//! itself, so an expired record is never served even before
-//! the reaper reaches it. Writes are in memory until [`Store::commit`] returns.
+//! No sled transactions: sled 0.34 writes out its log buffer for each one (twice),
+//! which cost more than the rest of a create or a reveal (`benches/load.sh`).
+//! Instead, each write that must happen at most once is a single compare-and-swap
+//! (a receipt leaving `new`/`viewed`, see [`Store::reveal_once`]), and multi-record
+//! changes are ordered so that whatever a crash leaves half-done is harmless and
+//! found again: expiry entries are written first and removed last. Every read
+//! checks expiry itself, so an expired record is never served even before the
+//! reaper reaches it. Writes are in memory until [`Store::commit`] returns.
 
 mod commit;
+mod durable;
 mod records;
 
 pub use records::{AccountRecord, ReceiptRecord, SecretRecord, StoredState};
 
 use crate::crypto::RecordId;
 use commit::GroupCommit;
+use durable::Flusher;
 use records::{decode, encode};
-use sled::transaction::{
-    ConflictableTransactionError, TransactionError, Transactional, TransactionalTree,
-};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -55,12 +58,12 @@ pub struct Store {
     owners: sled::Tree,
     accounts: sled::Tree,
     commits: Arc<GroupCommit>,
+    /// sled's flush made power-cut safe; the committer shares it.
+    flusher: Arc<Flusher>,
     /// Counts the clones of this handle: sled releases the database lock only when
     /// the last one is dropped, and shutdown waits for that.
     handles: Arc<()>,
 }
-
-type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
 impl Store {
     /// Opens (or creates) the database in `path` with a page cache of about
@@ -99,7 +102,8 @@ impl Store {
                 ));
             }
         }
-        let commits = GroupCommit::start(db.clone()).map_err(|e| error(e.to_string()))?;
+        let flusher = Arc::new(Flusher::new(db.clone(), path).map_err(|e| error(e.to_string()))?);
+        let commits = GroupCommit::start(Arc::clone(&flusher)).map_err(|e| error(e.to_string()))?;
         Ok(Self {
             secrets: db.open_tree("secrets")?,
             receipts: db.open_tree("receipts")?,
@@ -108,6 +112,7 @@ impl Store {
             accounts: db.open_tree("accounts")?,
             db,
             commits: Arc::new(commits),
+            flusher,
             handles: Arc::new(()),
         })
     }
@@ -139,7 +144,7 @@ impl Store {
     /// Flushes synchronously and stops the committer; for shutdown.
     pub fn close(&self) -> Result<(), StoreError> {
         self.commits.stop();
-        self.db.flush()?;
+        self.flusher.flush()?;
         Ok(())
     }
 
@@ -151,11 +156,10 @@ impl Store {
 
     /// Stores a new secret and its receipt. Durable only after [`Store::commit`].
     ///
-    /// Not a transaction, on purpose: the ids are fresh, so nothing can conflict,
-    /// and a sled transaction would read every key before writing it (most of a
-    /// create's cost). A crash can only interrupt a create that was not yet
-    /// acknowledged; the expiry entries are written first, so whatever part of it
-    /// reached the disk is found and removed by the reaper.
+    /// The ids are fresh, so nothing can conflict. A crash can only interrupt a
+    /// create that was not yet acknowledged: the expiry entries are written
+    /// first, so whatever part of it reached the disk is found and removed by the
+    /// reaper, and a secret whose receipt did not make it can never be revealed.
     pub fn insert(
         &self,
         secret_id: &RecordId,
@@ -165,16 +169,14 @@ impl Store {
     ) -> Result<(), StoreError> {
         let secret_bytes = encode(secret)?;
         let receipt_bytes = encode(receipt)?;
-        let mut due = sled::Batch::default();
-        due.insert(
+        self.expiry.insert(
             &expiry_key(secret.expires_at, KIND_SECRET, secret_id)[..],
             &[][..],
-        );
-        due.insert(
+        )?;
+        self.expiry.insert(
             &expiry_key(receipt.expires_at, KIND_RECEIPT, receipt_id)[..],
             &[][..],
-        );
-        self.expiry.apply_batch(due)?;
+        )?;
         self.secrets.insert(&secret_id[..], secret_bytes)?;
         self.receipts.insert(&receipt_id[..], receipt_bytes)?;
         if let Some(key) = owner_key(receipt, receipt_id) {
@@ -201,85 +203,139 @@ impl Store {
         Ok((now < record.expires_at).then_some(record))
     }
 
-    /// Removes the secret and marks its receipt received, atomically. Returns `true`
-    /// to exactly one caller per secret: every other (concurrent or later) call, and
+    /// Consumes the secret: its receipt becomes `received`. Returns `true` to
+    /// exactly one caller per secret: every other (concurrent or later) call, and
     /// any call after expiry, gets `false`. Durable only after [`Store::commit`].
+    ///
+    /// No sled transaction (each one forces sled to write out its log buffer, which
+    /// cost more than the rest of a reveal). The receipt decides instead: moving
+    /// it out of `new`/`viewed` is one atomic compare-and-swap, which exactly one
+    /// reveal or burn wins. The secret is removed after that. If a crash falls
+    /// between the two, the receipt says `received` and the secret that remains
+    /// can never be revealed: the next attempt loses the receipt's swap and
+    /// removes it.
     pub fn reveal_once(&self, id: &RecordId, now: u64) -> Result<bool, StoreError> {
-        self.transact_live(|s, r| {
-            let Some(secret) = live_secret(s, id, now)? else {
-                return Ok(false);
-            };
-            s.remove(&id[..])?;
-            update_receipt(r, &secret.receipt_id, |receipt| {
-                if matches!(receipt.state, StoredState::New | StoredState::Viewed) {
-                    receipt.state = StoredState::Received;
-                    receipt.received = Some(now);
-                    receipt.updated = now;
-                }
-            })?;
-            Ok(true)
-        })
+        let Some(secret) = self.secret(id, now)? else {
+            return Ok(false);
+        };
+        let won = self
+            .settle(&secret.receipt_id, now, |receipt| {
+                receipt.state = StoredState::Received;
+                receipt.received = Some(now);
+            })?
+            .is_some();
+        self.secrets.remove(&id[..])?;
+        Ok(won)
     }
 
-    /// Destroys an unread secret and marks its receipt burned, atomically. Returns the
-    /// updated receipt, or `None` when there is nothing to burn (unknown receipt, or
-    /// secret already received, burned or expired). Durable only after `commit`.
+    /// Destroys an unread secret and marks its receipt burned: decided by the same
+    /// swap as [`Store::reveal_once`], so a burn and a reveal never both succeed.
+    /// Returns the updated receipt, or `None` when there is nothing to burn (unknown
+    /// receipt, or secret already received, burned or expired). Durable only after
+    /// `commit`.
     pub fn burn(
         &self,
         receipt_id: &RecordId,
         now: u64,
     ) -> Result<Option<ReceiptRecord>, StoreError> {
-        self.transact_live(|s, r| {
-            let Some(bytes) = r.get(&receipt_id[..])? else {
-                return Ok(None);
-            };
-            let mut receipt: ReceiptRecord = decode(&bytes).map_err(abort)?;
-            if now >= receipt.expires_at
-                || !matches!(receipt.state, StoredState::New | StoredState::Viewed)
-            {
-                return Ok(None);
-            }
-            if live_secret(s, &receipt.secret_id, now)?.is_none() {
-                return Ok(None);
-            }
-            s.remove(&receipt.secret_id[..])?;
+        let Some(receipt) = self.receipt(receipt_id, now)? else {
+            return Ok(None);
+        };
+        if self.secret(&receipt.secret_id, now)?.is_none() {
+            return Ok(None);
+        }
+        let burned = self.settle(receipt_id, now, |receipt| {
             receipt.state = StoredState::Burned;
-            receipt.updated = now;
-            r.insert(&receipt_id[..], encode(&receipt).map_err(abort)?)?;
-            Ok(Some(receipt))
+        })?;
+        if burned.is_some() {
+            self.secrets.remove(&receipt.secret_id[..])?;
+        }
+        Ok(burned)
+    }
+
+    /// Moves a live receipt (`new` or `viewed`, not expired at `now`) to its final
+    /// state with `finish`, atomically; the receipt as written, or `None` when it
+    /// was missing or no longer live (somebody else settled it first).
+    fn settle(
+        &self,
+        receipt_id: &RecordId,
+        now: u64,
+        finish: impl Fn(&mut ReceiptRecord),
+    ) -> Result<Option<ReceiptRecord>, StoreError> {
+        self.update_receipt(receipt_id, |receipt| {
+            if now < receipt.secret_expires_at
+                && matches!(receipt.state, StoredState::New | StoredState::Viewed)
+            {
+                finish(receipt);
+                receipt.updated = now;
+                true
+            } else {
+                false
+            }
         })
     }
 
     /// Removes a secret and its receipt entirely, as if never made: the undo of
-    /// `insert` when the create could not be completed (email not sent).
+    /// `insert` when the create could not be completed (email not sent). The
+    /// expiry entries go last, so whatever a crash leaves behind the reaper finds.
     pub fn discard(&self, secret_id: &RecordId, receipt_id: &RecordId) -> Result<(), StoreError> {
-        self.transact(|s, r, e, o| {
-            if let Some(bytes) = s.remove(&secret_id[..])? {
-                let secret: SecretRecord = decode(&bytes).map_err(abort)?;
-                e.remove(expiry_key(secret.expires_at, KIND_SECRET, secret_id).to_vec())?;
+        if let Some(bytes) = self.secrets.remove(&secret_id[..])? {
+            let secret: SecretRecord = decode(&bytes)?;
+            self.expiry
+                .remove(expiry_key(secret.expires_at, KIND_SECRET, secret_id))?;
+        }
+        if let Some(bytes) = self.receipts.get(&receipt_id[..])? {
+            let receipt: ReceiptRecord = decode(&bytes)?;
+            if let Some(key) = owner_key(&receipt, receipt_id) {
+                self.owners.remove(key)?;
             }
-            if let Some(bytes) = r.remove(&receipt_id[..])? {
-                let receipt: ReceiptRecord = decode(&bytes).map_err(abort)?;
-                e.remove(expiry_key(receipt.expires_at, KIND_RECEIPT, receipt_id).to_vec())?;
-                if let Some(key) = owner_key(&receipt, receipt_id) {
-                    o.remove(key)?;
-                }
-            }
-            Ok(())
-        })
+            self.receipts.remove(&receipt_id[..])?;
+            self.expiry
+                .remove(expiry_key(receipt.expires_at, KIND_RECEIPT, receipt_id))?;
+        }
+        Ok(())
     }
 
     /// Moves a receipt from `new` to `viewed` (the secret's page was opened). Not
     /// durable on its own: losing it in a crash only loses a hint.
     pub fn mark_viewed(&self, receipt_id: &RecordId, now: u64) -> Result<(), StoreError> {
-        self.transact_live(|_, r| {
-            update_receipt(r, receipt_id, |receipt| {
-                if receipt.state == StoredState::New && now < receipt.expires_at {
-                    receipt.state = StoredState::Viewed;
-                    receipt.updated = now;
-                }
-            })
-        })
+        self.update_receipt(receipt_id, |receipt| {
+            let fresh = receipt.state == StoredState::New && now < receipt.expires_at;
+            if fresh {
+                receipt.state = StoredState::Viewed;
+                receipt.updated = now;
+            }
+            fresh
+        })?;
+        Ok(())
+    }
+
+    /// Applies `change` to a receipt atomically: a compare-and-swap, retried
+    /// when another write got there first. `change` says whether it changed
+    /// anything. The receipt as written, or `None` if it is missing or `change`
+    /// left it alone (then nothing is written).
+    fn update_receipt(
+        &self,
+        id: &RecordId,
+        change: impl Fn(&mut ReceiptRecord) -> bool,
+    ) -> Result<Option<ReceiptRecord>, StoreError> {
+        loop {
+            let Some(old) = self.receipts.get(&id[..])? else {
+                return Ok(None);
+            };
+            let mut receipt: ReceiptRecord = decode(&old)?;
+            if !change(&mut receipt) {
+                return Ok(None);
+            }
+            let new = encode(&receipt)?;
+            if self
+                .receipts
+                .compare_and_swap(&id[..], Some(&old), Some(new))?
+                .is_ok()
+            {
+                return Ok(Some(receipt));
+            }
+        }
     }
 
     /// Removes every secret and receipt that expired at or before `now`, at most
@@ -292,21 +348,21 @@ impl Store {
             .keys()
             .take(limit)
             .collect::<Result<_, _>>()?;
+        // The index entry goes last: a crash part-way leaves it, and the next
+        // round does the rest.
         for key in &due {
             let (kind, id) = (key[8], &key[9..]);
-            self.transact(|s, r, e, o| {
-                if kind == KIND_SECRET {
-                    s.remove(id)?;
-                } else if let Some(bytes) = r.remove(id)? {
-                    let receipt: ReceiptRecord = decode(&bytes).map_err(abort)?;
-                    let id: RecordId = id.try_into().map_err(|_| abort(StoreError::Corrupt))?;
-                    if let Some(key) = owner_key(&receipt, &id) {
-                        o.remove(key)?;
-                    }
+            if kind == KIND_SECRET {
+                self.secrets.remove(id)?;
+            } else if let Some(bytes) = self.receipts.get(id)? {
+                let receipt: ReceiptRecord = decode(&bytes)?;
+                let id: RecordId = id.try_into().map_err(|_| StoreError::Corrupt)?;
+                if let Some(key) = owner_key(&receipt, &id) {
+                    self.owners.remove(key)?;
                 }
-                e.remove(key)?;
-                Ok(())
-            })?;
+                self.receipts.remove(&id[..])?;
+            }
+            self.expiry.remove(key)?;
         }
         Ok(due.len())
     }
@@ -357,7 +413,7 @@ impl Store {
             None as Option<&[u8]>,
             Some(encode(record)?),
         )?;
-        self.db.flush()?;
+        self.flusher.flush()?;
         Ok(swapped.is_ok())
     }
 
@@ -370,7 +426,7 @@ impl Store {
             found = old.is_some();
             old.map(|_| bytes.clone())
         })?;
-        self.db.flush()?;
+        self.flusher.flush()?;
         Ok(found)
     }
 
@@ -385,7 +441,7 @@ impl Store {
         }
         self.owners.apply_batch(unlist)?;
         let removed = self.accounts.remove(name.as_bytes())?.is_some();
-        self.db.flush()?;
+        self.flusher.flush()?;
         Ok(removed)
     }
 
@@ -406,33 +462,6 @@ impl Store {
                 Ok((String::from_utf8_lossy(&name).into_owned(), decode(&bytes)?))
             })
             .collect()
-    }
-
-    /// A transaction over the secrets and receipts only: what reveal, burn and
-    /// view change. The expiry entry of a removed secret stays behind for the
-    /// reaper, which finds nothing left to remove; that keeps these transactions
-    /// to two trees.
-    fn transact_live<T>(
-        &self,
-        f: impl Fn(&TransactionalTree, &TransactionalTree) -> TxResult<T>,
-    ) -> Result<T, StoreError> {
-        (&self.secrets, &self.receipts)
-            .transaction(|(s, r)| f(s, r))
-            .map_err(from_transaction)
-    }
-
-    fn transact<T>(
-        &self,
-        f: impl Fn(
-            &TransactionalTree,
-            &TransactionalTree,
-            &TransactionalTree,
-            &TransactionalTree,
-        ) -> TxResult<T>,
-    ) -> Result<T, StoreError> {
-        (&self.secrets, &self.receipts, &self.expiry, &self.owners)
-            .transaction(|(s, r, e, o)| f(s, r, e, o))
-            .map_err(from_transaction)
     }
 }
 
@@ -460,7 +489,9 @@ fn create(path: &Path, cache_bytes: u64) -> std::io::Result<()> {
         let db = open_sled(&staging, cache_bytes).map_err(std::io::Error::other)?;
         db.insert(FORMAT_KEY, FORMAT_VERSION)
             .map_err(std::io::Error::other)?;
-        db.flush().map_err(std::io::Error::other)?;
+        Flusher::new(db, &staging)?
+            .flush()
+            .map_err(std::io::Error::other)?;
     }
     // sled does not sync directories: make the staged files' names durable
     // before the rename publishes them.
@@ -540,37 +571,175 @@ fn owner_prefix(custid: &str) -> Vec<u8> {
     prefix
 }
 
-fn from_transaction(err: TransactionError<StoreError>) -> StoreError {
-    match err {
-        TransactionError::Abort(e) => e,
-        TransactionError::Storage(e) => StoreError::Sled(e),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: u64 = 1_000_000;
+
+    fn open() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db"), 1 << 20).unwrap();
+        (dir, store)
     }
-}
 
-fn abort(e: StoreError) -> ConflictableTransactionError<StoreError> {
-    ConflictableTransactionError::Abort(e)
-}
+    /// Stores a fresh anonymous secret (ttl 100 s) and its receipt; their ids.
+    fn create(store: &Store, n: u8) -> (RecordId, RecordId) {
+        let (secret_id, receipt_id) = ([n; 32], [n.wrapping_add(100); 32]);
+        let secret = SecretRecord {
+            receipt_id,
+            sealed_value: vec![7; 40],
+            stretch: None,
+            share_domain: String::new(),
+            expires_at: NOW + 100,
+        };
+        let receipt = ReceiptRecord {
+            custid: "anon".into(),
+            secret_id,
+            sealed_secret_key: vec![9; 40],
+            sealed_metadata_key: None,
+            listing: None,
+            ttl: 100,
+            created: NOW,
+            updated: NOW,
+            received: None,
+            state: StoredState::New,
+            secret_expires_at: NOW + 100,
+            expires_at: NOW + 200,
+            passphrase_required: false,
+            recipients: Vec::new(),
+            share_domain: String::new(),
+        };
+        store
+            .insert(&secret_id, &secret, &receipt_id, &receipt)
+            .unwrap();
+        (secret_id, receipt_id)
+    }
 
-fn live_secret(s: &TransactionalTree, id: &RecordId, now: u64) -> TxResult<Option<SecretRecord>> {
-    let Some(bytes) = s.get(&id[..])? else {
-        return Ok(None);
-    };
-    let secret: SecretRecord = decode(&bytes).map_err(abort)?;
-    Ok((now < secret.expires_at).then_some(secret))
-}
+    fn state(store: &Store, receipt_id: &RecordId) -> StoredState {
+        store.receipt(receipt_id, NOW).unwrap().unwrap().state
+    }
 
-fn update_receipt(
-    r: &TransactionalTree,
-    id: &RecordId,
-    change: impl Fn(&mut ReceiptRecord),
-) -> TxResult<()> {
-    if let Some(bytes) = r.get(&id[..])? {
-        let mut receipt: ReceiptRecord = decode(&bytes).map_err(abort)?;
-        let before = receipt.clone();
-        change(&mut receipt);
-        if receipt != before {
-            r.insert(&id[..], encode(&receipt).map_err(abort)?)?;
+    #[test]
+    fn a_reveal_settles_the_receipt_and_removes_the_secret_once() {
+        let (_dir, store) = open();
+        let (secret_id, receipt_id) = create(&store, 1);
+        assert!(store.reveal_once(&secret_id, NOW + 1).unwrap());
+        assert!(store.secret(&secret_id, NOW + 1).unwrap().is_none());
+        let receipt = store.receipt(&receipt_id, NOW + 1).unwrap().unwrap();
+        assert_eq!(receipt.state, StoredState::Received);
+        assert_eq!(receipt.received, Some(NOW + 1));
+        assert!(!store.reveal_once(&secret_id, NOW + 2).unwrap());
+        assert!(store.burn(&receipt_id, NOW + 2).unwrap().is_none());
+        assert_eq!(state(&store, &receipt_id), StoredState::Received);
+    }
+
+    #[test]
+    fn a_burned_secret_cannot_be_revealed() {
+        let (_dir, store) = open();
+        let (secret_id, receipt_id) = create(&store, 1);
+        let burned = store.burn(&receipt_id, NOW + 1).unwrap().unwrap();
+        assert_eq!(burned.state, StoredState::Burned);
+        assert!(store.secret(&secret_id, NOW + 1).unwrap().is_none());
+        assert!(!store.reveal_once(&secret_id, NOW + 1).unwrap());
+        assert!(store.burn(&receipt_id, NOW + 1).unwrap().is_none());
+    }
+
+    /// What a crash between the receipt's swap and the secret's removal leaves:
+    /// a settled receipt and its secret still stored. It is never revealed, and
+    /// the attempt clears it away.
+    #[test]
+    fn a_secret_whose_receipt_is_settled_is_never_revealed_and_is_cleared() {
+        let (_dir, store) = open();
+        let (secret_id, receipt_id) = create(&store, 1);
+        let mut receipt = store.receipt(&receipt_id, NOW).unwrap().unwrap();
+        receipt.state = StoredState::Received;
+        store
+            .receipts
+            .insert(&receipt_id[..], encode(&receipt).unwrap())
+            .unwrap();
+        assert!(store.secret(&secret_id, NOW).unwrap().is_some());
+        assert!(!store.reveal_once(&secret_id, NOW).unwrap());
+        assert!(store.secret(&secret_id, NOW).unwrap().is_none());
+        assert!(store.burn(&receipt_id, NOW).unwrap().is_none());
+    }
+
+    /// What a crash in the middle of an unacknowledged create can leave: a secret
+    /// without its receipt. Nobody was given its key, and it cannot be revealed.
+    #[test]
+    fn a_secret_without_its_receipt_is_never_revealed() {
+        let (_dir, store) = open();
+        let (secret_id, receipt_id) = create(&store, 1);
+        store.receipts.remove(&receipt_id[..]).unwrap();
+        assert!(!store.reveal_once(&secret_id, NOW).unwrap());
+        assert!(store.secret(&secret_id, NOW).unwrap().is_none());
+    }
+
+    #[test]
+    fn an_expired_secret_is_neither_revealed_nor_burned() {
+        let (_dir, store) = open();
+        let (secret_id, receipt_id) = create(&store, 1);
+        assert!(!store.reveal_once(&secret_id, NOW + 100).unwrap());
+        assert!(store.burn(&receipt_id, NOW + 100).unwrap().is_none());
+        assert_eq!(state(&store, &receipt_id), StoredState::New);
+    }
+
+    #[test]
+    fn viewing_moves_only_a_new_receipt_and_a_reveal_still_wins() {
+        let (_dir, store) = open();
+        let (secret_id, receipt_id) = create(&store, 1);
+        store.mark_viewed(&receipt_id, NOW + 1).unwrap();
+        assert_eq!(state(&store, &receipt_id), StoredState::Viewed);
+        assert!(store.reveal_once(&secret_id, NOW + 2).unwrap());
+        store.mark_viewed(&receipt_id, NOW + 3).unwrap();
+        assert_eq!(state(&store, &receipt_id), StoredState::Received);
+    }
+
+    /// Reveals and burns from many threads at once, over many secrets: each secret
+    /// is settled by exactly one of them.
+    #[test]
+    fn concurrent_reveals_and_burns_have_exactly_one_winner_per_secret() {
+        let (_dir, store) = open();
+        let ids: Vec<_> = (0..40).map(|n| create(&store, n)).collect();
+        let winners = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for thread in 0..8 {
+                let (store, ids, winners) = (&store, &ids, &winners);
+                scope.spawn(move || {
+                    for (secret_id, receipt_id) in ids {
+                        let won = if thread % 2 == 0 {
+                            store.reveal_once(secret_id, NOW).unwrap()
+                        } else {
+                            store.burn(receipt_id, NOW).unwrap().is_some()
+                        };
+                        if won {
+                            winners.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        }
+                    }
+                });
+            }
+        });
+        assert_eq!(winners.into_inner(), ids.len());
+        for (secret_id, receipt_id) in &ids {
+            assert!(store.secret(secret_id, NOW).unwrap().is_none());
+            assert_ne!(state(&store, receipt_id), StoredState::New);
         }
     }
-    Ok(())
+
+    #[test]
+    fn the_reaper_removes_what_expired_and_a_discard_leaves_nothing() {
+        let (_dir, store) = open();
+        let (secret_id, receipt_id) = create(&store, 1);
+        let (other_secret, other_receipt) = create(&store, 2);
+        store.discard(&other_secret, &other_receipt).unwrap();
+        assert_eq!(store.counts(), (1, 1));
+        assert_eq!(store.purge_expired(NOW + 99, 100).unwrap(), 0);
+        assert_eq!(store.purge_expired(NOW + 100, 100).unwrap(), 1);
+        assert!(store.secrets.get(secret_id).unwrap().is_none());
+        assert_eq!(store.counts(), (0, 1));
+        assert_eq!(store.purge_expired(NOW + 200, 100).unwrap(), 1);
+        assert!(store.receipts.get(receipt_id).unwrap().is_none());
+        assert_eq!(store.counts(), (0, 0));
+        assert!(store.expiry.is_empty());
+    }
 }
