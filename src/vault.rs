@@ -207,7 +207,14 @@ impl Vault {
         self.store
             .insert(&secret_id, &secret, &receipt_id, &receipt)?;
         self.store.commit().await?;
-        Ok(self.describe(metadata_key, &receipt, now))
+        // Just made: `new`, and the secret key is at hand (no need to read back).
+        Ok(present(
+            metadata_key,
+            &receipt,
+            now,
+            State::New,
+            Some(secret_key),
+        ))
     }
 
     /// Reveals the secret and destroys it. Exactly one caller ever gets `Ok` for a
@@ -366,23 +373,7 @@ impl Vault {
         } else {
             None
         };
-        Receipt {
-            custid: record.custid.clone(),
-            secret_ttl: secret_key
-                .as_ref()
-                .map(|_| record.secret_expires_at.saturating_sub(now)),
-            secret_key,
-            metadata_key,
-            ttl: record.ttl,
-            metadata_ttl: record.expires_at.saturating_sub(now),
-            state,
-            created: record.created,
-            updated: record.updated,
-            received: record.received.filter(|_| state == State::Received),
-            recipients: record.recipients.clone(),
-            share_domain: record.share_domain.clone(),
-            passphrase_required: record.passphrase_required,
-        }
+        present(metadata_key, record, now, state, secret_key)
     }
 
     fn receipt_id(&self, key: &MetadataKey) -> RecordId {
@@ -431,5 +422,33 @@ impl Vault {
             StoreError::Corrupt
         })?;
         Ok(Some(SecretValue::from_trusted(Zeroizing::new(text))))
+    }
+}
+
+/// The client-visible receipt for a record whose state is worked out; the secret
+/// key is shown only while the secret is live.
+fn present(
+    metadata_key: MetadataKey,
+    record: &ReceiptRecord,
+    now: u64,
+    state: State,
+    secret_key: Option<SecretKey>,
+) -> Receipt {
+    Receipt {
+        custid: record.custid.clone(),
+        secret_ttl: secret_key
+            .as_ref()
+            .map(|_| record.secret_expires_at.saturating_sub(now)),
+        secret_key,
+        metadata_key,
+        ttl: record.ttl,
+        metadata_ttl: record.expires_at.saturating_sub(now),
+        state,
+        created: record.created,
+        updated: record.updated,
+        received: record.received.filter(|_| state == State::Received),
+        recipients: record.recipients.clone(),
+        share_domain: record.share_domain.clone(),
+        passphrase_required: record.passphrase_required,
     }
 }
