@@ -237,7 +237,7 @@ impl Vault {
             .ok_or_else(|| VaultError::WrongPassphrase {
                 key: key.expose().to_owned(),
             })?;
-        if !self.store.reveal_once(&id, unix_now())? {
+        if !self.store.reveal_once(&id, &record, unix_now())? {
             return Err(VaultError::unknown(key.expose()));
         }
         self.store.commit().await?;

@@ -203,27 +203,32 @@ impl Store {
         Ok((now < record.expires_at).then_some(record))
     }
 
-    /// Consumes the secret: its receipt becomes `received`. Returns `true` to
-    /// exactly one caller per secret: every other (concurrent or later) call, and
-    /// any call after expiry, gets `false`. Durable only after [`Store::commit`].
+    /// Consumes `secret`, the record the caller read under `id`: its receipt
+    /// becomes `received`. Returns `true` to exactly one caller per secret: every
+    /// other (concurrent or later) call, and any call after expiry, gets `false`.
+    /// Durable only after [`Store::commit`].
     ///
     /// No sled transaction (each one forces sled to write out its log buffer, which
     /// cost more than the rest of a reveal). The receipt decides instead: moving
     /// it out of `new`/`viewed` is one atomic compare-and-swap, which exactly one
-    /// reveal or burn wins. The secret is removed after that. If a crash falls
-    /// between the two, the receipt says `received` and the secret that remains
-    /// can never be revealed: the next attempt loses the receipt's swap and
-    /// removes it.
-    pub fn reveal_once(&self, id: &RecordId, now: u64) -> Result<bool, StoreError> {
-        let Some(secret) = self.secret(id, now)? else {
-            return Ok(false);
-        };
-        let won = self
-            .settle(&secret.receipt_id, now, |receipt| {
-                receipt.state = StoredState::Received;
-                receipt.received = Some(now);
-            })?
-            .is_some();
+    /// reveal or burn wins, and which fails once the secret has expired or its
+    /// receipt is gone. So the secret need not be read again (a secret record
+    /// never changes). It is removed after the swap. If a crash falls between
+    /// the two, the receipt says `received` and the secret that remains can never
+    /// be revealed: the next attempt loses the swap and removes it.
+    pub fn reveal_once(
+        &self,
+        id: &RecordId,
+        secret: &SecretRecord,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        let won = now < secret.expires_at
+            && self
+                .settle(&secret.receipt_id, now, |receipt| {
+                    receipt.state = StoredState::Received;
+                    receipt.received = Some(now);
+                })?
+                .is_some();
         self.secrets.remove(&id[..])?;
         Ok(won)
     }
@@ -616,6 +621,16 @@ mod tests {
         (secret_id, receipt_id)
     }
 
+    /// A reveal as the vault makes it: read the secret, then consume it.
+    fn reveal(store: &Store, secret_id: &RecordId, now: u64) -> bool {
+        match store.secrets.get(secret_id).unwrap() {
+            Some(bytes) => store
+                .reveal_once(secret_id, &decode(&bytes).unwrap(), now)
+                .unwrap(),
+            None => false,
+        }
+    }
+
     fn state(store: &Store, receipt_id: &RecordId) -> StoredState {
         store.receipt(receipt_id, NOW).unwrap().unwrap().state
     }
@@ -624,12 +639,12 @@ mod tests {
     fn a_reveal_settles_the_receipt_and_removes_the_secret_once() {
         let (_dir, store) = open();
         let (secret_id, receipt_id) = create(&store, 1);
-        assert!(store.reveal_once(&secret_id, NOW + 1).unwrap());
+        assert!(reveal(&store, &secret_id, NOW + 1));
         assert!(store.secret(&secret_id, NOW + 1).unwrap().is_none());
         let receipt = store.receipt(&receipt_id, NOW + 1).unwrap().unwrap();
         assert_eq!(receipt.state, StoredState::Received);
         assert_eq!(receipt.received, Some(NOW + 1));
-        assert!(!store.reveal_once(&secret_id, NOW + 2).unwrap());
+        assert!(!reveal(&store, &secret_id, NOW + 2));
         assert!(store.burn(&receipt_id, NOW + 2).unwrap().is_none());
         assert_eq!(state(&store, &receipt_id), StoredState::Received);
     }
@@ -641,7 +656,7 @@ mod tests {
         let burned = store.burn(&receipt_id, NOW + 1).unwrap().unwrap();
         assert_eq!(burned.state, StoredState::Burned);
         assert!(store.secret(&secret_id, NOW + 1).unwrap().is_none());
-        assert!(!store.reveal_once(&secret_id, NOW + 1).unwrap());
+        assert!(!reveal(&store, &secret_id, NOW + 1));
         assert!(store.burn(&receipt_id, NOW + 1).unwrap().is_none());
     }
 
@@ -659,7 +674,7 @@ mod tests {
             .insert(&receipt_id[..], encode(&receipt).unwrap())
             .unwrap();
         assert!(store.secret(&secret_id, NOW).unwrap().is_some());
-        assert!(!store.reveal_once(&secret_id, NOW).unwrap());
+        assert!(!reveal(&store, &secret_id, NOW));
         assert!(store.secret(&secret_id, NOW).unwrap().is_none());
         assert!(store.burn(&receipt_id, NOW).unwrap().is_none());
     }
@@ -671,7 +686,7 @@ mod tests {
         let (_dir, store) = open();
         let (secret_id, receipt_id) = create(&store, 1);
         store.receipts.remove(&receipt_id[..]).unwrap();
-        assert!(!store.reveal_once(&secret_id, NOW).unwrap());
+        assert!(!reveal(&store, &secret_id, NOW));
         assert!(store.secret(&secret_id, NOW).unwrap().is_none());
     }
 
@@ -679,7 +694,7 @@ mod tests {
     fn an_expired_secret_is_neither_revealed_nor_burned() {
         let (_dir, store) = open();
         let (secret_id, receipt_id) = create(&store, 1);
-        assert!(!store.reveal_once(&secret_id, NOW + 100).unwrap());
+        assert!(!reveal(&store, &secret_id, NOW + 100));
         assert!(store.burn(&receipt_id, NOW + 100).unwrap().is_none());
         assert_eq!(state(&store, &receipt_id), StoredState::New);
     }
@@ -690,7 +705,7 @@ mod tests {
         let (secret_id, receipt_id) = create(&store, 1);
         store.mark_viewed(&receipt_id, NOW + 1).unwrap();
         assert_eq!(state(&store, &receipt_id), StoredState::Viewed);
-        assert!(store.reveal_once(&secret_id, NOW + 2).unwrap());
+        assert!(reveal(&store, &secret_id, NOW + 2));
         store.mark_viewed(&receipt_id, NOW + 3).unwrap();
         assert_eq!(state(&store, &receipt_id), StoredState::Received);
     }
@@ -708,7 +723,7 @@ mod tests {
                 scope.spawn(move || {
                     for (secret_id, receipt_id) in ids {
                         let won = if thread % 2 == 0 {
-                            store.reveal_once(secret_id, NOW).unwrap()
+                            reveal(&store, secret_id, NOW)
                         } else {
                             store.burn(receipt_id, NOW).unwrap().is_some()
                         };
