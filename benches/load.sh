@@ -79,8 +79,12 @@ bench() {
         $1 == "99%" { p99 = ms($2) }
         / requests in / { requests = $1 }
         /^Requests\/sec:/ { rps = $2 }
+        $1 == "keys-exhausted" { exhausted_rps = $3 / $2 }
         /Non-2xx or 3xx responses:/ { bad = $NF }
-        END { printf "%s %d %.0f %.3f %.3f %d\n", label, requests, rps, p50, p99, bad + 0 }
+        END {
+            if (exhausted_rps) rps = exhausted_rps
+            printf "%s %d %.0f %.3f %.3f %d\n", label, requests, rps, p50, p99, bad + 0
+        }
     ' "$out" >>"$work/results"
 }
 
