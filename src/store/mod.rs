@@ -723,7 +723,7 @@ mod tests {
                 scope.spawn(move || {
                     for (secret_id, receipt_id) in ids {
                         let won = if thread % 2 == 0 {
-                            reveal(&store, secret_id, NOW)
+                            reveal(store, secret_id, NOW)
                         } else {
                             store.burn(receipt_id, NOW).unwrap().is_some()
                         };
