@@ -7,29 +7,10 @@ use otsd::admin::{Request, Response};
 use otsd::cli::{Cli, Command, UserCommand};
 use otsd::config::{self, Overrides};
 
-/// glibc gives threads that allocate at the same time arenas of their own, up to
-/// 8 per core; sled's I/O threads and the workers then hold many half-empty ones.
-/// Two arenas cut the peak RSS with 100,000 live secrets by about 10 MiB
-/// (`benches/load.sh`) at no cost measured in throughput. Set before any thread
-/// starts; `MALLOC_ARENA_MAX` in the environment still wins.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn limit_malloc_arenas() {
-    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
-        // SAFETY: mallopt only sets an allocator parameter; no thread has started.
-        unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, 2);
-        }
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn limit_malloc_arenas() {}
-
 /// The config file the Debian package installs.
 const PACKAGED_CONFIG: &str = "/etc/otsd/otsd.toml";
 
 fn main() -> ExitCode {
-    limit_malloc_arenas();
     let mut cli = Cli::parse();
     // On an installed system, `otsd user …` acts on the service's data directory.
     if matches!(cli.command, Some(Command::User { .. })) && cli.config.is_none() {
