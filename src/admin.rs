@@ -73,6 +73,9 @@ pub fn execute(accounts: &Accounts, request: Request) -> Response {
 pub struct AdminSocket {
     path: PathBuf,
     stopping: Arc<AtomicBool>,
+    /// The listening socket itself (the thread accepts on a clone of it): shutting
+    /// it down wakes the blocked `accept` whatever became of the socket file.
+    listener: UnixListener,
     thread: JoinHandle<()>,
 }
 
@@ -86,10 +89,11 @@ impl AdminSocket {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
         let stopping = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stopping);
+        let accepting = listener.try_clone()?;
         let thread = std::thread::Builder::new()
             .name("otsd-admin".into())
             .spawn(move || {
-                for stream in listener.incoming() {
+                for stream in accepting.incoming() {
                     if flag.load(Ordering::SeqCst) {
                         return;
                     }
@@ -101,16 +105,29 @@ impl AdminSocket {
         Ok(Self {
             path,
             stopping,
+            listener,
             thread,
         })
     }
 
-    /// Stops answering and removes the socket file.
+    /// Stops answering and removes the socket file. Does not depend on the file:
+    /// someone may have removed it (or put another file in its place), and a stop
+    /// that connected to it to wake the thread would then wait for ever.
     pub fn stop(self) {
+        use std::os::fd::AsRawFd;
         self.stopping.store(true, Ordering::SeqCst);
-        let _ = UnixStream::connect(&self.path); // wakes the blocked accept
+        // SAFETY: shutdown on a socket descriptor this struct owns; on Linux it
+        // makes every `accept` blocked on it return at once (EINVAL).
+        unsafe {
+            libc::shutdown(self.listener.as_raw_fd(), libc::SHUT_RDWR);
+        }
         let _ = self.thread.join();
-        let _ = std::fs::remove_file(&self.path);
+        if std::fs::symlink_metadata(&self.path).is_ok_and(|m| {
+            use std::os::unix::fs::FileTypeExt;
+            m.file_type().is_socket()
+        }) {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use futures_util::future::{Either, select};
 
 use crate::accounts::Accounts;
 use crate::admin::{AdminSocket, Request, Response};
-use crate::api::{self, AppState, BodyLimit};
+use crate::api::{self, AppState};
 use crate::config::Settings;
 use crate::crypto::{Keyring, MasterKey};
 use crate::reaper::Reaper;
@@ -109,14 +109,14 @@ impl Application {
             base_url,
             share_domains: settings.share_domains.clone(),
         });
-        let body_limit = BodyLimit(settings.limits.max_body_bytes);
+        let body_limits = settings.body_limits();
         let access_log = settings.access_log;
 
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(Condition::new(access_log, request_logger()))
                 .app_data(state.clone())
-                .app_data(body_limit)
+                .app_data(body_limits.clone())
                 .configure(api::configure)
                 .configure(crate::web::configure)
                 .default_service(web::to(api::not_found))

@@ -89,8 +89,12 @@ pub struct RateLimitSettings {
     pub email: u32,
     /// Accounts are not limited for create, reveal and metadata.
     pub exempt_accounts: bool,
-    /// Counters kept per window before new clients share one overflow counter.
+    /// Clients counted exactly per window; past that, new clients are counted in
+    /// a fixed-size sketch (see `ratelimit`), so memory stays bounded.
     pub max_tracked: usize,
+    /// IPv6 clients are counted per network of this prefix length (a /64 is
+    /// usually one subscriber, who can use any of its 2^64 addresses).
+    pub ipv6_prefix: u8,
     /// Peers whose `X-Forwarded-For` is believed (addresses or CIDR blocks).
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
@@ -144,6 +148,11 @@ pub struct LimitSettings {
     pub min_ttl: u64,
     /// Largest request body in bytes.
     pub max_body_bytes: usize,
+    /// Seconds a whole request body may take to arrive.
+    pub body_timeout_secs: u64,
+    /// Bytes all request bodies being read may hold together; a request that
+    /// would cross it is refused as busy.
+    pub max_body_bytes_in_flight: usize,
     pub anonymous: CallerSettings,
     pub authenticated: CallerSettings,
 }
@@ -185,6 +194,7 @@ impl Default for Settings {
                 email: 50,
                 exempt_accounts: false,
                 max_tracked: 100_000,
+                ipv6_prefix: 64,
                 trusted_proxies: Vec::new(),
             },
             web: WebSettings {
@@ -208,6 +218,8 @@ impl Default for Settings {
             limits: LimitSettings {
                 min_ttl: 60,
                 max_body_bytes: 512 * 1024,
+                body_timeout_secs: 10,
+                max_body_bytes_in_flight: 32 * 1024 * 1024,
                 anonymous: CallerSettings {
                     default_ttl: 7 * DAY,
                     max_ttl: 7 * DAY,
@@ -278,6 +290,15 @@ impl Settings {
             .collect()
     }
 
+    /// How request bodies are read.
+    pub fn body_limits(&self) -> crate::api::BodyLimits {
+        crate::api::BodyLimits::new(
+            self.limits.max_body_bytes,
+            std::time::Duration::from_secs(self.limits.body_timeout_secs),
+            self.limits.max_body_bytes_in_flight,
+        )
+    }
+
     /// The rate limits as the limiter takes them.
     pub fn rate_limiter(&self) -> RateLimiter {
         let r = &self.rate_limits;
@@ -292,6 +313,7 @@ impl Settings {
             },
             r.window_secs,
             r.max_tracked,
+            r.ipv6_prefix,
         )
     }
 
@@ -356,6 +378,18 @@ impl Settings {
         self.trusted_proxies()?;
         if self.limits.max_body_bytes == 0 {
             return Err(invalid("limits.max_body_bytes", "must be at least 1"));
+        }
+        if self.limits.body_timeout_secs == 0 {
+            return Err(invalid("limits.body_timeout_secs", "must be at least 1"));
+        }
+        if self.limits.max_body_bytes_in_flight < self.limits.max_body_bytes {
+            return Err(invalid(
+                "limits.max_body_bytes_in_flight",
+                "must not be below limits.max_body_bytes",
+            ));
+        }
+        if !(1..=128).contains(&self.rate_limits.ipv6_prefix) {
+            return Err(invalid("rate_limits.ipv6_prefix", "must be from 1 to 128"));
         }
         Ok(())
     }

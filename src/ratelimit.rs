@@ -1,14 +1,26 @@
-//! Fixed-window rate limits, in memory, with a bounded number of counters.
+//! Fixed-window rate limits, in memory, in bounded space.
 //!
 //! Windows are aligned to the clock (`now / window`), so when one ends every
-//! counter of it is obsolete and the whole table is dropped at once. Within a
-//! window at most `max_tracked` subjects get their own counter; past that, new
-//! subjects share one overflow counter per action. An attacker rotating addresses
-//! therefore cannot grow memory without bound, and gains no more than one
-//! subject's allowance by doing so. Counters reset on restart.
+//! counter of it is obsolete and everything is dropped at once. Within a window
+//! the first `max_tracked` subjects get an exact counter each. Subjects past that
+//! are counted in a count-min sketch: a fixed table of counters in which each
+//! subject adds to one cell in each of [`DEPTH`] rows, picked by a hash keyed with
+//! random keys of this process, and reads the smallest of its cells.
+//!
+//! A sketch can only over-count, so no limit is ever loosened; and it does not
+//! punish a client it never saw: to refuse one, an attacker would have to raise
+//! every cell of a row to the limit, which takes `width × limit` requests per
+//! window (millions at the defaults) and keys it cannot know to aim better.
+//! (An earlier design shared one overflow counter among all new subjects: anyone
+//! who filled the table could then lock out every new client.)
+//!
+//! IPv6 clients are counted per network (`/64` by default): one subscriber holds
+//! a whole /64 and could otherwise pose as 2^64 clients. Counters reset on
+//! restart.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::hash::{BuildHasher, RandomState};
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Mutex;
 
 /// What is being limited.
@@ -52,17 +64,55 @@ impl Limits {
     }
 }
 
+/// Rows of the sketch: each is an independent chance for a subject to find a
+/// cell that others did not fill.
+pub const DEPTH: usize = 4;
+/// Cells per row: at least this many, and at least `max_tracked`.
+const MIN_WIDTH: usize = 1 << 12;
+const MAX_WIDTH: usize = 1 << 20;
+
+/// The counters of subjects past `max_tracked`: `DEPTH` rows of `width` cells.
+struct Sketch {
+    cells: Vec<u32>,
+    width: usize,
+}
+
+impl Sketch {
+    fn new(width: usize) -> Self {
+        Self {
+            cells: vec![0; DEPTH * width],
+            width,
+        }
+    }
+
+    /// The cell of each row for `key` (`width` is a power of two).
+    fn cells(&self, hasher: &RandomState, key: &(Action, Subject)) -> [usize; DEPTH] {
+        std::array::from_fn(|row| {
+            let hash = hasher.hash_one((row, key)) as usize;
+            row * self.width + (hash & (self.width - 1))
+        })
+    }
+
+    fn estimate(&self, cells: &[usize; DEPTH]) -> u32 {
+        cells.iter().map(|&c| self.cells[c]).min().unwrap_or(0)
+    }
+}
+
 #[derive(Default)]
 struct Window {
     index: u64,
     counts: HashMap<(Action, Subject), u32>,
-    overflow: HashMap<Action, u32>,
+    /// Made when the table first fills in this window.
+    sketch: Option<Sketch>,
 }
 
 pub struct RateLimiter {
     limits: Limits,
     window_secs: u64,
     max_tracked: usize,
+    ipv6_prefix: u8,
+    sketch_width: usize,
+    hasher: RandomState,
     window: Mutex<Window>,
 }
 
@@ -71,11 +121,15 @@ pub struct RateLimiter {
 pub struct Limited;
 
 impl RateLimiter {
-    pub fn new(limits: Limits, window_secs: u64, max_tracked: usize) -> Self {
+    pub fn new(limits: Limits, window_secs: u64, max_tracked: usize, ipv6_prefix: u8) -> Self {
+        let max_tracked = max_tracked.max(1);
         Self {
             limits,
             window_secs: window_secs.max(1),
-            max_tracked: max_tracked.max(1),
+            max_tracked,
+            ipv6_prefix: ipv6_prefix.clamp(1, 128),
+            sketch_width: max_tracked.next_power_of_two().clamp(MIN_WIDTH, MAX_WIDTH),
+            hasher: RandomState::new(),
             window: Mutex::new(Window::default()),
         }
     }
@@ -86,6 +140,7 @@ impl RateLimiter {
         let Some(limit) = self.limits.of(action) else {
             return Ok(());
         };
+        let keys = self.keys(action, subjects);
         let mut window = self.lock();
         let index = now / self.window_secs;
         if window.index != index {
@@ -94,22 +149,24 @@ impl RateLimiter {
                 ..Window::default()
             };
         }
-        let tracked = |w: &Window, s: &Subject| w.counts.contains_key(&(action, s.clone()));
-        let used = |w: &Window, s: &Subject| match w.counts.get(&(action, s.clone())) {
-            Some(n) => *n,
-            None if w.counts.len() >= self.max_tracked => {
-                w.overflow.get(&action).copied().unwrap_or(0)
+        let mut places = Vec::with_capacity(keys.len());
+        for key in keys {
+            let place = self.place(&mut window, key);
+            if self.used(&window, &place) >= limit {
+                return Err(Limited);
             }
-            None => 0,
-        };
-        if subjects.iter().any(|s| used(&window, s) >= limit) {
-            return Err(Limited);
+            places.push(place);
         }
-        for subject in subjects {
-            if tracked(&window, subject) || window.counts.len() < self.max_tracked {
-                *window.counts.entry((action, subject.clone())).or_insert(0) += 1;
-            } else {
-                *window.overflow.entry(action).or_insert(0) += 1;
+        for place in places {
+            match place {
+                Place::Tracked(key) => *window.counts.entry(key).or_insert(0) += 1,
+                Place::Sketched(cells) => {
+                    if let Some(sketch) = window.sketch.as_mut() {
+                        for c in cells {
+                            sketch.cells[c] = sketch.cells[c].saturating_add(1);
+                        }
+                    }
+                }
             }
         }
         Ok(())
@@ -123,28 +180,83 @@ impl RateLimiter {
         if self.limits.of(action).is_none() {
             return;
         }
+        let keys = self.keys(action, subjects);
         let mut window = self.lock();
         if window.index != now / self.window_secs {
             return; // that window, and what it counted, is gone
         }
-        for subject in subjects {
+        for key in keys {
             // Within a window the table only grows, so a subject counted in the
-            // overflow then is still untracked now.
-            let count = match window.counts.get_mut(&(action, subject.clone())) {
-                Some(n) => n,
-                None => window.overflow.entry(action).or_insert(0),
-            };
-            *count = count.saturating_sub(1);
+            // sketch then is still untracked now, and finds the same cells.
+            if let Some(n) = window.counts.get_mut(&key) {
+                *n = n.saturating_sub(1);
+            } else if let Some(sketch) = window.sketch.as_mut() {
+                for c in sketch.cells(&self.hasher, &key) {
+                    sketch.cells[c] = sketch.cells[c].saturating_sub(1);
+                }
+            }
         }
     }
 
-    /// How many counters exist now (for tests of the bound).
+    /// How many exact counters exist now (for tests of the bound).
     pub fn tracked(&self) -> usize {
         self.lock().counts.len()
     }
 
+    /// The counted keys, with addresses reduced to what is counted.
+    fn keys(&self, action: Action, subjects: &[Subject]) -> Vec<(Action, Subject)> {
+        let bucket = |ip: &IpAddr| network_of(*ip, self.ipv6_prefix);
+        subjects
+            .iter()
+            .map(|s| match s {
+                Subject::Ip(ip) => Subject::Ip(bucket(ip)),
+                Subject::SecretFromIp(id, ip) => Subject::SecretFromIp(*id, bucket(ip)),
+                Subject::Account(name) => Subject::Account(name.clone()),
+            })
+            .map(|s| (action, s))
+            .collect()
+    }
+
+    /// Where `key` is counted in this window: its exact counter (made while the
+    /// table has room), or its cells in the sketch.
+    fn place(&self, window: &mut Window, key: (Action, Subject)) -> Place {
+        if window.counts.contains_key(&key) || window.counts.len() < self.max_tracked {
+            return Place::Tracked(key);
+        }
+        let sketch = window
+            .sketch
+            .get_or_insert_with(|| Sketch::new(self.sketch_width));
+        Place::Sketched(sketch.cells(&self.hasher, &key))
+    }
+
+    fn used(&self, window: &Window, place: &Place) -> u32 {
+        match place {
+            Place::Tracked(key) => window.counts.get(key).copied().unwrap_or(0),
+            Place::Sketched(cells) => window.sketch.as_ref().map_or(0, |s| s.estimate(cells)),
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Window> {
         self.window.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+enum Place {
+    Tracked((Action, Subject)),
+    Sketched([usize; DEPTH]),
+}
+
+/// The address as counted: IPv4 (and IPv4-mapped IPv6) as it is, IPv6 reduced to
+/// its network of `prefix` bits.
+pub fn network_of(ip: IpAddr, prefix: u8) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => {
+            let mask = u128::MAX
+                .checked_shl(128 - u32::from(prefix.clamp(1, 128)))
+                .unwrap_or(0);
+            IpAddr::V6(Ipv6Addr::from(u128::from(v6) & mask))
+        }
     }
 }
 
@@ -228,6 +340,7 @@ mod tests {
             },
             60,
             100,
+            64,
         );
         let a = [Subject::Ip(ip("192.0.2.1"))];
         assert!(limiter.hit(Action::Create, &a, 0).is_ok());
@@ -257,6 +370,7 @@ mod tests {
             },
             60,
             1,
+            64,
         );
         let a = [Subject::Ip(ip("192.0.2.1"))];
         let b = [Subject::Ip(ip("192.0.2.2"))];
@@ -265,12 +379,9 @@ mod tests {
         assert_eq!(limiter.hit(fp, &a, 0), Err(Limited), "taken until released");
         limiter.release(fp, &a, 0);
         assert!(limiter.hit(fp, &a, 0).is_ok(), "given back");
-        assert!(limiter.hit(fp, &b, 0).is_ok(), "b is in the overflow");
+        assert!(limiter.hit(fp, &b, 0).is_ok(), "b is in the sketch");
         limiter.release(fp, &b, 0);
-        assert!(
-            limiter.hit(fp, &b, 0).is_ok(),
-            "the overflow was given back"
-        );
+        assert!(limiter.hit(fp, &b, 0).is_ok(), "the sketch gave it back");
         limiter.release(fp, &a, 60);
         assert_eq!(
             limiter.hit(fp, &a, 0),
@@ -280,7 +391,7 @@ mod tests {
     }
 
     #[test]
-    fn rotating_subjects_cannot_grow_the_table_past_its_bound() {
+    fn rotating_subjects_cannot_grow_the_table_and_cannot_lock_out_new_clients() {
         let limiter = RateLimiter::new(
             Limits {
                 create: Some(3),
@@ -288,16 +399,50 @@ mod tests {
             },
             60,
             10,
+            64,
         );
-        let mut refused = 0;
-        for i in 0..1000u32 {
+        for i in 0..2_000u32 {
             let subject = [Subject::Ip(IpAddr::from(i.to_be_bytes()))];
-            if limiter.hit(Action::Create, &subject, 5).is_err() {
-                refused += 1;
-            }
+            assert!(limiter.hit(Action::Create, &subject, 5).is_ok(), "{i}");
         }
         assert_eq!(limiter.tracked(), 10);
-        assert_eq!(refused, 1000 - 10 - 3, "the overflow shares one allowance");
+        let heavy = [Subject::Ip(ip("198.51.100.1"))];
+        for _ in 0..3 {
+            assert!(limiter.hit(Action::Create, &heavy, 5).is_ok());
+        }
+        assert_eq!(
+            limiter.hit(Action::Create, &heavy, 5),
+            Err(Limited),
+            "a subject in the sketch is still limited"
+        );
+        for fresh in ["203.0.113.7", "2001:db8:1::1", "127.0.0.1"] {
+            assert!(
+                limiter
+                    .hit(Action::Create, &[Subject::Ip(ip(fresh))], 5)
+                    .is_ok(),
+                "{fresh} was never seen"
+            );
+        }
+    }
+
+    #[test]
+    fn ipv6_clients_count_per_network() {
+        let limiter = RateLimiter::new(
+            Limits {
+                create: Some(1),
+                ..Limits::default()
+            },
+            60,
+            100,
+            64,
+        );
+        let create = |s: &str| limiter.hit(Action::Create, &[Subject::Ip(ip(s))], 0);
+        assert!(create("2001:db8:0:1::1").is_ok());
+        assert_eq!(create("2001:db8:0:1:ffff::2"), Err(Limited), "same /64");
+        assert!(create("2001:db8:0:2::1").is_ok(), "another /64");
+        assert!(create("::ffff:192.0.2.1").is_ok());
+        assert_eq!(create("192.0.2.1"), Err(Limited), "a mapped v4 is the v4");
+        assert_eq!(network_of(ip("2001:db8::1"), 128), ip("2001:db8::1"));
     }
 
     #[test]

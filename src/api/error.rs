@@ -42,6 +42,10 @@ pub enum ApiError {
     EmailFailed,
     #[error("Request body exceeds the maximum size of {0} bytes")]
     BodyTooLarge(usize),
+    #[error("The request body was not received in time")]
+    BodyTimeout,
+    #[error("The server is busy. Please try again later.")]
+    Busy,
     #[error("{0}")]
     BadRequest(&'static str),
     #[error("Rate limit exceeded. Please try again later.")]
@@ -77,10 +81,23 @@ impl ApiError {
             }
             Self::Param(_) => StatusCode::BAD_REQUEST,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Self::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal | Self::EmailFailed => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
+
+impl ApiError {
+    /// Errors answered before the whole body was read.
+    fn body_left_unread(&self) -> bool {
+        matches!(self, Self::BodyTooLarge(_) | Self::BodyTimeout | Self::Busy)
+            || matches!(self, Self::BadRequest(m) if *m == BODY_UNREADABLE)
+    }
+}
+
+/// The refusal of a body that broke off (the client left, or sent a bad chunk).
+pub const BODY_UNREADABLE: &str = "The request body could not be read";
 
 impl From<VaultError> for ApiError {
     fn from(err: VaultError) -> Self {
@@ -108,14 +125,74 @@ impl ResponseError for ApiError {
         if let Self::UnknownSecret { key } = self {
             body.insert("secret_key".into(), Value::String(key.clone()));
         }
-        HttpResponse::NotFound()
+        let mut response = HttpResponse::NotFound();
+        response
             .insert_header((INTENDED_STATUS, self.intended_status().as_str()))
-            .content_type(JSON)
-            .body(Value::Object(body).to_string())
+            .content_type(JSON);
+        if self.body_left_unread() {
+            // What is left of the body is never read: close, so it cannot be
+            // taken for the next request, and the socket is not held for it.
+            response.force_close();
+        }
+        response.body(Value::Object(body).to_string())
     }
 }
 
 /// Answers any route or method the API does not have.
 pub async fn not_found() -> HttpResponse {
     ApiError::NotFound.error_response()
+}
+
+/// Middleware for `/api/`: any error answer that did not come from an
+/// [`ApiError`] (one actix or a library produced inside the app) is rewritten as
+/// the v1 error, so clients of the API only ever see its one error shape. The
+/// HTTP layer's own answers to requests it cannot parse (a malformed head, a head
+/// too large, a head that never arrives) are sent before any of otsd's code runs,
+/// and cannot be changed: see `docs/api-notes.md`.
+pub async fn v1_errors(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<actix_web::body::BoxBody>,
+) -> Result<actix_web::dev::ServiceResponse, actix_web::Error> {
+    let response = match next.call(req).await {
+        Ok(response) => response,
+        Err(err) => return Err(Foreign(err.as_response_error().status_code()).into()),
+    };
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error())
+        || response.headers().contains_key(INTENDED_STATUS)
+    {
+        return Ok(response);
+    }
+    let keep_alive = response.response().keep_alive();
+    let mut rewritten = Foreign(status).error_response();
+    if !keep_alive {
+        rewritten
+            .head_mut()
+            .set_connection_type(actix_web::http::ConnectionType::Close);
+    }
+    Ok(response.into_response(rewritten))
+}
+
+/// An error status from outside otsd's code, in the v1 shape: its standard
+/// reason phrase as the message, the status itself as the intended one.
+#[derive(Debug)]
+struct Foreign(StatusCode);
+
+impl std::fmt::Display for Foreign {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.canonical_reason().unwrap_or("Error"))
+    }
+}
+
+impl ResponseError for Foreign {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::NOT_FOUND
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::NotFound()
+            .insert_header((INTENDED_STATUS, self.0.as_str()))
+            .content_type(JSON)
+            .body(serde_json::json!({ "message": self.to_string() }).to_string())
+    }
 }

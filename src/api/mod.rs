@@ -11,8 +11,8 @@ mod state;
 mod v1;
 
 pub use caller::Caller;
-pub use error::{ApiError, INTENDED_STATUS, JSON, not_found};
-pub use params::{BodyLimit, Params};
+pub use error::{ApiError, INTENDED_STATUS, JSON, not_found, v1_errors};
+pub use params::{BodyLimits, Params, decode_params};
 pub use state::AppState;
 
 use actix_web::http::header::{CACHE_CONTROL, PRAGMA};
@@ -29,6 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
             .wrap(no_store)
+            .wrap(actix_web::middleware::from_fn(v1_errors))
             .service(resource("/status").route(web::get().to(v1::status::status)))
             .service(resource("/authcheck").route(web::get().to(v1::status::authcheck)))
             // Before `/private/{key}`, which would otherwise take "recent" as a key.

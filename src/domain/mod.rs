@@ -35,6 +35,13 @@ pub enum ParamError {
     PassphraseTooLong(usize),
     #[error("A passphrase is required")]
     PassphraseRequired,
+    /// A passphrase that is not text (a JSON number, list, object or null).
+    #[error("Invalid passphrase")]
+    InvalidPassphrase,
+    #[error("Invalid share domain")]
+    InvalidShareDomain,
+    #[error("Invalid recipient")]
+    InvalidRecipient,
 }
 
 /// Parses an optional integer parameter the way Onetime Secret clients expect:

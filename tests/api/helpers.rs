@@ -61,6 +61,14 @@ pub fn start(settings: Settings, data_dir: TempDir) -> TestApp {
 }
 
 impl TestApp {
+    /// The server's socket address, for raw HTTP.
+    pub fn socket_addr(&self) -> std::net::SocketAddr {
+        self.address
+            .trim_start_matches("http://")
+            .parse()
+            .expect("an address")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

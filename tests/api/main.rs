@@ -7,9 +7,12 @@ mod concurrency;
 mod expiry;
 mod generate;
 mod helpers;
+mod hostile;
 mod lifecycle;
 mod metadata;
 mod params;
+#[path = "../common/raw_http.rs"]
+mod raw_http;
 mod reveal;
 mod share;
 mod status;

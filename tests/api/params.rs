@@ -380,3 +380,118 @@ async fn a_body_over_the_configured_limit_is_too_large() {
 
     assert_eq!(app.stop_and_count_records().await, (1, 1));
 }
+
+#[tokio::test]
+async fn a_json_parameter_of_the_wrong_type_is_refused_with_its_message_and_stores_nothing() {
+    let app = spawn_app().await;
+
+    for (body, message) in [
+        (
+            r#"{"secret":"s","passphrase":{"p":"x"}}"#,
+            "Invalid passphrase",
+        ),
+        (r#"{"secret":"s","passphrase":["x"]}"#, "Invalid passphrase"),
+        (r#"{"secret":"s","passphrase":1234}"#, "Invalid passphrase"),
+        (r#"{"secret":"s","ttl":{"seconds":60}}"#, "Invalid TTL"),
+        (r#"{"secret":"s","ttl":[60]}"#, "Invalid TTL"),
+        (r#"{"secret":"s","ttl":null}"#, "Invalid TTL"),
+        (
+            r#"{"secret":1234}"#,
+            "You did not provide anything to share",
+        ),
+        (
+            r#"{"secret":false}"#,
+            "You did not provide anything to share",
+        ),
+        (
+            r#"{"secret":["a","b"]}"#,
+            "You did not provide anything to share",
+        ),
+    ] {
+        assert_error(share_raw_json(&app, body).await, 400, message).await;
+    }
+    let generate = app
+        .client
+        .post(app.url("/api/v1/generate"))
+        .header("content-type", "application/json")
+        .body(r#"{"length":{"n":8}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_error(generate, 400, "Invalid length").await;
+
+    assert_eq!(app.stop_and_count_records().await, (0, 0));
+}
+
+#[tokio::test]
+async fn a_json_integer_too_large_for_any_integer_type_is_clamped() {
+    let app = spawn_app().await;
+
+    let meta = ok_json(
+        share_raw_json(
+            &app,
+            r#"{"secret":"s","ttl":100000000000000000000000000000}"#,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(meta["ttl"], 7 * 24 * 3600, "clamped to the maximum");
+    let generated = ok_json(
+        app.client
+            .post(app.url("/api/v1/generate"))
+            .header("content-type", "application/json")
+            .body(r#"{"length":1000000000000000000000000}"#)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(text(&generated, "value").len(), 128);
+}
+
+/// Sends `body` urlencoded to `path`, with `query` in its URL.
+async fn post_raw_form(
+    app: &TestApp,
+    path: &str,
+    query: &str,
+    body: &'static str,
+) -> reqwest::Response {
+    app.client
+        .post(format!("{}{query}", app.url(path)))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn bytes_that_are_not_utf8_are_refused_in_every_parameter_shape() {
+    let app = spawn_app().await;
+    const NOT_UTF8: &str = "Parameters must be UTF-8 text";
+
+    for (query, body) in [
+        ("", "secret=s&passphrase=%FF%FF"),
+        ("", "secret=%C3%28"),
+        ("?passphrase=%FF%FF", "secret=s"),
+        ("?secret=%E2%82", ""),
+        ("", "%FF=1&secret=s"),
+    ] {
+        assert_error(
+            post_raw_form(&app, "/api/v1/share", query, body).await,
+            400,
+            NOT_UTF8,
+        )
+        .await;
+    }
+    let form = Form::new().part("secret", Part::bytes(&b"\xff\xfe"[..]));
+    let multipart = app
+        .client
+        .post(app.url("/api/v1/share"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_error(multipart, 400, NOT_UTF8).await;
+    assert_eq!(app.stop_and_count_records().await, (0, 0));
+}

@@ -1,0 +1,407 @@
+//! Turning a complete request body (and the query string) into parameters: pure
+//! functions over bytes, so that the fuzz targets drive exactly what the server
+//! runs, with no HTTP around it.
+//!
+//! Each shape refuses what it cannot represent faithfully instead of guessing:
+//! bytes that are not UTF-8 (never replaced by U+FFFD: a passphrase altered that
+//! way would still "work" with another value), a JSON value of a type the
+//! parameter cannot have (never dropped: a passphrase given as a number must not
+//! store the secret without one), and a multipart body that ends before its
+//! closing boundary.
+
+use serde_json::value::RawValue;
+use std::collections::BTreeMap;
+use zeroize::Zeroize;
+
+use super::Params;
+use crate::api::ApiError;
+use crate::domain::ParamError;
+
+/// Why text is refused in any shape.
+const NOT_UTF8: ApiError = ApiError::BadRequest("Parameters must be UTF-8 text");
+const MALFORMED_MULTIPART: ApiError = ApiError::BadRequest("The multipart body is malformed");
+const NOT_JSON_OBJECT: ApiError = ApiError::BadRequest("The request body is not a JSON object");
+
+/// Decodes the body by its `Content-Type` (the raw header value; empty when there
+/// is none), then appends the query string, so body values come first and win.
+pub fn decode_params(content_type: &str, body: &[u8], query: &str) -> Result<Params, ApiError> {
+    let mut params = Params::default();
+    if !body.is_empty() {
+        let essence = content_type
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        match essence.as_str() {
+            "application/json" => json(body, &mut params)?,
+            "multipart/form-data" => multipart(content_type, body, &mut params)?,
+            // urlencoded, and clients that send a form without saying so.
+            _ => urlencoded(body, &mut params)?,
+        }
+    }
+    urlencoded(query.as_bytes(), &mut params)?;
+    Ok(params)
+}
+
+/// `application/x-www-form-urlencoded` (and query strings): `+` is a space,
+/// `%XX` a byte; a `%` not followed by two hex digits stays as it is. The decoded
+/// bytes of every name and value must be UTF-8.
+pub fn urlencoded(input: &[u8], params: &mut Params) -> Result<(), ApiError> {
+    for piece in input.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
+        let (name, value) = match piece.iter().position(|&b| b == b'=') {
+            Some(i) => (&piece[..i], &piece[i + 1..]),
+            None => (piece, &[][..]),
+        };
+        let name = utf8(percent_decode(name))?;
+        let value = utf8(percent_decode(value))?;
+        params.push(name, value);
+    }
+    Ok(())
+}
+
+fn percent_decode(input: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(input.len());
+    let mut i = 0;
+    while i < input.len() {
+        let byte = input[i];
+        let hex = |at: usize| input.get(at).and_then(|b| (*b as char).to_digit(16));
+        match byte {
+            b'+' => out.push(b' '),
+            b'%' => match (hex(i + 1), hex(i + 2)) {
+                (Some(hi), Some(lo)) => {
+                    // Two hex digits are at most 0xFF.
+                    out.push((hi * 16 + lo) as u8);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            other => out.push(other),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Bytes as text, or the UTF-8 refusal (the bytes are wiped: they may be a secret).
+fn utf8(bytes: Vec<u8>) -> Result<String, ApiError> {
+    String::from_utf8(bytes).map_err(|e| {
+        e.into_bytes().zeroize();
+        NOT_UTF8
+    })
+}
+
+/// The JSON types a known parameter may have. Names not listed here are read
+/// when they are text, a number or a boolean, and otherwise ignored.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Accepts {
+    /// A string only.
+    Text,
+    /// A string or an integer (a JSON number is taken as its literal text, so an
+    /// integer of any size clamps exactly as the same digits in a form would).
+    Integer,
+    /// A string, or an array of strings.
+    TextList,
+}
+
+/// What the API reads, and the refusal when the JSON value has another type.
+fn known(name: &str) -> Option<(Accepts, ParamError)> {
+    Some(match name {
+        "secret" => (Accepts::Text, ParamError::NothingToShare),
+        "passphrase" => (Accepts::Text, ParamError::InvalidPassphrase),
+        "share_domain" => (Accepts::Text, ParamError::InvalidShareDomain),
+        "ttl" => (Accepts::Integer, ParamError::InvalidTtl),
+        "length" => (Accepts::Integer, ParamError::InvalidLength),
+        "recipient" | "recipient[]" => (Accepts::TextList, ParamError::InvalidRecipient),
+        _ => return None,
+    })
+}
+
+/// A flat JSON object. A known parameter with a value of another type (a
+/// `passphrase` that is a number, a `ttl` that is `null`, an object, an array) is
+/// refused with that parameter's message; nothing is ever silently dropped.
+pub fn json(body: &[u8], params: &mut Params) -> Result<(), ApiError> {
+    let object: BTreeMap<String, Box<RawValue>> =
+        serde_json::from_slice(body).map_err(|_| NOT_JSON_OBJECT)?;
+    for (name, raw) in object {
+        let literal = raw.get();
+        match known(&name) {
+            Some((accepts, refusal)) => {
+                let wrong = || ApiError::Param(refusal.clone());
+                match (accepts, literal.as_bytes().first()) {
+                    (_, Some(b'"')) => params.push(name, json_string(literal)?),
+                    (Accepts::Integer, Some(b'-' | b'0'..=b'9')) => {
+                        params.push(name, literal.to_owned())
+                    }
+                    (Accepts::TextList, Some(b'[')) => {
+                        let items: Vec<Box<RawValue>> =
+                            serde_json::from_str(literal).map_err(|_| wrong())?;
+                        for item in items {
+                            if !item.get().starts_with('"') {
+                                return Err(wrong());
+                            }
+                            params.push(name.clone(), json_string(item.get())?);
+                        }
+                    }
+                    _ => return Err(wrong()),
+                }
+            }
+            None => match literal.as_bytes().first() {
+                Some(b'"') => params.push(name, json_string(literal)?),
+                Some(b'-' | b'0'..=b'9' | b't' | b'f') => params.push(name, literal.to_owned()),
+                _ => {}
+            },
+        }
+    }
+    Ok(())
+}
+
+/// A JSON string literal (already validated by the object parse) as text.
+fn json_string(literal: &str) -> Result<String, ApiError> {
+    serde_json::from_str(literal).map_err(|_| NOT_JSON_OBJECT)
+}
+
+/// `multipart/form-data` (RFC 7578 over RFC 2046's framing), from the complete
+/// body. Text fields and file parts (curl `-F secret=@file`) alike become
+/// parameters. A body that ends before its closing delimiter is refused: it was
+/// cut short, and what it holds may be cut short too.
+pub fn multipart(content_type: &str, body: &[u8], params: &mut Params) -> Result<(), ApiError> {
+    let boundary = boundary(content_type).ok_or(MALFORMED_MULTIPART)?;
+    let dash_boundary = [b"--", boundary.as_bytes()].concat();
+    let delimiter = [b"\r\n--", boundary.as_bytes()].concat();
+    // The first boundary opens the body or ends a line of preamble.
+    let mut rest = if body.starts_with(&dash_boundary) {
+        &body[dash_boundary.len()..]
+    } else {
+        let at = find(body, &delimiter).ok_or(MALFORMED_MULTIPART)?;
+        &body[at + delimiter.len()..]
+    };
+    loop {
+        if rest.starts_with(b"--") {
+            return Ok(()); // the close delimiter; an epilogue is ignored
+        }
+        rest = after_line_end(rest).ok_or(MALFORMED_MULTIPART)?;
+        let headers_end = if rest.starts_with(b"\r\n") {
+            0
+        } else {
+            find(rest, b"\r\n\r\n").ok_or(MALFORMED_MULTIPART)? + 2
+        };
+        let name = part_name(&rest[..headers_end]).ok_or(MALFORMED_MULTIPART)?;
+        let content = &rest[headers_end + 2..];
+        let end = find(content, &delimiter).ok_or(MALFORMED_MULTIPART)?;
+        params.push(name, utf8(content[..end].to_vec())?);
+        rest = &content[end + delimiter.len()..];
+    }
+}
+
+/// The `boundary` parameter of a multipart `Content-Type` (RFC 2046: 1 to 70
+/// characters), quoted or not.
+fn boundary(content_type: &str) -> Option<String> {
+    let mime: mime::Mime = content_type.parse().ok()?;
+    let boundary = mime.get_param(mime::BOUNDARY)?.as_str();
+    (1..=70)
+        .contains(&boundary.len())
+        .then(|| boundary.to_owned())
+}
+
+/// Past the transport padding (spaces and tabs) and the CRLF after a boundary.
+fn after_line_end(rest: &[u8]) -> Option<&[u8]> {
+    let padding = rest
+        .iter()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
+    rest[padding..].strip_prefix(b"\r\n")
+}
+
+/// The `name` of a part's `Content-Disposition: form-data; name="…"` header.
+fn part_name(headers: &[u8]) -> Option<String> {
+    let headers = std::str::from_utf8(headers).ok()?;
+    let disposition = headers.split("\r\n").find_map(|line| {
+        let (field, value) = line.split_once(':')?;
+        field
+            .trim()
+            .eq_ignore_ascii_case("content-disposition")
+            .then_some(value)
+    })?;
+    let (kind, mut params) = disposition.split_once(';')?;
+    if !kind.trim().eq_ignore_ascii_case("form-data") {
+        return None;
+    }
+    loop {
+        params = params.trim_start_matches([' ', '\t', ';']);
+        let (key, after) = params.split_once('=')?;
+        let (value, after) = parameter_value(after.trim_start())?;
+        if key.trim().eq_ignore_ascii_case("name") {
+            return Some(value);
+        }
+        params = after;
+    }
+}
+
+/// A header parameter's value (a quoted string with `\` escapes, or a token) and
+/// what follows it.
+fn parameter_value(text: &str) -> Option<(String, &str)> {
+    let Some(quoted) = text.strip_prefix('"') else {
+        let end = text.find(';').unwrap_or(text.len());
+        return Some((text[..end].trim().to_owned(), &text[end..]));
+    };
+    let mut value = String::new();
+    let mut chars = quoted.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => return Some((value, &quoted[i + 1..])),
+            '\\' => value.push(chars.next()?.1),
+            c => value.push(c),
+        }
+    }
+    None
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    memchr::memmem::find(haystack, needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(params: &Params) -> Vec<(&str, &str)> {
+        params.iter().collect()
+    }
+
+    fn form(content_type: &str, body: &str) -> Result<Params, ApiError> {
+        decode_params(content_type, body.as_bytes(), "")
+    }
+
+    #[test]
+    fn urlencoded_decodes_plus_and_percent_and_keeps_stray_percent_signs() {
+        let p = form("", "secret=a+b%20c%zz%4&ttl=60&flag").unwrap();
+        assert_eq!(
+            pairs(&p),
+            [("secret", "a b c%zz%4"), ("ttl", "60"), ("flag", "")]
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_refused_in_body_query_and_names() {
+        for (body, query) in [("passphrase=%FF%FF", ""), ("", "secret=%C3"), ("%FE=x", "")] {
+            let err = decode_params("application/x-www-form-urlencoded", body.as_bytes(), query)
+                .err()
+                .expect("refused");
+            assert_eq!(err.to_string(), "Parameters must be UTF-8 text");
+        }
+        let p = form("", "passphrase=%C3%A4").unwrap();
+        assert_eq!(p.get("passphrase"), Some("ä"));
+    }
+
+    #[test]
+    fn json_refuses_each_known_parameter_of_the_wrong_type() {
+        for (body, message) in [
+            (
+                r#"{"secret":"s","passphrase":{"a":1}}"#,
+                "Invalid passphrase",
+            ),
+            (r#"{"secret":"s","passphrase":["x"]}"#, "Invalid passphrase"),
+            (r#"{"secret":"s","passphrase":1234}"#, "Invalid passphrase"),
+            (r#"{"secret":"s","ttl":{}}"#, "Invalid TTL"),
+            (r#"{"secret":"s","ttl":[60]}"#, "Invalid TTL"),
+            (r#"{"secret":"s","ttl":null}"#, "Invalid TTL"),
+            (
+                r#"{"secret":1234}"#,
+                "You did not provide anything to share",
+            ),
+            (
+                r#"{"secret":true}"#,
+                "You did not provide anything to share",
+            ),
+            (
+                r#"{"secret":["a"]}"#,
+                "You did not provide anything to share",
+            ),
+            (r#"{"length":false}"#, "Invalid length"),
+            (r#"{"recipient":[1]}"#, "Invalid recipient"),
+            (r#"{"share_domain":7}"#, "Invalid share domain"),
+        ] {
+            let err = form("application/json", body).err().expect(body);
+            assert_eq!(err.to_string(), message, "{body}");
+        }
+    }
+
+    #[test]
+    fn json_numbers_keep_their_digits_and_lists_give_one_pair_each() {
+        let body = r#"{"secret":"s","ttl":123456789012345678901234567890,
+                       "recipient":["a@b.c","d@e.f"],"other":{"x":1},"flag":true}"#;
+        let p = form("application/json", body).unwrap();
+        assert_eq!(p.get("ttl"), Some("123456789012345678901234567890"));
+        assert_eq!(p.all(&["recipient"]).count(), 2);
+        assert_eq!(p.get("other"), None);
+        assert_eq!(p.get("flag"), Some("true"));
+        assert!(form("application/json", "[1]").is_err());
+        assert!(form("application/json", r#"{"s":"\ud800"}"#).is_err());
+    }
+
+    const CT: &str = "multipart/form-data; boundary=XX";
+
+    #[test]
+    fn multipart_reads_fields_files_and_quoted_names() {
+        let body = "preamble\r\n--XX\r\nContent-Disposition: form-data; name=\"secret\"\r\n\r\n\
+                    line one\r\nline two\r\n--XX  \r\ncontent-disposition: form-data; \
+                    filename=\"a;b.txt\"; name=\"pass\\\"phrase\"\r\nContent-Type: text/plain\r\n\r\n\
+                    x\r\n--XX\r\nContent-Disposition: form-data; name=ttl\r\n\r\n60\r\n--XX--\r\nepilogue";
+        let p = form(CT, body).unwrap();
+        assert_eq!(
+            pairs(&p),
+            [
+                ("secret", "line one\r\nline two"),
+                ("pass\"phrase", "x"),
+                ("ttl", "60")
+            ]
+        );
+        assert_eq!(
+            pairs(&form("multipart/form-data; boundary=\"a b\"", "--a b--").unwrap()),
+            []
+        );
+    }
+
+    #[test]
+    fn multipart_refuses_truncated_unnamed_non_utf8_and_boundaryless_bodies() {
+        for (ct, body) in [
+            (
+                CT,
+                "--XX\r\nContent-Disposition: form-data; name=\"secret\"\r\n\r\nabc\r\n",
+            ),
+            (
+                CT,
+                "--XX\r\nContent-Disposition: form-data; name=\"secret\"\r\n\r\nabc",
+            ),
+            (
+                CT,
+                "--XX\r\nContent-Disposition: form-data; name=\"secret\"",
+            ),
+            (CT, "--XX"),
+            (CT, "\n"),
+            ("multipart/form-data; boundary=x", "\n"),
+            ("multipart/form-data", "--\r\n"),
+            (CT, "--XX\r\nContent-Type: text/plain\r\n\r\nabc\r\n--XX--"),
+            (
+                CT,
+                "--XX\r\nContent-Disposition: attachment; name=a\r\n\r\nabc\r\n--XX--",
+            ),
+        ] {
+            let err = form(ct, body).err().expect(body);
+            assert_eq!(
+                err.to_string(),
+                "The multipart body is malformed",
+                "{body:?}"
+            );
+        }
+        let err = decode_params(
+            CT,
+            b"--XX\r\nContent-Disposition: form-data; name=a\r\n\r\n\xff\r\n--XX--",
+            "",
+        )
+        .err()
+        .expect("refused");
+        assert_eq!(err.to_string(), "Parameters must be UTF-8 text");
+    }
+}

@@ -1,0 +1,202 @@
+//! Request parameters in every shape real Onetime Secret clients send (spec §1):
+//! urlencoded or multipart bodies, a flat JSON object, the query string of a POST,
+//! empty bodies, and GETs that carry a form `Content-Type`.
+
+mod decode;
+
+pub use decode::decode_params;
+
+use actix_web::dev::Payload;
+use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::StreamExt;
+use futures_util::future::LocalBoxFuture;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use zeroize::Zeroize;
+
+use super::ApiError;
+
+/// How request bodies are read, as app data: the largest body, the time a whole
+/// body may take to arrive, and the bytes all bodies being read may hold together.
+///
+/// The deadline covers the whole body, not the gap between two chunks: a client
+/// sending a byte every second would otherwise hold its socket and buffer for
+/// ever. The shared budget is what keeps many slow or stalled uploads from
+/// growing memory without bound; a request that would cross it is refused at once
+/// (`503` intended) rather than queued, so no waiting request holds memory either.
+#[derive(Clone)]
+pub struct BodyLimits {
+    max_bytes: usize,
+    timeout: Duration,
+    in_flight: Arc<InFlight>,
+}
+
+impl BodyLimits {
+    pub fn new(max_bytes: usize, timeout: Duration, max_in_flight: usize) -> Self {
+        Self {
+            max_bytes,
+            timeout,
+            in_flight: Arc::new(InFlight {
+                bytes: AtomicUsize::new(0),
+                max: max_in_flight,
+            }),
+        }
+    }
+
+    /// The bytes of bodies being read right now.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.bytes.load(Ordering::Relaxed)
+    }
+}
+
+struct InFlight {
+    bytes: AtomicUsize,
+    max: usize,
+}
+
+/// Bytes of one body counted against the shared budget, given back when dropped
+/// (when the body is decoded, refused, or its client leaves).
+struct Reservation<'a> {
+    in_flight: &'a InFlight,
+    bytes: usize,
+}
+
+impl Reservation<'_> {
+    fn grow(&mut self, bytes: usize) -> Result<(), ApiError> {
+        let before = self.in_flight.bytes.fetch_add(bytes, Ordering::AcqRel);
+        if before.saturating_add(bytes) > self.in_flight.max {
+            self.in_flight.bytes.fetch_sub(bytes, Ordering::AcqRel);
+            return Err(ApiError::Busy);
+        }
+        self.bytes += bytes;
+        Ok(())
+    }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        self.in_flight.bytes.fetch_sub(self.bytes, Ordering::AcqRel);
+    }
+}
+
+/// All parameters of a request, body first then query string, so a body value wins
+/// over a query value of the same name. Values are wiped when dropped: they may hold
+/// a secret or a passphrase.
+#[derive(Default)]
+pub struct Params {
+    pairs: Vec<(String, String)>,
+}
+
+impl Params {
+    /// The first value of `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Moves the first value of `name` out (no copy left behind to wipe). Keeps
+    /// the order of the rest, which is what makes a body value win over a query
+    /// value for every later lookup.
+    pub fn take(&mut self, name: &str) -> Option<String> {
+        let index = self.pairs.iter().position(|(k, _)| k == name)?;
+        Some(self.pairs.remove(index).1)
+    }
+
+    /// Every value of any of `names`, in order (for `recipient` / `recipient[]`).
+    pub fn all<'a>(&'a self, names: &'a [&str]) -> impl Iterator<Item = &'a str> {
+        self.pairs
+            .iter()
+            .filter(|(k, _)| names.contains(&k.as_str()))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every pair, in order (for tests and fuzzing).
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    fn push(&mut self, name: String, value: String) {
+        self.pairs.push((name, value));
+    }
+}
+
+impl Drop for Params {
+    fn drop(&mut self) {
+        for (_, v) in &mut self.pairs {
+            v.zeroize();
+        }
+    }
+}
+
+impl FromRequest for Params {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let payload = payload.take();
+        Box::pin(async move { parse(&req, payload).await })
+    }
+}
+
+async fn parse(req: &HttpRequest, payload: Payload) -> Result<Params, ApiError> {
+    let limits = req.app_data::<BodyLimits>().ok_or_else(|| {
+        log::error!("BodyLimits missing from the app data");
+        ApiError::Internal
+    })?;
+    let body = actix_web::rt::time::timeout(limits.timeout, read_body(req, payload, limits))
+        .await
+        .map_err(|_| ApiError::BodyTimeout)??;
+    let content_type = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    decode_params(content_type, &body.0, req.query_string())
+}
+
+/// A body being read: it may hold a secret, so it is wiped when dropped, on every
+/// path (decoded, refused, or abandoned by a client that left).
+struct Body(web::BytesMut);
+
+impl Drop for Body {
+    fn drop(&mut self) {
+        self.0.as_mut().zeroize();
+    }
+}
+
+/// Reads the body, refusing it as soon as it is known to exceed the limit or
+/// would take the shared budget past its bound.
+async fn read_body(
+    req: &HttpRequest,
+    mut payload: Payload,
+    limits: &BodyLimits,
+) -> Result<Body, ApiError> {
+    let limit = limits.max_bytes;
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::BodyTooLarge(limit));
+    }
+    let mut reservation = Reservation {
+        in_flight: &limits.in_flight,
+        bytes: 0,
+    };
+    let mut body = Body(web::BytesMut::new());
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| ApiError::BadRequest(super::error::BODY_UNREADABLE))?;
+        if body.0.len() + chunk.len() > limit {
+            return Err(ApiError::BodyTooLarge(limit));
+        }
+        reservation.grow(chunk.len())?;
+        body.0.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}

@@ -1,0 +1,194 @@
+//! The request path under hostile input: bodies cut short, malformed, trickling in
+//! or stalled, and clients that leave halfway. Each is answered with the v1 error
+//! (or dropped when its client left), never held open, and stores nothing.
+
+use crate::helpers::*;
+use crate::raw_http::{self, RawResponse};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+const SHARE: &str = "/api/v1/share";
+const MULTIPART: &str = "multipart/form-data; boundary=XX";
+/// A multipart body whose closing `--XX--` never comes.
+const TRUNCATED: &[u8] = b"--XX\r\nContent-Disposition: form-data; name=\"secret\"\r\n\r\nabc\r\n";
+
+/// Runs blocking socket code off the runtime the server's controller shares.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f).await.expect("no panic")
+}
+
+async fn exchange(addr: SocketAddr, bytes: Vec<u8>) -> RawResponse {
+    blocking(move || raw_http::exchange(addr, &bytes))
+        .await
+        .expect("an answer")
+}
+
+fn assert_v1_error(resp: &RawResponse, intended: u16, message: &str) {
+    assert_eq!(resp.status, 404, "{resp:?}");
+    assert_eq!(resp.intended(), Some(intended), "{resp:?}");
+    assert_eq!(resp.message(), message, "{resp:?}");
+}
+
+#[tokio::test]
+async fn a_multipart_body_without_its_closing_boundary_is_refused_and_stores_nothing() {
+    let app = spawn_app().await;
+
+    let resp = exchange(
+        app.socket_addr(),
+        raw_http::post(SHARE, MULTIPART, TRUNCATED),
+    )
+    .await;
+
+    assert_v1_error(&resp, 400, "The multipart body is malformed");
+    assert_eq!(app.stop_and_count_records().await, (0, 0));
+}
+
+#[tokio::test]
+async fn malformed_multipart_bodies_are_refused_and_the_server_goes_on() {
+    let app = spawn_app().await;
+    for (content_type, body) in [
+        ("multipart/form-data; boundary=x", &b"\n"[..]),
+        ("multipart/form-data; boundary=x", b"--x"),
+        ("multipart/form-data; boundary=x", b"--x\r\n\r\n"),
+        ("multipart/form-data", b"--\r\n"),
+        ("multipart/form-data; boundary=", b"--\r\n\r\n--"),
+    ] {
+        let resp = exchange(app.socket_addr(), raw_http::post(SHARE, content_type, body)).await;
+        assert_v1_error(&resp, 400, "The multipart body is malformed");
+    }
+    ok_json(app.get("/api/v1/status").await).await;
+    assert_eq!(app.stop_and_count_records().await, (0, 0));
+}
+
+#[tokio::test]
+async fn clients_that_leave_mid_request_leave_no_socket_behind() {
+    let app = spawn_app().await;
+    let addr = app.socket_addr();
+
+    blocking(move || {
+        for _ in 0..50 {
+            raw_http::send_and_leave(addr, &raw_http::post(SHARE, MULTIPART, TRUNCATED));
+            // A body shorter than it said it would be.
+            let mut cut = raw_http::post(SHARE, "application/x-www-form-urlencoded", b"secret=x");
+            cut.truncate(cut.len() - 3);
+            raw_http::send_and_leave(addr, &cut);
+        }
+    })
+    .await;
+
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut left = raw_http::close_wait_sockets(addr.port());
+    while left > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        left = raw_http::close_wait_sockets(addr.port());
+    }
+    assert_eq!(
+        left, 0,
+        "sockets in CLOSE-WAIT: the server still holds them"
+    );
+    assert_eq!(app.stop_and_count_records().await, (0, 0));
+}
+
+#[tokio::test]
+async fn a_body_that_trickles_in_is_cut_off_at_the_body_timeout() {
+    let app = spawn_app_with(|s| s.limits.body_timeout_secs = 1).await;
+    let addr = app.socket_addr();
+
+    let (resp, took) = blocking(move || {
+        let mut stream = raw_http::connect(addr);
+        let head = "POST /api/v1/share HTTP/1.1\r\nHost: x\r\n\
+                    Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n";
+        stream.write_all(head.as_bytes()).unwrap();
+        let started = Instant::now();
+        // A byte every 200 ms: never idle for long, never done.
+        for byte in b"secret=slow".iter().cycle().take(15) {
+            if stream.write_all(&[*byte]).is_err() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        (raw_http::read_response(&mut stream), started.elapsed())
+    })
+    .await;
+
+    let resp = resp.expect("an answer before the body ended");
+    assert_v1_error(&resp, 408, "The request body was not received in time");
+    assert!(resp.closed, "the connection is closed after the timeout");
+    assert!(took < Duration::from_secs(5), "cut after {took:?}");
+    assert_eq!(app.stop_and_count_records().await, (0, 0));
+}
+
+#[tokio::test]
+async fn bodies_in_flight_share_one_bounded_budget_that_leaving_clients_give_back() {
+    const MAX_BODY: usize = 32 * 1024;
+    let app = spawn_app_with(|s| {
+        s.limits.max_body_bytes = MAX_BODY;
+        s.limits.max_body_bytes_in_flight = 2 * MAX_BODY;
+        s.limits.body_timeout_secs = 30;
+        s.limits.anonymous.max_secret_bytes = MAX_BODY;
+    })
+    .await;
+    let addr = app.socket_addr();
+    let form = "application/x-www-form-urlencoded";
+    let big_body = format!("secret={}", "x".repeat(MAX_BODY - 7));
+
+    // Two uploads that stall just short of their end hold most of the budget.
+    let stalled: Vec<_> = (0..2)
+        .map(|_| {
+            let full = raw_http::post(SHARE, form, big_body.as_bytes());
+            let mut stream = raw_http::connect(addr);
+            stream.write_all(&full[..full.len() - 10]).unwrap();
+            (stream, full[full.len() - 10..].to_vec())
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let small = format!("secret={}", "y".repeat(16 * 1024));
+    let busy = exchange(addr, raw_http::post(SHARE, form, small.as_bytes())).await;
+    assert_v1_error(&busy, 503, "The server is busy. Please try again later.");
+
+    let mut stalled = stalled.into_iter();
+    drop(stalled.next()); // one client gives up
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let resp = exchange(addr, raw_http::post(SHARE, form, small.as_bytes())).await;
+    assert_eq!(resp.status, 200, "its bytes were given back: {resp:?}");
+
+    let (mut last, rest) = stalled.next().unwrap();
+    let finished = blocking(move || {
+        last.write_all(&rest).unwrap();
+        raw_http::read_response(&mut last)
+    })
+    .await
+    .expect("an answer");
+    assert_eq!(
+        finished.status, 200,
+        "the stalled upload completes: {finished:?}"
+    );
+    assert_eq!(app.stop_and_count_records().await, (2, 2));
+}
+
+#[tokio::test]
+async fn a_body_larger_than_the_limit_is_refused_before_it_is_read() {
+    let app = spawn_app_with(|s| s.limits.max_body_bytes = 1000).await;
+    let addr = app.socket_addr();
+
+    let resp = blocking(move || {
+        let mut stream = raw_http::connect(addr);
+        let head = "POST /api/v1/share HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n";
+        stream.write_all(head.as_bytes()).unwrap();
+        raw_http::read_response(&mut stream)
+    })
+    .await
+    .expect("an answer without the body");
+
+    assert_v1_error(
+        &resp,
+        413,
+        "Request body exceeds the maximum size of 1000 bytes",
+    );
+    assert!(
+        resp.closed,
+        "the unread body is not taken for a next request"
+    );
+}
