@@ -77,6 +77,8 @@ check '[ -f /usr/lib/sysusers.d/otsd.conf ]' "the sysusers entry is installed"
 say "systemd-analyze"
 verify=$(systemd-analyze verify "$unit" 2>&1 || true)
 check '[ -z "$verify" ]' "systemd-analyze verify is clean${verify:+: $verify}"
+nofile=$(sed -n 's/^LimitNOFILE=\([0-9]*\)$/\1/p' "$unit")
+check '[ "${nofile:-0}" -ge 4096 ]' "the unit raises the descriptor limit (LimitNOFILE=${nofile:-unset})"
 exposure=$(systemd-analyze security --offline=true "$unit" 2>&1 | sed -n 's/.*Overall exposure level for otsd.service: \([0-9.]*\).*/\1/p')
 echo "exposure: $exposure"
 check 'python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) <= 2.0 else 1)" "${exposure:-99}"' "exposure $exposure <= 2.0"

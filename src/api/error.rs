@@ -196,3 +196,55 @@ impl ResponseError for Foreign {
             .body(serde_json::json!({ "message": self.to_string() }).to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::{App, test, web};
+
+    #[actix_web::test]
+    async fn foreign_error_answers_in_the_api_become_v1_errors_and_ours_stay_as_they_are() {
+        let app = test::init_service(
+            App::new().service(
+                web::scope("/api")
+                    .wrap(actix_web::middleware::from_fn(v1_errors))
+                    .route(
+                        "/plain",
+                        web::get().to(|| async { HttpResponse::BadRequest().body("plain text") }),
+                    )
+                    .route(
+                        "/ours",
+                        web::get().to(|| async { Err::<HttpResponse, _>(ApiError::RateLimited) }),
+                    )
+                    .route("/fine", web::get().to(|| async { "ok" })),
+            ),
+        )
+        .await;
+        let call = |path: &'static str| test::TestRequest::get().uri(path).to_request();
+
+        let plain = test::call_service(&app, call("/api/plain")).await;
+        assert_eq!(plain.status(), StatusCode::NOT_FOUND);
+        let header = |r: &actix_web::dev::ServiceResponse, name: &str| {
+            r.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        assert_eq!(header(&plain, INTENDED_STATUS).as_deref(), Some("400"));
+        assert_eq!(header(&plain, "content-type").as_deref(), Some(JSON));
+        let body: Value = test::read_body_json(plain).await;
+        assert_eq!(body["message"], "Bad Request");
+
+        let ours = test::call_service(&app, call("/api/ours")).await;
+        assert_eq!(header(&ours, INTENDED_STATUS).as_deref(), Some("429"));
+        let body: Value = test::read_body_json(ours).await;
+        assert_eq!(
+            body["message"],
+            "Rate limit exceeded. Please try again later."
+        );
+
+        let fine = test::call_service(&app, call("/api/fine")).await;
+        assert_eq!(fine.status(), StatusCode::OK);
+        assert_eq!(test::read_body(fine).await, "ok");
+    }
+}

@@ -427,3 +427,94 @@ async fn attempts_that_are_not_wrong_passphrases_do_not_use_up_the_failed_attemp
     assert_error(app.reveal(key, Some("wrong")).await, 404, "Unknown secret").await;
     assert_rate_limited(app.reveal(key, Some("right")).await).await;
 }
+
+#[tokio::test]
+async fn a_full_table_of_clients_locks_out_no_client_it_never_saw() {
+    let app = spawn_app_with(|s| {
+        behind_trusted_proxy(s);
+        s.rate_limits.max_tracked = 50;
+        s.rate_limits.create = 5;
+        s.rate_limits.reveal = 5;
+    })
+    .await;
+    // Distinct addresses, one read of an unknown key each, fill the table.
+    for i in 0..120u32 {
+        let ip = format!("198.18.{}.{}", i / 200, i % 200 + 1);
+        let resp = reveal(&app, UNISSUED, None).forwarded_for(&ip).go().await;
+        assert_error(resp, 404, "Unknown secret").await;
+    }
+    // One client past the table uses up its allowance: it is still limited.
+    let heavy = "203.0.113.50";
+    for _ in 0..5 {
+        ok_json(
+            post(&app, SHARE, &[("secret", "s")])
+                .forwarded_for(heavy)
+                .go()
+                .await,
+        )
+        .await;
+    }
+    assert_rate_limited(
+        post(&app, SHARE, &[("secret", "s")])
+            .forwarded_for(heavy)
+            .go()
+            .await,
+    )
+    .await;
+
+    // Clients never seen before create and reveal, over the API and the web page.
+    for fresh in [Some("203.0.113.77"), Some("2001:db8:77::1"), None] {
+        let share = post(&app, SHARE, &[("secret", "fresh")]);
+        let share = match fresh {
+            Some(ip) => share.forwarded_for(ip),
+            None => share,
+        };
+        let meta = ok_json(share.go().await).await;
+        let key = text(&meta, "secret_key");
+        let shown = app.get(&format!("/secret/{key}")).await;
+        assert_eq!(shown.status(), 200, "the web reveal page for {fresh:?}");
+        let revealed = reveal(&app, key, None);
+        let revealed = match fresh {
+            Some(ip) => revealed.forwarded_for(ip),
+            None => revealed,
+        };
+        assert_eq!(
+            revealed_value(revealed.go().await).await,
+            "fresh",
+            "{fresh:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn ipv6_clients_are_counted_per_64_bit_network() {
+    let app = spawn_app_with(|s| {
+        behind_trusted_proxy(s);
+        s.rate_limits.create = 2;
+    })
+    .await;
+    let share_from = |ip: &'static str| post(&app, SHARE, &[("secret", "s")]).forwarded_for(ip);
+
+    ok_json(share_from("2001:db8:0:5::1").go().await).await;
+    ok_json(share_from("2001:db8:0:5::2").go().await).await;
+    // Any other address of the same /64 is the same client.
+    assert_rate_limited(share_from("2001:db8:0:5:ffff:ffff:ffff:ffff").go().await).await;
+    ok_json(share_from("2001:db8:0:6::1").go().await).await;
+
+    assert_eq!(app.stop_and_count_records().await, (3, 3));
+}
+
+#[tokio::test]
+async fn the_ipv6_network_size_is_configurable() {
+    let app = spawn_app_with(|s| {
+        behind_trusted_proxy(s);
+        s.rate_limits.create = 1;
+        s.rate_limits.ipv6_prefix = 128;
+    })
+    .await;
+    let share_from = |ip: &'static str| post(&app, SHARE, &[("secret", "s")]).forwarded_for(ip);
+
+    ok_json(share_from("2001:db8:0:5::1").go().await).await;
+    ok_json(share_from("2001:db8:0:5::2").go().await).await;
+    assert_rate_limited(share_from("2001:db8:0:5::2").go().await).await;
+}

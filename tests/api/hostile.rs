@@ -192,3 +192,31 @@ async fn a_body_larger_than_the_limit_is_refused_before_it_is_read() {
         "the unread body is not taken for a next request"
     );
 }
+
+#[tokio::test]
+async fn heads_the_http_layer_cannot_parse_are_refused_as_documented_and_the_server_goes_on() {
+    let app = spawn_app().await;
+    let addr = app.socket_addr();
+
+    let bad_header = b"GET /api/v1/status HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n".to_vec();
+    let resp = exchange(addr, bad_header).await;
+    assert_eq!(resp.status, 400, "{resp:?}");
+    assert!(resp.closed);
+
+    let mut many = String::from("GET /api/v1/status HTTP/1.1\r\nHost: x\r\n");
+    for i in 0..100 {
+        many.push_str(&format!("X-{i}: y\r\n"));
+    }
+    many.push_str("\r\n");
+    let resp = exchange(addr, many.into_bytes()).await;
+    assert_eq!(resp.status, 431, "{resp:?}");
+
+    let huge = format!(
+        "GET /api/v1/status HTTP/1.1\r\nHost: x\r\nX: {}\r\n\r\n",
+        "a".repeat(140 * 1024)
+    );
+    let resp = exchange(addr, huge.into_bytes()).await;
+    assert_eq!(resp.status, 431, "{resp:?}");
+
+    ok_json(app.get("/api/v1/status").await).await;
+}

@@ -7,7 +7,10 @@
 mod cli;
 mod config;
 mod durability;
+mod hostile;
 mod logs;
 mod master_key;
+#[path = "../common/raw_http.rs"]
+mod raw_http;
 mod startup;
 mod support;

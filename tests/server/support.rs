@@ -82,6 +82,8 @@ pub struct Otsd {
     listen: Option<String>,
     args: Vec<OsString>,
     envs: Vec<(String, String)>,
+    /// `RLIMIT_NOFILE` of the child (what `prlimit --nofile` sets).
+    max_open_files: Option<u64>,
 }
 
 impl Otsd {
@@ -102,6 +104,7 @@ impl Otsd {
             listen: None,
             args: Vec::new(),
             envs: Vec::new(),
+            max_open_files: None,
         }
     }
 
@@ -134,6 +137,12 @@ impl Otsd {
         self
     }
 
+    /// Runs the child under a limit of `n` open descriptors, soft and hard.
+    pub fn max_open_files(mut self, n: u64) -> Self {
+        self.max_open_files = Some(n);
+        self
+    }
+
     pub fn without_env(mut self, key: &str) -> Self {
         self.envs.retain(|(k, _)| k != key);
         self
@@ -157,6 +166,23 @@ impl Otsd {
             cmd.arg("--listen").arg(addr);
         }
         cmd.args(&self.args);
+        if let Some(n) = self.max_open_files {
+            use std::os::unix::process::CommandExt;
+            let limit = libc::rlimit {
+                rlim_cur: n,
+                rlim_max: n,
+            };
+            // SAFETY: only setrlimit, async-signal-safe, runs between fork and exec.
+            unsafe {
+                cmd.pre_exec(move || {
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                });
+            }
+        }
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

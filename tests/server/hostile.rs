@@ -1,0 +1,109 @@
+//! The compiled binary under hostile clients, with real process limits: what took
+//! the server down before must now leave it answering, and stop it cleanly.
+
+use crate::raw_http;
+use crate::support::*;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+const MULTIPART: &str = "multipart/form-data; boundary=XX";
+/// 168 bytes on the wire: a multipart body whose closing `--XX--` never comes.
+const TRUNCATED: &[u8] = b"--XX\r\nContent-Disposition: form-data; name=\"secret\"\r\n\r\nabc\r\n";
+
+fn addr(server: &Server) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], server.port))
+}
+
+#[test]
+fn three_hundred_truncated_bodies_under_256_descriptors_leave_it_answering() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Otsd::new(dir.path()).max_open_files(256).start();
+    let request = raw_http::post("/api/v1/share", MULTIPART, TRUNCATED);
+
+    for _ in 0..300 {
+        raw_http::send_and_leave(addr(&server), &request);
+    }
+    // And each still answered, when its client waits for the answer.
+    for _ in 0..20 {
+        let resp = raw_http::exchange(addr(&server), &request).expect("an answer");
+        assert_eq!(resp.intended(), Some(400), "{resp:?}");
+    }
+
+    let status = raw_http::exchange(
+        addr(&server),
+        &raw_http::request("GET", "/api/v1/status", &[], b""),
+    )
+    .expect("status answers");
+    assert_eq!(status.status, 200, "{status:?}");
+    let done = server.stop();
+    assert!(
+        !done.stderr.contains("Too many open files"),
+        "{}",
+        done.stderr
+    );
+}
+
+#[test]
+fn a_malformed_multipart_body_is_answered_and_no_panic_reaches_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Otsd::new(dir.path()).start();
+
+    let request = raw_http::post("/api/v1/share", "multipart/form-data; boundary=x", b"\n");
+    let resp = raw_http::exchange(addr(&server), &request).expect("an answer");
+
+    assert_eq!(resp.status, 404);
+    assert_eq!(resp.intended(), Some(400));
+    assert_eq!(resp.message(), "The multipart body is malformed");
+    let done = server.stop();
+    assert!(!done.stderr.contains("panicked"), "{}", done.stderr);
+}
+
+#[test]
+fn sigterm_stops_cleanly_even_when_admin_sock_was_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let otsd = Otsd::new(dir.path());
+    let server = otsd.start();
+    std::fs::remove_file(otsd.data_path().join("admin.sock")).expect("the socket exists");
+
+    server.stop(); // exits 0 within the limit, or panics
+
+    // The database lock was released: the next server starts on the same data.
+    otsd.start().stop();
+}
+
+#[test]
+fn slow_bodies_are_cut_off_and_their_sockets_freed() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Otsd::new(dir.path())
+        .env("OTSD_LIMITS__BODY_TIMEOUT_SECS", "1")
+        .max_open_files(256)
+        .start();
+    let head = "POST /api/v1/share HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nsecret=";
+
+    // More slow clients than the process has descriptors.
+    let mut waves = Vec::new();
+    for _ in 0..3 {
+        let wave: Vec<_> = (0..150)
+            .map(|_| {
+                let mut stream = raw_http::connect(addr(&server));
+                std::io::Write::write_all(&mut stream, head.as_bytes()).unwrap();
+                stream
+            })
+            .collect();
+        for mut stream in wave {
+            let resp = raw_http::read_response(&mut stream).expect("cut off with an answer");
+            assert_eq!(resp.intended(), Some(408), "{resp:?}");
+            assert!(resp.closed);
+            waves.push(resp.status);
+        }
+    }
+    assert_eq!(waves.len(), 450);
+    let status = raw_http::exchange(
+        addr(&server),
+        &raw_http::request("GET", "/api/v1/status", &[], b""),
+    )
+    .expect("status answers");
+    assert_eq!(status.status, 200);
+    assert_eq!(raw_http::close_wait_sockets(server.port), 0);
+    server.stop();
+}
