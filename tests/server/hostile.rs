@@ -4,7 +4,6 @@
 use crate::raw_http;
 use crate::support::*;
 use std::net::SocketAddr;
-use std::time::Duration;
 
 const MULTIPART: &str = "multipart/form-data; boundary=XX";
 /// 168 bytes on the wire: a multipart body whose closing `--XX--` never comes.
