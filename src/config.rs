@@ -428,18 +428,47 @@ pub fn load(
     overrides: &Overrides,
     env: Option<HashMap<String, String>>,
 ) -> Result<Loaded, ConfigError> {
-    let to_err = |e: config::ConfigError| ConfigError::Invalid(e.to_string());
     if let Some(path) = file.filter(|p| !p.is_file()) {
         return Err(ConfigError::File {
             path: path.into(),
             reason: "no such file".into(),
         });
     }
-    let file_source = file.map(|p| {
-        config::File::from(p)
-            .format(config::FileFormat::Toml)
-            .required(true)
-    });
+    let file_source: Layer = match file {
+        Some(p) => vec![Box::new(
+            config::File::from(p)
+                .format(config::FileFormat::Toml)
+                .required(true),
+        )],
+        None => Vec::new(),
+    };
+    load_layers(file_source, file, overrides, env)
+}
+
+/// Loads the layered configuration with `toml` as the file's text: what
+/// [`load`] does with a file, without one on disk (the fuzz target's way in).
+pub fn load_toml(
+    toml: &str,
+    overrides: &Overrides,
+    env: Option<HashMap<String, String>>,
+) -> Result<Loaded, ConfigError> {
+    let file_source: Layer = vec![Box::new(config::File::from_str(
+        toml,
+        config::FileFormat::Toml,
+    ))];
+    load_layers(file_source, None, overrides, env)
+}
+
+/// The file layer: one source, or none.
+type Layer = Vec<Box<dyn config::Source + Send + Sync>>;
+
+fn load_layers(
+    file_source: Layer,
+    file: Option<&Path>,
+    overrides: &Overrides,
+    env: Option<HashMap<String, String>>,
+) -> Result<Loaded, ConfigError> {
+    let to_err = |e: config::ConfigError| ConfigError::Invalid(e.to_string());
     let env_source = config::Environment::with_prefix(ENV_PREFIX)
         .prefix_separator("_")
         .separator("__")
@@ -452,9 +481,7 @@ pub fn load(
 
     // What the user wrote (file + env), to spot unknown keys.
     let mut user = config::Config::builder();
-    if let Some(f) = file_source.clone() {
-        user = user.add_source(f);
-    }
+    user = user.add_source(file_source.clone());
     let user = user
         .add_source(env_source.clone())
         .build()
@@ -473,9 +500,7 @@ pub fn load(
 
     let mut all = config::Config::builder()
         .add_source(config::Config::try_from(&Settings::default()).map_err(to_err)?);
-    if let Some(f) = file_source {
-        all = all.add_source(f);
-    }
+    all = all.add_source(file_source);
     all = all.add_source(env_source);
     if let Some(listen) = &overrides.listen {
         all = all.set_override("listen", listen.clone()).map_err(to_err)?;

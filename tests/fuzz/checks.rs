@@ -1,0 +1,143 @@
+//! What every fuzz target checks, shared by the targets in `fuzz/` (which include
+//! this file) and by the regression test beside it, which replays the kept inputs:
+//! no input may panic the parser, and what it accepts must survive a round trip.
+
+#![allow(dead_code)]
+
+use otsd::api::decode_params;
+use std::collections::HashMap;
+
+/// A check: returns when the input is handled as it must be, panics otherwise.
+pub type Check = fn(&[u8]);
+
+/// Each target: its name (the folder of its seeds and kept inputs) and its check.
+pub const TARGETS: &[(&str, Check)] = &[
+    ("params_urlencoded", urlencoded_body),
+    ("params_query", query_string),
+    ("params_multipart", multipart_body),
+    ("params_json", json_body),
+    ("config_toml", config_toml),
+];
+
+fn pairs(params: &otsd::api::Params) -> Vec<(String, String)> {
+    params
+        .iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+/// Percent-encodes every byte but the unreserved ones.
+fn form_encode(pairs: &[(String, String)]) -> String {
+    let encode = |s: &str| {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// An urlencoded body: anything decodes or is refused; what decodes encodes back
+/// to the same pairs.
+pub fn urlencoded_body(data: &[u8]) {
+    let Ok(params) = decode_params("application/x-www-form-urlencoded", data, "") else {
+        return;
+    };
+    let decoded = pairs(&params);
+    let again = decode_params("", form_encode(&decoded).as_bytes(), "").expect("re-encoded");
+    assert_eq!(pairs(&again), decoded);
+}
+
+/// The query string of a POST with an empty body (a URI's query is text).
+pub fn query_string(data: &[u8]) {
+    let Ok(query) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(params) = decode_params("", b"", query) else {
+        return;
+    };
+    let decoded = pairs(&params);
+    let again = decode_params("", b"", &form_encode(&decoded)).expect("re-encoded");
+    assert_eq!(pairs(&again), decoded);
+}
+
+/// A multipart body: the first line is the rest of the `Content-Type` after
+/// `multipart/form-data; ` (so the boundary is fuzzed too), the rest the body.
+/// What parses, framed again with a fresh boundary, parses to the same fields.
+pub fn multipart_body(data: &[u8]) {
+    let split = data.iter().position(|&b| b == b'\n').unwrap_or(data.len());
+    let Ok(params_text) = std::str::from_utf8(&data[..split]) else {
+        return;
+    };
+    let body = data.get(split + 1..).unwrap_or_default();
+    let content_type = format!("multipart/form-data; {params_text}");
+    let Ok(params) = decode_params(&content_type, body, "") else {
+        return;
+    };
+    let decoded = pairs(&params);
+    let boundary = "otsd-fuzz-boundary-0123456789abcdef";
+    let mut framed = Vec::new();
+    for (name, value) in &decoded {
+        if value.contains(boundary) {
+            return;
+        }
+        let quoted = name.replace('\\', "\\\\").replace('"', "\\\"");
+        framed.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{quoted}\"\r\n\r\n")
+                .as_bytes(),
+        );
+        framed.extend_from_slice(value.as_bytes());
+        framed.extend_from_slice(b"\r\n");
+    }
+    framed.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    let again = decode_params(
+        &format!("multipart/form-data; boundary={boundary}"),
+        &framed,
+        "",
+    )
+    .expect("re-framed");
+    assert_eq!(pairs(&again), decoded);
+}
+
+/// A JSON body: decodes or is refused; what decodes, written again as an object
+/// of strings (a repeated name as an array), decodes to the same pairs.
+pub fn json_body(data: &[u8]) {
+    let Ok(params) = decode_params("application/json", data, "") else {
+        return;
+    };
+    let decoded = pairs(&params);
+    let mut object = serde_json::Map::new();
+    for (name, value) in &decoded {
+        let value = serde_json::Value::String(value.clone());
+        match object.get_mut(name) {
+            Some(serde_json::Value::Array(items)) => items.push(value),
+            Some(first) => *first = serde_json::Value::Array(vec![first.clone(), value]),
+            None => {
+                object.insert(name.clone(), value);
+            }
+        }
+    }
+    let text = serde_json::Value::Object(object).to_string();
+    let again = decode_params("application/json", text.as_bytes(), "").expect("re-written");
+    assert_eq!(pairs(&again), decoded);
+}
+
+/// The configuration loader with the input as the TOML file: loads (and then
+/// validates) or says why not, never panics.
+pub fn config_toml(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let env = Some(HashMap::new());
+    if let Ok(loaded) = otsd::config::load_toml(text, &Default::default(), env) {
+        loaded.settings.validate().expect("what loads is valid");
+    }
+}
