@@ -41,6 +41,7 @@ impl BodyLimits {
             in_flight: Arc::new(InFlight {
                 bytes: AtomicUsize::new(0),
                 max: max_in_flight,
+                trim: std::sync::atomic::AtomicBool::new(false),
             }),
         }
     }
@@ -54,6 +55,22 @@ impl BodyLimits {
 struct InFlight {
     bytes: AtomicUsize,
     max: usize,
+    /// Set when the bytes in flight pass [`TRIM_AFTER`]; the reservation that
+    /// brings them back to zero then hands freed memory back to the system.
+    trim: std::sync::atomic::AtomicBool,
+}
+
+/// Bytes in flight past which, once all are given back, the allocator is trimmed.
+const TRIM_AFTER: usize = 8 << 20;
+
+/// Returns freed heap memory to the system (glibc keeps it otherwise): a burst of
+/// uploads then does not leave the process at its peak size.
+fn trim_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory; it is thread-safe.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Bytes of one body counted against the shared budget, given back when dropped
@@ -71,13 +88,22 @@ impl Reservation<'_> {
             return Err(ApiError::Busy);
         }
         self.bytes += bytes;
+        if before + bytes > TRIM_AFTER {
+            self.in_flight.trim.store(true, Ordering::Relaxed);
+        }
         Ok(())
     }
 }
 
 impl Drop for Reservation<'_> {
     fn drop(&mut self) {
-        self.in_flight.bytes.fetch_sub(self.bytes, Ordering::AcqRel);
+        let before = self.in_flight.bytes.fetch_sub(self.bytes, Ordering::AcqRel);
+        if before == self.bytes
+            && self.bytes > 0
+            && self.in_flight.trim.swap(false, Ordering::AcqRel)
+        {
+            trim_heap();
+        }
     }
 }
 
@@ -160,10 +186,11 @@ async fn parse(req: &HttpRequest, payload: Payload) -> Result<Params, ApiError> 
 }
 
 /// A body being read: it may hold a secret, so it is wiped when dropped, on every
-/// path (decoded, refused, or abandoned by a client that left).
-struct Body(web::BytesMut);
+/// path (decoded, refused, or abandoned by a client that left). Its bytes are
+/// freed before its reservation is given back (fields drop in order).
+struct Body<'a>(web::BytesMut, Reservation<'a>);
 
-impl Drop for Body {
+impl Drop for Body<'_> {
     fn drop(&mut self) {
         self.0.as_mut().zeroize();
     }
@@ -171,11 +198,11 @@ impl Drop for Body {
 
 /// Reads the body, refusing it as soon as it is known to exceed the limit or
 /// would take the shared budget past its bound.
-async fn read_body(
+async fn read_body<'a>(
     req: &HttpRequest,
     mut payload: Payload,
-    limits: &BodyLimits,
-) -> Result<Body, ApiError> {
+    limits: &'a BodyLimits,
+) -> Result<Body<'a>, ApiError> {
     let limit = limits.max_bytes;
     let declared = req
         .headers()
@@ -185,17 +212,21 @@ async fn read_body(
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(ApiError::BodyTooLarge(limit));
     }
-    let mut reservation = Reservation {
+    // The whole declared length at once: growing by doubling would copy the body
+    // and leave freed blocks of every size behind. A mapping's pages count only
+    // once written, so a client that declares much and sends little costs little.
+    let capacity = declared.map_or(0, |n| n as usize);
+    let reservation = Reservation {
         in_flight: &limits.in_flight,
         bytes: 0,
     };
-    let mut body = Body(web::BytesMut::new());
+    let mut body = Body(web::BytesMut::with_capacity(capacity), reservation);
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|_| ApiError::BadRequest(super::error::BODY_UNREADABLE))?;
         if body.0.len() + chunk.len() > limit {
             return Err(ApiError::BodyTooLarge(limit));
         }
-        reservation.grow(chunk.len())?;
+        body.1.grow(chunk.len())?;
         body.0.extend_from_slice(&chunk);
     }
     Ok(body)
