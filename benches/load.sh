@@ -9,7 +9,8 @@
 # LIVE (live secrets held while RSS is read, default 100000), SERVER_CPU (0),
 # LOAD_CPU (1), ACCESS_LOG and CACHE_MIB (otsd's access_log and
 # storage.cache_mib; unset: otsd's defaults), DATA_PARENT (where the temporary data directory goes; default
-# $TMPDIR: put it on the disk you want to measure).
+# $TMPDIR: put it on the disk you want to measure), OTSD_BIN (the otsd binary to
+# measure, default the release build: for A/B runs of two builds).
 #
 # Phases: baseline status; otsd status; otsd create (keys kept); otsd fill up to
 # LIVE live secrets; otsd reveal (each kept key read exactly once). Create and
@@ -32,6 +33,7 @@ done
 
 cargo build --release --locked --quiet --bin otsd --example baseline
 target=${CARGO_TARGET_DIR:-target}
+otsd_bin=${OTSD_BIN:-$target/release/otsd}
 
 work=$(mktemp -d "$DATA_PARENT/otsd-bench.XXXXXX")
 pids=()
@@ -101,7 +103,7 @@ echo "== otsd (access_log=${ACCESS_LOG:-default}, cache_mib=${CACHE_MIB:-default
 start otsd env -i PATH="$PATH" \
     OTSD_WORKERS=1 OTSD_RATE_LIMITS__ENABLED=false ${ACCESS_LOG:+OTSD_ACCESS_LOG=$ACCESS_LOG} \
     ${CACHE_MIB:+OTSD_STORAGE__CACHE_MIB=$CACHE_MIB} \
-    "$target/release/otsd" --listen 127.0.0.1:0 --data-dir "$work/data"
+    "$otsd_bin" --listen 127.0.0.1:0 --data-dir "$work/data"
 OTSD_PID=$PID
 taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d2s "http://$ADDR/api/v1/status" >/dev/null
 bench otsd-status "http://$ADDR/api/v1/status" "$DURATION"

@@ -9,12 +9,18 @@ use otsd::config::{self, Overrides};
 
 /// glibc serves allocations from 128 KiB up with their own mapping, returned to
 /// the system when freed, but raises that threshold to the size of each such
-/// block freed (up to 32 MiB): after a few large request bodies, every later one
-/// comes from the heap, and freed bodies stay in the process. Fixing the
-/// threshold keeps large bodies in mappings of their own: 400 clients stalling
-/// on 512 KiB bodies left the process at 134 MiB after they had gone, 29 MiB
-/// with this (`benches/stalled_bodies.py`). Small allocations, which are all a
-/// normal request makes, are unaffected. `MALLOC_MMAP_THRESHOLD_` still wins.
+/// block freed (up to 32 MiB). After a few large request bodies, every later
+/// large buffer (ours and the HTTP layer's, one per connection) comes from the
+/// heap, and stays there when freed; `malloc_trim` did not give it back. With
+/// the threshold fixed, memory under a flood of large uploads stays bounded by
+/// the body budget: 1,200 clients stalling on 512 KiB bodies held the process at
+/// 82 MiB (246 MiB without), 400 at 67–76 MiB (118–131 MiB without), per
+/// `benches/stalled_bodies.py`. The price, presumably because sled's large write
+/// buffers then get a mapping each too (not profiled):
+/// in four alternating `benches/load.sh` pairs reveals ran at
+/// 8,193–11,310/s against 10,589–11,323/s without (creates: no difference), with
+/// a lower peak RSS at 100,000 live secrets (46–64 MiB against 58–69 MiB).
+/// Small allocations are unaffected. `MALLOC_MMAP_THRESHOLD_` still wins.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn fix_malloc_mmap_threshold() {
     if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_none() {

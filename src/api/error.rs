@@ -48,6 +48,10 @@ pub enum ApiError {
     Busy,
     #[error("{0}")]
     BadRequest(&'static str),
+    /// A body that broke off or does not frame itself (a multipart body without
+    /// its closing boundary): nothing after it on the connection can be trusted.
+    #[error("{0}")]
+    BadBody(&'static str),
     #[error("Rate limit exceeded. Please try again later.")]
     RateLimited,
     #[error("Not Found")]
@@ -75,7 +79,8 @@ impl ApiError {
             | Self::UnknownDomain(_)
             | Self::EmailNotConfigured
             | Self::UndeliverableEmail(_)
-            | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            | Self::BadRequest(_)
+            | Self::BadBody(_) => StatusCode::BAD_REQUEST,
             Self::Param(ParamError::SecretTooLarge(_)) | Self::BodyTooLarge(_) => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
@@ -89,15 +94,15 @@ impl ApiError {
 }
 
 impl ApiError {
-    /// Errors answered before the whole body was read.
-    fn body_left_unread(&self) -> bool {
-        matches!(self, Self::BodyTooLarge(_) | Self::BodyTimeout | Self::Busy)
-            || matches!(self, Self::BadRequest(m) if *m == BODY_UNREADABLE)
+    /// Errors about the body as a whole: answered before all of it was read, or
+    /// about a body that does not end where it should.
+    fn closes_connection(&self) -> bool {
+        matches!(
+            self,
+            Self::BodyTooLarge(_) | Self::BodyTimeout | Self::Busy | Self::BadBody(_)
+        )
     }
 }
-
-/// The refusal of a body that broke off (the client left, or sent a bad chunk).
-pub const BODY_UNREADABLE: &str = "The request body could not be read";
 
 impl From<VaultError> for ApiError {
     fn from(err: VaultError) -> Self {
@@ -129,9 +134,10 @@ impl ResponseError for ApiError {
         response
             .insert_header((INTENDED_STATUS, self.intended_status().as_str()))
             .content_type(JSON);
-        if self.body_left_unread() {
-            // What is left of the body is never read: close, so it cannot be
-            // taken for the next request, and the socket is not held for it.
+        if self.closes_connection() {
+            // What is left of the body is never read, or cannot be trusted to end
+            // where it says: close, so it cannot be taken for the next request,
+            // and the socket is not held for it.
             response.force_close();
         }
         response.body(Value::Object(body).to_string())

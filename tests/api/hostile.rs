@@ -41,6 +41,10 @@ async fn a_multipart_body_without_its_closing_boundary_is_refused_and_stores_not
     .await;
 
     assert_v1_error(&resp, 400, "The multipart body is malformed");
+    assert!(
+        resp.closed,
+        "a body that does not end as it should ends the connection"
+    );
     assert_eq!(app.stop_and_count_records().await, (0, 0));
 }
 

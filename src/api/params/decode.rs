@@ -19,7 +19,7 @@ use crate::domain::ParamError;
 
 /// Why text is refused in any shape.
 const NOT_UTF8: ApiError = ApiError::BadRequest("Parameters must be UTF-8 text");
-const MALFORMED_MULTIPART: ApiError = ApiError::BadRequest("The multipart body is malformed");
+const MALFORMED_MULTIPART: ApiError = ApiError::BadBody("The multipart body is malformed");
 const NOT_JSON_OBJECT: ApiError = ApiError::BadRequest("The request body is not a JSON object");
 
 /// Decodes the body by its `Content-Type` (the raw header value; empty when there

@@ -222,7 +222,7 @@ async fn read_body<'a>(
     };
     let mut body = Body(web::BytesMut::with_capacity(capacity), reservation);
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| ApiError::BadRequest(super::error::BODY_UNREADABLE))?;
+        let chunk = chunk.map_err(|_| ApiError::BadBody("The request body could not be read"))?;
         if body.0.len() + chunk.len() > limit {
             return Err(ApiError::BodyTooLarge(limit));
         }
