@@ -9,31 +9,15 @@ and reveal afterwards.
 
 Only 127.0.0.1 is contacted; the run stops after REQUESTS or 120 s.
 """
-import http.client, json, os, random, subprocess, sys, tempfile, time
+import http.client, json, random, sys, time
+
+from otsd_bench import rss_mib, start
 
 REQUESTS = int(sys.argv[1]) if len(sys.argv) > 1 else 300_000
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.environ.get("OTSD_BIN") or os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "otsd")
 UNISSUED = "0" * 31
 
-
-def rss_mib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-data = tempfile.mkdtemp(prefix="otsd-ratetable.")
-env = {"PATH": os.environ["PATH"], "OTSD_RATE_LIMITS__TRUSTED_PROXIES": "127.0.0.1",
-       "OTSD_RATE_LIMITS__REVEAL": "5", "OTSD_RATE_LIMITS__CREATE": "5"}
-proc = subprocess.Popen([BIN, "--data-dir", data, "--listen", "127.0.0.1:0"], env=env,
-                        stderr=subprocess.PIPE, text=True)
-for line in proc.stderr:
-    if "listening on 127.0.0.1:" in line:
-        port = int(line.rsplit(":", 1)[1])
-        break
+proc, port = start({"OTSD_RATE_LIMITS__TRUSTED_PROXIES": "127.0.0.1",
+                    "OTSD_RATE_LIMITS__REVEAL": "5", "OTSD_RATE_LIMITS__CREATE": "5"})
 time.sleep(0.5)
 before = rss_mib(proc.pid)
 

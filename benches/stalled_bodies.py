@@ -9,35 +9,12 @@ figures compare on the same machine at the same time.
 
 Only 127.0.0.1 is contacted; every socket is closed within about a minute.
 """
-import os, socket, subprocess, sys, tempfile, time
+import os, socket, sys, time
+
+from otsd_bench import rss_mib, start
 
 CLIENTS = int(sys.argv[1]) if len(sys.argv) > 1 else 400
 BYTES = int(sys.argv[2]) if len(sys.argv) > 2 else 524_000
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.environ.get("OTSD_BIN") or os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "otsd")
-
-
-def rss_mib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def start(env_extra):
-    data = tempfile.mkdtemp(prefix="otsd-stalled.")
-    env = {"PATH": os.environ["PATH"], **env_extra}
-    env.update({k: v for k, v in os.environ.items() if k.startswith("MALLOC_")})
-    proc = subprocess.Popen([BIN, "--data-dir", data, "--listen", "127.0.0.1:0"],
-                            env={**env, "OTSD_LOG_LEVEL": "info"}, stderr=subprocess.PIPE, text=True)
-    for line in proc.stderr:
-        if "listening on 127.0.0.1:" in line:
-            port = int(line.rsplit(":", 1)[1])
-            break
-    else:
-        raise SystemExit("otsd did not start")
-    return proc, port
 
 
 def run(label, env_extra):

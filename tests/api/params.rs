@@ -37,13 +37,7 @@ async fn share_takes_a_multipart_body() {
         .text("ttl", "600")
         .text("passphrase", "mp pass");
 
-    let resp = app
-        .client
-        .post(app.url("/api/v1/share"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let resp = share_multipart(&app, form).await;
 
     let meta = ok_json(resp).await;
     assert_eq!(meta["ttl"], 600);
@@ -62,13 +56,7 @@ async fn share_takes_a_multipart_file_part_as_the_secret() {
         .unwrap();
     let form = Form::new().part("secret", file).text("ttl", "900");
 
-    let resp = app
-        .client
-        .post(app.url("/api/v1/share"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let resp = share_multipart(&app, form).await;
 
     let meta = ok_json(resp).await;
     assert_eq!(meta["ttl"], 900);
@@ -319,15 +307,40 @@ async fn an_empty_body_without_query_has_nothing_to_share() {
     assert_error(resp, 400, "You did not provide anything to share").await;
 }
 
-/// Sends `body` as `application/json` to share.
-async fn share_raw_json(app: &TestApp, body: &'static str) -> reqwest::Response {
+/// Sends a multipart form to share.
+async fn share_multipart(app: &TestApp, form: Form) -> reqwest::Response {
     app.client
         .post(app.url("/api/v1/share"))
-        .header("content-type", "application/json")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// POSTs `body`, as it is, to `url` with `content_type`.
+async fn post_raw(
+    app: &TestApp,
+    url: String,
+    content_type: &str,
+    body: &'static str,
+) -> reqwest::Response {
+    app.client
+        .post(url)
+        .header("content-type", content_type)
         .body(body)
         .send()
         .await
         .unwrap()
+}
+
+/// Sends `body` as `application/json` to share.
+async fn share_raw_json(app: &TestApp, body: &'static str) -> reqwest::Response {
+    post_raw(app, app.url("/api/v1/share"), "application/json", body).await
+}
+
+/// Sends `body` as `application/json` to generate.
+async fn generate_raw_json(app: &TestApp, body: &'static str) -> reqwest::Response {
+    post_raw(app, app.url("/api/v1/generate"), "application/json", body).await
 }
 
 #[tokio::test]
@@ -410,14 +423,7 @@ async fn a_json_parameter_of_the_wrong_type_is_refused_with_its_message_and_stor
     ] {
         assert_error(share_raw_json(&app, body).await, 400, message).await;
     }
-    let generate = app
-        .client
-        .post(app.url("/api/v1/generate"))
-        .header("content-type", "application/json")
-        .body(r#"{"length":{"n":8}}"#)
-        .send()
-        .await
-        .unwrap();
+    let generate = generate_raw_json(&app, r#"{"length":{"n":8}}"#).await;
     assert_error(generate, 400, "Invalid length").await;
 
     assert_eq!(app.stop_and_count_records().await, (0, 0));
@@ -436,16 +442,8 @@ async fn a_json_integer_too_large_for_any_integer_type_is_clamped() {
     )
     .await;
     assert_eq!(meta["ttl"], 7 * 24 * 3600, "clamped to the maximum");
-    let generated = ok_json(
-        app.client
-            .post(app.url("/api/v1/generate"))
-            .header("content-type", "application/json")
-            .body(r#"{"length":1000000000000000000000000}"#)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let generated =
+        ok_json(generate_raw_json(&app, r#"{"length":1000000000000000000000000}"#).await).await;
     assert_eq!(text(&generated, "value").len(), 128);
 }
 
@@ -456,13 +454,8 @@ async fn post_raw_form(
     query: &str,
     body: &'static str,
 ) -> reqwest::Response {
-    app.client
-        .post(format!("{}{query}", app.url(path)))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap()
+    let url = format!("{}{query}", app.url(path));
+    post_raw(app, url, "application/x-www-form-urlencoded", body).await
 }
 
 #[tokio::test]
@@ -485,13 +478,7 @@ async fn bytes_that_are_not_utf8_are_refused_in_every_parameter_shape() {
         .await;
     }
     let form = Form::new().part("secret", Part::bytes(&b"\xff\xfe"[..]));
-    let multipart = app
-        .client
-        .post(app.url("/api/v1/share"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let multipart = share_multipart(&app, form).await;
     assert_error(multipart, 400, NOT_UTF8).await;
     assert_eq!(app.stop_and_count_records().await, (0, 0));
 }
