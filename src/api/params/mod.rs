@@ -45,11 +45,6 @@ impl BodyLimits {
             }),
         }
     }
-
-    /// The bytes of bodies being read right now.
-    pub fn in_flight(&self) -> usize {
-        self.in_flight.bytes.load(Ordering::Relaxed)
-    }
 }
 
 struct InFlight {
