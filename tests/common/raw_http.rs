@@ -77,6 +77,14 @@ pub fn exchange(addr: SocketAddr, bytes: &[u8]) -> std::io::Result<RawResponse> 
 /// Reads one response (head, then a `Content-Length` body), then whether the
 /// server closes the connection within a moment.
 pub fn read_response(stream: &mut TcpStream) -> std::io::Result<RawResponse> {
+    let mut response = read_one(stream)?;
+    response.closed = closes_soon(stream);
+    Ok(response)
+}
+
+/// Reads exactly one response and leaves the connection as it is, for a next
+/// request on it (`closed` is left `false`: not looked at).
+pub fn read_one(stream: &mut TcpStream) -> std::io::Result<RawResponse> {
     let mut data = Vec::new();
     let mut buf = [0u8; 8192];
     let head_end = loop {
@@ -121,7 +129,7 @@ pub fn read_response(stream: &mut TcpStream) -> std::io::Result<RawResponse> {
         status,
         head,
         body,
-        closed: closes_soon(stream),
+        closed: false,
     })
 }
 

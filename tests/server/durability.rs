@@ -120,8 +120,8 @@ impl HalfSent {
             .unwrap();
         let status = format!("GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n");
         stream.write_all(status.as_bytes()).expect("send status");
-        let first = read_one_response(&mut stream);
-        assert!(first.starts_with("HTTP/1.1 200"), "status: {first:?}");
+        let first = crate::raw_http::read_one(&mut stream).expect("a status response");
+        assert_eq!(first.status, 200, "status: {first:?}");
 
         let body = format!("secret={value}");
         let head = format!(
@@ -203,33 +203,6 @@ async fn sigterm_drains_and_exits_zero() {
         in_flight_value
     );
     server.stop();
-}
-
-/// Reads exactly one response with a `Content-Length` body from a kept-alive
-/// connection.
-fn read_one_response(stream: &mut TcpStream) -> String {
-    let mut buffer = Vec::new();
-    let mut chunk = [0u8; 4096];
-    for _ in 0..1000 {
-        let text = String::from_utf8_lossy(&buffer).into_owned();
-        if let Some((head, body)) = text.split_once("\r\n\r\n") {
-            let length: usize = head
-                .lines()
-                .find_map(|l| {
-                    let (name, value) = l.split_once(':')?;
-                    name.eq_ignore_ascii_case("content-length")
-                        .then(|| value.trim().parse().ok())?
-                })
-                .unwrap_or_else(|| panic!("a Content-Length in {head:?}"));
-            if body.len() >= length {
-                return text;
-            }
-        }
-        let n = stream.read(&mut chunk).expect("read a response");
-        assert!(n > 0, "connection closed mid-response: {text:?}");
-        buffer.extend_from_slice(&chunk[..n]);
-    }
-    panic!("no complete response after 1000 reads");
 }
 
 /// The "listening on" line tells a supervisor or script the server is up; a
