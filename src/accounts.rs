@@ -131,7 +131,7 @@ impl Accounts {
             token_hash: self.keyring.token_hash(token.expose()),
             created: now,
             updated: now,
-            listed_from: self.store.next_listing()?,
+            listed_from: self.store.new_id()?.get(),
         };
         if self.store.create_account(name.as_str(), &record)? {
             Ok(token)

@@ -12,7 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::crypto::{CryptoError, KeyKind, Keyring, RecordId, Stretch, ValueKey};
 use crate::domain::{MetadataKey, Passphrase, SecretKey, SecretValue, Ttl};
-use crate::store::{ReceiptRecord, SecretRecord, Store, StoreError, StoredState};
+use crate::store::{SecretRecord, Settlement, Store, StoreError, StoredState};
 use zeroize::Zeroizing;
 
 /// The `custid` of receipts made without an account.
@@ -155,44 +155,34 @@ impl Vault {
     /// does not lose the secret.
     pub async fn create(&self, new: NewSecret) -> Result<Receipt, VaultError> {
         let now = unix_now();
-        let (secret_key, metadata_key) = (SecretKey::generate(), MetadataKey::generate());
-        let secret_id = self.keyring.record_id(KeyKind::Secret, secret_key.expose());
-        let receipt_id = self
-            .keyring
-            .record_id(KeyKind::Metadata, metadata_key.expose());
+        let id = self.store.new_id()?;
+        let keys = self.keyring.issue_keys(id)?;
         let stretch = new
             .passphrase
             .as_ref()
             .map(|_| self.keyring.new_stretch())
             .transpose()?;
         let value_key = self
-            .value_key(&secret_key, new.passphrase.clone(), stretch)
+            .value_key(&keys.secret, new.passphrase.clone(), stretch)
             .await?;
-        let sealed_value =
-            self.keyring
-                .seal_value(&value_key, &secret_id, new.value.expose().as_bytes())?;
+        let sealed_value = self
+            .keyring
+            .seal_value(&value_key, id, new.value.expose().as_bytes())?;
         let ttl = new.ttl.seconds();
-        let secret = SecretRecord {
-            receipt_id,
-            sealed_value,
+        let record = SecretRecord {
+            secret_check: keys.secret_check,
+            metadata_check: keys.metadata_check,
+            sealed_value: Some(sealed_value),
             stretch,
-            share_domain: new.share_domain.clone(),
-            expires_at: now + ttl,
-        };
-        let receipt = ReceiptRecord {
-            sealed_secret_key: self.keyring.seal_secret_key(
-                &metadata_key,
-                &receipt_id,
-                &secret_key,
-            )?,
+            sealed_secret_key: Some(self.keyring.seal_secret_key(
+                &keys.metadata,
+                id,
+                &keys.secret,
+            )?),
             sealed_metadata_key: (new.custid != ANONYMOUS)
-                .then(|| self.keyring.seal_metadata_key(&receipt_id, &metadata_key))
-                .transpose()?,
-            listing: (new.custid != ANONYMOUS)
-                .then(|| self.store.next_listing())
+                .then(|| self.keyring.seal_metadata_key(id, &keys.metadata))
                 .transpose()?,
             custid: new.custid,
-            secret_id,
             ttl,
             created: now,
             updated: now,
@@ -200,46 +190,46 @@ impl Vault {
             state: StoredState::New,
             secret_expires_at: now + ttl,
             expires_at: now + 2 * ttl,
-            passphrase_required: stretch.is_some(),
             recipients: new.recipients,
             share_domain: new.share_domain,
         };
-        self.store
-            .insert(&secret_id, &secret, &receipt_id, &receipt)?;
+        self.store.insert(id, &record)?;
         self.store.commit().await?;
         // Just made: `new`, and the secret key is at hand (no need to read back).
         Ok(present(
-            metadata_key,
-            &receipt,
+            keys.metadata,
+            &record,
             now,
             State::New,
-            Some(secret_key),
+            Some(keys.secret),
         ))
     }
 
     /// Reveals the secret and destroys it. Exactly one caller ever gets `Ok` for a
     /// given secret, and when it does the destruction is already on disk. A wrong or
-    /// missing passphrase is `UnknownSecret` and leaves the secret in place.
+    /// missing passphrase is `WrongPassphrase` and leaves the secret in place.
     pub async fn reveal(
         &self,
         key: &SecretKey,
         passphrase: Option<Passphrase>,
     ) -> Result<Revealed, VaultError> {
-        let now = unix_now();
-        let id = self.keyring.record_id(KeyKind::Secret, key.expose());
-        let record = self
-            .store
-            .secret(&id, now)?
-            .ok_or_else(|| VaultError::unknown(key.expose()))?;
+        let unknown = || VaultError::unknown(key.expose());
+        let (id, record) = self
+            .find(KeyKind::Secret, key.expose(), unix_now())?
+            .filter(|(_, record)| record.is_live(unix_now()))
+            .ok_or_else(unknown)?;
         let value = self
-            .open_value(key, passphrase, &id, &record)
+            .open_value(key, passphrase, id, &record)
             .await?
             .ok_or_else(|| VaultError::WrongPassphrase {
                 key: key.expose().to_owned(),
             })?;
-        if !self.store.reveal_once(&id, &record, unix_now())? {
-            return Err(VaultError::unknown(key.expose()));
-        }
+        // The one compare-and-swap that decides: a burn or another reveal that got
+        // there first makes this `None`. The value opened above is the one settled
+        // (a live record's sealed value never changes).
+        self.store
+            .settle(id, unix_now(), Settlement::Received)?
+            .ok_or_else(unknown)?;
         self.store.commit().await?;
         Ok(Revealed {
             value,
@@ -251,12 +241,10 @@ impl Vault {
     /// The receipt for a metadata key. Reading it changes nothing.
     pub fn receipt(&self, key: &MetadataKey) -> Result<Receipt, VaultError> {
         let now = unix_now();
-        let id = self.keyring.record_id(KeyKind::Metadata, key.expose());
-        let record = self
-            .store
-            .receipt(&id, now)?
+        let (id, record) = self
+            .find(KeyKind::Metadata, key.expose(), now)?
             .ok_or_else(|| VaultError::unknown(key.expose()))?;
-        Ok(self.describe(key.clone(), &record, now))
+        Ok(self.describe(key.clone(), id, &record, now))
     }
 
     /// Destroys an unread secret through its receipt. A secret with a passphrase needs
@@ -267,44 +255,38 @@ impl Vault {
         key: &MetadataKey,
         passphrase: Option<Passphrase>,
     ) -> Result<(Receipt, String), VaultError> {
-        let now = unix_now();
         let unknown = || VaultError::unknown(key.expose());
-        let id = self.keyring.record_id(KeyKind::Metadata, key.expose());
-        let record = self.store.receipt(&id, now)?.ok_or_else(unknown)?;
-        let secret_key = self
-            .keyring
-            .open_secret_key(key, &id, &record.sealed_secret_key)
+        let (id, record) = self
+            .find(KeyKind::Metadata, key.expose(), unix_now())?
+            .filter(|(_, record)| record.is_live(unix_now()))
+            .ok_or_else(unknown)?;
+        let secret_key = record
+            .sealed_secret_key
+            .as_deref()
+            .and_then(|sealed| self.keyring.open_secret_key(key, id, sealed))
             .ok_or(StoreError::Corrupt)?;
-        if !self.describe(key.clone(), &record, now).state.is_live() {
-            return Err(unknown());
-        }
-        if record.passphrase_required {
-            let secret = self
-                .store
-                .secret(&record.secret_id, now)?
-                .ok_or_else(unknown)?;
+        if record.passphrase_required() {
             let opened = match passphrase {
-                Some(p) => {
-                    self.open_value(&secret_key, Some(p), &record.secret_id, &secret)
-                        .await?
-                }
+                Some(p) => self.open_value(&secret_key, Some(p), id, &record).await?,
                 None => None,
             };
             if opened.is_none() {
                 return Err(VaultError::IncorrectPassphrase);
             }
         }
-        let burned = self.store.burn(&id, unix_now())?.ok_or_else(unknown)?;
+        let burned = self
+            .store
+            .settle(id, unix_now(), Settlement::Burned)?
+            .ok_or_else(unknown)?;
         self.store.commit().await?;
         let short = secret_key.short().to_owned();
-        Ok((self.describe(key.clone(), &burned, unix_now()), short))
+        Ok((self.describe(key.clone(), id, &burned, unix_now()), short))
     }
 
     /// Removes a just-created secret and its receipt (its delivery failed), durably.
     pub async fn discard(&self, key: &MetadataKey) -> Result<(), VaultError> {
-        let receipt_id = self.receipt_id(key);
-        if let Some(record) = self.store.receipt(&receipt_id, unix_now())? {
-            self.store.discard(&record.secret_id, &receipt_id)?;
+        if let Some((id, _)) = self.find(KeyKind::Metadata, key.expose(), unix_now())? {
+            self.store.discard(id)?;
             self.store.commit().await?;
         }
         Ok(())
@@ -321,9 +303,9 @@ impl Vault {
                 .ok_or(StoreError::Corrupt)?;
             let key = self
                 .keyring
-                .open_metadata_key(&id, sealed)
+                .open_metadata_key(id, sealed)
                 .ok_or(StoreError::Corrupt)?;
-            out.push(self.describe(key, &record, now));
+            out.push(self.describe(key, id, &record, now));
         }
         Ok(out)
     }
@@ -332,25 +314,55 @@ impl Vault {
     /// Changes nothing for unknown or no-longer-live secrets.
     pub fn mark_viewed(&self, key: &SecretKey) -> Result<(), VaultError> {
         let now = unix_now();
-        let id = self.keyring.record_id(KeyKind::Secret, key.expose());
-        if let Some(secret) = self.store.secret(&id, now)? {
-            self.store.mark_viewed(&secret.receipt_id, now)?;
+        if let Some((id, _)) = self.find(KeyKind::Secret, key.expose(), now)? {
+            self.store.mark_viewed(id, now)?;
         }
         Ok(())
     }
 
     /// Whether a secret exists and is live, and whether it needs a passphrase.
     pub fn peek(&self, key: &SecretKey) -> Result<Option<bool>, VaultError> {
-        let id = self.keyring.record_id(KeyKind::Secret, key.expose());
+        let now = unix_now();
         Ok(self
-            .store
-            .secret(&id, unix_now())?
-            .map(|s| s.stretch.is_some()))
+            .find(KeyKind::Secret, key.expose(), now)?
+            .filter(|(_, record)| record.is_live(now))
+            .map(|(_, record)| record.passphrase_required()))
+    }
+
+    /// The record a key of `kind` opens: the key must name a record (see
+    /// `crypto::locator`) whose stored check it matches. A mistyped, forged or
+    /// other-kind key finds nothing, exactly like an unknown one.
+    fn find(
+        &self,
+        kind: KeyKind,
+        key: &str,
+        now: u64,
+    ) -> Result<Option<(RecordId, SecretRecord)>, VaultError> {
+        let Some(id) = self.keyring.locate(kind, key) else {
+            return Ok(None);
+        };
+        let Some(record) = self.store.get(id, now)? else {
+            return Ok(None);
+        };
+        let check = match kind {
+            KeyKind::Secret => &record.secret_check,
+            KeyKind::Metadata => &record.metadata_check,
+        };
+        Ok(self
+            .keyring
+            .verify(kind, key, check)
+            .then_some((id, record)))
     }
 
     /// Works out the client-visible receipt: `expired` when the secret's time is up,
-    /// `orphaned` when a live-looking receipt has lost its secret.
-    fn describe(&self, metadata_key: MetadataKey, record: &ReceiptRecord, now: u64) -> Receipt {
+    /// `orphaned` when a live-looking record has lost its value.
+    fn describe(
+        &self,
+        metadata_key: MetadataKey,
+        id: RecordId,
+        record: &SecretRecord,
+        now: u64,
+    ) -> Receipt {
         let mut state = match record.state {
             StoredState::New => State::New,
             StoredState::Viewed => State::Viewed,
@@ -360,24 +372,19 @@ impl Vault {
         if state.is_live() {
             if now >= record.secret_expires_at {
                 state = State::Expired;
-            } else if !matches!(self.store.secret(&record.secret_id, now), Ok(Some(_))) {
+            } else if record.sealed_value.is_none() {
                 state = State::Orphaned;
             }
         }
         let secret_key = if state.is_live() {
-            self.keyring.open_secret_key(
-                &metadata_key,
-                &self.receipt_id(&metadata_key),
-                &record.sealed_secret_key,
-            )
+            record
+                .sealed_secret_key
+                .as_deref()
+                .and_then(|sealed| self.keyring.open_secret_key(&metadata_key, id, sealed))
         } else {
             None
         };
         present(metadata_key, record, now, state, secret_key)
-    }
-
-    fn receipt_id(&self, key: &MetadataKey) -> RecordId {
-        self.keyring.record_id(KeyKind::Metadata, key.expose())
     }
 
     /// Derives the value key, on the blocking pool when PBKDF2 is involved.
@@ -405,14 +412,17 @@ impl Vault {
         &self,
         key: &SecretKey,
         passphrase: Option<Passphrase>,
-        id: &RecordId,
+        id: RecordId,
         record: &SecretRecord,
     ) -> Result<Option<SecretValue>, VaultError> {
+        let Some(sealed) = record.sealed_value.as_deref() else {
+            return Ok(None);
+        };
         if record.stretch.is_some() && passphrase.is_none() {
             return Ok(None);
         }
         let value_key = self.value_key(key, passphrase, record.stretch).await?;
-        let Some(mut plain) = value_key.open(id, &record.sealed_value) else {
+        let Some(mut plain) = value_key.open(id, sealed) else {
             return Ok(None);
         };
         // Values went in as UTF-8 strings; anything else means the record is damaged.
@@ -429,7 +439,7 @@ impl Vault {
 /// key is shown only while the secret is live.
 fn present(
     metadata_key: MetadataKey,
-    record: &ReceiptRecord,
+    record: &SecretRecord,
     now: u64,
     state: State,
     secret_key: Option<SecretKey>,
@@ -449,6 +459,6 @@ fn present(
         received: record.received.filter(|_| state == State::Received),
         recipients: record.recipients.clone(),
         share_domain: record.share_domain.clone(),
-        passphrase_required: record.passphrase_required,
+        passphrase_required: record.passphrase_required(),
     }
 }

@@ -2,25 +2,11 @@
 //! private `MetadataKey`. Knowing one is the right to use it, so neither is ever
 //! printed by `Debug`, logged, or stored in the clear.
 
-use rand::RngExt;
 use std::fmt;
 use zeroize::Zeroizing;
 
-/// Alphabet of generated keys: what Onetime Secret uses, so clients see familiar keys.
-const KEY_ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-/// 31 characters of base 36 are ~160 bits: unguessable, and the length clients expect.
-const KEY_LENGTH: usize = 31;
 /// Keys taken from a path longer than this cannot be ours; refuse to hash megabytes.
 const MAX_PATH_KEY: usize = 128;
-
-fn random_key() -> Zeroizing<String> {
-    // ThreadRng is a ChaCha CSPRNG seeded (and periodically reseeded) from the OS.
-    let mut rng = rand::rng();
-    let key: String = (0..KEY_LENGTH)
-        .map(|_| KEY_ALPHABET[rng.random_range(0..KEY_ALPHABET.len())] as char)
-        .collect();
-    Zeroizing::new(key)
-}
 
 macro_rules! capability_key {
     ($name:ident, $what:literal) => {
@@ -29,9 +15,10 @@ macro_rules! capability_key {
         pub struct $name(Zeroizing<String>);
 
         impl $name {
-            /// A fresh key from the CSPRNG.
-            pub fn generate() -> Self {
-                Self(random_key())
+            /// A key the keyring just issued (see `crypto::Keyring::issue_keys`):
+            /// only it knows how keys locate their records.
+            pub(crate) fn issued(key: Zeroizing<String>) -> Self {
+                Self(key)
             }
 
             /// Takes a key as a client sent it. Clients treat keys as opaque, so any
@@ -76,18 +63,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn generated_keys_are_31_base36_characters_and_differ() {
-        let a = SecretKey::generate();
-        let b = SecretKey::generate();
-        assert_eq!(a.expose().len(), 31);
-        assert!(a.expose().bytes().all(|c| KEY_ALPHABET.contains(&c)));
-        assert_ne!(a, b);
-        assert_eq!(a.short(), &a.expose()[..8]);
+    fn debug_never_shows_the_key() {
+        let k = MetadataKey::issued(Zeroizing::new("k3y".repeat(10)));
+        assert!(!format!("{k:?}").contains(k.expose()));
     }
 
     #[test]
-    fn debug_never_shows_the_key() {
-        let k = MetadataKey::generate();
-        assert!(!format!("{k:?}").contains(k.expose()));
+    fn the_short_key_is_the_first_eight_characters() {
+        let k = SecretKey::from_path("0123456789abc").unwrap();
+        assert_eq!(k.short(), "01234567");
+        assert!(SecretKey::from_path("").is_none());
+        assert!(SecretKey::from_path(&"a".repeat(MAX_PATH_KEY + 1)).is_none());
     }
 }

@@ -1,32 +1,17 @@
-//! The two record types and their on-disk encoding (a version byte, then postcard).
+//! The record types and their on-disk encoding (a version byte, then postcard).
 //!
-//! Neither record holds a key, a value, a passphrase or an address in the clear:
+//! No record holds a key, a value, a passphrase or an address in the clear:
 //! values and keys are sealed by `crypto` before they get here.
 
-use crate::crypto::{RecordId, Stretch};
+use crate::crypto::{Check, Stretch};
 use serde::{Deserialize, Serialize};
 
 use super::StoreError;
 
-const FORMAT_V1: u8 = 1;
+const FORMAT_V2: u8 = 2;
 
-/// A sealed secret, stored under the keyed hash of its secret key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SecretRecord {
-    /// Where the receipt lives, so a reveal can mark it received.
-    pub receipt_id: RecordId,
-    /// `nonce ‖ AES-256-GCM(value) ‖ tag`.
-    pub sealed_value: Vec<u8>,
-    /// Present when the secret has a passphrase.
-    pub stretch: Option<Stretch>,
-    /// Custom share domain, or empty for the server's base URL.
-    pub share_domain: String,
-    /// Unix seconds; at or after this instant the secret no longer exists.
-    pub expires_at: u64,
-}
-
-/// Where a receipt's lifecycle stands as stored. `expired` and `orphaned` are not
-/// stored: they are worked out when the receipt is read.
+/// Where a secret's lifecycle stands as stored. `expired` and `orphaned` are not
+/// stored: they are worked out when the record is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StoredState {
     New,
@@ -35,44 +20,69 @@ pub enum StoredState {
     Burned,
 }
 
-/// The creator's receipt (the v1 "metadata"), stored under the keyed hash of its
-/// metadata key. It lives twice as long as its secret.
+/// How a live secret is settled: by its one reveal, or by a burn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settlement {
+    Received,
+    Burned,
+}
+
+/// Everything about one secret: the sealed value for its recipient and the
+/// receipt (the v1 "metadata") for its creator, in one record, so that every
+/// change of state is one atomic write. Stored under its [`crate::crypto::RecordId`].
+///
+/// It lives until `expires_at`, twice the secret's TTL; the sealed value goes
+/// when the secret is received, burned, or reaches `secret_expires_at`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReceiptRecord {
+pub struct SecretRecord {
+    /// Keyed hashes of the secret key and the metadata key: what a key presented
+    /// must match (see `crypto::locator`).
+    pub secret_check: Check,
+    pub metadata_check: Check,
     pub custid: String,
-    pub secret_id: RecordId,
-    /// The secret key, sealed under a key derived from the metadata key.
-    pub sealed_secret_key: Vec<u8>,
+    /// `nonce ‖ AES-256-GCM(value) ‖ tag`; `None` once the secret is gone.
+    pub sealed_value: Option<Vec<u8>>,
+    /// Present when the secret has a passphrase.
+    pub stretch: Option<Stretch>,
+    /// The secret key, sealed under a key derived from the metadata key, so the
+    /// receipt can show it while the secret is live; `None` once it is gone.
+    pub sealed_secret_key: Option<Vec<u8>>,
     /// The metadata key sealed under the server's key, so an account's receipts can
-    /// be listed; `None` for anonymous receipts, which nobody can list.
+    /// be listed; `None` for anonymous secrets, which nobody can list.
     pub sealed_metadata_key: Option<Vec<u8>>,
-    /// Where the receipt sorts in its account's `recent`: an increasing number
-    /// from [`super::Store::next_listing`], finer than `created` (whole seconds).
-    /// `None` for anonymous receipts.
-    pub listing: Option<u64>,
     pub ttl: u64,
     pub created: u64,
     pub updated: u64,
     pub received: Option<u64>,
     pub state: StoredState,
+    /// Unix seconds; at or after this instant the secret no longer exists.
     pub secret_expires_at: u64,
+    /// Unix seconds; at or after this instant the receipt no longer exists either.
     pub expires_at: u64,
-    pub passphrase_required: bool,
     /// Already obfuscated (`de*****@e*****.com`); the address itself is never stored.
     pub recipients: Vec<String>,
+    /// Custom share domain, or empty for the server's base URL.
     pub share_domain: String,
 }
 
-pub(super) fn encode<T: Serialize>(record: &T) -> Result<Vec<u8>, StoreError> {
-    let mut out = vec![FORMAT_V1];
-    postcard::to_io(record, &mut out).map_err(|_| StoreError::Corrupt)?;
-    Ok(out)
-}
+impl SecretRecord {
+    /// Whether the secret can still be revealed or burned at `now`.
+    pub fn is_live(&self, now: u64) -> bool {
+        matches!(self.state, StoredState::New | StoredState::Viewed)
+            && now < self.secret_expires_at
+            && self.sealed_value.is_some()
+    }
 
-pub(super) fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, StoreError> {
-    match bytes.split_first() {
-        Some((&FORMAT_V1, body)) => postcard::from_bytes(body).map_err(|_| StoreError::Corrupt),
-        _ => Err(StoreError::Corrupt),
+    pub fn passphrase_required(&self) -> bool {
+        self.stretch.is_some()
+    }
+
+    /// Drops what only a live secret needs; `true` if there was anything to drop.
+    pub(super) fn drop_sealed(&mut self) -> bool {
+        let had = self.sealed_value.is_some() || self.sealed_secret_key.is_some();
+        self.sealed_value = None;
+        self.sealed_secret_key = None;
+        had
     }
 }
 
@@ -82,9 +92,22 @@ pub struct AccountRecord {
     pub token_hash: [u8; 32],
     pub created: u64,
     pub updated: u64,
-    /// The [`ReceiptRecord::listing`] number current when the account was made:
-    /// `recent` lists only receipts numbered after it, so an account given a
-    /// removed account's name never sees what the earlier holder made, whatever
-    /// a crash or a create racing the removal left in the index.
+    /// The last record id issued when the account was made: `recent` lists only
+    /// records with a later id, so an account given a removed account's name never
+    /// sees what the earlier holder made, whatever a crash or a create racing the
+    /// removal left in the index.
     pub listed_from: u64,
+}
+
+pub(super) fn encode<T: Serialize>(record: &T) -> Result<Vec<u8>, StoreError> {
+    let mut out = vec![FORMAT_V2];
+    postcard::to_io(record, &mut out).map_err(|_| StoreError::Corrupt)?;
+    Ok(out)
+}
+
+pub(super) fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, StoreError> {
+    match bytes.split_first() {
+        Some((&FORMAT_V2, body)) => postcard::from_bytes(body).map_err(|_| StoreError::Corrupt),
+        _ => Err(StoreError::Corrupt),
+    }
 }

@@ -206,3 +206,63 @@ async fn the_metadata_key_does_not_reveal_the_secret() {
     let body = ok_json(app.reveal(text(&meta, "secret_key"), None).await).await;
     assert_eq!(body["value"], "s");
 }
+
+/// Keys carry their record's id (docs/api-notes.md), so a key one character off,
+/// or one of the other kind, may name a real record. It must still open nothing,
+/// answer exactly like a key no server issued, and change nothing.
+#[tokio::test]
+async fn a_mistyped_forged_or_other_kind_key_answers_exactly_like_an_unknown_key() {
+    let app = spawn_app().await;
+    let meta = app.share(&[("secret", "still here")]).await;
+    let (skey, mkey) = (text(&meta, "secret_key"), text(&meta, "metadata_key"));
+    let swap_char = |key: &str, at: usize| {
+        let mut chars: Vec<char> = key.chars().collect();
+        chars[at] = if chars[at] == '0' { '1' } else { '0' };
+        chars.into_iter().collect::<String>()
+    };
+    let near_misses = [
+        swap_char(skey, KEY_CHARS - 1),
+        swap_char(skey, 0),
+        swap_char(skey, KEY_CHARS / 2),
+        skey.to_uppercase(),
+        skey[..KEY_CHARS - 1].to_owned(),
+        format!("{skey}0"),
+        mkey.to_owned(),
+    ];
+    let unknown = "0".repeat(KEY_CHARS);
+    let expected = answer_of(app.reveal(&unknown, None).await).await;
+
+    for key in &near_misses {
+        let answer = answer_of(app.reveal(key, None).await).await;
+        assert_eq!(
+            answer.replace(key.as_str(), "KEY"),
+            expected.replace(unknown.as_str(), "KEY"),
+            "reveal with {key:?}"
+        );
+    }
+    let expected = answer_of(app.metadata(&unknown).await).await;
+    let answer = answer_of(app.metadata(skey).await).await;
+    assert_eq!(
+        answer.replace(skey, "KEY"),
+        expected.replace(unknown.as_str(), "KEY"),
+        "a secret key used as a metadata key"
+    );
+    let answer = answer_of(app.burn(skey, None).await).await;
+    let expected = answer_of(app.burn(&unknown, None).await).await;
+    assert_eq!(answer.replace(skey, "KEY"), expected.replace(unknown.as_str(), "KEY"));
+
+    let body = ok_json(app.reveal(skey, None).await).await;
+    assert_eq!(body["value"], "still here", "nothing was changed");
+}
+
+/// Status, the headers a client could tell apart, and the body, as one string.
+async fn answer_of(resp: reqwest::Response) -> String {
+    let mut answer = format!("{}", resp.status());
+    for name in ["x-ots-intended-status", "content-type", "cache-control"] {
+        let value = resp.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
+        answer.push_str(&format!(" {name}={value:?}"));
+    }
+    answer.push(' ');
+    answer.push_str(&resp.text().await.unwrap());
+    answer
+}

@@ -166,3 +166,38 @@ async fn a_garbled_conf_file_is_refused_or_loses_nothing() {
         }
     }
 }
+
+/// A database in format 1 (a secret and its receipt apart, under keyed hashes: the
+/// layout before one record per secret, never released), as that otsd left it
+/// with one secret in it. Today's otsd refuses it, saying which format it found,
+/// which it reads, and what to do, and leaves every byte of it as it was.
+#[tokio::test]
+async fn a_database_in_the_earlier_format_is_refused_naming_both_versions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let otsd = Otsd::new(tmp.path());
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/format1-data");
+    copy_dir(&fixture, otsd.data_path());
+    let db = otsd.data_path().join("db");
+    let before = std::fs::read(db.join("db")).unwrap();
+
+    let done = otsd.refused();
+
+    assert_refusal_names(&done, &db, "a format-1 database");
+    for words in ["format 1", "format 2", "move the directory away"] {
+        assert!(done.stderr.contains(words), "says {words:?}; stderr:\n{}", done.stderr);
+    }
+    assert_eq!(std::fs::read(db.join("db")).unwrap(), before, "left as it was");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}

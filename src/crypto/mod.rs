@@ -1,7 +1,8 @@
 //! Sealing: everything that turns keys and plaintext into bytes safe to store.
 //!
 //! One 32-byte master key is expanded (HKDF-SHA256) into
-//! - an *index key*: records are found by `HMAC(index key, key)`, so the database
+//! - a *locator*: every key carries its record's id under a keyed permutation, and
+//!   the record holds only a keyed hash of the key ([`locator`]), so the database
 //!   never holds a secret key or metadata key in the clear;
 //! - a *seal root*: each value is sealed with AES-256-GCM under a key derived from the
 //!   seal root, the secret key and, when set, the passphrase stretched by
@@ -17,6 +18,11 @@ use std::num::NonZeroU32;
 use zeroize::Zeroizing;
 
 use crate::domain::{MetadataKey, Passphrase, SecretKey};
+
+mod locator;
+
+pub use locator::{Check, KEY_CHARS};
+use locator::Locator;
 
 /// Length of the master key and of every derived key.
 pub const KEY_BYTES: usize = 32;
@@ -77,16 +83,50 @@ pub enum CryptoError {
     Seal,
 }
 
-/// What kind of record a key names. Part of the record id, so a secret key can never
-/// find a receipt or the other way round.
+/// Which of a secret's two keys: written inside the key, so a secret key can never
+/// stand in for a metadata key or the other way round.
 #[derive(Debug, Clone, Copy)]
 pub enum KeyKind {
     Secret,
     Metadata,
 }
 
-/// How a record is found: a keyed hash of its key. Not secret on its own.
-pub type RecordId = [u8; 32];
+impl KeyKind {
+    fn tag(self) -> u8 {
+        match self {
+            Self::Secret => b'S',
+            Self::Metadata => b'M',
+        }
+    }
+}
+
+/// Where a secret's one record is stored: a number from the store's increasing
+/// sequence. Not secret on its own, but never shown: keys carry it encrypted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RecordId(u64);
+
+impl RecordId {
+    pub fn new(id: u64) -> Self {
+        Self(id)
+    }
+
+    pub fn get(self) -> u64 {
+        self.0
+    }
+
+    /// The id as sealed bytes' associated data: they cannot be moved to another record.
+    fn aad(self) -> [u8; 8] {
+        self.0.to_be_bytes()
+    }
+}
+
+/// A new secret's two keys, and what its record keeps of each.
+pub struct IssuedKeys {
+    pub secret: SecretKey,
+    pub metadata: MetadataKey,
+    pub secret_check: Check,
+    pub metadata_check: Check,
+}
 
 /// How a passphrase was stretched for one secret. Stored with the record so that a
 /// later change of the configured iteration count never orphans old secrets.
@@ -98,7 +138,7 @@ pub struct Stretch {
 
 /// The derived keys. Cheap to share behind an `Arc`; all methods are `&self`.
 pub struct Keyring {
-    index: hmac::Key,
+    locator: Locator,
     tokens: hmac::Key,
     seal_root: hkdf::Prk,
     iterations: NonZeroU32,
@@ -110,10 +150,14 @@ impl Keyring {
     /// PBKDF2 work factor for passphrases of *new* secrets.
     pub fn new(master: &MasterKey, iterations: NonZeroU32) -> Self {
         let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, b"otsd master v1").extract(&master.0[..]);
-        let index = prk
-            .expand(&[b"otsd/index/v1"], hmac::HMAC_SHA256)
+        let checks = prk
+            .expand(&[b"otsd/check/v2"], hmac::HMAC_SHA256)
             .expect("HKDF output of 32 bytes is always valid")
             .into();
+        let mut cipher_key = Zeroizing::new([0u8; KEY_BYTES]);
+        prk.expand(&[b"otsd/locator/v2"], hkdf::HKDF_SHA256)
+            .and_then(|okm| okm.fill(&mut cipher_key[..]))
+            .expect("HKDF output of 32 bytes is always valid");
         let tokens = prk
             .expand(&[b"otsd/token/v1"], hmac::HMAC_SHA256)
             .expect("HKDF output of 32 bytes is always valid")
@@ -123,7 +167,7 @@ impl Keyring {
             .expect("HKDF output of 32 bytes is always valid")
             .into();
         Self {
-            index,
+            locator: Locator::new(&cipher_key, checks),
             tokens,
             seal_root,
             iterations,
@@ -131,18 +175,29 @@ impl Keyring {
         }
     }
 
-    /// The id under which the record for `key` is stored.
-    pub fn record_id(&self, kind: KeyKind, key: &str) -> RecordId {
-        let tag: &[u8] = match kind {
-            KeyKind::Secret => b"S",
-            KeyKind::Metadata => b"M",
-        };
-        let mut ctx = hmac::Context::with_key(&self.index);
-        ctx.update(tag);
-        ctx.update(key.as_bytes());
-        let mut id = [0u8; 32];
-        id.copy_from_slice(ctx.sign().as_ref());
-        id
+    /// Fresh keys for the record `id`.
+    pub fn issue_keys(&self, id: RecordId) -> Result<IssuedKeys, CryptoError> {
+        let (secret, secret_check) = self.locator.issue(KeyKind::Secret, id, &self.random)?;
+        let (metadata, metadata_check) =
+            self.locator
+                .issue(KeyKind::Metadata, id, &self.random)?;
+        Ok(IssuedKeys {
+            secret: SecretKey::issued(secret),
+            metadata: MetadataKey::issued(metadata),
+            secret_check,
+            metadata_check,
+        })
+    }
+
+    /// The record a key of `kind` names, if it can be one of ours; the record's
+    /// check still has to pass [`Keyring::verify`].
+    pub fn locate(&self, kind: KeyKind, key: &str) -> Option<RecordId> {
+        self.locator.locate(kind, key)
+    }
+
+    /// Whether `key` is the key of `kind` whose check a record stores (constant time).
+    pub fn verify(&self, kind: KeyKind, key: &str, stored: &Check) -> bool {
+        self.locator.verify(kind, key, stored)
     }
 
     /// The stored form of an API token: a keyed hash. Tokens are long random
@@ -202,12 +257,12 @@ impl Keyring {
     pub fn seal_secret_key(
         &self,
         metadata: &MetadataKey,
-        receipt_id: &RecordId,
+        id: RecordId,
         secret: &SecretKey,
     ) -> Result<Vec<u8>, CryptoError> {
         self.seal(
             &self.receipt_key(metadata),
-            receipt_id,
+            id,
             secret.expose().as_bytes(),
         )
     }
@@ -217,10 +272,10 @@ impl Keyring {
     pub fn open_secret_key(
         &self,
         metadata: &MetadataKey,
-        receipt_id: &RecordId,
+        id: RecordId,
         sealed: &[u8],
     ) -> Option<SecretKey> {
-        let plain = open(&self.receipt_key(metadata), receipt_id, sealed)?;
+        let plain = open(&self.receipt_key(metadata), id, sealed)?;
         std::str::from_utf8(&plain)
             .ok()
             .and_then(SecretKey::from_path)
@@ -230,15 +285,15 @@ impl Keyring {
     /// receipts later, while a copy of the database alone cannot.
     pub fn seal_metadata_key(
         &self,
-        receipt_id: &RecordId,
+        id: RecordId,
         metadata: &MetadataKey,
     ) -> Result<Vec<u8>, CryptoError> {
-        self.seal(&self.owner_key(), receipt_id, metadata.expose().as_bytes())
+        self.seal(&self.owner_key(), id, metadata.expose().as_bytes())
     }
 
     /// Opens what `seal_metadata_key` sealed.
-    pub fn open_metadata_key(&self, receipt_id: &RecordId, sealed: &[u8]) -> Option<MetadataKey> {
-        let plain = open(&self.owner_key(), receipt_id, sealed)?;
+    pub fn open_metadata_key(&self, id: RecordId, sealed: &[u8]) -> Option<MetadataKey> {
+        let plain = open(&self.owner_key(), id, sealed)?;
         std::str::from_utf8(&plain)
             .ok()
             .and_then(MetadataKey::from_path)
@@ -248,7 +303,7 @@ impl Keyring {
     pub fn seal_value(
         &self,
         key: &ValueKey,
-        id: &RecordId,
+        id: RecordId,
         plaintext: &[u8],
     ) -> Result<Vec<u8>, CryptoError> {
         self.seal(&key.0, id, plaintext)
@@ -276,7 +331,7 @@ impl Keyring {
     fn seal(
         &self,
         key: &LessSafeKey,
-        id: &RecordId,
+        id: RecordId,
         plaintext: &[u8],
     ) -> Result<Vec<u8>, CryptoError> {
         let mut nonce = [0u8; NONCE_LEN];
@@ -289,7 +344,7 @@ impl Keyring {
         let tag = key
             .seal_in_place_separate_tag(
                 Nonce::assume_unique_for_key(nonce),
-                Aad::from(id),
+                Aad::from(id.aad()),
                 &mut body[..],
             )
             .map_err(|_| CryptoError::Seal)?;
@@ -304,12 +359,12 @@ pub struct ValueKey(LessSafeKey);
 
 impl ValueKey {
     /// The plaintext, or `None` when the key (secret key or passphrase) is wrong.
-    pub fn open(&self, id: &RecordId, sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    pub fn open(&self, id: RecordId, sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
         open(&self.0, id, sealed)
     }
 }
 
-fn open(key: &LessSafeKey, id: &RecordId, sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+fn open(key: &LessSafeKey, id: RecordId, sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
     if sealed.len() < NONCE_LEN + AES_256_GCM.tag_len() {
         return None;
     }
@@ -317,7 +372,7 @@ fn open(key: &LessSafeKey, id: &RecordId, sealed: &[u8]) -> Option<Zeroizing<Vec
     let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
     let mut buf = Zeroizing::new(body.to_vec());
     let len = key
-        .open_in_place(nonce, Aad::from(id), &mut buf[..])
+        .open_in_place(nonce, Aad::from(id.aad()), &mut buf[..])
         .ok()?
         .len();
     buf.truncate(len);
@@ -338,36 +393,32 @@ mod tests {
     #[test]
     fn a_value_opens_only_with_the_same_secret_key_and_passphrase() {
         let ring = keyring();
-        let sk = SecretKey::generate();
-        let id = ring.record_id(KeyKind::Secret, sk.expose());
+        let id = RecordId::new(1);
+        let sk = ring.issue_keys(id).unwrap().secret;
         let pass = Passphrase::attempt(Some("correct horse".into())).unwrap();
         let stretch = ring.new_stretch().unwrap();
         let sealed = ring
-            .seal_value(
-                &ring.value_key(&sk, Some((&pass, &stretch))),
-                &id,
-                b"hunter2",
-            )
+            .seal_value(&ring.value_key(&sk, Some((&pass, &stretch))), id, b"hunter2")
             .unwrap();
         assert!(!sealed.windows(7).any(|w| w == b"hunter2"));
 
         let good = ring.value_key(&sk, Some((&pass, &stretch)));
-        assert_eq!(&good.open(&id, &sealed).unwrap()[..], b"hunter2");
+        assert_eq!(&good.open(id, &sealed).unwrap()[..], b"hunter2");
         let wrong = Passphrase::attempt(Some("wrong".into())).unwrap();
         assert!(
             ring.value_key(&sk, Some((&wrong, &stretch)))
-                .open(&id, &sealed)
+                .open(id, &sealed)
                 .is_none()
         );
-        assert!(ring.value_key(&sk, None).open(&id, &sealed).is_none());
-        let other = SecretKey::generate();
+        assert!(ring.value_key(&sk, None).open(id, &sealed).is_none());
+        let other = ring.issue_keys(id).unwrap().secret;
         assert!(
             ring.value_key(&other, Some((&pass, &stretch)))
-                .open(&id, &sealed)
+                .open(id, &sealed)
                 .is_none()
         );
         assert!(
-            good.open(&[0u8; 32], &sealed).is_none(),
+            good.open(RecordId::new(2), &sealed).is_none(),
             "bound to its record id"
         );
     }
@@ -375,31 +426,30 @@ mod tests {
     #[test]
     fn secret_key_round_trips_through_the_receipt_only_with_the_metadata_key() {
         let ring = keyring();
-        let (mk, sk) = (MetadataKey::generate(), SecretKey::generate());
-        let rid = ring.record_id(KeyKind::Metadata, mk.expose());
-        let sealed = ring.seal_secret_key(&mk, &rid, &sk).unwrap();
-        assert_eq!(ring.open_secret_key(&mk, &rid, &sealed).unwrap(), sk);
-        assert!(
-            ring.open_secret_key(&MetadataKey::generate(), &rid, &sealed)
-                .is_none()
+        let id = RecordId::new(9);
+        let keys = ring.issue_keys(id).unwrap();
+        let sealed = ring.seal_secret_key(&keys.metadata, id, &keys.secret).unwrap();
+        assert_eq!(
+            ring.open_secret_key(&keys.metadata, id, &sealed).unwrap(),
+            keys.secret
         );
+        let stranger = ring.issue_keys(id).unwrap().metadata;
+        assert!(ring.open_secret_key(&stranger, id, &sealed).is_none());
     }
 
     #[test]
-    fn record_ids_depend_on_kind_and_master_key() {
+    fn issued_keys_locate_their_record_under_this_master_key_only() {
         let (a, b) = (keyring(), keyring());
-        assert_ne!(
-            a.record_id(KeyKind::Secret, "k"),
-            a.record_id(KeyKind::Metadata, "k")
-        );
-        assert_ne!(
-            a.record_id(KeyKind::Secret, "k"),
-            b.record_id(KeyKind::Secret, "k")
-        );
-        assert_eq!(
-            a.record_id(KeyKind::Secret, "k"),
-            a.record_id(KeyKind::Secret, "k")
-        );
+        let id = RecordId::new(5);
+        let keys = a.issue_keys(id).unwrap();
+        let (secret, metadata) = (keys.secret.expose(), keys.metadata.expose());
+        assert_eq!(a.locate(KeyKind::Secret, secret), Some(id));
+        assert_eq!(a.locate(KeyKind::Metadata, metadata), Some(id));
+        assert!(a.verify(KeyKind::Secret, secret, &keys.secret_check));
+        assert!(a.verify(KeyKind::Metadata, metadata, &keys.metadata_check));
+        assert!(!a.verify(KeyKind::Metadata, secret, &keys.metadata_check));
+        assert!(!b.verify(KeyKind::Secret, secret, &keys.secret_check));
+        assert_ne!(b.locate(KeyKind::Secret, secret), Some(id));
     }
 
     #[test]

@@ -1,0 +1,120 @@
+//! Opening a database: telling a new one from a lost one, and its format version.
+
+use std::path::{Path, PathBuf};
+
+use super::StoreError;
+use super::durable::Flusher;
+
+/// Opens (or creates) the sled database in `path`, refusing one that lost its
+/// format marker or was written in another format (see [`super::Store::open`]).
+pub(super) fn open_database(path: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
+    let error = |reason: String| StoreError::Open {
+        path: path.to_owned(),
+        reason,
+    };
+    let db = if is_absent_or_empty(path) {
+        create(path, cache_bytes).map_err(|e| error(e.to_string()))?;
+        reopen_created(path, cache_bytes)?
+    } else {
+        open_sled(path, cache_bytes)?
+    };
+    match db.get(FORMAT_KEY)? {
+        Some(version) if *version == *FORMAT_VERSION => Ok(db),
+        Some(version) => Err(error(format!(
+            "it is in database format {found}, and this otsd reads format {ours} only; \
+             run the otsd that wrote it, or move the directory away to start empty \
+             (format 1 was never released and there is no conversion)",
+            found = String::from_utf8_lossy(&version),
+            ours = String::from_utf8_lossy(FORMAT_VERSION),
+        ))),
+        None => Err(error(
+            "it has lost its contents or is not an otsd database (its format marker \
+             is missing); restore it from a backup, or move it away to start empty"
+                .into(),
+        )),
+    }
+}
+
+/// The default tree's record that marks a complete otsd database, and its value.
+const FORMAT_KEY: &[u8] = b"otsd.format";
+/// Format 2: one record per secret under increasing ids (format 1, never in a
+/// release, kept a secret and its receipt apart under keyed hashes).
+const FORMAT_VERSION: &[u8] = b"2";
+
+fn is_absent_or_empty(path: &Path) -> bool {
+    match std::fs::read_dir(path) {
+        Ok(mut entries) => entries.next().is_none(),
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+    }
+}
+
+/// Creates a marked database at `path` (see [`Store::open`]). A staging directory
+/// left by a creation that was interrupted holds nothing and is started over.
+fn create(path: &Path, cache_bytes: u64) -> std::io::Result<()> {
+    let mut staging = path.as_os_str().to_owned();
+    staging.push(".new");
+    let staging = PathBuf::from(staging);
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging)?;
+    }
+    {
+        let db = open_sled(&staging, cache_bytes).map_err(std::io::Error::other)?;
+        db.insert(FORMAT_KEY, FORMAT_VERSION)
+            .map_err(std::io::Error::other)?;
+        Flusher::new(db, &staging)?
+            .flush()
+            .map_err(std::io::Error::other)?;
+    }
+    // sled does not sync directories: make the staged files' names durable
+    // before the rename publishes them.
+    std::fs::File::open(&staging)?.sync_all()?;
+    if path.exists() {
+        std::fs::remove_dir(path)?;
+    }
+    std::fs::rename(&staging, path)?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::File::open(parent)?.sync_all()?;
+    }
+    Ok(())
+}
+
+/// Opens the database `create` just closed. A child process forked by this one in
+/// that instant (tests start servers and helpers side by side) holds the lock's
+/// file until it execs, so "locked" is retried for a moment here.
+fn reopen_created(path: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
+    let mut tries = 0;
+    loop {
+        match open_sled(path, cache_bytes) {
+            Err(StoreError::Locked { .. }) if tries < 50 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// sled's open, with a held lock and a panic on corruption turned into errors.
+fn open_sled(path: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
+    let config = sled::Config::new().path(path).cache_capacity(cache_bytes);
+    let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open()));
+    match opened {
+        Ok(Ok(db)) => Ok(db),
+        Ok(Err(sled::Error::Io(err)))
+            if err.kind() == std::io::ErrorKind::WouldBlock || err.to_string().contains("lock") =>
+        {
+            Err(StoreError::Locked {
+                path: path.to_owned(),
+            })
+        }
+        Ok(Err(err)) => Err(StoreError::Open {
+            path: path.to_owned(),
+            reason: err.to_string(),
+        }),
+        Err(_) => Err(StoreError::Open {
+            path: path.to_owned(),
+            reason: "the database is corrupt".into(),
+        }),
+    }
+}
+

@@ -1,0 +1,425 @@
+//! Secrets: one record each, its two indexes, and every change of its state as
+//! one compare-and-swap of that record.
+
+use sled::IVec;
+
+use super::records::{decode, encode};
+use super::{SecretRecord, Settlement, StoreError, StoredState};
+use crate::crypto::RecordId;
+use crate::store::Store;
+
+impl Store {
+    /// Stores a new secret under `id` (from [`Store::new_id`]). Durable only after
+    /// [`Store::commit`].
+    ///
+    /// The id is fresh, so nothing can conflict. A crash can only interrupt a
+    /// create that was not yet acknowledged: the index entries are written first,
+    /// so whatever part of it reached the disk is found and removed by the reaper.
+    pub fn insert(&self, id: RecordId, record: &SecretRecord) -> Result<(), StoreError> {
+        let bytes = encode(record)?;
+        self.expiry
+            .insert(expiry_key(record.secret_expires_at, id), &[][..])?;
+        if let Some(key) = owner_key(record, id) {
+            self.owners.insert(key, &[][..])?;
+        }
+        self.secrets.insert(id_key(id), bytes)?;
+        Ok(())
+    }
+
+    /// The record stored under `id`, unless there is none or it has expired at
+    /// `now` (twice its secret's TTL). Whether the secret itself is still live is
+    /// [`SecretRecord::is_live`].
+    pub fn get(&self, id: RecordId, now: u64) -> Result<Option<SecretRecord>, StoreError> {
+        let Some(bytes) = self.secrets.get(id_key(id))? else {
+            return Ok(None);
+        };
+        let record: SecretRecord = decode(&bytes)?;
+        Ok((now < record.expires_at).then_some(record))
+    }
+
+    /// Settles a live secret (its reveal or its burn): in one compare-and-swap of
+    /// its record the state changes and the sealed value and sealed secret key are
+    /// dropped. Exactly one caller per secret gets the record as written; every
+    /// other (concurrent or later) call, and any call once the secret expired at
+    /// `now`, gets `None`. Durable only after [`Store::commit`].
+    pub fn settle(
+        &self,
+        id: RecordId,
+        now: u64,
+        how: Settlement,
+    ) -> Result<Option<SecretRecord>, StoreError> {
+        self.update(id, None, |record| {
+            if !record.is_live(now) {
+                return false;
+            }
+            record.state = match how {
+                Settlement::Received => StoredState::Received,
+                Settlement::Burned => StoredState::Burned,
+            };
+            if how == Settlement::Received {
+                record.received = Some(now);
+            }
+            record.updated = now;
+            record.drop_sealed();
+            true
+        })
+    }
+
+    /// Moves a secret from `new` to `viewed` (its page was opened). Not durable on
+    /// its own: losing it in a crash only loses a hint.
+    pub fn mark_viewed(&self, id: RecordId, now: u64) -> Result<(), StoreError> {
+        self.update(id, None, |record| {
+            let fresh = record.state == StoredState::New && record.is_live(now);
+            if fresh {
+                record.state = StoredState::Viewed;
+                record.updated = now;
+            }
+            fresh
+        })?;
+        Ok(())
+    }
+
+    /// Removes a secret entirely, as if never made: the undo of `insert` when the
+    /// create could not be completed (email not sent). The expiry entry goes last,
+    /// so whatever a crash leaves behind the reaper finds.
+    pub fn discard(&self, id: RecordId) -> Result<(), StoreError> {
+        if let Some(bytes) = self.secrets.get(id_key(id))? {
+            let record: SecretRecord = decode(&bytes)?;
+            if let Some(key) = owner_key(&record, id) {
+                self.owners.remove(key)?;
+            }
+            self.secrets.remove(id_key(id))?;
+            self.expiry
+                .remove(expiry_key(record.secret_expires_at, id))?;
+            self.expiry.remove(expiry_key(record.expires_at, id))?;
+        }
+        Ok(())
+    }
+
+    /// Handles at most `limit` expiry entries due at `now`; returns how many.
+    ///
+    /// At a secret's expiry its sealed value is dropped and its entry moves to the
+    /// record's own expiry; there the record and its listing go. Entries are in
+    /// time order, then id order, so a second's worth of secrets is read in the
+    /// order it was written. Each entry is removed last: a crash part-way leaves it,
+    /// and the next round does the rest.
+    pub fn purge_expired(&self, now: u64, limit: usize) -> Result<usize, StoreError> {
+        let upper = now.saturating_add(1).to_be_bytes();
+        let due: Vec<IVec> = self
+            .expiry
+            .range(..&upper[..])
+            .keys()
+            .take(limit)
+            .collect::<Result<_, _>>()?;
+        for entry in &due {
+            let id = entry
+                .get(8..16)
+                .and_then(|id| id.try_into().ok())
+                .map(|id| RecordId::new(u64::from_be_bytes(id)))
+                .ok_or(StoreError::Corrupt)?;
+            if let Some(bytes) = self.secrets.get(id_key(id))? {
+                let record: SecretRecord = decode(&bytes)?;
+                if record.expires_at <= now {
+                    if let Some(key) = owner_key(&record, id) {
+                        self.owners.remove(key)?;
+                    }
+                    self.secrets.remove(id_key(id))?;
+                } else {
+                    self.update(id, Some(bytes), SecretRecord::drop_sealed)?;
+                    self.expiry
+                        .insert(expiry_key(record.expires_at, id), &[][..])?;
+                }
+            }
+            self.expiry.remove(entry)?;
+        }
+        Ok(due.len())
+    }
+
+    /// `(records still holding a sealed value, records)`, expired or not; for tests.
+    /// Reads the whole tree.
+    pub fn counts(&self) -> Result<(usize, usize), StoreError> {
+        let mut counts = (0, 0);
+        for entry in self.secrets.iter().values() {
+            let record: SecretRecord = decode(&entry?)?;
+            counts.0 += usize::from(record.sealed_value.is_some());
+            counts.1 += 1;
+        }
+        Ok(counts)
+    }
+
+    /// The newest records of `custid` that have not expired at `now`, newest
+    /// first, at most `limit`.
+    pub fn recent(
+        &self,
+        custid: &str,
+        limit: usize,
+        now: u64,
+    ) -> Result<Vec<(RecordId, SecretRecord)>, StoreError> {
+        let Some(account) = self.account(custid)? else {
+            return Ok(Vec::new());
+        };
+        let prefix = owner_prefix(custid);
+        let mut out = Vec::new();
+        for key in self.owners.scan_prefix(&prefix).keys().rev() {
+            let key = key?;
+            let id = key
+                .get(prefix.len()..)
+                .and_then(|id| id.try_into().ok())
+                .map(|id| RecordId::new(u64::from_be_bytes(id)))
+                .ok_or(StoreError::Corrupt)?;
+            if id.get() <= account.listed_from {
+                break; // made before this account existed: an earlier holder's
+            }
+            if let Some(record) = self.get(id, now)? {
+                out.push((id, record));
+                if out.len() == limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Applies `change` to a record atomically: a compare-and-swap from `current`
+    /// (the bytes last read, or read now when `None`), retried from a fresh read
+    /// when another write got there first. `change` says whether it changed
+    /// anything. The record as written, or `None` if it is missing or `change`
+    /// left it alone (then nothing is written).
+    fn update(
+        &self,
+        id: RecordId,
+        mut current: Option<IVec>,
+        change: impl Fn(&mut SecretRecord) -> bool,
+    ) -> Result<Option<SecretRecord>, StoreError> {
+        let key = id_key(id);
+        loop {
+            let old = match current.take() {
+                Some(bytes) => bytes,
+                None => match self.secrets.get(key)? {
+                    Some(bytes) => bytes,
+                    None => return Ok(None),
+                },
+            };
+            let mut record: SecretRecord = decode(&old)?;
+            if !change(&mut record) {
+                return Ok(None);
+            }
+            let new = encode(&record)?;
+            if self
+                .secrets
+                .compare_and_swap(key, Some(&old), Some(new))?
+                .is_ok()
+            {
+                return Ok(Some(record));
+            }
+        }
+    }
+}
+
+fn id_key(id: RecordId) -> [u8; 8] {
+    id.get().to_be_bytes()
+}
+
+fn expiry_key(due: u64, id: RecordId) -> [u8; 16] {
+    let mut key = [0u8; 16];
+    key[..8].copy_from_slice(&due.to_be_bytes());
+    key[8..].copy_from_slice(&id_key(id));
+    key
+}
+
+/// The owner-index key of an account's record; `None` for anonymous records
+/// (nobody can list those).
+fn owner_key(record: &SecretRecord, id: RecordId) -> Option<Vec<u8>> {
+    record.sealed_metadata_key.as_ref()?;
+    let mut key = owner_prefix(&record.custid);
+    key.extend_from_slice(&id_key(id));
+    Some(key)
+}
+
+/// `name ‖ 0`: the start of every `owners` key of one account.
+pub(super) fn owner_prefix(custid: &str) -> Vec<u8> {
+    let mut prefix = custid.as_bytes().to_vec();
+    prefix.push(0);
+    prefix
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: u64 = 1_000_000;
+
+    fn open() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db"), 1 << 20).unwrap();
+        (dir, store)
+    }
+
+    /// Stores a fresh anonymous secret (ttl 100 s); its id.
+    fn create(store: &Store) -> RecordId {
+        let id = store.new_id().unwrap();
+        let record = SecretRecord {
+            secret_check: [1; 16],
+            metadata_check: [2; 16],
+            custid: "anon".into(),
+            sealed_value: Some(vec![7; 40]),
+            stretch: None,
+            sealed_secret_key: Some(vec![9; 40]),
+            sealed_metadata_key: None,
+            ttl: 100,
+            created: NOW,
+            updated: NOW,
+            received: None,
+            state: StoredState::New,
+            secret_expires_at: NOW + 100,
+            expires_at: NOW + 200,
+            recipients: Vec::new(),
+            share_domain: String::new(),
+        };
+        store.insert(id, &record).unwrap();
+        id
+    }
+
+    fn reveal(store: &Store, id: RecordId, now: u64) -> bool {
+        store
+            .settle(id, now, Settlement::Received)
+            .unwrap()
+            .is_some()
+    }
+
+    fn record(store: &Store, id: RecordId) -> SecretRecord {
+        store.get(id, NOW).unwrap().unwrap()
+    }
+
+    #[test]
+    fn ids_increase() {
+        let (_dir, store) = open();
+        let (a, b) = (create(&store), create(&store));
+        assert!(a < b);
+    }
+
+    #[test]
+    fn a_reveal_settles_the_record_and_drops_the_value_once() {
+        let (_dir, store) = open();
+        let id = create(&store);
+        assert!(reveal(&store, id, NOW + 1));
+        let settled = record(&store, id);
+        assert_eq!(settled.state, StoredState::Received);
+        assert_eq!(settled.received, Some(NOW + 1));
+        assert_eq!((settled.sealed_value, settled.sealed_secret_key), (None, None));
+        assert!(!reveal(&store, id, NOW + 2));
+        assert!(
+            store
+                .settle(id, NOW + 2, Settlement::Burned)
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(record(&store, id).state, StoredState::Received);
+    }
+
+    #[test]
+    fn a_burned_secret_cannot_be_revealed() {
+        let (_dir, store) = open();
+        let id = create(&store);
+        let burned = store.settle(id, NOW + 1, Settlement::Burned).unwrap();
+        assert_eq!(burned.unwrap().state, StoredState::Burned);
+        assert!(!reveal(&store, id, NOW + 1));
+        assert_eq!(record(&store, id).sealed_value, None);
+    }
+
+    #[test]
+    fn an_expired_secret_is_neither_revealed_nor_burned() {
+        let (_dir, store) = open();
+        let id = create(&store);
+        assert!(!reveal(&store, id, NOW + 100));
+        assert!(
+            store
+                .settle(id, NOW + 100, Settlement::Burned)
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(record(&store, id).state, StoredState::New);
+        assert!(store.get(id, NOW + 200).unwrap().is_none(), "the record too");
+    }
+
+    #[test]
+    fn viewing_moves_only_a_new_secret_and_a_reveal_still_wins() {
+        let (_dir, store) = open();
+        let id = create(&store);
+        store.mark_viewed(id, NOW + 1).unwrap();
+        assert_eq!(record(&store, id).state, StoredState::Viewed);
+        assert!(reveal(&store, id, NOW + 2));
+        store.mark_viewed(id, NOW + 3).unwrap();
+        assert_eq!(record(&store, id).state, StoredState::Received);
+    }
+
+    /// Reveals, burns and views from many threads at once, over many secrets: each
+    /// secret is settled by exactly one of them.
+    #[test]
+    fn concurrent_reveals_burns_and_views_have_exactly_one_winner_per_secret() {
+        let (_dir, store) = open();
+        let ids: Vec<_> = (0..40).map(|_| create(&store)).collect();
+        let winners = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for thread in 0..9 {
+                let (store, ids, winners) = (&store, &ids, &winners);
+                scope.spawn(move || {
+                    for &id in ids {
+                        let how = match thread % 3 {
+                            0 => Settlement::Received,
+                            1 => Settlement::Burned,
+                            _ => {
+                                store.mark_viewed(id, NOW).unwrap();
+                                continue;
+                            }
+                        };
+                        if store.settle(id, NOW, how).unwrap().is_some() {
+                            winners.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        }
+                    }
+                });
+            }
+        });
+        assert_eq!(winners.into_inner(), ids.len());
+        for &id in &ids {
+            let settled = record(&store, id);
+            assert!(matches!(
+                settled.state,
+                StoredState::Received | StoredState::Burned
+            ));
+            assert_eq!(settled.sealed_value, None);
+        }
+    }
+
+    #[test]
+    fn the_reaper_drops_the_value_at_expiry_and_the_record_at_twice_the_ttl() {
+        let (_dir, store) = open();
+        let id = create(&store);
+        let discarded = create(&store);
+        store.discard(discarded).unwrap();
+        assert_eq!(store.counts().unwrap(), (1, 1));
+        assert_eq!(store.purge_expired(NOW + 99, 100).unwrap(), 0);
+        assert_eq!(store.purge_expired(NOW + 100, 100).unwrap(), 1);
+        assert_eq!(store.counts().unwrap(), (0, 1));
+        let expired = store.get(id, NOW + 100).unwrap().unwrap();
+        assert_eq!(expired.sealed_secret_key, None);
+        assert_eq!(store.purge_expired(NOW + 199, 100).unwrap(), 0, "moved on");
+        assert_eq!(store.purge_expired(NOW + 200, 100).unwrap(), 1);
+        assert_eq!(store.counts().unwrap(), (0, 0));
+        assert!(store.expiry.is_empty());
+    }
+
+    /// What a crash between writing the record's second expiry entry and removing
+    /// its first leaves: both. The record is still handled once at each.
+    #[test]
+    fn an_entry_left_twice_by_a_crash_is_harmless() {
+        let (_dir, store) = open();
+        let id = create(&store);
+        store.expiry.insert(expiry_key(NOW + 200, id), &[][..]).unwrap();
+        assert_eq!(store.purge_expired(NOW + 100, 100).unwrap(), 1);
+        assert_eq!(store.expiry.len(), 1);
+        assert_eq!(store.purge_expired(NOW + 200, 100).unwrap(), 1);
+        assert_eq!(store.counts().unwrap(), (0, 0));
+        assert!(store.expiry.is_empty());
+    }
+}
