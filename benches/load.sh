@@ -13,10 +13,14 @@
 # measure, default the release build: for A/B runs of two builds).
 #
 # Phases: baseline status; otsd status; otsd create (keys kept); otsd fill up to
-# LIVE live secrets; otsd reveal (each kept key read exactly once). Create and
-# reveal are acknowledged only after the group commit reached the disk. Values
-# carry no passphrase (a passphrase adds PBKDF2 by design, see README). otsd runs
-# with its default configuration otherwise.
+# LIVE live secrets; reveal-ordered (every other key of all made so far, in
+# creation order); reveal-random (the other half, shuffled: reads all over the
+# tree); mix (creates and reveals, each secret revealed once soon after it was
+# made). Each key is revealed exactly once. Create and reveal are acknowledged only
+# after the group commit reached the disk. Values carry no passphrase (a
+# passphrase adds PBKDF2 by design, see README). otsd runs with its default
+# configuration otherwise. Every phase prints its ratio to the baseline measured
+# in the same run and the server's CPU time per request (user + system).
 set -euo pipefail
 
 DURATION=${DURATION:-10}
@@ -62,15 +66,22 @@ start() {
 
 rss_kib() { awk -v k="$2" '$1 == k":" { print $2 }' "/proc/$1/status"; }
 
+# cpu_ticks PID: user + system time of the process so far, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+TICK=$(getconf CLK_TCK)
+
 # bench LABEL URL SECONDS [SCRIPT [SCRIPT ARGS...]]: one bounded wrk run pinned
-# to LOAD_CPU; appends "label requests rps p50_ms p99_ms non2xx" to $work/results.
+# to LOAD_CPU against the server $PID; appends "label requests rps p50_ms p99_ms
+# non2xx cpu_us_per_request" to $work/results.
 bench() {
     local label=$1 url=$2 seconds=$3; shift 3
-    local out="$work/$label.wrk" script=()
+    local out="$work/$label.wrk" script=() ticks
     if [ $# -gt 0 ]; then script=(-s "$1"); shift; fi
+    ticks=$(cpu_ticks "$PID")
     taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" --latency --timeout 10s -d"${seconds}s" \
         "${script[@]}" "$url" -- "$@" >"$out"
-    awk -v label="$label" '
+    ticks=$(( $(cpu_ticks "$PID") - ticks ))
+    awk -v label="$label" -v ticks="$ticks" -v tick="$TICK" '
         function ms(v) {
             if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
             if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
@@ -85,7 +96,8 @@ bench() {
         /Non-2xx or 3xx responses:/ { bad = $NF }
         END {
             if (exhausted_rps) rps = exhausted_rps
-            printf "%s %d %.0f %.3f %.3f %d\n", label, requests, rps, p50, p99, bad + 0
+            cpu = requests ? ticks * 1e6 / tick / requests : 0
+            printf "%s %d %.0f %.3f %.3f %d %.1f\n", label, requests, rps, p50, p99, bad + 0, cpu
         }
     ' "$out" >>"$work/results"
 }
@@ -125,7 +137,14 @@ live=$(( $(wc -l <"$work/keys") + $(wc -l <"$work/fill-keys") ))
 sleep 1
 live_rss=$(rss_kib "$OTSD_PID" VmRSS)
 
-bench otsd-reveal "http://$ADDR/api/v1/secret" "$DURATION" benches/wrk/reveal.lua "$work/keys"
+# Every key made so far, in creation order: every other one is revealed in that
+# order, the rest shuffled.
+cat "$work/keys" "$work/fill-keys" >"$work/all-keys"
+awk 'NR % 2 == 1' "$work/all-keys" >"$work/ordered-keys"
+awk 'NR % 2 == 0' "$work/all-keys" | shuf >"$work/random-keys"
+bench otsd-reveal-ordered "http://$ADDR/api/v1/secret" "$DURATION" benches/wrk/reveal.lua "$work/ordered-keys"
+bench otsd-reveal-random "http://$ADDR/api/v1/secret" "$DURATION" benches/wrk/reveal.lua "$work/random-keys"
+MIX_OUT="$work/mix" bench otsd-mix "http://$ADDR/api/v1/share" "$DURATION" benches/wrk/mix.lua
 otsd_hwm=$(rss_kib "$OTSD_PID" VmHWM)
 kill -TERM "$OTSD_PID"
 wait "$OTSD_PID" || { echo "load.sh: otsd did not stop cleanly" >&2; cat "$work/otsd.log" >&2; exit 1; }
@@ -133,13 +152,16 @@ data_size=$(du -sh "$work/data" | cut -f1)
 
 base_rps=$(field baseline-status 3)
 echo
-printf '%-16s %10s %10s %8s %9s %9s %8s\n' phase requests rps ratio p50_ms p99_ms non2xx
-grep -v '^otsd-fill' "$work/results" | while read -r label requests rps p50 p99 bad; do
+printf '%-20s %10s %10s %7s %9s %9s %7s %8s\n' phase requests rps ratio p50_ms p99_ms non2xx cpu_us
+grep -v '^otsd-fill' "$work/results" | while read -r label requests rps p50 p99 bad cpu; do
     ratio=$(awk -v a="$rps" -v b="$base_rps" 'BEGIN { printf "%.2f", a / b }')
-    printf '%-16s %10s %10s %8s %9s %9s %8s\n' "$label" "$requests" "$rps" "$ratio" "$p50" "$p99" "$bad"
+    printf '%-20s %10s %10s %7s %9s %9s %7s %8s\n' "$label" "$requests" "$rps" "$ratio" "$p50" "$p99" "$bad" "$cpu"
 done
 echo
-echo "keys kept for reveal: $(wc -l <"$work/keys"); live secrets after fill: $live"
+echo "live secrets after fill: $live; revealed in order: $(wc -l <"$work/ordered-keys"), at random: $(wc -l <"$work/random-keys")"
+read -r _ mix_creates mix_reveals mix_failed <"$work/mix"
+echo "mix: $mix_creates creates, $mix_reveals reveals, $mix_failed failed reveals"
 echo "otsd RSS with $live live secrets: $(( live_rss / 1024 )) MiB; otsd peak RSS (VmHWM): $(( otsd_hwm / 1024 )) MiB; baseline peak RSS: $(( baseline_hwm / 1024 )) MiB"
 echo "data directory after the run: $data_size"
-echo "targets: create and reveal >= 0.35 x baseline, status >= 0.8 x, p99 <= 5 ms, peak RSS <= 64 MiB"
+echo "targets: create, reveal-ordered and mix >= 0.35 x baseline, reveal-random >= 0.25 x,"
+echo "         status >= 0.8 x, p99 <= 5 ms in every phase, peak RSS <= 64 MiB"

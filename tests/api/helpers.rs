@@ -210,7 +210,7 @@ pub async fn sleep_until_unix(second: u64, max: std::time::Duration) {
 
 /// Every key otsd issues is this long (docs/api-notes.md: one fixed length, at most
 /// 62 characters, as the spec allows).
-pub const KEY_CHARS: usize = 50;
+pub const KEY_CHARS: usize = 52;
 
 /// Asserts the shape of a secret or metadata key: `KEY_CHARS` characters of `[0-9a-z]`.
 pub fn assert_key_shape(key: &Value) {

@@ -204,14 +204,14 @@ pub fn secret_key_of(lab: &Lab, link: &str) -> String {
     key
 }
 
-/// Keys are 50 characters of `[0-9a-z]` (one fixed length of at most 62, spec §4).
+/// Keys are 52 characters of `[0-9a-z]` (one fixed length of at most 62, spec §4).
 pub fn assert_key(key: &str, what: &str) {
     assert!(
-        key.len() == 50
+        key.len() == 52
             && key
                 .bytes()
                 .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase()),
-        "{what}: {key:?} is not 50 characters of [0-9a-z]"
+        "{what}: {key:?} is not 52 characters of [0-9a-z]"
     );
 }
 

@@ -541,14 +541,14 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}{nanos:x}x{n}p{}", std::process::id())
 }
 
-/// A well-formed key (50 characters of `[0-9a-z]`, like every issued key) that no
+/// A well-formed key (52 characters of `[0-9a-z]`, like every issued key) that no
 /// server issued.
 pub fn unissued_key() -> String {
     const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
     let mut seed = unique("").bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
     });
-    (0..50)
+    (0..52)
         .map(|_| {
             seed ^= seed << 13;
             seed ^= seed >> 7;
