@@ -165,9 +165,9 @@ impl Vault {
         let value_key = self
             .value_key(&keys.secret, new.passphrase.clone(), stretch)
             .await?;
-        let sealed_value = self
-            .keyring
-            .seal_value(&value_key, id, new.value.expose().as_bytes())?;
+        let sealed_value =
+            self.keyring
+                .seal_value(&value_key, id, new.value.expose().as_bytes())?;
         let ttl = new.ttl.seconds();
         let record = SecretRecord {
             secret_check: keys.secret_check,

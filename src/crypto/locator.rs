@@ -52,11 +52,7 @@ impl Locator {
     }
 
     /// A fresh key of `kind` for record `id`, and the check its record stores.
-    pub(super) fn issue(
-        &self,
-        kind: KeyKind,
-        id: RecordId,
-    ) -> (Zeroizing<String>, Check) {
+    pub(super) fn issue(&self, kind: KeyKind, id: RecordId) -> (Zeroizing<String>, Check) {
         let mut bytes = Zeroizing::new([0u8; KEY_BYTES]);
         fill_random(&mut bytes[8..]);
         bytes[..8].copy_from_slice(&id.get().to_be_bytes());
@@ -75,8 +71,11 @@ impl Locator {
         let mut bytes = decode(key)?;
         self.cipher
             .decrypt_block(GenericArray::from_mut_slice(&mut bytes[..BLOCK]));
-        (bytes[8] == kind.tag())
-            .then(|| RecordId::new(u64::from_be_bytes(bytes[..8].try_into().unwrap_or_default())))
+        (bytes[8] == kind.tag()).then(|| {
+            RecordId::new(u64::from_be_bytes(
+                bytes[..8].try_into().unwrap_or_default(),
+            ))
+        })
     }
 
     /// Whether `key` is the key whose check a record stores; constant time.
@@ -164,7 +163,10 @@ mod tests {
         }
         assert_eq!(&*encode(&[0u8; 32]), &"0".repeat(52));
         assert_eq!(&*encode(&[0xff; 32]), &format!("1{}", "z".repeat(51)));
-        assert!(decode(&format!("2{}", "0".repeat(51))).is_none(), "past 2^256");
+        assert!(
+            decode(&format!("2{}", "0".repeat(51))).is_none(),
+            "past 2^256"
+        );
         assert!(decode(&"0".repeat(51)).is_none());
         assert!(decode(&format!("{}A", "0".repeat(51))).is_none());
         assert!(decode(&format!("{}i", "0".repeat(51))).is_none());

@@ -21,8 +21,8 @@ use crate::domain::{MetadataKey, Passphrase, SecretKey};
 
 mod locator;
 
-pub use locator::{Check, KEY_CHARS};
 use locator::Locator;
+pub use locator::{Check, KEY_CHARS};
 
 /// Length of the master key and of every derived key.
 pub const KEY_BYTES: usize = 32;
@@ -184,8 +184,7 @@ impl Keyring {
     /// Fresh keys for the record `id`.
     pub fn issue_keys(&self, id: RecordId) -> Result<IssuedKeys, CryptoError> {
         let (secret, secret_check) = self.locator.issue(KeyKind::Secret, id);
-        let (metadata, metadata_check) =
-            self.locator.issue(KeyKind::Metadata, id);
+        let (metadata, metadata_check) = self.locator.issue(KeyKind::Metadata, id);
         Ok(IssuedKeys {
             secret: SecretKey::issued(secret),
             metadata: MetadataKey::issued(metadata),
@@ -263,11 +262,7 @@ impl Keyring {
         id: RecordId,
         secret: &SecretKey,
     ) -> Result<Vec<u8>, CryptoError> {
-        self.seal(
-            &self.receipt_key(metadata),
-            id,
-            secret.expose().as_bytes(),
-        )
+        self.seal(&self.receipt_key(metadata), id, secret.expose().as_bytes())
     }
 
     /// Opens what `seal_secret_key` sealed; `None` if the bytes were not made for
@@ -399,7 +394,11 @@ mod tests {
         let pass = Passphrase::attempt(Some("correct horse".into())).unwrap();
         let stretch = ring.new_stretch().unwrap();
         let sealed = ring
-            .seal_value(&ring.value_key(&sk, Some((&pass, &stretch))), id, b"hunter2")
+            .seal_value(
+                &ring.value_key(&sk, Some((&pass, &stretch))),
+                id,
+                b"hunter2",
+            )
             .unwrap();
         assert!(!sealed.windows(7).any(|w| w == b"hunter2"));
 
@@ -429,7 +428,9 @@ mod tests {
         let ring = keyring();
         let id = RecordId::new(9);
         let keys = ring.issue_keys(id).unwrap();
-        let sealed = ring.seal_secret_key(&keys.metadata, id, &keys.secret).unwrap();
+        let sealed = ring
+            .seal_secret_key(&keys.metadata, id, &keys.secret)
+            .unwrap();
         assert_eq!(
             ring.open_secret_key(&keys.metadata, id, &sealed).unwrap(),
             keys.secret

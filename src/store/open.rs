@@ -117,4 +117,3 @@ fn open_sled(path: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
         }),
     }
 }
-

@@ -306,7 +306,10 @@ mod tests {
         let settled = record(&store, id);
         assert_eq!(settled.state, StoredState::Received);
         assert_eq!(settled.received, Some(NOW + 1));
-        assert_eq!((settled.sealed_value, settled.sealed_secret_key), (None, None));
+        assert_eq!(
+            (settled.sealed_value, settled.sealed_secret_key),
+            (None, None)
+        );
         assert!(!reveal(&store, id, NOW + 2));
         assert!(
             store
@@ -339,7 +342,10 @@ mod tests {
                 .is_none()
         );
         assert_eq!(record(&store, id).state, StoredState::New);
-        assert!(store.get(id, NOW + 200).unwrap().is_none(), "the record too");
+        assert!(
+            store.get(id, NOW + 200).unwrap().is_none(),
+            "the record too"
+        );
     }
 
     #[test]
@@ -415,7 +421,10 @@ mod tests {
     fn an_entry_left_twice_by_a_crash_is_harmless() {
         let (_dir, store) = open();
         let id = create(&store);
-        store.expiry.insert(expiry_key(NOW + 200, id), &[][..]).unwrap();
+        store
+            .expiry
+            .insert(expiry_key(NOW + 200, id), &[][..])
+            .unwrap();
         assert_eq!(store.purge_expired(NOW + 100, 100).unwrap(), 1);
         assert_eq!(store.expiry.len(), 1);
         assert_eq!(store.purge_expired(NOW + 200, 100).unwrap(), 1);

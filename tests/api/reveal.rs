@@ -249,7 +249,10 @@ async fn a_mistyped_forged_or_other_kind_key_answers_exactly_like_an_unknown_key
     );
     let answer = answer_of(app.burn(skey, None).await).await;
     let expected = answer_of(app.burn(&unknown, None).await).await;
-    assert_eq!(answer.replace(skey, "KEY"), expected.replace(unknown.as_str(), "KEY"));
+    assert_eq!(
+        answer.replace(skey, "KEY"),
+        expected.replace(unknown.as_str(), "KEY")
+    );
 
     let body = ok_json(app.reveal(skey, None).await).await;
     assert_eq!(body["value"], "still here", "nothing was changed");
@@ -259,7 +262,10 @@ async fn a_mistyped_forged_or_other_kind_key_answers_exactly_like_an_unknown_key
 async fn answer_of(resp: reqwest::Response) -> String {
     let mut answer = format!("{}", resp.status());
     for name in ["x-ots-intended-status", "content-type", "cache-control"] {
-        let value = resp.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
+        let value = resp
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned());
         answer.push_str(&format!(" {name}={value:?}"));
     }
     answer.push(' ');

@@ -173,6 +173,20 @@ pub fn close_wait_sockets(port: u16) -> usize {
         .count()
 }
 
+/// [`close_wait_sockets`] once it reaches zero, or when `limit` has passed: a
+/// client that has just closed leaves the server's socket in CLOSE-WAIT until the
+/// server reads the end, which takes a moment on a busy machine.
+pub fn close_wait_sockets_within(port: u16, limit: std::time::Duration) -> usize {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        let left = close_wait_sockets(port);
+        if left == 0 || std::time::Instant::now() >= deadline {
+            return left;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }

@@ -184,9 +184,17 @@ async fn a_database_in_the_earlier_format_is_refused_naming_both_versions() {
 
     assert_refusal_names(&done, &db, "a format-1 database");
     for words in ["format 1", "format 2", "move the directory away"] {
-        assert!(done.stderr.contains(words), "says {words:?}; stderr:\n{}", done.stderr);
+        assert!(
+            done.stderr.contains(words),
+            "says {words:?}; stderr:\n{}",
+            done.stderr
+        );
     }
-    assert_eq!(std::fs::read(db.join("db")).unwrap(), before, "left as it was");
+    assert_eq!(
+        std::fs::read(db.join("db")).unwrap(),
+        before,
+        "left as it was"
+    );
 }
 
 fn copy_dir(from: &Path, to: &Path) {
