@@ -177,6 +177,9 @@ async fn a_database_in_the_earlier_format_is_refused_naming_both_versions() {
     let otsd = Otsd::new(tmp.path());
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/format1-data");
     copy_dir(&fixture, otsd.data_path());
+    // git keeps no file modes but the executable bit; otsd refuses a key others can read.
+    let key = otsd.data_path().join("master.key");
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let db = otsd.data_path().join("db");
     let before = std::fs::read(db.join("db")).unwrap();
 
