@@ -31,6 +31,7 @@ pub mod crypto;
 pub mod domain;
 mod format;
 pub mod mail;
+mod memory;
 pub mod ratelimit;
 pub mod reaper;
 pub mod store;

@@ -14,6 +14,10 @@ use crate::vault::unix_now;
 
 /// How many index entries one sweep step handles before checking for shutdown.
 const BATCH: usize = 1000;
+/// Steps after which a long sweep hands freed heap memory back. Without it, a
+/// sweep of 200,000 records that expired together left the process 24 MiB larger
+/// (`malloc_trim` gave it back), and one of 1,000,000 peaked at 168–188 MiB.
+const TRIM_EVERY: usize = 64;
 
 pub struct Reaper {
     stop: mpsc::Sender<()>,
@@ -56,6 +60,9 @@ fn sweep(store: &Store, stopped: &mpsc::Receiver<()>) -> bool {
                 if n < BATCH {
                     break;
                 }
+                if total % (BATCH * TRIM_EVERY) == 0 {
+                    crate::memory::trim_heap();
+                }
                 if stopped.try_recv().is_ok() {
                     keep_running = false;
                     break;
@@ -66,6 +73,9 @@ fn sweep(store: &Store, stopped: &mpsc::Receiver<()>) -> bool {
                 break;
             }
         }
+    }
+    if total >= BATCH {
+        crate::memory::trim_heap();
     }
     if total > 0 {
         log::debug!(

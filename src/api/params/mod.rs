@@ -58,16 +58,6 @@ struct InFlight {
 /// Bytes in flight past which, once all are given back, the allocator is trimmed.
 const TRIM_AFTER: usize = 8 << 20;
 
-/// Returns freed heap memory to the system (glibc keeps it otherwise): a burst of
-/// uploads then does not leave the process at its peak size.
-fn trim_heap() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only releases free memory; it is thread-safe.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
 /// Bytes of one body counted against the shared budget, given back when dropped
 /// (when the body is decoded, refused, or its client leaves).
 struct Reservation<'a> {
@@ -97,7 +87,7 @@ impl Drop for Reservation<'_> {
             && self.bytes > 0
             && self.in_flight.trim.swap(false, Ordering::AcqRel)
         {
-            trim_heap();
+            crate::memory::trim_heap();
         }
     }
 }
