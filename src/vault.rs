@@ -156,12 +156,8 @@ impl Vault {
     pub async fn create(&self, new: NewSecret) -> Result<Receipt, VaultError> {
         let now = unix_now();
         let id = self.store.new_id()?;
-        let keys = self.keyring.issue_keys(id)?;
-        let stretch = new
-            .passphrase
-            .as_ref()
-            .map(|_| self.keyring.new_stretch())
-            .transpose()?;
+        let keys = self.keyring.issue_keys(id);
+        let stretch = new.passphrase.as_ref().map(|_| self.keyring.new_stretch());
         let value_key = self
             .value_key(&keys.secret, new.passphrase.clone(), stretch)
             .await?;

@@ -182,15 +182,15 @@ impl Keyring {
     }
 
     /// Fresh keys for the record `id`.
-    pub fn issue_keys(&self, id: RecordId) -> Result<IssuedKeys, CryptoError> {
+    pub fn issue_keys(&self, id: RecordId) -> IssuedKeys {
         let (secret, secret_check) = self.locator.issue(KeyKind::Secret, id);
         let (metadata, metadata_check) = self.locator.issue(KeyKind::Metadata, id);
-        Ok(IssuedKeys {
+        IssuedKeys {
             secret: SecretKey::issued(secret),
             metadata: MetadataKey::issued(metadata),
             secret_check,
             metadata_check,
-        })
+        }
     }
 
     /// The record a key of `kind` names, if it can be one of ours; the record's
@@ -214,13 +214,13 @@ impl Keyring {
     }
 
     /// A new `Stretch` (fresh salt, configured iterations) for a new passphrase.
-    pub fn new_stretch(&self) -> Result<Stretch, CryptoError> {
+    pub fn new_stretch(&self) -> Stretch {
         let mut salt = [0u8; SALT_BYTES];
         fill_random(&mut salt);
-        Ok(Stretch {
+        Stretch {
             salt,
             iterations: self.iterations.get(),
-        })
+        }
     }
 
     /// The AES key for a secret's value. With a passphrase this runs PBKDF2, which is
@@ -390,9 +390,9 @@ mod tests {
     fn a_value_opens_only_with_the_same_secret_key_and_passphrase() {
         let ring = keyring();
         let id = RecordId::new(1);
-        let sk = ring.issue_keys(id).unwrap().secret;
+        let sk = ring.issue_keys(id).secret;
         let pass = Passphrase::attempt(Some("correct horse".into())).unwrap();
-        let stretch = ring.new_stretch().unwrap();
+        let stretch = ring.new_stretch();
         let sealed = ring
             .seal_value(
                 &ring.value_key(&sk, Some((&pass, &stretch))),
@@ -411,7 +411,7 @@ mod tests {
                 .is_none()
         );
         assert!(ring.value_key(&sk, None).open(id, &sealed).is_none());
-        let other = ring.issue_keys(id).unwrap().secret;
+        let other = ring.issue_keys(id).secret;
         assert!(
             ring.value_key(&other, Some((&pass, &stretch)))
                 .open(id, &sealed)
@@ -427,7 +427,7 @@ mod tests {
     fn secret_key_round_trips_through_the_receipt_only_with_the_metadata_key() {
         let ring = keyring();
         let id = RecordId::new(9);
-        let keys = ring.issue_keys(id).unwrap();
+        let keys = ring.issue_keys(id);
         let sealed = ring
             .seal_secret_key(&keys.metadata, id, &keys.secret)
             .unwrap();
@@ -435,7 +435,7 @@ mod tests {
             ring.open_secret_key(&keys.metadata, id, &sealed).unwrap(),
             keys.secret
         );
-        let stranger = ring.issue_keys(id).unwrap().metadata;
+        let stranger = ring.issue_keys(id).metadata;
         assert!(ring.open_secret_key(&stranger, id, &sealed).is_none());
     }
 
@@ -443,7 +443,7 @@ mod tests {
     fn issued_keys_locate_their_record_under_this_master_key_only() {
         let (a, b) = (keyring(), keyring());
         let id = RecordId::new(5);
-        let keys = a.issue_keys(id).unwrap();
+        let keys = a.issue_keys(id);
         let (secret, metadata) = (keys.secret.expose(), keys.metadata.expose());
         assert_eq!(a.locate(KeyKind::Secret, secret), Some(id));
         assert_eq!(a.locate(KeyKind::Metadata, metadata), Some(id));
