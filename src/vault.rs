@@ -12,7 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::crypto::{CryptoError, KeyKind, Keyring, RecordId, Stretch, ValueKey};
 use crate::domain::{MetadataKey, Passphrase, SecretKey, SecretValue, Ttl};
-use crate::store::{SecretRecord, Settlement, Store, StoreError, StoredState};
+use crate::store::{SecretRecord, Settlement, Store, StoreError, Stored, StoredState};
 use zeroize::Zeroizing;
 
 /// The `custid` of receipts made without an account.
@@ -210,12 +210,12 @@ impl Vault {
         passphrase: Option<Passphrase>,
     ) -> Result<Revealed, VaultError> {
         let unknown = || VaultError::unknown(key.expose());
-        let (id, record) = self
+        let read = self
             .find(KeyKind::Secret, key.expose(), unix_now())?
-            .filter(|(_, record)| record.is_live(unix_now()))
+            .filter(|read| read.record.is_live(unix_now()))
             .ok_or_else(unknown)?;
         let value = self
-            .open_value(key, passphrase, id, &record)
+            .open_value(key, passphrase, read.id, &read.record)
             .await?
             .ok_or_else(|| VaultError::WrongPassphrase {
                 key: key.expose().to_owned(),
@@ -224,23 +224,23 @@ impl Vault {
         // there first makes this `None`. The value opened above is the one settled
         // (a live record's sealed value never changes).
         self.store
-            .settle(id, unix_now(), Settlement::Received)?
+            .settle(&read, unix_now(), Settlement::Received)?
             .ok_or_else(unknown)?;
         self.store.commit().await?;
         Ok(Revealed {
             value,
             secret_key: key.clone(),
-            share_domain: record.share_domain,
+            share_domain: read.record.share_domain,
         })
     }
 
     /// The receipt for a metadata key. Reading it changes nothing.
     pub fn receipt(&self, key: &MetadataKey) -> Result<Receipt, VaultError> {
         let now = unix_now();
-        let (id, record) = self
+        let read = self
             .find(KeyKind::Metadata, key.expose(), now)?
             .ok_or_else(|| VaultError::unknown(key.expose()))?;
-        Ok(self.describe(key.clone(), id, &record, now))
+        Ok(self.describe(key.clone(), read.id, &read.record, now))
     }
 
     /// Destroys an unread secret through its receipt. A secret with a passphrase needs
@@ -252,10 +252,11 @@ impl Vault {
         passphrase: Option<Passphrase>,
     ) -> Result<(Receipt, String), VaultError> {
         let unknown = || VaultError::unknown(key.expose());
-        let (id, record) = self
+        let read = self
             .find(KeyKind::Metadata, key.expose(), unix_now())?
-            .filter(|(_, record)| record.is_live(unix_now()))
+            .filter(|read| read.record.is_live(unix_now()))
             .ok_or_else(unknown)?;
+        let (id, record) = (read.id, &read.record);
         let secret_key = record
             .sealed_secret_key
             .as_deref()
@@ -263,7 +264,7 @@ impl Vault {
             .ok_or(StoreError::Corrupt)?;
         if record.passphrase_required() {
             let opened = match passphrase {
-                Some(p) => self.open_value(&secret_key, Some(p), id, &record).await?,
+                Some(p) => self.open_value(&secret_key, Some(p), id, record).await?,
                 None => None,
             };
             if opened.is_none() {
@@ -272,7 +273,7 @@ impl Vault {
         }
         let burned = self
             .store
-            .settle(id, unix_now(), Settlement::Burned)?
+            .settle(&read, unix_now(), Settlement::Burned)?
             .ok_or_else(unknown)?;
         self.store.commit().await?;
         let short = secret_key.short().to_owned();
@@ -281,8 +282,8 @@ impl Vault {
 
     /// Removes a just-created secret and its receipt (its delivery failed), durably.
     pub async fn discard(&self, key: &MetadataKey) -> Result<(), VaultError> {
-        if let Some((id, _)) = self.find(KeyKind::Metadata, key.expose(), unix_now())? {
-            self.store.discard(id)?;
+        if let Some(read) = self.find(KeyKind::Metadata, key.expose(), unix_now())? {
+            self.store.discard(read.id)?;
             self.store.commit().await?;
         }
         Ok(())
@@ -292,7 +293,7 @@ impl Vault {
     pub fn recent(&self, custid: &str, limit: usize) -> Result<Vec<Receipt>, VaultError> {
         let now = unix_now();
         let mut out = Vec::new();
-        for (id, record) in self.store.recent(custid, limit, now)? {
+        for Stored { id, record, .. } in self.store.recent(custid, limit, now)? {
             let sealed = record
                 .sealed_metadata_key
                 .as_deref()
@@ -310,8 +311,8 @@ impl Vault {
     /// Changes nothing for unknown or no-longer-live secrets.
     pub fn mark_viewed(&self, key: &SecretKey) -> Result<(), VaultError> {
         let now = unix_now();
-        if let Some((id, _)) = self.find(KeyKind::Secret, key.expose(), now)? {
-            self.store.mark_viewed(id, now)?;
+        if let Some(read) = self.find(KeyKind::Secret, key.expose(), now)? {
+            self.store.mark_viewed(&read, now)?;
         }
         Ok(())
     }
@@ -321,33 +322,25 @@ impl Vault {
         let now = unix_now();
         Ok(self
             .find(KeyKind::Secret, key.expose(), now)?
-            .filter(|(_, record)| record.is_live(now))
-            .map(|(_, record)| record.passphrase_required()))
+            .filter(|read| read.record.is_live(now))
+            .map(|read| read.record.passphrase_required()))
     }
 
     /// The record a key of `kind` opens: the key must name a record (see
     /// `crypto::locator`) whose stored check it matches. A mistyped, forged or
     /// other-kind key finds nothing, exactly like an unknown one.
-    fn find(
-        &self,
-        kind: KeyKind,
-        key: &str,
-        now: u64,
-    ) -> Result<Option<(RecordId, SecretRecord)>, VaultError> {
+    fn find(&self, kind: KeyKind, key: &str, now: u64) -> Result<Option<Stored>, VaultError> {
         let Some(id) = self.keyring.locate(kind, key) else {
             return Ok(None);
         };
-        let Some(record) = self.store.get(id, now)? else {
+        let Some(read) = self.store.get(id, now)? else {
             return Ok(None);
         };
         let check = match kind {
-            KeyKind::Secret => &record.secret_check,
-            KeyKind::Metadata => &record.metadata_check,
+            KeyKind::Secret => &read.record.secret_check,
+            KeyKind::Metadata => &read.record.metadata_check,
         };
-        Ok(self
-            .keyring
-            .verify(kind, key, check)
-            .then_some((id, record)))
+        Ok(self.keyring.verify(kind, key, check).then_some(read))
     }
 
     /// Works out the client-visible receipt: `expired` when the secret's time is up,

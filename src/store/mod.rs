@@ -30,6 +30,7 @@ mod records;
 mod secrets;
 
 pub use records::{AccountRecord, SecretRecord, Settlement, StoredState};
+pub use secrets::Stored;
 
 use crate::crypto::RecordId;
 use commit::GroupCommit;

@@ -8,6 +8,16 @@ use super::{SecretRecord, Settlement, StoreError, StoredState};
 use crate::crypto::RecordId;
 use crate::store::Store;
 
+/// A record as read, with the bytes it was read as: a change that follows the
+/// read ([`Store::settle`], [`Store::mark_viewed`]) swaps from them instead of
+/// reading the record again (a reveal used to read it twice).
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub id: RecordId,
+    pub record: SecretRecord,
+    bytes: IVec,
+}
+
 impl Store {
     /// Stores a new secret under `id` (from [`Store::new_id`]). Durable only after
     /// [`Store::commit`].
@@ -29,26 +39,28 @@ impl Store {
     /// The record stored under `id`, unless there is none or it has expired at
     /// `now` (twice its secret's TTL). Whether the secret itself is still live is
     /// [`SecretRecord::is_live`].
-    pub fn get(&self, id: RecordId, now: u64) -> Result<Option<SecretRecord>, StoreError> {
+    pub fn get(&self, id: RecordId, now: u64) -> Result<Option<Stored>, StoreError> {
         let Some(bytes) = self.secrets.get(id_key(id))? else {
             return Ok(None);
         };
         let record: SecretRecord = decode(&bytes)?;
-        Ok((now < record.expires_at).then_some(record))
+        Ok((now < record.expires_at).then_some(Stored { id, record, bytes }))
     }
 
-    /// Settles a live secret (its reveal or its burn): in one compare-and-swap of
-    /// its record the state changes and the sealed value and sealed secret key are
-    /// dropped. Exactly one caller per secret gets the record as written; every
-    /// other (concurrent or later) call, and any call once the secret expired at
-    /// `now`, gets `None`. Durable only after [`Store::commit`].
+    /// Settles a live secret (its reveal or its burn), starting from the record as
+    /// `read`: in one compare-and-swap of its record the state changes and the
+    /// sealed value and sealed secret key are dropped. Exactly one caller per
+    /// secret gets the record as written; every other (concurrent or later) call,
+    /// and any call once the secret expired at `now`, gets `None`. A record changed
+    /// since it was read is read again and decided afresh. Durable only after
+    /// [`Store::commit`].
     pub fn settle(
         &self,
-        id: RecordId,
+        read: &Stored,
         now: u64,
         how: Settlement,
     ) -> Result<Option<SecretRecord>, StoreError> {
-        self.update(id, None, |record| {
+        self.update(read.id, Some(read.bytes.clone()), |record| {
             if !record.is_live(now) {
                 return false;
             }
@@ -67,8 +79,8 @@ impl Store {
 
     /// Moves a secret from `new` to `viewed` (its page was opened). Not durable on
     /// its own: losing it in a crash only loses a hint.
-    pub fn mark_viewed(&self, id: RecordId, now: u64) -> Result<(), StoreError> {
-        self.update(id, None, |record| {
+    pub fn mark_viewed(&self, read: &Stored, now: u64) -> Result<(), StoreError> {
+        self.update(read.id, Some(read.bytes.clone()), |record| {
             let fresh = record.state == StoredState::New && record.is_live(now);
             if fresh {
                 record.state = StoredState::Viewed;
@@ -149,12 +161,7 @@ impl Store {
 
     /// The newest records of `custid` that have not expired at `now`, newest
     /// first, at most `limit`.
-    pub fn recent(
-        &self,
-        custid: &str,
-        limit: usize,
-        now: u64,
-    ) -> Result<Vec<(RecordId, SecretRecord)>, StoreError> {
+    pub fn recent(&self, custid: &str, limit: usize, now: u64) -> Result<Vec<Stored>, StoreError> {
         let Some(account) = self.account(custid)? else {
             return Ok(Vec::new());
         };
@@ -170,8 +177,8 @@ impl Store {
             if id.get() <= account.listed_from {
                 break; // made before this account existed: an earlier holder's
             }
-            if let Some(record) = self.get(id, now)? {
-                out.push((id, record));
+            if let Some(stored) = self.get(id, now)? {
+                out.push(stored);
                 if out.len() == limit {
                     break;
                 }
@@ -280,15 +287,26 @@ mod tests {
         id
     }
 
+    /// Reads the record (as the vault does) and settles it from that read.
+    fn settle(store: &Store, id: RecordId, now: u64, how: Settlement) -> bool {
+        match store.get(id, now).unwrap() {
+            Some(read) => store.settle(&read, now, how).unwrap().is_some(),
+            None => false,
+        }
+    }
+
     fn reveal(store: &Store, id: RecordId, now: u64) -> bool {
+        settle(store, id, now, Settlement::Received)
+    }
+
+    fn view(store: &Store, id: RecordId, now: u64) {
         store
-            .settle(id, now, Settlement::Received)
-            .unwrap()
-            .is_some()
+            .mark_viewed(&store.get(id, now).unwrap().unwrap(), now)
+            .unwrap();
     }
 
     fn record(store: &Store, id: RecordId) -> SecretRecord {
-        store.get(id, NOW).unwrap().unwrap()
+        store.get(id, NOW).unwrap().unwrap().record
     }
 
     #[test]
@@ -311,12 +329,7 @@ mod tests {
             (None, None)
         );
         assert!(!reveal(&store, id, NOW + 2));
-        assert!(
-            store
-                .settle(id, NOW + 2, Settlement::Burned)
-                .unwrap()
-                .is_none()
-        );
+        assert!(!settle(&store, id, NOW + 2, Settlement::Burned));
         assert_eq!(record(&store, id).state, StoredState::Received);
     }
 
@@ -324,7 +337,8 @@ mod tests {
     fn a_burned_secret_cannot_be_revealed() {
         let (_dir, store) = open();
         let id = create(&store);
-        let burned = store.settle(id, NOW + 1, Settlement::Burned).unwrap();
+        let read = store.get(id, NOW + 1).unwrap().unwrap();
+        let burned = store.settle(&read, NOW + 1, Settlement::Burned).unwrap();
         assert_eq!(burned.unwrap().state, StoredState::Burned);
         assert!(!reveal(&store, id, NOW + 1));
         assert_eq!(record(&store, id).sealed_value, None);
@@ -335,12 +349,7 @@ mod tests {
         let (_dir, store) = open();
         let id = create(&store);
         assert!(!reveal(&store, id, NOW + 100));
-        assert!(
-            store
-                .settle(id, NOW + 100, Settlement::Burned)
-                .unwrap()
-                .is_none()
-        );
+        assert!(!settle(&store, id, NOW + 100, Settlement::Burned));
         assert_eq!(record(&store, id).state, StoredState::New);
         assert!(
             store.get(id, NOW + 200).unwrap().is_none(),
@@ -352,11 +361,29 @@ mod tests {
     fn viewing_moves_only_a_new_secret_and_a_reveal_still_wins() {
         let (_dir, store) = open();
         let id = create(&store);
-        store.mark_viewed(id, NOW + 1).unwrap();
+        view(&store, id, NOW + 1);
         assert_eq!(record(&store, id).state, StoredState::Viewed);
         assert!(reveal(&store, id, NOW + 2));
-        store.mark_viewed(id, NOW + 3).unwrap();
+        view(&store, id, NOW + 3);
         assert_eq!(record(&store, id).state, StoredState::Received);
+    }
+
+    /// A record that changed after it was read (here: viewed) is read again, and
+    /// the settlement is decided on what is there now.
+    #[test]
+    fn a_settlement_from_a_stale_read_is_decided_afresh() {
+        let (_dir, store) = open();
+        let id = create(&store);
+        let stale = store.get(id, NOW).unwrap().unwrap();
+        view(&store, id, NOW);
+        let settled = store.settle(&stale, NOW, Settlement::Received).unwrap();
+        assert_eq!(settled.unwrap().state, StoredState::Received);
+        assert!(
+            store
+                .settle(&stale, NOW, Settlement::Burned)
+                .unwrap()
+                .is_none()
+        );
     }
 
     /// Reveals, burns and views from many threads at once, over many secrets: each
@@ -375,11 +402,11 @@ mod tests {
                             0 => Settlement::Received,
                             1 => Settlement::Burned,
                             _ => {
-                                store.mark_viewed(id, NOW).unwrap();
+                                view(store, id, NOW);
                                 continue;
                             }
                         };
-                        if store.settle(id, NOW, how).unwrap().is_some() {
+                        if settle(store, id, NOW, how) {
                             winners.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                         }
                     }
@@ -407,7 +434,7 @@ mod tests {
         assert_eq!(store.purge_expired(NOW + 99, 100).unwrap(), 0);
         assert_eq!(store.purge_expired(NOW + 100, 100).unwrap(), 1);
         assert_eq!(store.counts().unwrap(), (0, 1));
-        let expired = store.get(id, NOW + 100).unwrap().unwrap();
+        let expired = store.get(id, NOW + 100).unwrap().unwrap().record;
         assert_eq!(expired.sealed_secret_key, None);
         assert_eq!(store.purge_expired(NOW + 199, 100).unwrap(), 0, "moved on");
         assert_eq!(store.purge_expired(NOW + 200, 100).unwrap(), 1);
