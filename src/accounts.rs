@@ -2,7 +2,8 @@
 //!
 //! Only a keyed hash of each token is stored. Checking credentials does the same
 //! work whether or not the account exists — one token hash, one lookup, one
-//! constant-time comparison — so response time does not tell which names exist.
+//! constant-time comparison (against a decoy hash for an unknown name) — so
+//! response time does not tell which names exist.
 
 use std::fmt;
 use std::sync::Arc;
@@ -11,9 +12,10 @@ use rand::RngExt;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+use crate::clock::unix_now;
 use crate::crypto::Keyring;
+use crate::domain::ANONYMOUS;
 use crate::store::{AccountRecord, Store, StoreError};
-use crate::vault::{ANONYMOUS, unix_now};
 
 const TOKEN_ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
 /// 40 base-36 characters: about 206 bits from the CSPRNG.
@@ -105,12 +107,13 @@ pub struct Accounts {
     decoy: [u8; 32],
 }
 
-/// What a credential check actually did; equal for every outcome.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-struct Work {
-    hashes: u8,
-    lookups: u8,
-    comparisons: u8,
+/// Compares a presented token hash with a stored (or decoy) one. The seam through
+/// which the tests watch what a credential check really compares.
+type Compare<'a> = &'a mut dyn FnMut(&[u8; 32], &[u8; 32]) -> bool;
+
+/// The comparison every real check uses: constant time.
+fn constant_time(presented: &[u8; 32], expected: &[u8; 32]) -> bool {
+    presented.ct_eq(expected).into()
 }
 
 impl Accounts {
@@ -184,22 +187,22 @@ impl Accounts {
     /// The account these credentials belong to, or `None`. Takes the same steps
     /// whether the name is unknown or the token is wrong.
     pub fn authenticate(&self, name: &str, token: &str) -> Result<Option<AccountName>, StoreError> {
-        self.check(name, token).map(|(account, _)| account)
+        self.check(name, token, &mut constant_time)
     }
 
-    fn check(&self, name: &str, token: &str) -> Result<(Option<AccountName>, Work), StoreError> {
-        let mut work = Work::default();
+    fn check(
+        &self,
+        name: &str,
+        token: &str,
+        compare: Compare<'_>,
+    ) -> Result<Option<AccountName>, StoreError> {
         let presented = self.keyring.token_hash(token);
-        work.hashes += 1;
         let stored = self.store.account(name)?;
-        work.lookups += 1;
         let expected = stored.as_ref().map_or(&self.decoy, |r| &r.token_hash);
-        let matches: bool = presented.ct_eq(expected).into();
-        work.comparisons += 1;
-        let account = (matches && stored.is_some())
+        let matches = compare(&presented, expected);
+        Ok((matches && stored.is_some())
             .then(|| AccountName::parse(name).ok())
-            .flatten();
-        Ok((account, work))
+            .flatten())
     }
 }
 
@@ -216,29 +219,37 @@ mod tests {
         (Accounts::new(store, Arc::new(keyring)), dir)
     }
 
+    /// Runs a check through a comparison that records what it was given: an
+    /// unknown name must be refused by the same one comparison of two token
+    /// hashes as a wrong token, not by an early return.
+    fn compared(accounts: &Accounts, name: &str, token: &str) -> (bool, Vec<[u8; 32]>) {
+        let mut seen = Vec::new();
+        let found = accounts
+            .check(name, token, &mut |presented, expected| {
+                seen.push(*expected);
+                constant_time(presented, expected)
+            })
+            .unwrap();
+        (found.is_some(), seen)
+    }
+
     #[test]
-    fn unknown_account_and_wrong_token_take_the_same_steps() {
+    fn an_unknown_account_is_refused_by_the_same_comparison_as_a_wrong_token() {
         let (accounts, _dir) = accounts();
         let alice = AccountName::parse("alice").unwrap();
         let token = accounts.add(&alice).unwrap();
+        let stored = accounts.store.account("alice").unwrap().unwrap().token_hash;
 
-        let (ok, right) = accounts.check("alice", token.expose()).unwrap();
-        let (wrong_token, wrong) = accounts.check("alice", "not-the-token").unwrap();
-        let (no_user, unknown) = accounts.check("mallory", token.expose()).unwrap();
+        let (ok, right) = compared(&accounts, "alice", token.expose());
+        let (wrong_token, wrong) = compared(&accounts, "alice", "not-the-token");
+        let (no_user, unknown) = compared(&accounts, "mallory", token.expose());
 
-        assert_eq!(ok, Some(alice));
-        assert_eq!(wrong_token, None);
-        assert_eq!(no_user, None);
-        assert_eq!(right, wrong);
-        assert_eq!(wrong, unknown);
-        assert_eq!(
-            unknown,
-            Work {
-                hashes: 1,
-                lookups: 1,
-                comparisons: 1
-            }
-        );
+        assert!(ok && !wrong_token && !no_user);
+        assert_eq!(right, [stored]);
+        assert_eq!(wrong, [stored]);
+        assert_eq!(unknown.len(), 1, "one comparison for an unknown name too");
+        assert_eq!(unknown[0], accounts.decoy, "against the decoy hash");
+        assert_ne!(unknown[0], stored);
     }
 
     #[test]

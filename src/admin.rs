@@ -69,14 +69,14 @@ pub fn execute(accounts: &Accounts, request: Request) -> Response {
     })
 }
 
-/// The server side: a thread answering on the socket until stopped.
+/// The server side: a thread answering on the socket until this is dropped.
 pub struct AdminSocket {
     path: PathBuf,
     stopping: Arc<AtomicBool>,
     /// The listening socket itself (the thread accepts on a clone of it): shutting
     /// it down wakes the blocked `accept` whatever became of the socket file.
     listener: UnixListener,
-    thread: JoinHandle<()>,
+    thread: Option<JoinHandle<()>>,
 }
 
 impl AdminSocket {
@@ -106,14 +106,16 @@ impl AdminSocket {
             path,
             stopping,
             listener,
-            thread,
+            thread: Some(thread),
         })
     }
+}
 
+impl Drop for AdminSocket {
     /// Stops answering and removes the socket file. Does not depend on the file:
     /// someone may have removed it (or put another file in its place), and a stop
     /// that connected to it to wake the thread would then wait for ever.
-    pub fn stop(self) {
+    fn drop(&mut self) {
         use std::os::fd::AsRawFd;
         self.stopping.store(true, Ordering::SeqCst);
         // SAFETY: shutdown on a socket descriptor this struct owns; on Linux it
@@ -121,7 +123,9 @@ impl AdminSocket {
         unsafe {
             libc::shutdown(self.listener.as_raw_fd(), libc::SHUT_RDWR);
         }
-        let _ = self.thread.join();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
         if std::fs::symlink_metadata(&self.path).is_ok_and(|m| {
             use std::os::unix::fs::FileTypeExt;
             m.file_type().is_socket()

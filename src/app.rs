@@ -8,35 +8,63 @@ use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
 use std::num::NonZeroU32;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use futures_util::future::{Either, select};
 
 use crate::accounts::Accounts;
 use crate::admin::{AdminSocket, Request, Response};
-use crate::api::{self, AppState};
+use crate::api;
 use crate::config::Settings;
 use crate::crypto::{Keyring, MasterKey};
+use crate::mail::{MailConfigError, Mailer};
+use crate::ratelimit::IpNet;
 use crate::reaper::Reaper;
+use crate::service::{Links, Policy, Service};
 use crate::store::{Store, StoreError};
 use crate::vault::Vault;
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
-    #[error("{0}")]
+    #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
     #[error(transparent)]
+    Mail(#[from] MailConfigError),
+    #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("master key {path}: {reason}")]
-    MasterKey { path: String, reason: String },
-    #[error("data directory {path}: {reason}")]
-    DataDir { path: String, reason: String },
-    #[error("cannot handle signals: {0}")]
-    Signals(String),
-    #[error("cannot listen on {addr}: {reason}")]
-    Listen { addr: String, reason: String },
+    #[error("master key {path}")]
+    MasterKey {
+        path: String,
+        #[source]
+        source: MasterKeyError,
+    },
+    #[error("data directory {path}")]
+    DataDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot handle signals")]
+    Signals(#[source] std::io::Error),
+    #[error("cannot listen on {addr}")]
+    Listen {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Why the master key could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum MasterKeyError {
+    #[error("is readable by group or others; run `chmod 600` on it")]
+    Readable,
+    #[error(transparent)]
+    Malformed(#[from] crate::crypto::CryptoError),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
 }
 
 /// SIGTERM and SIGINT, caught from the moment this is made: make it before
@@ -49,16 +77,28 @@ pub struct StopSignals {
 
 impl StopSignals {
     /// Must be called inside the runtime that will serve.
-    pub fn install() -> std::io::Result<Self> {
+    pub fn install() -> Result<Self, StartupError> {
         use actix_web::rt::signal::unix::{SignalKind, signal};
         Ok(Self {
-            term: signal(SignalKind::terminate())?,
-            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate()).map_err(StartupError::Signals)?,
+            int: signal(SignalKind::interrupt()).map_err(StartupError::Signals)?,
         })
     }
 }
 
-/// A server bound to its port, not yet running.
+/// What every handler shares, as app data: the service, and the two things only
+/// the HTTP layer needs (whose `X-Forwarded-For` to believe, and the web form's
+/// expiry choices).
+pub struct AppState {
+    pub service: Service,
+    pub trusted_proxies: Vec<IpNet>,
+    /// Expiry choices (seconds) offered by the web form.
+    pub ttl_choices: Vec<u64>,
+}
+
+/// A server bound to its port, not yet running. Its background threads (admin
+/// socket, reaper) stop when it is dropped, so a server that is never run, or
+/// one whose start failed half-way, leaves nothing holding the database.
 pub struct Application {
     addr: SocketAddr,
     server: Server,
@@ -71,43 +111,47 @@ impl Application {
     /// Opens the data directory and database, binds the listener and prepares the
     /// server. With `listen = "127.0.0.1:0"` the OS picks a port: see
     /// [`Application::local_addr`].
+    ///
+    /// Every step that can fail runs before any thread starts; the HTTP workers
+    /// start last, once nothing else can fail.
     pub fn build(settings: &Settings) -> Result<Self, StartupError> {
+        let mailer = Mailer::new(&settings.smtp)?;
         let (store, keyring) = open_storage(settings)?;
-        let data_dir = &settings.data_dir;
-        let accounts = Accounts::new(store.clone(), Arc::clone(&keyring));
-        let admin =
-            AdminSocket::start(data_dir, accounts.clone()).map_err(|e| StartupError::DataDir {
-                path: data_dir.join(crate::admin::SOCKET).display().to_string(),
-                reason: e.to_string(),
+        let listener =
+            TcpListener::bind(settings.listen).map_err(|source| StartupError::Listen {
+                addr: settings.listen,
+                source,
             })?;
-
-        let listen = settings.listen_addr()?;
-        let listener = TcpListener::bind(listen).map_err(|e| StartupError::Listen {
-            addr: settings.listen.clone(),
-            reason: e.to_string(),
-        })?;
-        let addr = listener.local_addr().map_err(|e| StartupError::Listen {
-            addr: settings.listen.clone(),
-            reason: e.to_string(),
-        })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| StartupError::Listen {
+                addr: settings.listen,
+                source,
+            })?;
         let base_url = if settings.base_url.is_empty() {
             format!("http://{addr}")
         } else {
             settings.base_url.trim_end_matches('/').to_owned()
         };
+        let accounts = Accounts::new(store.clone(), Arc::clone(&keyring));
+        let service = Service::new(
+            Vault::new(store.clone(), keyring),
+            accounts.clone(),
+            settings.rate_limiter(),
+            mailer,
+            Policy {
+                anonymous_create: settings.anonymous_create,
+                exempt_accounts: settings.rate_limits.exempt_accounts,
+                anonymous: settings.caller_limits(false),
+                authenticated: settings.caller_limits(true),
+                share_domains: settings.share_domains.clone(),
+            },
+            Links::new(base_url),
+        );
         let state = web::Data::new(AppState {
-            vault: Vault::new(store.clone(), keyring),
-            accounts,
-            limiter: settings.rate_limiter(),
-            exempt_accounts: settings.rate_limits.exempt_accounts,
-            trusted_proxies: settings.trusted_proxies()?,
-            anonymous_create: settings.anonymous_create,
-            anonymous: settings.caller_limits(false),
-            authenticated: settings.caller_limits(true),
-            mailer: crate::mail::Mailer::from_settings(&settings.smtp)?,
+            service,
+            trusted_proxies: settings.rate_limits.trusted_proxies.clone(),
             ttl_choices: settings.web.ttl_choices.clone(),
-            base_url,
-            share_domains: settings.share_domains.clone(),
         });
         let body_limits = settings.body_limits();
         let access_log = settings.access_log;
@@ -131,22 +175,24 @@ impl Application {
         }
         let server = server
             .listen(listener)
-            .map_err(|e| StartupError::Listen {
-                addr: settings.listen.clone(),
-                reason: e.to_string(),
-            })?
-            .run();
+            .map_err(|source| StartupError::Listen { addr, source })?;
+        let data_dir = &settings.data_dir;
+        let admin =
+            AdminSocket::start(data_dir, accounts).map_err(|source| StartupError::DataDir {
+                path: data_dir.join(crate::admin::SOCKET),
+                source,
+            })?;
         let reaper = Reaper::start(
             store.clone(),
             Duration::from_secs(settings.reaper.interval_secs),
         )
-        .map_err(|e| StartupError::DataDir {
-            path: data_dir.display().to_string(),
-            reason: e.to_string(),
+        .map_err(|source| StartupError::DataDir {
+            path: data_dir.clone(),
+            source,
         })?;
         Ok(Self {
             addr,
-            server,
+            server: server.run(),
             store,
             reaper,
             admin,
@@ -202,16 +248,13 @@ impl Application {
             // they end with the process.
             Either::Right(((), _server)) => Ok(()),
         };
-        admin.stop();
-        reaper.stop();
+        drop(admin);
+        drop(reaper);
         if !store.wait_until_sole_handle(Duration::from_secs(5)) {
             log::warn!("request workers still hold the database after stopping");
         }
         store.close()?;
-        served.map_err(|e| StartupError::Listen {
-            addr: addr.to_string(),
-            reason: e.to_string(),
-        })
+        served.map_err(|source| StartupError::Listen { addr, source })
     }
 }
 
@@ -224,11 +267,12 @@ pub fn open_storage(settings: &Settings) -> Result<(Store, Arc<Keyring>), Startu
         .recursive(true)
         .mode(0o700)
         .create(data_dir)
-        .map_err(|e| StartupError::DataDir {
-            path: data_dir.display().to_string(),
-            reason: e.to_string(),
+        .map_err(|source| StartupError::DataDir {
+            path: data_dir.clone(),
+            source,
         })?;
     let master = load_master_key(settings)?;
+    // `validate` refused 0.
     let iterations = NonZeroU32::new(settings.crypto.pbkdf2_iterations).unwrap_or(NonZeroU32::MIN);
     let keyring = Arc::new(Keyring::new(&master, iterations));
     let store = Store::open(
@@ -241,22 +285,23 @@ pub fn open_storage(settings: &Settings) -> Result<(Store, Arc<Keyring>), Startu
 /// Runs one account command: through the running server's admin socket when one
 /// answers, otherwise directly on the database.
 pub fn account_command(settings: &Settings, request: Request) -> Result<Response, StartupError> {
-    let socket_error = |e: std::io::Error| StartupError::DataDir {
-        path: settings
-            .data_dir
-            .join(crate::admin::SOCKET)
-            .display()
-            .to_string(),
-        reason: e.to_string(),
+    let socket_error = |source| StartupError::DataDir {
+        path: settings.data_dir.join(crate::admin::SOCKET),
+        source,
     };
     if let Some(response) =
         crate::admin::send(&settings.data_dir, &request).map_err(socket_error)?
     {
         return Ok(response);
     }
-    crate::admin::act_as_data_dir_owner(&settings.data_dir).map_err(|e| StartupError::DataDir {
-        path: settings.data_dir.display().to_string(),
-        reason: format!("cannot switch to its owner: {e}"),
+    crate::admin::act_as_data_dir_owner(&settings.data_dir).map_err(|source| {
+        StartupError::DataDir {
+            path: settings.data_dir.clone(),
+            source: std::io::Error::new(
+                source.kind(),
+                format!("cannot switch to its owner: {source}"),
+            ),
+        }
     })?;
     let (store, keyring) = open_storage(settings)?;
     let response = crate::admin::execute(&Accounts::new(store.clone(), keyring), request);
@@ -279,27 +324,22 @@ fn request_logger() -> Logger {
 /// The master key from config, from a key file, or generated into the data
 /// directory on first start (mode 0600). A key file others can read is refused.
 fn load_master_key(settings: &Settings) -> Result<MasterKey, StartupError> {
-    if !settings.master_key.0.is_empty() {
-        return MasterKey::from_hex(&settings.master_key.0).map_err(|e| StartupError::MasterKey {
-            path: "`master_key` setting".into(),
-            reason: e.to_string(),
-        });
+    if let Some(key) = &settings.master_key {
+        return Ok(key.clone());
     }
     let path = settings.master_key_path();
-    let err = |reason: String| StartupError::MasterKey {
+    let err = |source: MasterKeyError| StartupError::MasterKey {
         path: path.display().to_string(),
-        reason,
+        source,
     };
     match fs::metadata(&path) {
         Ok(meta) => {
             if meta.permissions().mode() & 0o077 != 0 {
-                return Err(err(
-                    "is readable by group or others; run `chmod 600` on it".into()
-                ));
+                return Err(err(MasterKeyError::Readable));
             }
             let text =
-                zeroize::Zeroizing::new(fs::read_to_string(&path).map_err(|e| err(e.to_string()))?);
-            MasterKey::from_hex(&text).map_err(|e| err(e.to_string()))
+                zeroize::Zeroizing::new(fs::read_to_string(&path).map_err(|e| err(e.into()))?);
+            MasterKey::from_hex(&text).map_err(|e| err(e.into()))
         }
         Err(e)
             if e.kind() == std::io::ErrorKind::NotFound
@@ -307,21 +347,19 @@ fn load_master_key(settings: &Settings) -> Result<MasterKey, StartupError> {
         {
             create_master_key(&path).map_err(err)
         }
-        Err(e) => Err(err(e.to_string())),
+        Err(e) => Err(err(e.into())),
     }
 }
 
-fn create_master_key(path: &Path) -> Result<MasterKey, String> {
-    let key = MasterKey::generate().map_err(|e| e.to_string())?;
+fn create_master_key(path: &Path) -> Result<MasterKey, MasterKeyError> {
+    let key = MasterKey::generate()?;
     let mut file = fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(path)
-        .map_err(|e| e.to_string())?;
-    file.write_all(key.to_hex().as_bytes())
-        .map_err(|e| e.to_string())?;
-    file.sync_all().map_err(|e| e.to_string())?;
+        .open(path)?;
+    file.write_all(key.to_hex().as_bytes())?;
+    file.sync_all()?;
     log::info!("generated a new master key in {}", path.display());
     Ok(key)
 }

@@ -8,27 +8,18 @@
 //! Unknown keys (typos) are reported as warnings; invalid values stop start-up with
 //! a message naming the key.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::HashMap;
-use std::fmt;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
 
+use crate::crypto::MasterKey;
 use crate::domain::{CallerLimits, PassphrasePolicy, TtlPolicy};
+use crate::mail::{Redacted, SmtpSecurity, SmtpSettings};
 use crate::ratelimit::{IpNet, Limits, RateLimiter};
 
 const ENV_PREFIX: &str = "OTSD";
-
-/// A configured secret string (the master key): `Debug` redacts it.
-#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Redacted(pub String);
-
-impl fmt::Debug for Redacted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
 
 /// Every setting of the server. `Settings::default()` is the embedded default that
 /// runs with no config file at all. (`serde(default)` fills keys the defaults layer
@@ -37,7 +28,7 @@ impl fmt::Debug for Redacted {
 #[serde(default)]
 pub struct Settings {
     /// Address and port to listen on.
-    pub listen: String,
+    pub listen: SocketAddr,
     /// Directory for the database and the generated master key.
     pub data_dir: PathBuf,
     /// Base of every link the server builds, e.g. `https://secrets.example.com`.
@@ -45,8 +36,13 @@ pub struct Settings {
     pub base_url: String,
     /// Custom domains accounts may use as `share_domain`.
     pub share_domains: Vec<String>,
-    /// The master key as 64 hex characters. Empty: read `master_key_file`.
-    pub master_key: Redacted,
+    /// The master key as 64 hex characters. Unset (or empty): read
+    /// `master_key_file`. Never serialized: see [`never_written`].
+    #[serde(
+        deserialize_with = "master_key_setting",
+        serialize_with = "never_written"
+    )]
+    pub master_key: Option<MasterKey>,
     /// File holding the master key. Empty: `<data_dir>/master.key`, created on
     /// first start.
     pub master_key_file: PathBuf,
@@ -97,24 +93,7 @@ pub struct RateLimitSettings {
     pub ipv6_prefix: u8,
     /// Peers whose `X-Forwarded-For` is believed (addresses or CIDR blocks).
     #[serde(default)]
-    pub trusted_proxies: Vec<String>,
-}
-
-/// The SMTP relay for `recipient`. An empty `host` disables email.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SmtpSettings {
-    pub host: String,
-    pub port: u16,
-    /// `starttls`, `tls` (implicit TLS, usually port 465) or `none` (a local relay).
-    pub security: String,
-    /// Empty: no authentication.
-    pub username: String,
-    pub password: Redacted,
-    /// A file holding the password (overrides `password`).
-    pub password_file: PathBuf,
-    pub from: String,
-    /// Bound on connecting and sending; a slow relay fails the request after it.
-    pub timeout_secs: u64,
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -173,11 +152,11 @@ const DAY: u64 = 24 * 60 * 60;
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            listen: "127.0.0.1:7143".into(),
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 7143)),
             data_dir: "./otsd-data".into(),
             base_url: String::new(),
             share_domains: Vec::new(),
-            master_key: Redacted::default(),
+            master_key: None,
             master_key_file: PathBuf::new(),
             workers: 0,
             log_level: "info".into(),
@@ -203,7 +182,7 @@ impl Default for Settings {
             smtp: SmtpSettings {
                 host: String::new(),
                 port: 587,
-                security: "starttls".into(),
+                security: SmtpSecurity::Starttls,
                 username: String::new(),
                 password: Redacted::default(),
                 password_file: PathBuf::new(),
@@ -264,35 +243,9 @@ impl Settings {
         }
     }
 
-    /// The listen address, parsed.
-    pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
-        self.listen.parse().map_err(|_| {
-            invalid(
-                "listen",
-                "must be an address with a port, e.g. 127.0.0.1:7143",
-            )
-        })
-    }
-
-    /// The trusted proxies, parsed.
-    pub fn trusted_proxies(&self) -> Result<Vec<IpNet>, ConfigError> {
-        self.rate_limits
-            .trusted_proxies
-            .iter()
-            .map(|p| {
-                IpNet::parse(p).ok_or_else(|| {
-                    invalid(
-                        "rate_limits.trusted_proxies",
-                        &format!("has an invalid address {p:?}"),
-                    )
-                })
-            })
-            .collect()
-    }
-
     /// How request bodies are read.
-    pub fn body_limits(&self) -> crate::api::BodyLimits {
-        crate::api::BodyLimits::new(
+    pub fn body_limits(&self) -> crate::request::BodyLimits {
+        crate::request::BodyLimits::new(
             self.limits.max_body_bytes,
             std::time::Duration::from_secs(self.limits.body_timeout_secs),
             self.limits.max_body_bytes_in_flight,
@@ -326,9 +279,10 @@ impl Settings {
         }
     }
 
-    /// Checks what types alone cannot; each error names its key.
+    /// Checks what the types alone do not: rules between keys, numbers that must
+    /// be at least 1, and the scheme of `base_url`. Every other string was parsed
+    /// into its type when the settings were deserialized; each error names its key.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        self.listen_addr()?;
         let url = &self.base_url;
         if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
             return Err(invalid("base_url", "must start with http:// or https://"));
@@ -368,14 +322,12 @@ impl Settings {
         if self.reaper.interval_secs == 0 {
             return Err(invalid("reaper.interval_secs", "must be at least 1"));
         }
-        crate::mail::Mailer::from_settings(&self.smtp)?;
         if self.web.ttl_choices.is_empty() {
             return Err(invalid("web.ttl_choices", "must offer at least one choice"));
         }
         if self.rate_limits.window_secs == 0 {
             return Err(invalid("rate_limits.window_secs", "must be at least 1"));
         }
-        self.trusted_proxies()?;
         if self.limits.max_body_bytes == 0 {
             return Err(invalid("limits.max_body_bytes", "must be at least 1"));
         }
@@ -397,14 +349,47 @@ impl Settings {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("invalid configuration: {0}")]
-    Invalid(String),
-    #[error("cannot read the configuration file {path}: {reason}")]
-    File { path: PathBuf, reason: String },
+    /// A rule of [`Settings::validate`]: the key and what it must be.
+    #[error("invalid configuration: `{key}` {rule}")]
+    Rule { key: String, rule: &'static str },
+    /// A value that does not deserialize into its type (the cause names the key).
+    #[error("invalid configuration")]
+    Value(#[source] Box<config::ConfigError>),
+    #[error("cannot read the configuration file {path}: no such file")]
+    Missing { path: PathBuf },
+    #[error("cannot read the configuration file {path}")]
+    File {
+        path: PathBuf,
+        #[source]
+        source: Box<config::ConfigError>,
+    },
 }
 
-fn invalid(key: &str, why: &str) -> ConfigError {
-    ConfigError::Invalid(format!("`{key}` {why}"))
+fn invalid(key: &str, rule: &'static str) -> ConfigError {
+    ConfigError::Rule {
+        key: key.to_owned(),
+        rule,
+    }
+}
+
+/// `master_key`: 64 hex characters, or empty for none. The text is wiped once
+/// parsed, and an error never repeats it.
+fn master_key_setting<'de, D: Deserializer<'de>>(d: D) -> Result<Option<MasterKey>, D::Error> {
+    let Some(text) = Option::<String>::deserialize(d)?.map(Zeroizing::new) else {
+        return Ok(None);
+    };
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    MasterKey::from_hex(&text)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
+}
+
+/// The master key is read, never written: the only serialization of settings is
+/// the defaults layer, and nothing should ever carry the key out of memory.
+fn never_written<S: Serializer>(_: &Option<MasterKey>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_none()
 }
 
 /// Settings plus what the loader noticed but did not refuse.
@@ -429,10 +414,7 @@ pub fn load(
     env: Option<HashMap<String, String>>,
 ) -> Result<Loaded, ConfigError> {
     if let Some(path) = file.filter(|p| !p.is_file()) {
-        return Err(ConfigError::File {
-            path: path.into(),
-            reason: "no such file".into(),
-        });
+        return Err(ConfigError::Missing { path: path.into() });
     }
     let file_source: Layer = match file {
         Some(p) => vec![Box::new(
@@ -468,7 +450,7 @@ fn load_layers(
     overrides: &Overrides,
     env: Option<HashMap<String, String>>,
 ) -> Result<Loaded, ConfigError> {
-    let to_err = |e: config::ConfigError| ConfigError::Invalid(e.to_string());
+    let to_err = |e| ConfigError::Value(Box::new(e));
     let env_source = config::Environment::with_prefix(ENV_PREFIX)
         .prefix_separator("_")
         .separator("__")
@@ -488,13 +470,13 @@ fn load_layers(
         .map_err(|e| match file {
             Some(path) => ConfigError::File {
                 path: path.into(),
-                reason: e.to_string(),
+                source: Box::new(e),
             },
             None => to_err(e),
         })?;
     let written: serde_json::Value = user.try_deserialize().map_err(to_err)?;
     let defaults = serde_json::to_value(Settings::default())
-        .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        .map_err(|e| ConfigError::Value(Box::new(config::ConfigError::Foreign(Box::new(e)))))?;
     let mut warnings = Vec::new();
     unknown_keys(&written, &defaults, "", &mut warnings);
 
@@ -503,7 +485,9 @@ fn load_layers(
     all = all.add_source(file_source);
     all = all.add_source(env_source);
     if let Some(listen) = &overrides.listen {
-        all = all.set_override("listen", listen.clone()).map_err(to_err)?;
+        all = all
+            .set_override("listen", listen.as_str())
+            .map_err(to_err)?;
     }
     if let Some(dir) = &overrides.data_dir {
         all = all
@@ -560,7 +544,7 @@ mod tests {
     #[test]
     fn defaults_load_with_no_file_and_no_env() {
         let loaded = load(None, &Overrides::default(), env(&[])).unwrap();
-        assert_eq!(loaded.settings.listen, "127.0.0.1:7143");
+        assert_eq!(loaded.settings.listen.to_string(), "127.0.0.1:7143");
         assert!(loaded.warnings.is_empty());
     }
 
@@ -601,22 +585,26 @@ mod tests {
             env(&[("OTSD_LIMITS__MIN_TTL", "soon")]),
         )
         .unwrap_err();
-        assert!(err.to_string().contains("limits.min_ttl"), "{err}");
+        let text = crate::error::report(&err);
+        assert!(text.contains("limits.min_ttl"), "{text}");
         let err = load(
             None,
             &Overrides::default(),
             env(&[("OTSD_LISTEN", "nowhere")]),
         )
         .unwrap_err();
-        assert!(err.to_string().contains("listen"), "{err}");
+        let text = crate::error::report(&err);
+        assert!(text.contains("listen"), "{text}");
     }
 
     #[test]
     fn debug_redacts_the_master_key() {
         let s = Settings {
-            master_key: Redacted("00ff".repeat(16)),
+            master_key: Some(MasterKey::from_hex(&"00ff".repeat(16)).unwrap()),
             ..Settings::default()
         };
         assert!(!format!("{s:?}").contains("00ff"));
+        let written = serde_json::to_string(&s).unwrap();
+        assert!(!written.contains("00ff"), "{written}");
     }
 }

@@ -10,9 +10,67 @@
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
+use zeroize::Zeroizing;
 
-use crate::config::{ConfigError, SmtpSettings};
+/// The `[smtp]` settings: the relay for `recipient`. An empty `host` disables
+/// email. They live here, beside the one thing that reads them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    /// Empty: no authentication.
+    pub username: String,
+    pub password: Redacted,
+    /// A file holding the password (overrides `password`).
+    pub password_file: PathBuf,
+    pub from: String,
+    /// Bound on connecting and sending; a slow relay fails the request after it.
+    pub timeout_secs: u64,
+}
+
+/// How the connection to the relay is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS (usually port 587).
+    Starttls,
+    /// Implicit TLS (usually port 465).
+    Tls,
+    /// No TLS at all: only for a relay on the same machine.
+    #[serde(rename = "none")]
+    Plaintext,
+}
+
+/// A configured secret string (the SMTP password): `Debug` redacts it.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Redacted(pub String);
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// Why the configured relay cannot be used; each names its setting.
+#[derive(Debug, thiserror::Error)]
+pub enum MailConfigError {
+    #[error("`smtp.host` cannot be used for TLS")]
+    Host(#[source] lettre::transport::smtp::Error),
+    #[error("`smtp.password_file` {path} cannot be read")]
+    PasswordFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`smtp.from` is not an address")]
+    From(#[source] lettre::address::AddressError),
+}
 
 /// A configured SMTP relay.
 pub struct Mailer {
@@ -43,34 +101,32 @@ pub struct Invitation<'a> {
 }
 
 impl Mailer {
-    /// `None` when no SMTP host is configured (email disabled).
-    pub fn from_settings(smtp: &SmtpSettings) -> Result<Option<Self>, ConfigError> {
+    /// The relay the settings name, or `None` when no SMTP host is configured
+    /// (email disabled). Built once, when the server starts.
+    pub fn new(smtp: &SmtpSettings) -> Result<Option<Self>, MailConfigError> {
+        type Transport = AsyncSmtpTransport<Tokio1Executor>;
         if smtp.host.is_empty() {
             return Ok(None);
         }
-        let invalid = |key: &str, why: String| ConfigError::Invalid(format!("`smtp.{key}` {why}"));
-        let builder = match smtp.security.as_str() {
-            "none" => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host),
-            "starttls" => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)
-                .map_err(|e| invalid("host", e.to_string()))?,
-            "tls" => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host)
-                .map_err(|e| invalid("host", e.to_string()))?,
-            other => {
-                return Err(invalid(
-                    "security",
-                    format!("must be starttls, tls or none, not {other:?}"),
-                ));
+        let builder = match smtp.security {
+            SmtpSecurity::Plaintext => Transport::builder_dangerous(&smtp.host),
+            SmtpSecurity::Starttls => {
+                Transport::starttls_relay(&smtp.host).map_err(MailConfigError::Host)?
             }
+            SmtpSecurity::Tls => Transport::relay(&smtp.host).map_err(MailConfigError::Host)?,
         };
         let timeout = Duration::from_secs(smtp.timeout_secs.max(1));
         let mut builder = builder.port(smtp.port).timeout(Some(timeout));
         let password = if smtp.password_file.as_os_str().is_empty() {
             smtp.password.0.clone()
         } else {
-            std::fs::read_to_string(&smtp.password_file)
-                .map_err(|e| invalid("password_file", format!("cannot be read: {e}")))?
-                .trim_end()
-                .to_owned()
+            let text = Zeroizing::new(std::fs::read_to_string(&smtp.password_file).map_err(
+                |source| MailConfigError::PasswordFile {
+                    path: smtp.password_file.clone(),
+                    source,
+                },
+            )?);
+            text.trim_end().to_owned()
         };
         if !smtp.username.is_empty() {
             builder = builder.credentials(Credentials::new(smtp.username.clone(), password));
@@ -78,7 +134,7 @@ impl Mailer {
         let from = smtp
             .from
             .parse::<Mailbox>()
-            .map_err(|e| invalid("from", format!("is not an address: {e}")))?;
+            .map_err(MailConfigError::From)?;
         Ok(Some(Self {
             transport: builder.build(),
             from,

@@ -67,7 +67,7 @@ fn main() -> ExitCode {
     let loaded = match config::load(cli.config.as_deref(), &overrides, None) {
         Ok(loaded) => loaded,
         Err(err) => {
-            eprintln!("otsd: {err}");
+            eprintln!("otsd: {}", otsd::error::report(&err));
             return ExitCode::from(2);
         }
     };
@@ -85,8 +85,9 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            log::error!("{err}");
-            eprintln!("otsd: {err}");
+            let text = otsd::error::report(&err);
+            log::error!("{text}");
+            eprintln!("otsd: {text}");
             ExitCode::FAILURE
         }
     }
@@ -94,8 +95,7 @@ fn main() -> ExitCode {
 
 fn serve(settings: otsd::Settings) -> Result<(), otsd::app::StartupError> {
     actix_web::rt::System::new().block_on(async move {
-        let signals = otsd::app::StopSignals::install()
-            .map_err(|e| otsd::app::StartupError::Signals(e.to_string()))?;
+        let signals = otsd::app::StopSignals::install()?;
         let app = otsd::Application::build(&settings)?;
         log::info!(
             "otsd {} listening on {}",
@@ -140,7 +140,7 @@ fn user(settings: &otsd::Settings, action: UserCommand) -> ExitCode {
             ExitCode::FAILURE
         }
         Err(err) => {
-            eprintln!("otsd: {err}");
+            eprintln!("otsd: {}", otsd::error::report(&err));
             ExitCode::FAILURE
         }
     }

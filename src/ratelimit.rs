@@ -303,6 +303,7 @@ impl IpNet {
         (prefix <= max).then_some(Self { addr, prefix })
     }
 
+    /// Whether `ip` is in this network (IPv4-mapped IPv6 counts as IPv4).
     pub fn contains(&self, ip: &IpAddr) -> bool {
         let ip = ip.to_canonical();
         match (self.addr, ip) {
@@ -320,6 +321,27 @@ impl IpNet {
             }
             _ => false,
         }
+    }
+}
+
+impl std::fmt::Display for IpNet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
+/// As in the configuration: `"10.0.0.0/8"`, `"::1"`.
+impl serde::Serialize for IpNet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IpNet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Self::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("has an invalid address {text:?}")))
     }
 }
 
@@ -406,14 +428,17 @@ mod tests {
             assert!(limiter.hit(Action::Create, &subject, 5).is_ok(), "{i}");
         }
         assert_eq!(limiter.tracked(), 10);
+        // A sketch never counts less than it was given, and may count more (the
+        // 1,990 others share its cells): the heavy subject gets at most its limit,
+        // and with four rows almost surely all of it (its first hit passes unless
+        // every row holds 3 of the others' hits already).
         let heavy = [Subject::Ip(ip("198.51.100.1"))];
-        for _ in 0..3 {
-            assert!(limiter.hit(Action::Create, &heavy, 5).is_ok());
-        }
-        assert_eq!(
-            limiter.hit(Action::Create, &heavy, 5),
-            Err(Limited),
-            "a subject in the sketch is still limited"
+        let passed = (0..10)
+            .take_while(|_| limiter.hit(Action::Create, &heavy, 5).is_ok())
+            .count();
+        assert!(
+            (1..=3).contains(&passed),
+            "a subject in the sketch is still limited: {passed} hits passed"
         );
         for fresh in ["203.0.113.7", "2001:db8:1::1", "127.0.0.1"] {
             assert!(

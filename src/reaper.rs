@@ -9,8 +9,8 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crate::clock::unix_now;
 use crate::store::Store;
-use crate::vault::unix_now;
 
 /// How many index entries one sweep step handles before checking for shutdown.
 const BATCH: usize = 1000;
@@ -19,9 +19,11 @@ const BATCH: usize = 1000;
 /// (`malloc_trim` gave it back), and one of 1,000,000 peaked at 168–188 MiB.
 const TRIM_EVERY: usize = 64;
 
+/// The sweeping thread. Dropping this stops it (mid-sweep, between batches) and
+/// waits for it, so it never outlives the server that owns it.
 pub struct Reaper {
     stop: mpsc::Sender<()>,
-    thread: JoinHandle<()>,
+    thread: Option<JoinHandle<()>>,
 }
 
 impl Reaper {
@@ -38,13 +40,19 @@ impl Reaper {
                     }
                 }
             })?;
-        Ok(Self { stop, thread })
+        Ok(Self {
+            stop,
+            thread: Some(thread),
+        })
     }
+}
 
-    /// Stops the sweep and waits for the thread.
-    pub fn stop(self) {
+impl Drop for Reaper {
+    fn drop(&mut self) {
         let _ = self.stop.send(());
-        let _ = self.thread.join();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 

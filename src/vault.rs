@@ -8,35 +8,24 @@
 //! async worker: it is deliberately slow.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::clock::unix_now;
 use crate::crypto::{CryptoError, KeyKind, Keyring, RecordId, Stretch, ValueKey};
-use crate::domain::{MetadataKey, Passphrase, SecretKey, SecretValue, Ttl};
+use crate::domain::{ANONYMOUS, MetadataKey, Passphrase, SecretKey, SecretValue, ShareDomain, Ttl};
 use crate::store::{SecretRecord, Settlement, Store, StoreError, Stored, StoredState};
 use zeroize::Zeroizing;
 
-/// The `custid` of receipts made without an account.
-pub const ANONYMOUS: &str = "anon";
-
-/// Seconds since the Unix epoch.
-pub fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 #[derive(thiserror::Error)]
 pub enum VaultError {
-    /// Unknown, consumed, expired — or a wrong passphrase on reveal: deliberately the
-    /// same answer. `key` is what the caller sent, echoed back as the spec says.
+    /// Unknown, consumed or expired. `key` is what the caller sent.
     #[error("Unknown secret")]
     UnknownSecret { key: String },
-    /// A reveal with a missing or wrong passphrase. Answered exactly like
-    /// `UnknownSecret`; kept apart only so failed attempts can be rate limited.
+    /// A reveal with a missing or wrong passphrase; the secret stays.
     #[error("Unknown secret")]
-    WrongPassphrase { key: String },
+    WrongPassphraseToReveal { key: String },
+    /// A burn with a missing or wrong passphrase; the secret stays.
     #[error("Incorrect passphrase")]
-    IncorrectPassphrase,
+    WrongPassphraseToBurn,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -50,7 +39,7 @@ impl std::fmt::Debug for VaultError {
         match self {
             // The key is a capability: never in a log line.
             Self::UnknownSecret { .. } => f.write_str("UnknownSecret"),
-            Self::WrongPassphrase { .. } => f.write_str("WrongPassphrase"),
+            Self::WrongPassphraseToReveal { .. } => f.write_str("WrongPassphraseToReveal"),
             other => write!(f, "{other}"),
         }
     }
@@ -71,8 +60,7 @@ pub struct NewSecret {
     pub value: SecretValue,
     pub passphrase: Option<Passphrase>,
     pub ttl: Ttl,
-    /// Custom share domain, or empty.
-    pub share_domain: String,
+    pub share_domain: Option<ShareDomain>,
     /// Already obfuscated addresses.
     pub recipients: Vec<String>,
 }
@@ -122,7 +110,7 @@ pub struct Receipt {
     pub updated: u64,
     pub received: Option<u64>,
     pub recipients: Vec<String>,
-    pub share_domain: String,
+    pub share_domain: Option<ShareDomain>,
     pub passphrase_required: bool,
 }
 
@@ -131,8 +119,7 @@ pub struct Receipt {
 pub struct Revealed {
     pub value: SecretValue,
     pub secret_key: SecretKey,
-    /// Custom share domain of the secret, or empty for the server's own.
-    pub share_domain: String,
+    pub share_domain: Option<ShareDomain>,
 }
 
 /// The service behind the v1 API and the web pages. Cheap to clone.
@@ -145,10 +132,6 @@ pub struct Vault {
 impl Vault {
     pub fn new(store: Store, keyring: Arc<Keyring>) -> Self {
         Self { store, keyring }
-    }
-
-    pub fn store(&self) -> &Store {
-        &self.store
     }
 
     /// Seals and stores a new secret. Durable when `Ok`: a crash after this returns
@@ -187,7 +170,11 @@ impl Vault {
             secret_expires_at: now + ttl,
             expires_at: now + 2 * ttl,
             recipients: new.recipients,
-            share_domain: new.share_domain,
+            // The record keeps the encoding it always had: empty is none.
+            share_domain: new
+                .share_domain
+                .map(|d| d.as_str().to_owned())
+                .unwrap_or_default(),
         };
         self.store.insert(id, &record)?;
         self.store.commit().await?;
@@ -203,7 +190,7 @@ impl Vault {
 
     /// Reveals the secret and destroys it. Exactly one caller ever gets `Ok` for a
     /// given secret, and when it does the destruction is already on disk. A wrong or
-    /// missing passphrase is `WrongPassphrase` and leaves the secret in place.
+    /// missing passphrase is `WrongPassphraseToReveal` and leaves the secret in place.
     pub async fn reveal(
         &self,
         key: &SecretKey,
@@ -217,7 +204,7 @@ impl Vault {
         let value = self
             .open_value(key, passphrase, read.id, &read.record)
             .await?
-            .ok_or_else(|| VaultError::WrongPassphrase {
+            .ok_or_else(|| VaultError::WrongPassphraseToReveal {
                 key: key.expose().to_owned(),
             })?;
         // The one compare-and-swap that decides: a burn or another reveal that got
@@ -230,7 +217,7 @@ impl Vault {
         Ok(Revealed {
             value,
             secret_key: key.clone(),
-            share_domain: read.record.share_domain,
+            share_domain: ShareDomain::new(read.record.share_domain),
         })
     }
 
@@ -244,7 +231,7 @@ impl Vault {
     }
 
     /// Destroys an unread secret through its receipt. A secret with a passphrase needs
-    /// it (`IncorrectPassphrase` otherwise). Anything not live is `UnknownSecret`.
+    /// it (`WrongPassphraseToBurn` otherwise). Anything not live is `UnknownSecret`.
     /// Durable when `Ok`. Returns the burned receipt and the secret's short key.
     pub async fn burn(
         &self,
@@ -268,7 +255,7 @@ impl Vault {
                 None => None,
             };
             if opened.is_none() {
-                return Err(VaultError::IncorrectPassphrase);
+                return Err(VaultError::WrongPassphraseToBurn);
             }
         }
         let burned = self
@@ -447,7 +434,7 @@ fn present(
         updated: record.updated,
         received: record.received.filter(|_| state == State::Received),
         recipients: record.recipients.clone(),
-        share_domain: record.share_domain.clone(),
+        share_domain: ShareDomain::new(record.share_domain.clone()),
         passphrase_required: record.passphrase_required(),
     }
 }

@@ -1,4 +1,4 @@
-//! The one place where failures become HTTP responses.
+//! The one place where failures become v1 API responses.
 //!
 //! Every v1 error is status 404 with `{"message": ...}` (legacy behaviour clients
 //! depend on) and the real status in `X-OTS-Intended-Status`. The log gets the cause
@@ -8,118 +8,14 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::{Map, Value};
 
-use crate::domain::ParamError;
-use crate::vault::VaultError;
+use crate::error::Error;
 
 /// Header carrying the status an error would really have.
 pub const INTENDED_STATUS: &str = "X-OTS-Intended-Status";
 /// Content type of every API response.
 pub const JSON: &str = "application/json; charset=utf-8";
 
-#[derive(thiserror::Error)]
-pub enum ApiError {
-    #[error("Unknown secret")]
-    UnknownSecret { key: String },
-    #[error("Incorrect passphrase")]
-    IncorrectPassphrase,
-    #[error(transparent)]
-    Param(#[from] ParamError),
-    #[error("Not authorized")]
-    NotAuthorized,
-    #[error("An account is required to send emails.")]
-    AccountRequiredForEmail,
-    #[error("An account is required to create secrets on this server.")]
-    AccountRequiredToCreate,
-    #[error("Unknown domain: {0}")]
-    UnknownDomain(String),
-    #[error("Email is not configured on this server")]
-    EmailNotConfigured,
-    #[error("Undeliverable email address: {0}")]
-    UndeliverableEmail(String),
-    #[error(
-        "The email to the recipient could not be sent, so nothing was stored. Please try again later."
-    )]
-    EmailFailed,
-    #[error("Request body exceeds the maximum size of {0} bytes")]
-    BodyTooLarge(usize),
-    #[error("The request body was not received in time")]
-    BodyTimeout,
-    #[error("The server is busy. Please try again later.")]
-    Busy,
-    #[error("{0}")]
-    BadRequest(&'static str),
-    /// A body that broke off or does not frame itself (a multipart body without
-    /// its closing boundary): nothing after it on the connection can be trusted.
-    #[error("{0}")]
-    BadBody(&'static str),
-    #[error("Rate limit exceeded. Please try again later.")]
-    RateLimited,
-    #[error("Not Found")]
-    NotFound,
-    #[error("An unexpected error occurred :[")]
-    Internal,
-}
-
-impl std::fmt::Debug for ApiError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Display never contains a key (UnknownSecret's key is only in the body).
-        write!(f, "ApiError({self})")
-    }
-}
-
-impl ApiError {
-    /// The status this error would have without the v1 legacy of answering 404.
-    pub fn intended_status(&self) -> StatusCode {
-        match self {
-            Self::UnknownSecret { .. } | Self::NotFound => StatusCode::NOT_FOUND,
-            Self::NotAuthorized | Self::AccountRequiredForEmail | Self::AccountRequiredToCreate => {
-                StatusCode::UNAUTHORIZED
-            }
-            Self::IncorrectPassphrase
-            | Self::UnknownDomain(_)
-            | Self::EmailNotConfigured
-            | Self::UndeliverableEmail(_)
-            | Self::BadRequest(_)
-            | Self::BadBody(_) => StatusCode::BAD_REQUEST,
-            Self::Param(ParamError::SecretTooLarge(_)) | Self::BodyTooLarge(_) => {
-                StatusCode::PAYLOAD_TOO_LARGE
-            }
-            Self::Param(_) => StatusCode::BAD_REQUEST,
-            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            Self::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
-            Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal | Self::EmailFailed => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-}
-
-impl ApiError {
-    /// Errors about the body as a whole: answered before all of it was read, or
-    /// about a body that does not end where it should.
-    fn closes_connection(&self) -> bool {
-        matches!(
-            self,
-            Self::BodyTooLarge(_) | Self::BodyTimeout | Self::Busy | Self::BadBody(_)
-        )
-    }
-}
-
-impl From<VaultError> for ApiError {
-    fn from(err: VaultError) -> Self {
-        match err {
-            VaultError::UnknownSecret { key } | VaultError::WrongPassphrase { key } => {
-                Self::UnknownSecret { key }
-            }
-            VaultError::IncorrectPassphrase => Self::IncorrectPassphrase,
-            other => {
-                log::error!("internal error: {other}");
-                Self::Internal
-            }
-        }
-    }
-}
-
-impl ResponseError for ApiError {
+impl ResponseError for Error {
     fn status_code(&self) -> StatusCode {
         StatusCode::NOT_FOUND
     }
@@ -127,8 +23,8 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let mut body = Map::new();
         body.insert("message".into(), Value::String(self.to_string()));
-        if let Self::UnknownSecret { key } = self {
-            body.insert("secret_key".into(), Value::String(key.clone()));
+        if let Some(key) = self.echoed_key() {
+            body.insert("secret_key".into(), Value::String(key.to_owned()));
         }
         let mut response = HttpResponse::NotFound();
         response
@@ -146,11 +42,11 @@ impl ResponseError for ApiError {
 
 /// Answers any route or method the API does not have.
 pub async fn not_found() -> HttpResponse {
-    ApiError::NotFound.error_response()
+    Error::NotFound.error_response()
 }
 
 /// Middleware for `/api/`: any error answer that did not come from an
-/// [`ApiError`] (one actix or a library produced inside the app) is rewritten as
+/// [`Error`] (one actix or a library produced inside the app) is rewritten as
 /// the v1 error, so clients of the API only ever see its one error shape. The
 /// HTTP layer's own answers to requests it cannot parse (a malformed head, a head
 /// too large, a head that never arrives) are sent before any of otsd's code runs,
@@ -220,7 +116,7 @@ mod tests {
                     )
                     .route(
                         "/ours",
-                        web::get().to(|| async { Err::<HttpResponse, _>(ApiError::RateLimited) }),
+                        web::get().to(|| async { Err::<HttpResponse, _>(Error::RateLimited) }),
                     )
                     .route("/fine", web::get().to(|| async { "ok" })),
             ),

@@ -1,19 +1,15 @@
-//! The Onetime Secret REST API v1 (`/api/v1`): routing, parameters, callers, errors.
+//! The Onetime Secret REST API v1 (`/api/v1`, spec §2–§4): routing, JSON views,
+//! and the v1 error shape.
 //!
-//! Handlers (in `v1/`) are thin: extract a [`Caller`] and [`Params`], turn params
-//! into domain values, call the [`Vault`], render JSON. Every failure is an
-//! [`ApiError`], mapped to the wire in one place (`error.rs`).
+//! Handlers (in `v1/`) are thin: take the [`Caller`](crate::service::Caller),
+//! [`Params`](crate::request::Params) and path key, call the
+//! [`Service`](crate::service::Service), render JSON. Every failure is the one
+//! [`Error`](crate::Error), mapped to the v1 wire format in one place (`error.rs`).
 
-mod caller;
 mod error;
-mod params;
-mod state;
 mod v1;
 
-pub use caller::Caller;
-pub use error::{ApiError, INTENDED_STATUS, JSON, not_found, v1_errors};
-pub use params::{BodyLimits, Params, decode_params};
-pub use state::AppState;
+pub use error::{INTENDED_STATUS, JSON, not_found, v1_errors};
 
 use actix_web::http::header::{CACHE_CONTROL, PRAGMA};
 use actix_web::middleware::DefaultHeaders;
@@ -65,7 +61,7 @@ pub fn json_ok<T: Serialize>(body: &T) -> HttpResponse {
         Ok(text) => HttpResponse::Ok().content_type(JSON).body(text),
         Err(err) => {
             log::error!("serialising a response failed: {err}");
-            actix_web::ResponseError::error_response(&ApiError::Internal)
+            actix_web::ResponseError::error_response(&crate::Error::Internal)
         }
     }
 }

@@ -30,6 +30,7 @@ pub const KEY_BYTES: usize = 32;
 pub const SALT_BYTES: usize = 16;
 
 /// The server's master key. `Debug` redacts it; it is wiped when dropped.
+#[derive(Clone)]
 pub struct MasterKey(Zeroizing<[u8; KEY_BYTES]>);
 
 impl MasterKey {

@@ -8,6 +8,11 @@ use zeroize::Zeroizing;
 /// Keys taken from a path longer than this cannot be ours; refuse to hash megabytes.
 const MAX_PATH_KEY: usize = 128;
 
+/// A key as a client may send it in a path (see `from_path` on each key).
+pub trait FromPath: Sized {
+    fn from_path(raw: &str) -> Option<Self>;
+}
+
 macro_rules! capability_key {
     ($name:ident, $what:literal) => {
         #[doc = concat!("A ", $what, ": an opaque, unguessable string. `Debug` redacts it.")]
@@ -32,6 +37,12 @@ macro_rules! capability_key {
             /// The key as text, for the response body only.
             pub fn expose(&self) -> &str {
                 &self.0
+            }
+        }
+
+        impl FromPath for $name {
+            fn from_path(raw: &str) -> Option<Self> {
+                Self::from_path(raw)
             }
         }
 

@@ -12,11 +12,32 @@ mod ttl;
 mod value;
 
 pub use generate::{GeneratedLength, generate_password};
-pub use keys::{MetadataKey, SecretKey};
+pub use keys::{FromPath, MetadataKey, SecretKey};
 pub use limits::{CallerLimits, PassphrasePolicy};
 pub use passphrase::Passphrase;
 pub use ttl::{Ttl, TtlPolicy};
 pub use value::SecretValue;
+
+/// The `custid` of what is made without an account: the anonymous owner.
+pub const ANONYMOUS: &str = "anon";
+
+/// A custom domain a secret's link is on instead of the server's own (one of the
+/// configured `share_domains`, lower case). A secret on the server's own host
+/// has none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShareDomain(String);
+
+impl ShareDomain {
+    /// A domain the service has checked against the allow-list, or one read back
+    /// from a record; empty is none.
+    pub(crate) fn new(domain: String) -> Option<Self> {
+        (!domain.is_empty()).then_some(Self(domain))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
 
 /// Why a parameter was refused. The API layer turns each into the exact v1 message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,36 +1,28 @@
-//! Thin handlers: check origin and limits, call the vault, render a page.
+//! Thin handlers: parse the form, call the service, render a page. (Cross-site
+//! posts never get here: see [`super::same_origin`].)
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
+use zeroize::Zeroizing;
 
 use super::pages::{self, IndexView};
-use super::{WebError, page, same_origin, see_other};
-use crate::api::{ApiError, AppState, Caller, Params};
-use crate::domain::{
-    GeneratedLength, MetadataKey, Passphrase, SecretKey, SecretValue, generate_password,
-};
-use crate::ratelimit::Action;
-use crate::vault::VaultError;
+use super::{WebError, page, see_other};
+use crate::app::AppState;
+use crate::domain::{MetadataKey, Passphrase, SecretKey};
+use crate::error::Error;
+use crate::request::{Params, PathKey};
+use crate::service::{Caller, Generate, Share};
 
 type PageResult = Result<HttpResponse, WebError>;
 
-fn path_key(req: &HttpRequest) -> &str {
-    req.match_info().get("key").unwrap_or_default()
-}
-
-fn unknown(raw: &str) -> WebError {
-    WebError::Api(ApiError::UnknownSecret {
-        key: raw.to_owned(),
-    })
-}
-
 /// The create form. On a closed instance it also asks for account and token.
 fn index_page(state: &AppState, status: StatusCode, error: Option<&str>) -> HttpResponse {
-    let closed = !state.anonymous_create;
+    let policy = state.service.policy();
+    let closed = !policy.anonymous_create;
     let limits = if closed {
-        &state.authenticated
+        &policy.authenticated
     } else {
-        &state.anonymous
+        &policy.anonymous
     };
     let choices: Vec<u64> = state
         .ttl_choices
@@ -66,32 +58,48 @@ pub async fn index(state: web::Data<AppState>) -> HttpResponse {
 /// receipt; a generated password is shown on the receipt in this response only.
 /// A refused form is shown again with the reason (the secret is not echoed back).
 pub async fn create(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    caller: Result<Caller, ApiError>,
-    params: Result<Params, ApiError>,
+    caller: Result<Caller, Error>,
+    params: Result<Params, Error>,
 ) -> PageResult {
-    same_origin(&req, &state)?;
     let mut params = params?;
-    let result = create_from_form(&state, caller?, &mut params).await;
-    match result {
-        Ok((receipt, generated)) => {
-            let key = receipt.metadata_key.expose();
-            match generated {
-                None => Ok(see_other(&format!("/private/{key}"))),
-                Some(value) => {
-                    let link = receipt
-                        .secret_key
-                        .as_ref()
-                        .map(|k| state.secret_link(&receipt.share_domain, k.expose()));
-                    Ok(page(
-                        StatusCode::OK,
-                        pages::receipt(&receipt, link.as_deref(), Some(value.expose())),
-                    ))
-                }
-            }
+    let caller = caller?;
+    let service = &state.service;
+    let result = async {
+        // A closed instance's form carries the account's credentials itself.
+        let caller = signed_in(&state, caller, &mut params)?;
+        let options = params.secret_options();
+        if params.get("action") == Some("generate") {
+            let request = Generate {
+                length: None,
+                options,
+            };
+            let generated = service.generate(&caller, request).await?;
+            let link = service.links().secret_of(&generated.receipt);
+            Ok(page(
+                StatusCode::OK,
+                pages::receipt(
+                    &generated.receipt,
+                    link.as_deref(),
+                    Some(generated.value.expose()),
+                ),
+            ))
+        } else {
+            let request = Share {
+                secret: params.secret(),
+                options,
+            };
+            let receipt = service.share(&caller, request).await?;
+            Ok(see_other(&format!(
+                "/private/{}",
+                receipt.metadata_key.expose()
+            )))
         }
-        Err(ApiError::Internal) => Err(WebError::Api(ApiError::Internal)),
+    }
+    .await;
+    match result {
+        Ok(response) => Ok(response),
+        Err(Error::Internal) => Err(WebError::Page(Error::Internal)),
         Err(err) => Ok(index_page(
             &state,
             err.intended_status(),
@@ -100,53 +108,24 @@ pub async fn create(
     }
 }
 
-async fn create_from_form(
-    state: &AppState,
-    mut caller: Caller,
-    params: &mut Params,
-) -> Result<(crate::vault::Receipt, Option<SecretValue>), ApiError> {
+/// The caller, signed in with the form's `account` and `token` when it has them.
+fn signed_in(state: &AppState, mut caller: Caller, params: &mut Params) -> Result<Caller, Error> {
     let account = params.take("account").unwrap_or_default();
-    let token = zeroize::Zeroizing::new(params.take("token").unwrap_or_default());
+    let token = Zeroizing::new(params.take("token").unwrap_or_default());
     if !account.is_empty() || !token.is_empty() {
-        let found = state
-            .accounts
-            .authenticate(&account, &token)
-            .map_err(|err| {
-                log::error!("checking credentials failed: {err}");
-                ApiError::Internal
-            })?;
-        caller.account = Some(found.ok_or(ApiError::NotAuthorized)?);
+        caller.account = Some(state.service.authenticate(&account, &token)?);
     }
-    state.may_create(&caller)?;
-    let generated = params.get("action") == Some("generate");
-    let value = if generated {
-        generate_password(GeneratedLength::parse(None)?)
-    } else {
-        SecretValue::parse(
-            params.take("secret"),
-            state.limits(&caller).max_secret_bytes,
-        )?
-    };
-    let receipt = state
-        .create(state.new_secret(&caller, params, value.clone())?)
-        .await?;
-    Ok((receipt, generated.then_some(value)))
+    Ok(caller)
 }
 
 /// `GET /private/{key}`: the creator's receipt.
 pub async fn receipt(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    caller: Result<Caller, ApiError>,
+    caller: Result<Caller, Error>,
+    key: Result<PathKey<MetadataKey>, Error>,
 ) -> PageResult {
-    state.rate_limit(Action::Metadata, &caller?)?;
-    let raw = path_key(&req);
-    let key = MetadataKey::from_path(raw).ok_or_else(|| unknown(raw))?;
-    let receipt = state.vault.receipt(&key)?;
-    let link = receipt
-        .secret_key
-        .as_ref()
-        .map(|k| state.secret_link(&receipt.share_domain, k.expose()));
+    let receipt = state.service.receipt(&caller?, &key?.0)?;
+    let link = state.service.links().secret_of(&receipt);
     Ok(page(
         StatusCode::OK,
         pages::receipt(&receipt, link.as_deref(), None),
@@ -155,16 +134,14 @@ pub async fn receipt(
 
 /// `GET /private/{key}/burn`: the confirm step. Nothing to burn → the receipt.
 pub async fn confirm_burn(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    caller: Result<Caller, ApiError>,
+    caller: Result<Caller, Error>,
+    key: Result<PathKey<MetadataKey>, Error>,
 ) -> PageResult {
-    state.rate_limit(Action::Metadata, &caller?)?;
-    let raw = path_key(&req);
-    let key = MetadataKey::from_path(raw).ok_or_else(|| unknown(raw))?;
-    let receipt = state.vault.receipt(&key)?;
+    let (caller, PathKey(key)) = (caller?, key?);
+    let receipt = state.service.receipt(&caller, &key)?;
     if !receipt.state.is_live() {
-        return Ok(see_other(&format!("/private/{raw}")));
+        return Ok(see_other(&format!("/private/{}", key.expose())));
     }
     Ok(page(StatusCode::OK, pages::confirm_burn(&receipt, None)))
 }
@@ -172,24 +149,17 @@ pub async fn confirm_burn(
 /// `POST /private/{key}/burn`: burns, then back to the receipt. A wrong passphrase
 /// shows the confirm step again with the reason.
 pub async fn burn(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    caller: Result<Caller, ApiError>,
-    params: Result<Params, ApiError>,
+    caller: Result<Caller, Error>,
+    key: Result<PathKey<MetadataKey>, Error>,
+    params: Result<Params, Error>,
 ) -> PageResult {
-    same_origin(&req, &state)?;
-    let caller = caller?;
-    state.rate_limit(Action::Metadata, &caller)?;
-    let raw = path_key(&req);
-    let key = MetadataKey::from_path(raw).ok_or_else(|| unknown(raw))?;
+    let (caller, PathKey(key)) = (caller?, key?);
     let passphrase = Passphrase::attempt(params?.take("passphrase"));
-    let attempt = state
-        .passphrase_attempt(&caller, key.expose(), state.vault.burn(&key, passphrase))
-        .await?;
-    match attempt {
-        Ok(_) => Ok(see_other(&format!("/private/{raw}"))),
-        Err(VaultError::IncorrectPassphrase) => {
-            let receipt = state.vault.receipt(&key)?;
+    match state.service.burn(&caller, &key, passphrase).await {
+        Ok(_) => Ok(see_other(&format!("/private/{}", key.expose()))),
+        Err(Error::WrongPassphraseToBurn) => {
+            let receipt = state.service.receipt(&caller, &key)?;
             Ok(page(
                 StatusCode::BAD_REQUEST,
                 pages::confirm_burn(&receipt, Some("That passphrase is not right.")),
@@ -202,47 +172,37 @@ pub async fn burn(
 /// `GET /secret/{key}`: offers to reveal; reveals nothing and consumes nothing
 /// (link previews and scanners fetch this). Marks the receipt `viewed`.
 pub async fn show_secret(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    caller: Result<Caller, ApiError>,
+    caller: Result<Caller, Error>,
+    key: Result<PathKey<SecretKey>, Error>,
 ) -> PageResult {
-    state.rate_limit(Action::Reveal, &caller?)?;
-    let raw = path_key(&req);
-    let key = SecretKey::from_path(raw).ok_or_else(|| unknown(raw))?;
-    let needs_passphrase = state.vault.peek(&key)?.ok_or_else(|| unknown(raw))?;
-    state.vault.mark_viewed(&key)?;
+    let (caller, PathKey(key)) = (caller?, key?);
+    let preview = state.service.preview(&caller, &key)?;
     Ok(page(
         StatusCode::OK,
-        pages::reveal_form(raw, needs_passphrase, None),
+        pages::reveal_form(key.expose(), preview.passphrase_required, None),
     ))
 }
 
 /// `POST /secret/{key}`: reveals and destroys. A wrong passphrase shows the form
 /// again with the reason and keeps the secret.
 pub async fn reveal_secret(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    caller: Result<Caller, ApiError>,
-    params: Result<Params, ApiError>,
+    caller: Result<Caller, Error>,
+    key: Result<PathKey<SecretKey>, Error>,
+    params: Result<Params, Error>,
 ) -> PageResult {
-    same_origin(&req, &state)?;
-    let caller = caller?;
-    state.rate_limit(Action::Reveal, &caller)?;
-    let raw = path_key(&req);
-    let key = SecretKey::from_path(raw).ok_or_else(|| unknown(raw))?;
+    let (caller, PathKey(key)) = (caller?, key?);
     let passphrase = Passphrase::attempt(params?.take("passphrase"));
-    let attempt = state
-        .passphrase_attempt(&caller, raw, state.vault.reveal(&key, passphrase))
-        .await?;
-    match attempt {
+    match state.service.reveal(&caller, &key, passphrase).await {
         Ok(revealed) => Ok(page(
             StatusCode::OK,
             pages::revealed(revealed.value.expose()),
         )),
-        Err(VaultError::WrongPassphrase { .. }) => Ok(page(
+        Err(Error::WrongPassphraseToReveal { .. }) => Ok(page(
             StatusCode::BAD_REQUEST,
             pages::reveal_form(
-                raw,
+                key.expose(),
                 true,
                 Some("That passphrase is not right. The secret is still there: try again."),
             ),

@@ -5,39 +5,50 @@
 //! and scanners must not burn secrets); only the POST from that page does.
 //!
 //! Every page goes through [`page`], which sets the security headers, and every
-//! POST first passes [`same_origin`], which refuses cross-site form posts.
+//! POST first passes [`same_origin`], the middleware on the pages' scope that
+//! refuses cross-site form posts. Handlers parse the form, call the
+//! [`Service`](crate::service::Service), and render.
 
 mod assets;
 mod handlers;
 mod pages;
 
-use actix_web::http::StatusCode;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{HttpResponse, ResponseError, web};
 use maud::Markup;
 
-use crate::api::{ApiError, AppState};
+use crate::app::AppState;
+use crate::error::Error;
 
 /// No inline script or style, nothing from elsewhere, no framing, forms only to us.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
                    form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/// Registers the pages and static assets.
+/// Registers the pages and static assets. Paths the pages do not have fall
+/// through to the application's default service.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/").route(web::get().to(handlers::index)))
-        .service(resource("/share").route(web::post().to(handlers::create)))
+    cfg.service(resource("/static/{file}").route(web::get().to(assets::serve)))
         .service(
-            resource("/secret/{key}")
-                .route(web::get().to(handlers::show_secret))
-                .route(web::post().to(handlers::reveal_secret)),
-        )
-        .service(resource("/private/{key}").route(web::get().to(handlers::receipt)))
-        .service(
-            resource("/private/{key}/burn")
-                .route(web::get().to(handlers::confirm_burn))
-                .route(web::post().to(handlers::burn)),
-        )
-        .service(resource("/static/{file}").route(web::get().to(assets::serve)));
+            web::scope("")
+                .wrap(from_fn(same_origin))
+                .service(resource("/").route(web::get().to(handlers::index)))
+                .service(resource("/share").route(web::post().to(handlers::create)))
+                .service(
+                    resource("/secret/{key}")
+                        .route(web::get().to(handlers::show_secret))
+                        .route(web::post().to(handlers::reveal_secret)),
+                )
+                .service(resource("/private/{key}").route(web::get().to(handlers::receipt)))
+                .service(
+                    resource("/private/{key}/burn")
+                        .route(web::get().to(handlers::confirm_burn))
+                        .route(web::post().to(handlers::burn)),
+                ),
+        );
 }
 
 fn resource(path: &str) -> actix_web::Resource {
@@ -76,47 +87,49 @@ pub fn see_other(location: &str) -> HttpResponse {
     response
 }
 
-/// Refuses form posts that a browser made on behalf of another site.
+/// Refuses form posts that a browser made on behalf of another site. Only a POST
+/// to one of the pages is checked: every other request passes untouched.
 ///
 /// Browsers send `Sec-Fetch-Site`; only `same-origin` (our own form) and `none` (the
 /// user's own action) pass. Older browsers send `Origin` instead, which must be our
 /// base URL's origin. A request with neither did not come from a browser form, so
 /// it cannot be a cross-site forgery.
-pub fn same_origin(req: &HttpRequest, state: &AppState) -> Result<(), WebError> {
-    let get = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-    if let Some(site) = get("sec-fetch-site") {
-        return match site {
-            "same-origin" | "none" => Ok(()),
-            _ => Err(WebError::CrossSite),
+pub async fn same_origin(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.method() == Method::POST && req.match_pattern().is_some() {
+        let state = req
+            .app_data::<web::Data<AppState>>()
+            .ok_or(WebError::Page(Error::Internal))?;
+        let get = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+        let cross_site = match get("sec-fetch-site") {
+            Some(site) => !matches!(site, "same-origin" | "none"),
+            None => get("origin")
+                .is_some_and(|origin| !origin.eq_ignore_ascii_case(state.service.links().origin())),
         };
+        if cross_site {
+            return Err(WebError::CrossSite.into());
+        }
     }
-    match get("origin") {
-        Some(origin) if !origin.eq_ignore_ascii_case(state.origin()) => Err(WebError::CrossSite),
-        _ => Ok(()),
-    }
+    next.call(req).await
 }
 
 /// Failures of the web pages, rendered as HTML in one place.
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
     #[error(transparent)]
-    Api(#[from] ApiError),
+    Page(#[from] Error),
     #[error("This form was sent from another site, so it was refused.")]
     CrossSite,
     #[error("There is no page here.")]
     NotFound,
 }
 
-impl From<crate::vault::VaultError> for WebError {
-    fn from(err: crate::vault::VaultError) -> Self {
-        Self::Api(err.into())
-    }
-}
-
 impl ResponseError for WebError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::Api(err) => err.intended_status(),
+            Self::Page(err) => err.intended_status(),
             Self::CrossSite => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
         }
@@ -125,7 +138,7 @@ impl ResponseError for WebError {
     fn error_response(&self) -> HttpResponse {
         let markup = match self {
             // Unknown, used, expired: one page that does not tell which.
-            Self::Api(ApiError::UnknownSecret { .. }) => pages::gone(),
+            Self::Page(Error::UnknownSecret { .. }) => pages::gone(),
             other => pages::error(&other.to_string()),
         };
         page(self.status_code(), markup)

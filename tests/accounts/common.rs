@@ -183,7 +183,7 @@ pub fn base64(bytes: &[u8]) -> String {
 /// and the test (127.0.0.1) a trusted proxy, so `X-Forwarded-For` names the client.
 pub fn behind_trusted_proxy(s: &mut otsd::Settings) {
     s.rate_limits.window_secs = WINDOW;
-    s.rate_limits.trusted_proxies = vec!["127.0.0.1".into()];
+    s.rate_limits.trusted_proxies = vec![otsd::ratelimit::IpNet::parse("127.0.0.1").unwrap()];
 }
 
 #[test]

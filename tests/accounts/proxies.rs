@@ -4,6 +4,7 @@
 
 use crate::common::*;
 use crate::helpers::*;
+use otsd::ratelimit::IpNet;
 
 const A: &str = "198.51.100.1";
 const B: &str = "198.51.100.2";
@@ -22,7 +23,7 @@ async fn forwarded_for_from_a_trusted_proxy_gives_each_client_its_own_counter() 
         let app = spawn_app_with(|s| {
             s.rate_limits.window_secs = WINDOW;
             s.rate_limits.create = 1;
-            s.rate_limits.trusted_proxies = vec![trusted.into()];
+            s.rate_limits.trusted_proxies = vec![IpNet::parse(trusted).unwrap()];
         })
         .await;
 
@@ -52,7 +53,8 @@ async fn forwarded_for_from_an_untrusted_peer_is_ignored() {
         let app = spawn_app_with(|s| {
             s.rate_limits.window_secs = WINDOW;
             s.rate_limits.create = 1;
-            s.rate_limits.trusted_proxies = trusted.clone();
+            s.rate_limits.trusted_proxies =
+                trusted.iter().map(|t| IpNet::parse(t).unwrap()).collect();
         })
         .await;
 

@@ -20,7 +20,7 @@ pub struct TestApp {
 /// PBKDF2 work factor so debug builds stay quick.
 pub fn test_settings(data_dir: &TempDir) -> Settings {
     let mut s = Settings {
-        listen: "127.0.0.1:0".into(),
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         data_dir: data_dir.path().to_owned(),
         workers: 2,
         shutdown_timeout_secs: 5,

@@ -47,7 +47,7 @@ pub async fn spawn_with_relay(port: u16, configure: impl FnOnce(&mut Settings)) 
     spawn(|s| {
         s.smtp.host = "127.0.0.1".into();
         s.smtp.port = port;
-        s.smtp.security = "none".into();
+        s.smtp.security = otsd::mail::SmtpSecurity::Plaintext;
         s.smtp.from = FROM.into();
         s.smtp.timeout_secs = 5;
         configure(s);

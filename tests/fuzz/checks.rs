@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-use otsd::api::decode_params;
+use otsd::request::decode_params;
 use std::collections::HashMap;
 
 /// A check: returns when the input is handled as it must be, panics otherwise.
@@ -19,7 +19,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("config_toml", config_toml),
 ];
 
-fn pairs(params: &otsd::api::Params) -> Vec<(String, String)> {
+fn pairs(params: &otsd::request::Params) -> Vec<(String, String)> {
     params
         .iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))

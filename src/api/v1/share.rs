@@ -3,21 +3,23 @@
 use actix_web::{HttpResponse, web};
 
 use super::views::{MetadataJson, Shape};
-use crate::api::{ApiError, AppState, Caller, Params, json_ok};
-use crate::domain::{GeneratedLength, SecretValue, generate_password};
+use crate::api::json_ok;
+use crate::app::AppState;
+use crate::error::Error;
+use crate::request::Params;
+use crate::service::{Caller, Generate, Share};
 
 /// Stores the `secret` parameter.
 pub async fn share(
     state: web::Data<AppState>,
     caller: Caller,
     mut params: Params,
-) -> Result<HttpResponse, ApiError> {
-    state.may_create(&caller)?;
-    let max = state.limits(&caller).max_secret_bytes;
-    let value = SecretValue::parse(params.take("secret"), max)?;
-    let receipt = state
-        .create(state.new_secret(&caller, &mut params, value)?)
-        .await?;
+) -> Result<HttpResponse, Error> {
+    let request = Share {
+        secret: params.secret(),
+        options: params.secret_options(),
+    };
+    let receipt = state.service.share(&caller, request).await?;
     Ok(json_ok(&MetadataJson::new(&receipt, Shape::Full)))
 }
 
@@ -26,13 +28,13 @@ pub async fn generate(
     state: web::Data<AppState>,
     caller: Caller,
     mut params: Params,
-) -> Result<HttpResponse, ApiError> {
-    state.may_create(&caller)?;
-    let value = generate_password(GeneratedLength::parse(params.get("length"))?);
-    let receipt = state
-        .create(state.new_secret(&caller, &mut params, value.clone())?)
-        .await?;
+) -> Result<HttpResponse, Error> {
+    let request = Generate {
+        length: params.take("length"),
+        options: params.secret_options(),
+    };
+    let generated = state.service.generate(&caller, request).await?;
     Ok(json_ok(
-        &MetadataJson::new(&receipt, Shape::Full).with_value(value.expose()),
+        &MetadataJson::new(&generated.receipt, Shape::Full).with_value(generated.value.expose()),
     ))
 }

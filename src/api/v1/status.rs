@@ -2,7 +2,9 @@
 
 use actix_web::HttpResponse;
 
-use crate::api::{ApiError, Caller, JSON};
+use crate::api::JSON;
+use crate::error::Error;
+use crate::service::Caller;
 
 /// The one answer both routes give. A fixed text, not a JSON value built and
 /// serialised per request: status is what monitors and load balancers poll.
@@ -15,7 +17,7 @@ pub async fn status(_caller: Caller) -> HttpResponse {
 
 /// The same body as `status`, for an authenticated caller only: lets a client test
 /// its credentials.
-pub async fn authcheck(caller: Caller) -> Result<HttpResponse, ApiError> {
+pub async fn authcheck(caller: Caller) -> Result<HttpResponse, Error> {
     caller.require_account()?;
     Ok(nominal())
 }

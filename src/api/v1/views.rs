@@ -66,7 +66,7 @@ impl<'a> MetadataJson<'a> {
             updated: r.updated,
             received: r.received,
             recipient: &r.recipients,
-            share_domain: &r.share_domain,
+            share_domain: r.share_domain.as_ref().map_or("", |d| d.as_str()),
             passphrase_required: (shape == Shape::Full).then_some(r.passphrase_required),
             value: None,
         }

@@ -14,9 +14,10 @@ use futures_util::future::LocalBoxFuture;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
-use super::ApiError;
+use crate::error::Error;
+use crate::service::SecretOptions;
 
 /// How request bodies are read, as app data: the largest body, the time a whole
 /// body may take to arrive, and the bytes all bodies being read may hold together.
@@ -66,11 +67,11 @@ struct Reservation<'a> {
 }
 
 impl Reservation<'_> {
-    fn grow(&mut self, bytes: usize) -> Result<(), ApiError> {
+    fn grow(&mut self, bytes: usize) -> Result<(), Error> {
         let before = self.in_flight.bytes.fetch_add(bytes, Ordering::AcqRel);
         if before.saturating_add(bytes) > self.in_flight.max {
             self.in_flight.bytes.fetch_sub(bytes, Ordering::AcqRel);
-            return Err(ApiError::Busy);
+            return Err(Error::Busy);
         }
         self.bytes += bytes;
         if before + bytes > TRIM_AFTER {
@@ -125,6 +126,26 @@ impl Params {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The `secret` parameter, moved out.
+    pub fn secret(&mut self) -> Option<Zeroizing<String>> {
+        self.take("secret").map(Zeroizing::new)
+    }
+
+    /// The options `share` and `generate` have in common, moved out of the
+    /// parameters: `ttl`, `passphrase`, `share_domain`, and the first non-blank
+    /// `recipient` (or `recipient[]`).
+    pub fn secret_options(&mut self) -> SecretOptions {
+        SecretOptions {
+            ttl: self.take("ttl"),
+            passphrase: self.take("passphrase").map(Zeroizing::new),
+            share_domain: self.take("share_domain"),
+            recipient: self
+                .all(&["recipient", "recipient[]"])
+                .find(|r| !r.trim().is_empty())
+                .map(str::to_owned),
+        }
+    }
+
     /// Every pair, in order (for tests and fuzzing).
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))
@@ -144,8 +165,8 @@ impl Drop for Params {
 }
 
 impl FromRequest for Params {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let req = req.clone();
@@ -154,14 +175,14 @@ impl FromRequest for Params {
     }
 }
 
-async fn parse(req: &HttpRequest, payload: Payload) -> Result<Params, ApiError> {
+async fn parse(req: &HttpRequest, payload: Payload) -> Result<Params, Error> {
     let limits = req.app_data::<BodyLimits>().ok_or_else(|| {
         log::error!("BodyLimits missing from the app data");
-        ApiError::Internal
+        Error::Internal
     })?;
     let body = actix_web::rt::time::timeout(limits.timeout, read_body(req, payload, limits))
         .await
-        .map_err(|_| ApiError::BodyTimeout)??;
+        .map_err(|_| Error::BodyTimeout)??;
     let content_type = req
         .headers()
         .get(CONTENT_TYPE)
@@ -187,7 +208,7 @@ async fn read_body<'a>(
     req: &HttpRequest,
     mut payload: Payload,
     limits: &'a BodyLimits,
-) -> Result<Body<'a>, ApiError> {
+) -> Result<Body<'a>, Error> {
     let limit = limits.max_bytes;
     let declared = req
         .headers()
@@ -195,7 +216,7 @@ async fn read_body<'a>(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        return Err(ApiError::BodyTooLarge(limit));
+        return Err(Error::BodyTooLarge(limit));
     }
     // The whole declared length at once: growing by doubling would copy the body
     // and leave freed blocks of every size behind. A mapping's pages count only
@@ -207,9 +228,9 @@ async fn read_body<'a>(
     };
     let mut body = Body(web::BytesMut::with_capacity(capacity), reservation);
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| ApiError::BadBody("The request body could not be read"))?;
+        let chunk = chunk.map_err(|_| Error::BadBody("The request body could not be read"))?;
         if body.0.len() + chunk.len() > limit {
-            return Err(ApiError::BodyTooLarge(limit));
+            return Err(Error::BodyTooLarge(limit));
         }
         body.1.grow(chunk.len())?;
         body.0.extend_from_slice(&chunk);

@@ -1,4 +1,5 @@
-//! Who is calling: the request context every handler receives.
+//! Who is calling: the [`Caller`] every handler receives, from the peer address,
+//! `X-Forwarded-For` (from trusted proxies only) and `Authorization`.
 //!
 //! Spec §1: no `Authorization` header is the anonymous user, and so is Basic with an
 //! empty user and empty token (`Basic Og==`). Any other header must be valid Basic
@@ -12,48 +13,25 @@ use actix_web_httpauth::headers::authorization::{Basic, Scheme};
 use std::future::{Ready, ready};
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::{ApiError, AppState};
 use crate::accounts::AccountName;
+use crate::app::AppState;
+use crate::error::Error;
 use crate::ratelimit::client_ip;
-use crate::vault::ANONYMOUS;
-
-/// The caller of one request: an account or anonymous, and the client address.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    pub account: Option<AccountName>,
-    /// The peer, or the forwarded client when the peer is a trusted proxy.
-    pub ip: IpAddr,
-}
-
-impl Caller {
-    /// The `custid` recorded on what this caller creates.
-    pub fn custid(&self) -> &str {
-        self.account.as_ref().map_or(ANONYMOUS, AccountName::as_str)
-    }
-
-    pub fn is_anonymous(&self) -> bool {
-        self.account.is_none()
-    }
-
-    /// The account, or `Not authorized` for routes that need one.
-    pub fn require_account(&self) -> Result<&AccountName, ApiError> {
-        self.account.as_ref().ok_or(ApiError::NotAuthorized)
-    }
-}
+use crate::service::Caller;
 
 impl FromRequest for Caller {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Error = Error;
+    type Future = Ready<Result<Self, Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(identify(req))
     }
 }
 
-fn identify(req: &HttpRequest) -> Result<Caller, ApiError> {
+fn identify(req: &HttpRequest) -> Result<Caller, Error> {
     let state = req
         .app_data::<web::Data<AppState>>()
-        .ok_or(ApiError::Internal)?;
+        .ok_or(Error::Internal)?;
     let peer = req
         .peer_addr()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
@@ -73,8 +51,6 @@ fn identify(req: &HttpRequest) -> Result<Caller, ApiError> {
     Ok(Caller { account, ip })
 }
 
-/// `Ok(None)` only for the anonymous `Basic Og==`; unknown or malformed credentials
-/// are `Not authorized`.
 /// The scheme name is case-insensitive (RFC 9110 §11.1) but the parser wants
 /// `Basic`: rewrite `basic …`, `BASIC …` and the like.
 fn with_canonical_scheme(header: &HeaderValue) -> HeaderValue {
@@ -89,19 +65,13 @@ fn with_canonical_scheme(header: &HeaderValue) -> HeaderValue {
     }
 }
 
-fn authenticate(state: &AppState, header: &HeaderValue) -> Result<Option<AccountName>, ApiError> {
-    let basic =
-        Basic::parse(&with_canonical_scheme(header)).map_err(|_| ApiError::NotAuthorized)?;
+/// `Ok(None)` only for the anonymous `Basic Og==`; unknown or malformed credentials
+/// are `Not authorized`.
+fn authenticate(state: &AppState, header: &HeaderValue) -> Result<Option<AccountName>, Error> {
+    let basic = Basic::parse(&with_canonical_scheme(header)).map_err(|_| Error::NotAuthorized)?;
     let token = basic.password().unwrap_or_default();
     if basic.user_id().is_empty() && token.is_empty() {
         return Ok(None);
     }
-    match state.accounts.authenticate(basic.user_id(), token) {
-        Ok(Some(account)) => Ok(Some(account)),
-        Ok(None) => Err(ApiError::NotAuthorized),
-        Err(err) => {
-            log::error!("checking credentials failed: {err}");
-            Err(ApiError::Internal)
-        }
-    }
+    state.service.authenticate(basic.user_id(), token).map(Some)
 }

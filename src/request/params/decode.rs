@@ -14,17 +14,17 @@ use std::collections::BTreeMap;
 use zeroize::Zeroize;
 
 use super::Params;
-use crate::api::ApiError;
 use crate::domain::ParamError;
+use crate::error::Error;
 
 /// Why text is refused in any shape.
-const NOT_UTF8: ApiError = ApiError::BadRequest("Parameters must be UTF-8 text");
-const MALFORMED_MULTIPART: ApiError = ApiError::BadBody("The multipart body is malformed");
-const NOT_JSON_OBJECT: ApiError = ApiError::BadRequest("The request body is not a JSON object");
+const NOT_UTF8: Error = Error::BadRequest("Parameters must be UTF-8 text");
+const MALFORMED_MULTIPART: Error = Error::BadBody("The multipart body is malformed");
+const NOT_JSON_OBJECT: Error = Error::BadRequest("The request body is not a JSON object");
 
 /// Decodes the body by its `Content-Type` (the raw header value; empty when there
 /// is none), then appends the query string, so body values come first and win.
-pub fn decode_params(content_type: &str, body: &[u8], query: &str) -> Result<Params, ApiError> {
+pub fn decode_params(content_type: &str, body: &[u8], query: &str) -> Result<Params, Error> {
     let mut params = Params::default();
     if !body.is_empty() {
         let essence = content_type
@@ -47,7 +47,7 @@ pub fn decode_params(content_type: &str, body: &[u8], query: &str) -> Result<Par
 /// `application/x-www-form-urlencoded` (and query strings): `+` is a space,
 /// `%XX` a byte; a `%` not followed by two hex digits stays as it is. The decoded
 /// bytes of every name and value must be UTF-8.
-pub fn urlencoded(input: &[u8], params: &mut Params) -> Result<(), ApiError> {
+pub fn urlencoded(input: &[u8], params: &mut Params) -> Result<(), Error> {
     for piece in input.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
         let (name, value) = match piece.iter().position(|&b| b == b'=') {
             Some(i) => (&piece[..i], &piece[i + 1..]),
@@ -84,7 +84,7 @@ fn percent_decode(input: &[u8]) -> Vec<u8> {
 }
 
 /// Bytes as text, or the UTF-8 refusal (the bytes are wiped: they may be a secret).
-fn utf8(bytes: Vec<u8>) -> Result<String, ApiError> {
+fn utf8(bytes: Vec<u8>) -> Result<String, Error> {
     String::from_utf8(bytes).map_err(|e| {
         e.into_bytes().zeroize();
         NOT_UTF8
@@ -120,14 +120,14 @@ fn known(name: &str) -> Option<(Accepts, ParamError)> {
 /// A flat JSON object. A known parameter with a value of another type (a
 /// `passphrase` that is a number, a `ttl` that is `null`, an object, an array) is
 /// refused with that parameter's message; nothing is ever silently dropped.
-pub fn json(body: &[u8], params: &mut Params) -> Result<(), ApiError> {
+pub fn json(body: &[u8], params: &mut Params) -> Result<(), Error> {
     let object: BTreeMap<String, Box<RawValue>> =
         serde_json::from_slice(body).map_err(|_| NOT_JSON_OBJECT)?;
     for (name, raw) in object {
         let literal = raw.get();
         match known(&name) {
             Some((accepts, refusal)) => {
-                let wrong = || ApiError::Param(refusal.clone());
+                let wrong = || Error::Param(refusal.clone());
                 match (accepts, literal.as_bytes().first()) {
                     (_, Some(b'"')) => params.push(name, json_string(literal)?),
                     (Accepts::Integer, Some(b'-' | b'0'..=b'9')) => {
@@ -157,7 +157,7 @@ pub fn json(body: &[u8], params: &mut Params) -> Result<(), ApiError> {
 }
 
 /// A JSON string literal (already validated by the object parse) as text.
-fn json_string(literal: &str) -> Result<String, ApiError> {
+fn json_string(literal: &str) -> Result<String, Error> {
     serde_json::from_str(literal).map_err(|_| NOT_JSON_OBJECT)
 }
 
@@ -165,7 +165,7 @@ fn json_string(literal: &str) -> Result<String, ApiError> {
 /// body. Text fields and file parts (curl `-F secret=@file`) alike become
 /// parameters. A body that ends before its closing delimiter is refused: it was
 /// cut short, and what it holds may be cut short too.
-pub fn multipart(content_type: &str, body: &[u8], params: &mut Params) -> Result<(), ApiError> {
+pub fn multipart(content_type: &str, body: &[u8], params: &mut Params) -> Result<(), Error> {
     let boundary = boundary(content_type).ok_or(MALFORMED_MULTIPART)?;
     let dash_boundary = [b"--", boundary.as_bytes()].concat();
     let delimiter = [b"\r\n--", boundary.as_bytes()].concat();
@@ -269,7 +269,7 @@ mod tests {
         params.iter().collect()
     }
 
-    fn form(content_type: &str, body: &str) -> Result<Params, ApiError> {
+    fn form(content_type: &str, body: &str) -> Result<Params, Error> {
         decode_params(content_type, body.as_bytes(), "")
     }
 

@@ -1,0 +1,145 @@
+//! The one error type of a request, whichever face (API or web page) it came
+//! through. Each face turns it into a response in one place: the v1 JSON shape in
+//! `api/error.rs`, an HTML page in `web/mod.rs`. Both take the status from
+//! [`Error::intended_status`].
+
+use actix_web::http::StatusCode;
+
+use crate::domain::ParamError;
+use crate::vault::VaultError;
+
+/// An error with every cause after it, `: `-separated: what `main` prints.
+pub fn report(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(err) = cause {
+        text.push_str(": ");
+        text.push_str(&err.to_string());
+        cause = err.source();
+    }
+    text
+}
+
+#[derive(thiserror::Error)]
+pub enum Error {
+    /// Unknown, consumed, expired or malformed. `key` is what the caller sent,
+    /// echoed back as the spec says.
+    #[error("Unknown secret")]
+    UnknownSecret { key: String },
+    /// A reveal with a missing or wrong passphrase. The API answers it exactly
+    /// like [`Error::UnknownSecret`] (the spec gives a guesser nothing to tell
+    /// apart); the web page asks again; both count it as a failed attempt.
+    #[error("Unknown secret")]
+    WrongPassphraseToReveal { key: String },
+    /// A burn with a missing or wrong passphrase: the creator is told so.
+    #[error("Incorrect passphrase")]
+    WrongPassphraseToBurn,
+    #[error(transparent)]
+    Param(#[from] ParamError),
+    #[error("Not authorized")]
+    NotAuthorized,
+    #[error("An account is required to send emails.")]
+    AccountRequiredForEmail,
+    #[error("An account is required to create secrets on this server.")]
+    AccountRequiredToCreate,
+    #[error("Unknown domain: {0}")]
+    UnknownDomain(String),
+    #[error("Email is not configured on this server")]
+    EmailNotConfigured,
+    #[error("Undeliverable email address: {0}")]
+    UndeliverableEmail(String),
+    #[error(
+        "The email to the recipient could not be sent, so nothing was stored. Please try again later."
+    )]
+    EmailFailed,
+    #[error("Request body exceeds the maximum size of {0} bytes")]
+    BodyTooLarge(usize),
+    #[error("The request body was not received in time")]
+    BodyTimeout,
+    #[error("The server is busy. Please try again later.")]
+    Busy,
+    #[error("{0}")]
+    BadRequest(&'static str),
+    /// A body that broke off or does not frame itself (a multipart body without
+    /// its closing boundary): nothing after it on the connection can be trusted.
+    #[error("{0}")]
+    BadBody(&'static str),
+    #[error("Rate limit exceeded. Please try again later.")]
+    RateLimited,
+    #[error("Not Found")]
+    NotFound,
+    #[error("An unexpected error occurred :[")]
+    Internal,
+}
+
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Display never contains a key (the key is only in the v1 body).
+        write!(f, "Error({self})")
+    }
+}
+
+impl Error {
+    pub(crate) fn unknown(key: &str) -> Self {
+        Self::UnknownSecret {
+            key: key.to_owned(),
+        }
+    }
+
+    /// The status this error would have without the v1 legacy of answering 404.
+    pub fn intended_status(&self) -> StatusCode {
+        match self {
+            Self::UnknownSecret { .. } | Self::WrongPassphraseToReveal { .. } | Self::NotFound => {
+                StatusCode::NOT_FOUND
+            }
+            Self::NotAuthorized | Self::AccountRequiredForEmail | Self::AccountRequiredToCreate => {
+                StatusCode::UNAUTHORIZED
+            }
+            Self::WrongPassphraseToBurn
+            | Self::UnknownDomain(_)
+            | Self::EmailNotConfigured
+            | Self::UndeliverableEmail(_)
+            | Self::BadRequest(_)
+            | Self::BadBody(_) => StatusCode::BAD_REQUEST,
+            Self::Param(ParamError::SecretTooLarge(_)) | Self::BodyTooLarge(_) => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            Self::Param(_) => StatusCode::BAD_REQUEST,
+            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Self::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal | Self::EmailFailed => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The key the caller sent, for the errors that echo it.
+    pub fn echoed_key(&self) -> Option<&str> {
+        match self {
+            Self::UnknownSecret { key } | Self::WrongPassphraseToReveal { key } => Some(key),
+            _ => None,
+        }
+    }
+
+    /// Errors about the body as a whole: answered before all of it was read, or
+    /// about a body that does not end where it should.
+    pub fn closes_connection(&self) -> bool {
+        matches!(
+            self,
+            Self::BodyTooLarge(_) | Self::BodyTimeout | Self::Busy | Self::BadBody(_)
+        )
+    }
+}
+
+impl From<VaultError> for Error {
+    fn from(err: VaultError) -> Self {
+        match err {
+            VaultError::UnknownSecret { key } => Self::UnknownSecret { key },
+            VaultError::WrongPassphraseToReveal { key } => Self::WrongPassphraseToReveal { key },
+            VaultError::WrongPassphraseToBurn => Self::WrongPassphraseToBurn,
+            other => {
+                log::error!("internal error: {other}");
+                Self::Internal
+            }
+        }
+    }
+}

@@ -1,0 +1,462 @@
+//! The service both faces call: the rules the v1 API and the web pages share.
+//!
+//! A handler parses what it was sent (a [`Caller`], a key, a [`Share`] or
+//! [`Generate`] request) and calls one operation here; the operation applies
+//! every rule in one place — who may create, rate limits, caller limits, share
+//! domains, recipients, email-then-rollback, failed-passphrase counting — and
+//! returns one typed outcome: the result, or the one [`Error`] each face renders
+//! its own way. Underneath, the [`Vault`] keeps the secret lifecycle and its
+//! durability.
+
+use lettre::Address;
+use zeroize::Zeroizing;
+
+use crate::accounts::{AccountName, Accounts};
+use crate::clock::unix_now;
+use crate::domain::{
+    ANONYMOUS, CallerLimits, GeneratedLength, MetadataKey, Passphrase, SecretKey, SecretValue,
+    ShareDomain, Ttl, generate_password,
+};
+use crate::error::Error;
+use crate::mail::{Invitation, Mailer, obfuscate, parse_address};
+use crate::ratelimit::{Action, RateLimiter, Subject};
+use crate::vault::{NewSecret, Receipt, Revealed, Vault, VaultError};
+
+/// How many receipts `recent` lists at most.
+const RECENT_LIMIT: usize = 500;
+
+/// The caller of one request: an account or anonymous, and the client address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub account: Option<AccountName>,
+    /// The peer, or the forwarded client when the peer is a trusted proxy.
+    pub ip: std::net::IpAddr,
+}
+
+impl Caller {
+    /// The `custid` recorded on what this caller creates.
+    pub fn custid(&self) -> &str {
+        self.account.as_ref().map_or(ANONYMOUS, AccountName::as_str)
+    }
+
+    pub fn is_anonymous(&self) -> bool {
+        self.account.is_none()
+    }
+
+    /// The account, or `Not authorized` for operations that need one.
+    pub fn require_account(&self) -> Result<&AccountName, Error> {
+        self.account.as_ref().ok_or(Error::NotAuthorized)
+    }
+}
+
+/// What `share` and `generate` have in common, as the client sent it. The
+/// service checks each against the caller's limits. What may be secret is wiped
+/// when dropped, on every path (refused requests too).
+#[derive(Default)]
+pub struct SecretOptions {
+    pub ttl: Option<String>,
+    pub passphrase: Option<Zeroizing<String>>,
+    pub share_domain: Option<String>,
+    /// The first non-blank `recipient`.
+    pub recipient: Option<String>,
+}
+
+/// Store a value the client sent.
+pub struct Share {
+    pub secret: Option<Zeroizing<String>>,
+    pub options: SecretOptions,
+}
+
+/// Store a generated password.
+pub struct Generate {
+    pub length: Option<String>,
+    pub options: SecretOptions,
+}
+
+/// A generated password, stored: the receipt, and the value (shown once).
+pub struct Generated {
+    pub receipt: Receipt,
+    pub value: SecretValue,
+}
+
+/// A burned secret: its receipt, and the first characters of its key.
+pub struct Burned {
+    pub receipt: Receipt,
+    pub secret_shortkey: String,
+}
+
+/// What the reveal page may show before anything is revealed.
+pub struct Preview {
+    pub passphrase_required: bool,
+}
+
+/// Who may create, and the limits each kind of caller gets.
+pub struct Policy {
+    /// `false`: only accounts may create secrets.
+    pub anonymous_create: bool,
+    /// Accounts skip the create, reveal and metadata rate limits.
+    pub exempt_accounts: bool,
+    pub anonymous: CallerLimits,
+    pub authenticated: CallerLimits,
+    /// Custom domains an account may pass as `share_domain`.
+    pub share_domains: Vec<String>,
+}
+
+impl Policy {
+    /// The limits that apply to `caller`.
+    pub fn limits(&self, caller: &Caller) -> &CallerLimits {
+        if caller.is_anonymous() {
+            &self.anonymous
+        } else {
+            &self.authenticated
+        }
+    }
+}
+
+/// Where links point: the configured base URL, never the request's `Host`.
+pub struct Links {
+    /// Scheme and host (and optional path prefix), without a trailing slash.
+    base_url: String,
+}
+
+impl Links {
+    pub fn new(base_url: String) -> Self {
+        Self { base_url }
+    }
+
+    /// `scheme://host` of the server's own links (the base URL without its path).
+    pub fn origin(&self) -> &str {
+        let after_scheme = self.base_url.find("://").map_or(0, |i| i + 3);
+        let end = self.base_url[after_scheme..]
+            .find('/')
+            .map_or(self.base_url.len(), |i| after_scheme + i);
+        &self.base_url[..end]
+    }
+
+    /// The host of the server's own links.
+    pub fn own_host(&self) -> &str {
+        let origin = self.origin();
+        origin.find("://").map_or(origin, |i| &origin[i + 3..])
+    }
+
+    /// The origin a secret is revealed on: its custom share domain, or ours.
+    pub fn origin_of(&self, share_domain: Option<&ShareDomain>) -> String {
+        match share_domain {
+            None => self.origin().to_owned(),
+            Some(domain) => format!("https://{}", domain.as_str()),
+        }
+    }
+
+    /// The link that reveals a secret: on its custom share domain, or under the
+    /// configured base URL.
+    pub fn secret(&self, share_domain: Option<&ShareDomain>, key: &SecretKey) -> String {
+        match share_domain {
+            None => format!("{}/secret/{}", self.base_url, key.expose()),
+            Some(domain) => format!("https://{}/secret/{}", domain.as_str(), key.expose()),
+        }
+    }
+
+    /// The link to the secret of a receipt, while it has one.
+    pub fn secret_of(&self, receipt: &Receipt) -> Option<String> {
+        let key = receipt.secret_key.as_ref()?;
+        Some(self.secret(receipt.share_domain.as_ref(), key))
+    }
+}
+
+/// The one service behind the API and the pages.
+pub struct Service {
+    vault: Vault,
+    accounts: Accounts,
+    limiter: RateLimiter,
+    /// The SMTP relay; `None` when email is not configured.
+    mailer: Option<Mailer>,
+    policy: Policy,
+    links: Links,
+}
+
+/// A validated request to create a secret, with whom to email its link.
+struct Creation {
+    secret: NewSecret,
+    recipient: Option<Address>,
+}
+
+impl Service {
+    pub fn new(
+        vault: Vault,
+        accounts: Accounts,
+        limiter: RateLimiter,
+        mailer: Option<Mailer>,
+        policy: Policy,
+        links: Links,
+    ) -> Self {
+        Self {
+            vault,
+            accounts,
+            limiter,
+            mailer,
+            policy,
+            links,
+        }
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    pub fn links(&self) -> &Links {
+        &self.links
+    }
+
+    /// The account these credentials name, or `Not authorized`. (The anonymous
+    /// `Basic Og==` never gets here: see `request::caller`.)
+    pub fn authenticate(&self, name: &str, token: &str) -> Result<AccountName, Error> {
+        match self.accounts.authenticate(name, token) {
+            Ok(Some(account)) => Ok(account),
+            Ok(None) => Err(Error::NotAuthorized),
+            Err(err) => {
+                log::error!("checking credentials failed: {err}");
+                Err(Error::Internal)
+            }
+        }
+    }
+
+    /// `share`: stores the value the client sent.
+    pub async fn share(&self, caller: &Caller, request: Share) -> Result<Receipt, Error> {
+        self.may_create(caller)?;
+        let max = self.policy.limits(caller).max_secret_bytes;
+        let value = SecretValue::parse(request.secret.map(unwrap_zeroizing), max)?;
+        let creation = self.new_secret(caller, request.options, value)?;
+        self.create(creation).await
+    }
+
+    /// `generate`: stores a generated password and hands it back once.
+    pub async fn generate(&self, caller: &Caller, request: Generate) -> Result<Generated, Error> {
+        self.may_create(caller)?;
+        let value = generate_password(GeneratedLength::parse(request.length.as_deref())?);
+        let creation = self.new_secret(caller, request.options, value.clone())?;
+        let receipt = self.create(creation).await?;
+        Ok(Generated { receipt, value })
+    }
+
+    /// Reveals and destroys the secret. A missing or wrong passphrase is
+    /// [`Error::WrongPassphraseToReveal`] and counts as a failed attempt.
+    pub async fn reveal(
+        &self,
+        caller: &Caller,
+        key: &SecretKey,
+        passphrase: Option<Passphrase>,
+    ) -> Result<Revealed, Error> {
+        self.rate_limit(Action::Reveal, caller)?;
+        self.passphrase_attempt(caller, key.expose(), self.vault.reveal(key, passphrase))
+            .await
+    }
+
+    /// What the reveal page shows before the reveal, and marks the receipt
+    /// `viewed`. Reveals nothing, consumes nothing.
+    pub fn preview(&self, caller: &Caller, key: &SecretKey) -> Result<Preview, Error> {
+        self.rate_limit(Action::Reveal, caller)?;
+        let passphrase_required = self
+            .vault
+            .peek(key)?
+            .ok_or_else(|| Error::unknown(key.expose()))?;
+        self.vault.mark_viewed(key)?;
+        Ok(Preview {
+            passphrase_required,
+        })
+    }
+
+    /// The receipt. Reading it changes nothing.
+    pub fn receipt(&self, caller: &Caller, key: &MetadataKey) -> Result<Receipt, Error> {
+        self.rate_limit(Action::Metadata, caller)?;
+        Ok(self.vault.receipt(key)?)
+    }
+
+    /// Burns the unread secret. A secret with a passphrase needs it: a missing or
+    /// wrong one is [`Error::WrongPassphraseToBurn`] and counts as a failed attempt.
+    pub async fn burn(
+        &self,
+        caller: &Caller,
+        key: &MetadataKey,
+        passphrase: Option<Passphrase>,
+    ) -> Result<Burned, Error> {
+        self.rate_limit(Action::Metadata, caller)?;
+        let (receipt, secret_shortkey) = self
+            .passphrase_attempt(caller, key.expose(), self.vault.burn(key, passphrase))
+            .await?;
+        Ok(Burned {
+            receipt,
+            secret_shortkey,
+        })
+    }
+
+    /// The caller's receipts, newest first, without secret keys. Accounts only.
+    pub fn recent(&self, caller: &Caller) -> Result<Vec<Receipt>, Error> {
+        let account = caller.require_account()?;
+        self.rate_limit(Action::Metadata, caller)?;
+        Ok(self.vault.recent(account.as_str(), RECENT_LIMIT)?)
+    }
+
+    /// Counts one `action` for the caller (its address, and its account), or
+    /// refuses the request without counting when a limit is reached. Email is
+    /// counted per account only: accounts behind one address (a proxy, a NAT)
+    /// each have their own allowance, and anonymous callers cannot send any.
+    fn rate_limit(&self, action: Action, caller: &Caller) -> Result<(), Error> {
+        if self.policy.exempt_accounts && !caller.is_anonymous() && action != Action::Email {
+            return Ok(());
+        }
+        let mut subjects = Vec::with_capacity(2);
+        if action != Action::Email {
+            subjects.push(Subject::Ip(caller.ip));
+        }
+        if let Some(account) = &caller.account {
+            subjects.push(Subject::Account(account.as_str().to_owned()));
+        }
+        self.limiter
+            .hit(action, &subjects, unix_now())
+            .map_err(|_| Error::RateLimited)
+    }
+
+    /// Runs a passphrase attempt on the secret or receipt named `key`, unless this
+    /// address has used up its failed attempts on it (then `RateLimited`); counts
+    /// the attempt when the passphrase was wrong.
+    async fn passphrase_attempt<T>(
+        &self,
+        caller: &Caller,
+        key: &str,
+        attempt: impl Future<Output = Result<T, VaultError>>,
+    ) -> Result<T, Error> {
+        let digest = ring::digest::digest(&ring::digest::SHA256, key.as_bytes());
+        let mut id = [0u8; 32];
+        id.copy_from_slice(digest.as_ref());
+        let subject = [Subject::SecretFromIp(id, caller.ip)];
+        let now = unix_now();
+        // Counted before the attempt (and given back unless it failed), so that
+        // concurrent guesses cannot all pass the limit before any is counted.
+        self.limiter
+            .hit(Action::FailedPassphrase, &subject, now)
+            .map_err(|_| Error::RateLimited)?;
+        let result = attempt.await;
+        if !matches!(
+            result,
+            Err(VaultError::WrongPassphraseToReveal { .. } | VaultError::WrongPassphraseToBurn)
+        ) {
+            self.limiter
+                .release(Action::FailedPassphrase, &subject, now);
+        }
+        Ok(result?)
+    }
+
+    /// Closed instances refuse anonymous creators; everyone is rate limited.
+    fn may_create(&self, caller: &Caller) -> Result<(), Error> {
+        if caller.is_anonymous() && !self.policy.anonymous_create {
+            return Err(Error::AccountRequiredToCreate);
+        }
+        self.rate_limit(Action::Create, caller)
+    }
+
+    /// The options share and generate have in common, checked against the
+    /// caller's limits. Nothing is stored unless all of them are valid.
+    fn new_secret(
+        &self,
+        caller: &Caller,
+        options: SecretOptions,
+        value: SecretValue,
+    ) -> Result<Creation, Error> {
+        let limits = self.policy.limits(caller);
+        let ttl = Ttl::parse(options.ttl.as_deref(), &limits.ttl)?;
+        let passphrase = Passphrase::for_new_secret(
+            options.passphrase.map(unwrap_zeroizing),
+            &limits.passphrase,
+        )?;
+        let share_domain = self.share_domain(caller, options.share_domain.as_deref())?;
+        let recipient = self.recipient(caller, options.recipient)?;
+        Ok(Creation {
+            secret: NewSecret {
+                custid: caller.custid().to_owned(),
+                value,
+                passphrase,
+                ttl,
+                share_domain,
+                recipients: recipient.iter().map(obfuscate).collect(),
+            },
+            recipient,
+        })
+    }
+
+    /// The recipient: accounts only, a valid address, SMTP configured, and within
+    /// the account's email rate limit.
+    fn recipient(&self, caller: &Caller, raw: Option<String>) -> Result<Option<Address>, Error> {
+        let Some(raw) = raw else {
+            return Ok(None);
+        };
+        if caller.is_anonymous() {
+            return Err(Error::AccountRequiredForEmail);
+        }
+        if self.mailer.is_none() {
+            return Err(Error::EmailNotConfigured);
+        }
+        let address =
+            parse_address(&raw).ok_or_else(|| Error::UndeliverableEmail(raw.trim().to_owned()))?;
+        self.rate_limit(Action::Email, caller)?;
+        Ok(Some(address))
+    }
+
+    /// The `share_domain` parameter: empty or the server's own host means none; an
+    /// account may name a domain from the allow-list; anything else is refused.
+    fn share_domain(
+        &self,
+        caller: &Caller,
+        raw: Option<&str>,
+    ) -> Result<Option<ShareDomain>, Error> {
+        let domain = raw.map(str::trim).unwrap_or_default().to_ascii_lowercase();
+        if domain.is_empty() || domain == self.links.own_host().to_ascii_lowercase() {
+            return Ok(None);
+        }
+        if !caller.is_anonymous()
+            && self
+                .policy
+                .share_domains
+                .iter()
+                .any(|d| d.eq_ignore_ascii_case(&domain))
+        {
+            return Ok(ShareDomain::new(domain));
+        }
+        Err(Error::UnknownDomain(domain))
+    }
+
+    /// Stores a new secret and, when it has a recipient, emails them the link.
+    /// Either both happen or neither: if the email cannot be sent (within the SMTP
+    /// timeout), the secret is discarded before the error is returned.
+    async fn create(&self, creation: Creation) -> Result<Receipt, Error> {
+        let Creation { secret, recipient } = creation;
+        let sender = secret.custid.clone();
+        let receipt = self.vault.create(secret).await?;
+        let (Some(to), Some(mailer)) = (recipient, &self.mailer) else {
+            return Ok(receipt);
+        };
+        let link = self.links.secret_of(&receipt).ok_or(Error::Internal)?;
+        let invitation = Invitation {
+            sender: &sender,
+            link: &link,
+            expires_in: receipt.ttl,
+            passphrase_required: receipt.passphrase_required,
+        };
+        match mailer.send(&to, &invitation).await {
+            Ok(()) => {
+                log::info!("emailed a new secret's link to its recipient");
+                Ok(receipt)
+            }
+            Err(err) => {
+                log::warn!("emailing a recipient failed ({err}); the new secret was discarded");
+                self.vault.discard(&receipt.metadata_key).await?;
+                Err(Error::EmailFailed)
+            }
+        }
+    }
+}
+
+/// Moves the text out of its wrapper for a domain type that wipes it in turn
+/// (the buffer moves; no copy is left behind).
+fn unwrap_zeroizing(mut text: Zeroizing<String>) -> String {
+    std::mem::take(&mut *text)
+}
