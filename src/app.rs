@@ -134,20 +134,20 @@ impl Application {
             settings.base_url.trim_end_matches('/').to_owned()
         };
         let accounts = Accounts::new(store.clone(), Arc::clone(&keyring));
-        let service = Service::new(
-            Vault::new(store.clone(), keyring),
-            accounts.clone(),
-            settings.rate_limiter(),
+        let service = Service {
+            vault: Vault::new(store.clone(), keyring),
+            accounts: accounts.clone(),
+            limiter: settings.rate_limiter(),
             mailer,
-            Policy {
+            policy: Policy {
                 anonymous_create: settings.anonymous_create,
                 exempt_accounts: settings.rate_limits.exempt_accounts,
                 anonymous: settings.caller_limits(false),
                 authenticated: settings.caller_limits(true),
                 share_domains: settings.share_domains.clone(),
             },
-            Links::new(base_url),
-        );
+            links: Links::new(base_url),
+        };
         let state = web::Data::new(AppState {
             service,
             trusted_proxies: settings.rate_limits.trusted_proxies.clone(),

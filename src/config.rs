@@ -37,7 +37,7 @@ pub struct Settings {
     /// Custom domains accounts may use as `share_domain`.
     pub share_domains: Vec<String>,
     /// The master key as 64 hex characters. Unset (or empty): read
-    /// `master_key_file`. Never serialized: see [`never_written`].
+    /// `master_key_file`. Never serialized (the defaults layer writes none).
     #[serde(
         deserialize_with = "master_key_setting",
         serialize_with = "never_written"

@@ -5,8 +5,9 @@
 
 use actix_web::http::StatusCode;
 
+use crate::crypto::CryptoError;
 use crate::domain::ParamError;
-use crate::vault::VaultError;
+use crate::store::StoreError;
 
 /// An error with every cause after it, `: `-separated: what `main` prints.
 pub fn report(err: &dyn std::error::Error) -> String {
@@ -130,16 +131,20 @@ impl Error {
     }
 }
 
-impl From<VaultError> for Error {
-    fn from(err: VaultError) -> Self {
-        match err {
-            VaultError::UnknownSecret { key } => Self::UnknownSecret { key },
-            VaultError::WrongPassphraseToReveal { key } => Self::WrongPassphraseToReveal { key },
-            VaultError::WrongPassphraseToBurn => Self::WrongPassphraseToBurn,
-            other => {
-                log::error!("internal error: {other}");
-                Self::Internal
-            }
-        }
+/// A failure below the service: logged with its cause, answered with none.
+pub(crate) fn internal(err: &dyn std::error::Error) -> Error {
+    log::error!("internal error: {}", report(err));
+    Error::Internal
+}
+
+impl From<StoreError> for Error {
+    fn from(err: StoreError) -> Self {
+        internal(&err)
+    }
+}
+
+impl From<CryptoError> for Error {
+    fn from(err: CryptoError) -> Self {
+        internal(&err)
     }
 }

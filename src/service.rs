@@ -20,7 +20,7 @@ use crate::domain::{
 use crate::error::Error;
 use crate::mail::{Invitation, Mailer, obfuscate, parse_address};
 use crate::ratelimit::{Action, RateLimiter, Subject};
-use crate::vault::{NewSecret, Receipt, Revealed, Vault, VaultError};
+use crate::vault::{NewSecret, Receipt, Revealed, Vault};
 
 /// How many receipts `recent` lists at most.
 const RECENT_LIMIT: usize = 500;
@@ -163,15 +163,16 @@ impl Links {
     }
 }
 
-/// The one service behind the API and the pages.
+/// The one service behind the API and the pages. Built once, by
+/// `app::Application::build`; handlers call its operations.
 pub struct Service {
-    vault: Vault,
-    accounts: Accounts,
-    limiter: RateLimiter,
+    pub(crate) vault: Vault,
+    pub(crate) accounts: Accounts,
+    pub(crate) limiter: RateLimiter,
     /// The SMTP relay; `None` when email is not configured.
-    mailer: Option<Mailer>,
-    policy: Policy,
-    links: Links,
+    pub(crate) mailer: Option<Mailer>,
+    pub(crate) policy: Policy,
+    pub(crate) links: Links,
 }
 
 /// A validated request to create a secret, with whom to email its link.
@@ -181,24 +182,6 @@ struct Creation {
 }
 
 impl Service {
-    pub fn new(
-        vault: Vault,
-        accounts: Accounts,
-        limiter: RateLimiter,
-        mailer: Option<Mailer>,
-        policy: Policy,
-        links: Links,
-    ) -> Self {
-        Self {
-            vault,
-            accounts,
-            limiter,
-            mailer,
-            policy,
-            links,
-        }
-    }
-
     pub fn policy(&self) -> &Policy {
         &self.policy
     }
@@ -268,7 +251,7 @@ impl Service {
     /// The receipt. Reading it changes nothing.
     pub fn receipt(&self, caller: &Caller, key: &MetadataKey) -> Result<Receipt, Error> {
         self.rate_limit(Action::Metadata, caller)?;
-        Ok(self.vault.receipt(key)?)
+        self.vault.receipt(key)
     }
 
     /// Burns the unread secret. A secret with a passphrase needs it: a missing or
@@ -293,7 +276,7 @@ impl Service {
     pub fn recent(&self, caller: &Caller) -> Result<Vec<Receipt>, Error> {
         let account = caller.require_account()?;
         self.rate_limit(Action::Metadata, caller)?;
-        Ok(self.vault.recent(account.as_str(), RECENT_LIMIT)?)
+        self.vault.recent(account.as_str(), RECENT_LIMIT)
     }
 
     /// Counts one `action` for the caller (its address, and its account), or
@@ -323,7 +306,7 @@ impl Service {
         &self,
         caller: &Caller,
         key: &str,
-        attempt: impl Future<Output = Result<T, VaultError>>,
+        attempt: impl Future<Output = Result<T, Error>>,
     ) -> Result<T, Error> {
         let digest = ring::digest::digest(&ring::digest::SHA256, key.as_bytes());
         let mut id = [0u8; 32];
@@ -338,12 +321,12 @@ impl Service {
         let result = attempt.await;
         if !matches!(
             result,
-            Err(VaultError::WrongPassphraseToReveal { .. } | VaultError::WrongPassphraseToBurn)
+            Err(Error::WrongPassphraseToReveal { .. } | Error::WrongPassphraseToBurn)
         ) {
             self.limiter
                 .release(Action::FailedPassphrase, &subject, now);
         }
-        Ok(result?)
+        result
     }
 
     /// Closed instances refuse anonymous creators; everyone is rate limited.

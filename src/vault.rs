@@ -1,7 +1,8 @@
 //! The secret lifecycle: create, reveal once, read the receipt, burn.
 //!
-//! The vault joins `crypto` (sealing) and `store` (sled) so that HTTP handlers stay
-//! thin. Each operation that changes state waits for the group commit before it
+//! The vault joins `crypto` (sealing) and `store` (sled) under the service. Its
+//! refusals are the request [`Error`]s they become; a failure of the store or of
+//! crypto is logged and answered as `Internal`. Each operation that changes state waits for the group commit before it
 //! returns: when a handler gets `Ok`, the change is on disk.
 //!
 //! PBKDF2 (only for secrets with a passphrase) runs on the blocking pool, never on an
@@ -10,48 +11,11 @@
 use std::sync::Arc;
 
 use crate::clock::unix_now;
-use crate::crypto::{CryptoError, KeyKind, Keyring, RecordId, Stretch, ValueKey};
+use crate::crypto::{KeyKind, Keyring, RecordId, Stretch, ValueKey};
 use crate::domain::{ANONYMOUS, MetadataKey, Passphrase, SecretKey, SecretValue, ShareDomain, Ttl};
+use crate::error::Error;
 use crate::store::{SecretRecord, Settlement, Store, StoreError, Stored, StoredState};
 use zeroize::Zeroizing;
-
-#[derive(thiserror::Error)]
-pub enum VaultError {
-    /// Unknown, consumed or expired. `key` is what the caller sent.
-    #[error("Unknown secret")]
-    UnknownSecret { key: String },
-    /// A reveal with a missing or wrong passphrase; the secret stays.
-    #[error("Unknown secret")]
-    WrongPassphraseToReveal { key: String },
-    /// A burn with a missing or wrong passphrase; the secret stays.
-    #[error("Incorrect passphrase")]
-    WrongPassphraseToBurn,
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Crypto(#[from] CryptoError),
-    #[error("a background task failed")]
-    Background,
-}
-
-impl std::fmt::Debug for VaultError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            // The key is a capability: never in a log line.
-            Self::UnknownSecret { .. } => f.write_str("UnknownSecret"),
-            Self::WrongPassphraseToReveal { .. } => f.write_str("WrongPassphraseToReveal"),
-            other => write!(f, "{other}"),
-        }
-    }
-}
-
-impl VaultError {
-    fn unknown(key: &str) -> Self {
-        Self::UnknownSecret {
-            key: key.to_owned(),
-        }
-    }
-}
 
 /// Everything needed to store a new secret; built by the API from validated params.
 #[derive(Debug)]
@@ -122,7 +86,7 @@ pub struct Revealed {
     pub share_domain: Option<ShareDomain>,
 }
 
-/// The service behind the v1 API and the web pages. Cheap to clone.
+/// The secret lifecycle the service runs on. Cheap to clone.
 #[derive(Clone)]
 pub struct Vault {
     store: Store,
@@ -136,7 +100,7 @@ impl Vault {
 
     /// Seals and stores a new secret. Durable when `Ok`: a crash after this returns
     /// does not lose the secret.
-    pub async fn create(&self, new: NewSecret) -> Result<Receipt, VaultError> {
+    pub async fn create(&self, new: NewSecret) -> Result<Receipt, Error> {
         let now = unix_now();
         let id = self.store.new_id()?;
         let keys = self.keyring.issue_keys(id);
@@ -195,8 +159,8 @@ impl Vault {
         &self,
         key: &SecretKey,
         passphrase: Option<Passphrase>,
-    ) -> Result<Revealed, VaultError> {
-        let unknown = || VaultError::unknown(key.expose());
+    ) -> Result<Revealed, Error> {
+        let unknown = || Error::unknown(key.expose());
         let read = self
             .find(KeyKind::Secret, key.expose(), unix_now())?
             .filter(|read| read.record.is_live(unix_now()))
@@ -204,7 +168,7 @@ impl Vault {
         let value = self
             .open_value(key, passphrase, read.id, &read.record)
             .await?
-            .ok_or_else(|| VaultError::WrongPassphraseToReveal {
+            .ok_or_else(|| Error::WrongPassphraseToReveal {
                 key: key.expose().to_owned(),
             })?;
         // The one compare-and-swap that decides: a burn or another reveal that got
@@ -222,11 +186,11 @@ impl Vault {
     }
 
     /// The receipt for a metadata key. Reading it changes nothing.
-    pub fn receipt(&self, key: &MetadataKey) -> Result<Receipt, VaultError> {
+    pub fn receipt(&self, key: &MetadataKey) -> Result<Receipt, Error> {
         let now = unix_now();
         let read = self
             .find(KeyKind::Metadata, key.expose(), now)?
-            .ok_or_else(|| VaultError::unknown(key.expose()))?;
+            .ok_or_else(|| Error::unknown(key.expose()))?;
         Ok(self.describe(key.clone(), read.id, &read.record, now))
     }
 
@@ -237,8 +201,8 @@ impl Vault {
         &self,
         key: &MetadataKey,
         passphrase: Option<Passphrase>,
-    ) -> Result<(Receipt, String), VaultError> {
-        let unknown = || VaultError::unknown(key.expose());
+    ) -> Result<(Receipt, String), Error> {
+        let unknown = || Error::unknown(key.expose());
         let read = self
             .find(KeyKind::Metadata, key.expose(), unix_now())?
             .filter(|read| read.record.is_live(unix_now()))
@@ -255,7 +219,7 @@ impl Vault {
                 None => None,
             };
             if opened.is_none() {
-                return Err(VaultError::WrongPassphraseToBurn);
+                return Err(Error::WrongPassphraseToBurn);
             }
         }
         let burned = self
@@ -268,7 +232,7 @@ impl Vault {
     }
 
     /// Removes a just-created secret and its receipt (its delivery failed), durably.
-    pub async fn discard(&self, key: &MetadataKey) -> Result<(), VaultError> {
+    pub async fn discard(&self, key: &MetadataKey) -> Result<(), Error> {
         if let Some(read) = self.find(KeyKind::Metadata, key.expose(), unix_now())? {
             self.store.discard(read.id)?;
             self.store.commit().await?;
@@ -277,7 +241,7 @@ impl Vault {
     }
 
     /// An account's receipts, newest first (at most `limit`), for `recent`.
-    pub fn recent(&self, custid: &str, limit: usize) -> Result<Vec<Receipt>, VaultError> {
+    pub fn recent(&self, custid: &str, limit: usize) -> Result<Vec<Receipt>, Error> {
         let now = unix_now();
         let mut out = Vec::new();
         for Stored { id, record, .. } in self.store.recent(custid, limit, now)? {
@@ -296,7 +260,7 @@ impl Vault {
 
     /// Marks a receipt `viewed` because the secret's page was opened in a browser.
     /// Changes nothing for unknown or no-longer-live secrets.
-    pub fn mark_viewed(&self, key: &SecretKey) -> Result<(), VaultError> {
+    pub fn mark_viewed(&self, key: &SecretKey) -> Result<(), Error> {
         let now = unix_now();
         if let Some(read) = self.find(KeyKind::Secret, key.expose(), now)? {
             self.store.mark_viewed(&read, now)?;
@@ -305,7 +269,7 @@ impl Vault {
     }
 
     /// Whether a secret exists and is live, and whether it needs a passphrase.
-    pub fn peek(&self, key: &SecretKey) -> Result<Option<bool>, VaultError> {
+    pub fn peek(&self, key: &SecretKey) -> Result<Option<bool>, Error> {
         let now = unix_now();
         Ok(self
             .find(KeyKind::Secret, key.expose(), now)?
@@ -316,7 +280,7 @@ impl Vault {
     /// The record a key of `kind` opens: the key must name a record (see
     /// `crypto::locator`) whose stored check it matches. A mistyped, forged or
     /// other-kind key finds nothing, exactly like an unknown one.
-    fn find(&self, kind: KeyKind, key: &str, now: u64) -> Result<Option<Stored>, VaultError> {
+    fn find(&self, kind: KeyKind, key: &str, now: u64) -> Result<Option<Stored>, Error> {
         let Some(id) = self.keyring.locate(kind, key) else {
             return Ok(None);
         };
@@ -369,7 +333,7 @@ impl Vault {
         key: &SecretKey,
         passphrase: Option<Passphrase>,
         stretch: Option<Stretch>,
-    ) -> Result<ValueKey, VaultError> {
+    ) -> Result<ValueKey, Error> {
         match (passphrase, stretch) {
             (Some(pass), Some(stretch)) => {
                 let (keyring, key) = (Arc::clone(&self.keyring), key.clone());
@@ -377,7 +341,7 @@ impl Vault {
                     keyring.value_key(&key, Some((&pass, &stretch)))
                 })
                 .await
-                .map_err(|_| VaultError::Background)
+                .map_err(|e| crate::error::internal(&e))
             }
             _ => Ok(self.keyring.value_key(key, None)),
         }
@@ -390,7 +354,7 @@ impl Vault {
         passphrase: Option<Passphrase>,
         id: RecordId,
         record: &SecretRecord,
-    ) -> Result<Option<SecretValue>, VaultError> {
+    ) -> Result<Option<SecretValue>, Error> {
         let Some(sealed) = record.sealed_value.as_deref() else {
             return Ok(None);
         };
