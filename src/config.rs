@@ -16,7 +16,6 @@ use zeroize::Zeroizing;
 
 use crate::crypto::MasterKey;
 use crate::domain::{CallerLimits, PassphrasePolicy, TtlPolicy};
-use crate::mail::{Redacted, SmtpSecurity, SmtpSettings};
 use crate::ratelimit::{IpNet, Limits, RateLimiter};
 
 const ENV_PREFIX: &str = "OTSD";
@@ -62,7 +61,8 @@ pub struct Settings {
     pub anonymous_create: bool,
     pub rate_limits: RateLimitSettings,
     pub web: WebSettings,
-    pub smtp: SmtpSettings,
+    /// The `[smtp]` section, defined beside the mailer that reads it.
+    pub smtp: crate::mail::SmtpSettings,
     pub storage: StorageSettings,
     pub reaper: ReaperSettings,
     pub crypto: CryptoSettings,
@@ -179,16 +179,7 @@ impl Default for Settings {
             web: WebSettings {
                 ttl_choices: vec![300, 1800, 3600, 4 * 3600, 12 * 3600, DAY, 3 * DAY, 7 * DAY],
             },
-            smtp: SmtpSettings {
-                host: String::new(),
-                port: 587,
-                security: SmtpSecurity::Starttls,
-                username: String::new(),
-                password: Redacted::default(),
-                password_file: PathBuf::new(),
-                from: "otsd <otsd@localhost>".into(),
-                timeout_secs: 10,
-            },
+            smtp: crate::mail::SmtpSettings::default(),
             storage: StorageSettings { cache_mib: 4 },
             reaper: ReaperSettings { interval_secs: 30 },
             crypto: CryptoSettings {

@@ -33,6 +33,22 @@ pub struct SmtpSettings {
     pub timeout_secs: u64,
 }
 
+impl Default for SmtpSettings {
+    /// Email off (no host); STARTTLS on 587 once a host is set.
+    fn default() -> Self {
+        Self {
+            host: String::new(),
+            port: 587,
+            security: SmtpSecurity::Starttls,
+            username: String::new(),
+            password: Redacted::default(),
+            password_file: PathBuf::new(),
+            from: "otsd <otsd@localhost>".into(),
+            timeout_secs: 10,
+        }
+    }
+}
+
 /// How the connection to the relay is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
