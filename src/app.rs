@@ -363,3 +363,57 @@ fn create_master_key(path: &Path) -> Result<MasterKey, MasterKeyError> {
     log::info!("generated a new master key in {}", path.display());
     Ok(key)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(dir: &Path) -> Settings {
+        let mut settings = Settings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir: dir.to_owned(),
+            workers: 1,
+            ..Settings::default()
+        };
+        settings.crypto.pbkdf2_iterations = 1_000;
+        settings
+    }
+
+    /// The database can be opened at once: nothing of a server holds its lock.
+    fn assert_released(dir: &Path) {
+        let store = Store::open(&dir.join("db"), 1 << 20)
+            .expect("no thread of the failed or dropped server holds the database");
+        store.close().unwrap();
+    }
+
+    #[actix_web::test]
+    async fn a_start_that_fails_after_opening_the_database_leaves_nothing_holding_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut settings = settings(dir.path());
+        settings.listen = taken.local_addr().unwrap();
+
+        let err = Application::build(&settings)
+            .err()
+            .expect("the port is taken");
+
+        assert!(matches!(err, StartupError::Listen { .. }), "{err}");
+        assert_released(dir.path());
+        assert!(
+            !dir.path().join(crate::admin::SOCKET).exists(),
+            "no admin socket was left behind"
+        );
+    }
+
+    #[actix_web::test]
+    async fn a_server_dropped_before_it_runs_stops_its_threads_and_releases_the_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = Application::build(&settings(dir.path())).unwrap();
+        assert!(dir.path().join(crate::admin::SOCKET).exists());
+
+        drop(app);
+
+        assert_released(dir.path());
+        assert!(!dir.path().join(crate::admin::SOCKET).exists());
+    }
+}
