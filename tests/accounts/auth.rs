@@ -2,7 +2,7 @@
 //! is `Basic Og==`; any other header must be valid credentials of a known account,
 //! or the request is `Not authorized` — never served as anonymous, on any route.
 
-use crate::common::*;
+use crate::accounts::common::*;
 use crate::helpers::*;
 use serde_json::{Value, json};
 

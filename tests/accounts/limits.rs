@@ -2,7 +2,7 @@
 //! apply to their own kind of caller (TTL, size, passphrase policy); and a closed
 //! instance (`anonymous_create = false`) where only accounts create.
 
-use crate::common::*;
+use crate::accounts::common::*;
 use crate::helpers::*;
 
 /// Anonymous and authenticated limits that differ in every field.

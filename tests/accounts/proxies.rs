@@ -2,7 +2,7 @@
 //! the TCP peer is a configured trusted proxy; and the rate limiter's counters
 //! stay bounded however many addresses a client claims.
 
-use crate::common::*;
+use crate::accounts::common::*;
 use crate::helpers::*;
 
 const A: &str = "198.51.100.1";

@@ -3,7 +3,7 @@
 //! address). The request that crosses a limit is refused with the rate-limit
 //! message (intended 429) and changes nothing. Email limits are tested with email.
 
-use crate::common::*;
+use crate::accounts::common::*;
 use crate::helpers::*;
 use std::time::Duration;
 

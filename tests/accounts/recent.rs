@@ -1,7 +1,7 @@
 //! Spec §3 recent and authcheck: an account's own receipts, newest first, without
 //! secret keys; never another account's; anonymous callers are not authorized.
 
-use crate::common::*;
+use crate::accounts::common::*;
 use crate::helpers::*;
 use serde_json::Value;
 use std::time::Duration;

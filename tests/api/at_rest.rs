@@ -1,7 +1,7 @@
 //! Spec §5: a copy of the database alone reveals no value, passphrase or key; the
 //! generated master key is readable by its owner only.
 
-use crate::helpers::*;
+use crate::api::helpers::*;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 

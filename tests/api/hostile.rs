@@ -2,7 +2,7 @@
 //! or stalled, and clients that leave halfway. Each is answered with the v1 error
 //! (or dropped when its client left), never held open, and stores nothing.
 
-use crate::helpers::*;
+use crate::api::helpers::*;
 use crate::raw_http::{self, RawResponse};
 use std::io::Write;
 use std::net::SocketAddr;

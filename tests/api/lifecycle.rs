@@ -1,4 +1,4 @@
-use crate::helpers::*;
+use crate::api::helpers::*;
 
 #[tokio::test]
 async fn a_shared_secret_is_revealed_once_then_unknown() {

@@ -2,7 +2,7 @@
 //! GET or POST; its state moves `new` → `received` or `burned`; reading it changes
 //! nothing and it never carries the value.
 
-use crate::helpers::*;
+use crate::api::helpers::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -2,7 +2,7 @@
 //! multipart bodies, the query string of a POST, a flat JSON object, GETs with a
 //! form `Content-Type` — and a body value wins over a query value.
 
-use crate::helpers::*;
+use crate::api::helpers::*;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 

@@ -2,7 +2,7 @@
 //! the key and the link's origin; a missing or wrong passphrase answers exactly like
 //! an unknown key and leaves the secret in place.
 
-use crate::helpers::*;
+use crate::api::helpers::*;
 use serde_json::json;
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! Spec §1–§3: the status route, the v1 content type and cache headers, and the
 //! `Not Found` answer for every route or method that is not listed.
 
-use crate::helpers::*;
+use crate::api::helpers::*;
 use reqwest::{Method, Response};
 use serde_json::json;
 

@@ -2,7 +2,7 @@
 
 use otsd::admin::{Request, Response, send};
 
-use crate::support::*;
+use crate::browser::support::*;
 
 #[tokio::test]
 async fn a_closed_instance_asks_for_account_and_token() {
@@ -71,7 +71,7 @@ async fn a_closed_instance_asks_for_account_and_token() {
 }
 
 async fn create_attempt(
-    browser: &crate::webdriver::Browser,
+    browser: &crate::browser::webdriver::Browser,
     lab: &Lab,
     account: &str,
     token: &str,

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::*;
+use crate::browser::support::*;
 
 /// TTL offered by the form in this test (seconds).
 const SHORT_TTL: u64 = 3;

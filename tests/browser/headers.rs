@@ -4,8 +4,8 @@ use reqwest::header::HeaderMap;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::Value;
 
+use crate::browser::support::*;
 use crate::helpers::{TestApp, spawn_app};
-use crate::support::*;
 
 /// A client that shows redirects instead of following them.
 fn client() -> Client {

@@ -4,9 +4,9 @@
 
 use serde_json::{Value, json};
 
+use crate::email::smtp::{Mail, SmtpServer};
+use crate::email::support::*;
 use crate::helpers::{ok_json, text};
-use crate::smtp::{Mail, SmtpServer};
-use crate::support::*;
 
 /// Asserts what every message must be: one plain text part, from the configured
 /// sender, to exactly `to`.

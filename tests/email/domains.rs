@@ -5,9 +5,9 @@
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::email::smtp::SmtpServer;
+use crate::email::support::*;
 use crate::helpers::{TestApp, assert_error, ok_json, text};
-use crate::smtp::SmtpServer;
-use crate::support::*;
 
 const ALLOWED: &str = "secrets.example.net";
 

@@ -5,9 +5,9 @@
 use serde_json::json;
 use std::time::{Duration, Instant};
 
+use crate::email::smtp::{Behaviour, FakeRelay, SmtpServer, free_port};
+use crate::email::support::*;
 use crate::helpers::{assert_error, ok_json};
-use crate::smtp::{Behaviour, FakeRelay, SmtpServer, free_port};
-use crate::support::*;
 
 /// A generous bound on a request that must fail because of the relay: the SMTP
 /// timeout in these tests is 2 s.

@@ -7,7 +7,9 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use crate::support::{EXIT_LIMIT, Launched, Otsd, assert_unknown_secret, field, ok_json, unique};
+use crate::server::support::{
+    EXIT_LIMIT, Launched, Otsd, assert_unknown_secret, field, ok_json, unique,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_creates_survive_kill_9() {

@@ -2,7 +2,7 @@
 //! the server down before must now leave it answering, and stop it cleanly.
 
 use crate::raw_http;
-use crate::support::*;
+use crate::server::support::*;
 use std::net::SocketAddr;
 use std::time::Duration;
 

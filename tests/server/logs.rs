@@ -4,7 +4,9 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Otsd, Server, assert_unknown_secret, field, ok_json, unique, unissued_key};
+use crate::server::support::{
+    Otsd, Server, assert_unknown_secret, field, ok_json, unique, unissued_key,
+};
 
 /// Runs share (body, query string, JSON), generate, metadata, reveal with a wrong
 /// then the right passphrase, burn, and reads of unknown keys. Returns every

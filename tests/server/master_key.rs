@@ -3,7 +3,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use crate::support::{Otsd, assert_unknown_secret, field, unique};
+use crate::server::support::{Otsd, assert_unknown_secret, field, unique};
 
 const KEY_ONE: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00123456789abcdeffedcba9876543210";
 const KEY_TWO: &str = "a5a5a5a55a5a5a5a00ff00ff11ee22dd33cc44bb55aa6699887766554433221f";

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::support::{Finished, Launched, Otsd, field, ok_json, unique};
+use crate::server::support::{Finished, Launched, Otsd, field, ok_json, unique};
 
 /// The refusal is prompt, non-zero, names `path` and is not only a panic.
 fn assert_refusal_names(done: &Finished, path: &Path, what: &str) {

@@ -10,17 +10,18 @@
 //! Run with `cargo test --test accounts`.
 
 #[allow(dead_code)]
-#[path = "../api/helpers.rs"]
+#[path = "api/helpers.rs"]
 mod helpers;
 #[allow(dead_code)]
-#[path = "../server/support.rs"]
+#[path = "server/support.rs"]
 mod support;
 
-mod common;
-
-mod auth;
-mod cli;
-mod limits;
-mod proxies;
-mod ratelimit;
-mod recent;
+mod accounts {
+    mod auth;
+    mod cli;
+    mod common;
+    mod limits;
+    mod proxies;
+    mod ratelimit;
+    mod recent;
+}

@@ -10,17 +10,19 @@
 //! `chromium-driver`); without them the tests fail with a message saying so.
 
 #[allow(dead_code)]
-#[path = "../api/helpers.rs"]
+#[path = "api/helpers.rs"]
 mod helpers;
-mod support;
-mod webdriver;
 
-mod burn;
-mod closed;
-mod escaping;
-mod expiry;
-mod flow;
-mod generate;
-mod headers;
-mod nojs;
-mod passphrase;
+mod browser {
+    mod burn;
+    mod closed;
+    mod escaping;
+    mod expiry;
+    mod flow;
+    mod generate;
+    mod headers;
+    mod nojs;
+    mod passphrase;
+    mod support;
+    mod webdriver;
+}

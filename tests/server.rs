@@ -4,13 +4,16 @@
 //!
 //! Run with `cargo test --test server`.
 
-mod cli;
-mod config;
-mod durability;
-mod hostile;
-mod logs;
-mod master_key;
-#[path = "../common/raw_http.rs"]
+#[path = "common/raw_http.rs"]
 mod raw_http;
-mod startup;
-mod support;
+
+mod server {
+    mod cli;
+    mod config;
+    mod durability;
+    mod hostile;
+    mod logs;
+    mod master_key;
+    mod startup;
+    mod support;
+}

@@ -10,11 +10,13 @@
 //! Run with `cargo test --test email`.
 
 #[allow(dead_code)]
-#[path = "../api/helpers.rs"]
+#[path = "api/helpers.rs"]
 mod helpers;
-mod smtp;
-mod support;
 
-mod delivery;
-mod domains;
-mod refusals;
+mod email {
+    mod delivery;
+    mod domains;
+    mod refusals;
+    mod smtp;
+    mod support;
+}
