@@ -9,17 +9,13 @@
 //!
 //! Run with `cargo test --test accounts`.
 
-#[allow(dead_code)]
-#[path = "api/helpers.rs"]
-mod helpers;
-#[allow(dead_code)]
-#[path = "server/support.rs"]
-mod support;
+// The test kit; `pub` so that the part of it this binary does not use is not
+// reported as dead code (see tests/common/mod.rs).
+pub mod common;
 
 mod accounts {
     mod auth;
     mod cli;
-    mod common;
     mod limits;
     mod proxies;
     mod ratelimit;

@@ -2,7 +2,7 @@
 //! look-alikes, its length clamped into 4–128, returned once in `value` and stored
 //! like any shared secret.
 
-use crate::api::helpers::*;
+use crate::common::*;
 use serde_json::Value;
 
 const LOOKALIKES: [char; 7] = ['i', 'l', 'o', '1', 'I', 'O', '0'];

@@ -2,7 +2,7 @@
 //! defaults and clamping, secret size, passphrase policy, and what anonymous callers
 //! may not set. Every refused request stores nothing.
 
-use crate::api::helpers::*;
+use crate::common::*;
 use serde_json::Value;
 
 const WEEK: u64 = 604_800;

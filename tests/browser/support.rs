@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Once};
 
 use crate::browser::webdriver::{Browser, BrowserOptions, Chromedriver};
-use crate::helpers::{TestApp, spawn_app_with};
+use crate::common::{TestApp, assert_key, spawn_app_with};
 use otsd::Settings;
 
 /// `<CARGO_TARGET_TMPDIR>/screenshots`: one PNG per page a test looked at.
@@ -205,17 +205,6 @@ pub fn secret_key_of(lab: &Lab, link: &str) -> String {
     let key = link[prefix.len()..].to_owned();
     assert_key(&key, "secret key in the share link");
     key
-}
-
-/// Keys are 52 characters of `[0-9a-z]` (one fixed length of at most 62, spec §4).
-pub fn assert_key(key: &str, what: &str) {
-    assert!(
-        key.len() == 52
-            && key
-                .bytes()
-                .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase()),
-        "{what}: {key:?} is not 52 characters of [0-9a-z]"
-    );
 }
 
 /// `data-state` of the receipt's state badge.
