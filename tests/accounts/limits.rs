@@ -20,6 +20,15 @@ fn distinct_limits(s: &mut otsd::Settings) {
     b.passphrase_required = false;
 }
 
+/// Stops `app` and asserts that it stored the one secret it accepted, no other.
+async fn assert_only_the_accepted_one_is_stored(app: TestApp) {
+    assert_eq!(
+        app.stop_and_count_records().await,
+        (1, 1),
+        "only the accepted one"
+    );
+}
+
 /// A passphrase both kinds of caller accept.
 const LONG_PASS: &str = "long enough passphrase";
 
@@ -89,11 +98,7 @@ async fn max_secret_size_is_the_callers_own_and_a_refused_secret_is_not_stored()
         "Secret value exceeds the maximum size of 20 bytes",
     )
     .await;
-    assert_eq!(
-        app.stop_and_count_records().await,
-        (1, 1),
-        "only the accepted one"
-    );
+    assert_only_the_accepted_one_is_stored(app).await;
 }
 
 #[tokio::test]
@@ -123,11 +128,7 @@ async fn passphrase_min_length_is_the_callers_own() {
         "Passphrase must be at least 3 characters long",
     )
     .await;
-    assert_eq!(
-        app.stop_and_count_records().await,
-        (1, 1),
-        "only the accepted one"
-    );
+    assert_only_the_accepted_one_is_stored(app).await;
 }
 
 #[tokio::test]

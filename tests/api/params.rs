@@ -4,11 +4,19 @@
 
 use crate::common::*;
 use reqwest::multipart::{Form, Part};
-use serde_json::{Value, json};
+use serde_json::json;
 
-/// Reveals `meta`'s secret (without passphrase) and returns its value.
-async fn revealed_value(app: &TestApp, meta: &Value) -> String {
-    app.reveal_value(text(meta, "secret_key"), None).await
+/// Asserts that `resp` is the metadata of a share with this `ttl` (when given)
+/// whose secret reveals, without passphrase, as `value`.
+async fn assert_shared(app: &TestApp, resp: reqwest::Response, ttl: Option<u64>, value: &str) {
+    let meta = ok_json(resp).await;
+    if let Some(ttl) = ttl {
+        assert_eq!(meta["ttl"], ttl);
+    }
+    assert_eq!(
+        app.reveal_value(text(&meta, "secret_key"), None).await,
+        value
+    );
 }
 
 #[tokio::test]
@@ -19,9 +27,7 @@ async fn share_takes_an_urlencoded_body() {
         .post_form(SHARE, &[("secret", "form & body = ok?"), ("ttl", "300")])
         .await;
 
-    let meta = ok_json(resp).await;
-    assert_eq!(meta["ttl"], 300);
-    assert_eq!(revealed_value(&app, &meta).await, "form & body = ok?");
+    assert_shared(&app, resp, Some(300), "form & body = ok?").await;
 }
 
 #[tokio::test]
@@ -53,9 +59,7 @@ async fn share_takes_a_multipart_file_part_as_the_secret() {
 
     let resp = app.post_multipart(SHARE, form).await;
 
-    let meta = ok_json(resp).await;
-    assert_eq!(meta["ttl"], 900);
-    assert_eq!(revealed_value(&app, &meta).await, contents);
+    assert_shared(&app, resp, Some(900), contents).await;
 }
 
 #[tokio::test]
@@ -66,9 +70,7 @@ async fn share_takes_the_query_string_of_a_post_with_an_empty_body() {
         .post_query(SHARE, &[("secret", "from the query"), ("ttl", "420")])
         .await;
 
-    let meta = ok_json(resp).await;
-    assert_eq!(meta["ttl"], 420);
-    assert_eq!(revealed_value(&app, &meta).await, "from the query");
+    assert_shared(&app, resp, Some(420), "from the query").await;
 }
 
 #[tokio::test]
@@ -214,9 +216,7 @@ async fn a_body_value_wins_over_a_query_value() {
         .post_form(&url, &[("secret", "from-body"), ("ttl", "240")])
         .await;
 
-    let meta = ok_json(resp).await;
-    assert_eq!(meta["ttl"], 240);
-    assert_eq!(revealed_value(&app, &meta).await, "from-body");
+    assert_shared(&app, resp, Some(240), "from-body").await;
 }
 
 #[tokio::test]
@@ -244,9 +244,7 @@ async fn query_values_fill_in_what_the_body_leaves_out() {
     let url = with_query(SHARE, &[("ttl", "360")]);
     let resp = app.post_form(&url, &[("secret", "mixed")]).await;
 
-    let meta = ok_json(resp).await;
-    assert_eq!(meta["ttl"], 360);
-    assert_eq!(revealed_value(&app, &meta).await, "mixed");
+    assert_shared(&app, resp, Some(360), "mixed").await;
 }
 
 #[tokio::test]
@@ -256,8 +254,7 @@ async fn a_json_body_value_wins_over_a_query_value() {
     let url = with_query(SHARE, &[("secret", "from-query")]);
     let resp = app.post_json(&url, &json!({"secret": "from-json"})).await;
 
-    let meta = ok_json(resp).await;
-    assert_eq!(revealed_value(&app, &meta).await, "from-json");
+    assert_shared(&app, resp, None, "from-json").await;
 }
 
 #[tokio::test]
@@ -266,7 +263,7 @@ async fn an_empty_body_without_query_has_nothing_to_share() {
 
     let resp = app.post(SHARE).await;
 
-    assert_error(resp, 400, "You did not provide anything to share").await;
+    assert_error(resp, 400, NOTHING_TO_SHARE).await;
 }
 
 /// Sends `body` as `application/json` to share.
@@ -340,18 +337,9 @@ async fn a_json_parameter_of_the_wrong_type_is_refused_with_its_message_and_stor
         (r#"{"secret":"s","ttl":{"seconds":60}}"#, "Invalid TTL"),
         (r#"{"secret":"s","ttl":[60]}"#, "Invalid TTL"),
         (r#"{"secret":"s","ttl":null}"#, "Invalid TTL"),
-        (
-            r#"{"secret":1234}"#,
-            "You did not provide anything to share",
-        ),
-        (
-            r#"{"secret":false}"#,
-            "You did not provide anything to share",
-        ),
-        (
-            r#"{"secret":["a","b"]}"#,
-            "You did not provide anything to share",
-        ),
+        (r#"{"secret":1234}"#, NOTHING_TO_SHARE),
+        (r#"{"secret":false}"#, NOTHING_TO_SHARE),
+        (r#"{"secret":["a","b"]}"#, NOTHING_TO_SHARE),
     ] {
         assert_error(share_raw_json(&app, body).await, 400, message).await;
     }

@@ -15,6 +15,9 @@ pub const RECENT: [&str; 2] = ["/api/v1/private/recent", "/api/v1/metadata/recen
 pub const UNKNOWN_SECRET: &str = "Unknown secret";
 pub const NOT_AUTHORIZED: &str = "Not authorized";
 pub const RATE_LIMITED: &str = "Rate limit exceeded. Please try again later.";
+pub const NOTHING_TO_SHARE: &str = "You did not provide anything to share";
+pub const PASSPHRASE_TOO_LONG: &str = "Passphrase must be no more than 128 characters long";
+pub const ACCOUNT_REQUIRED_FOR_EMAIL: &str = "An account is required to send emails.";
 
 /// A rate-limit window no test run can straddle (windows are aligned to the
 /// clock; this one is about 35,000 years long).

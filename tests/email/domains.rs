@@ -11,6 +11,13 @@ use crate::email::support::*;
 
 const ALLOWED: &str = "secrets.example.net";
 
+/// Settings helper: links under `https://secrets.example.test`, and [`ALLOWED`]
+/// the one share domain an account may pick.
+fn allow_one_share_domain(s: &mut otsd::Settings) {
+    s.base_url = "https://secrets.example.test".into();
+    s.share_domains = vec![ALLOWED.into()];
+}
+
 /// Reveals `receipt`'s secret with every host header forged; returns the response.
 async fn reveal_forged(app: &TestApp, receipt: &Value, passphrase: Option<&str>) -> Value {
     let key = text(receipt, "secret_key");
@@ -174,11 +181,7 @@ async fn an_allowed_share_domain_decides_every_link() {
 #[tokio::test]
 async fn a_share_domain_not_on_the_list_is_unknown_and_nothing_is_stored_or_sent() {
     let smtp = SmtpServer::start().await;
-    let app = spawn_with_relay(smtp.port, |s| {
-        s.base_url = "https://secrets.example.test".into();
-        s.share_domains = vec![ALLOWED.into()];
-    })
-    .await;
+    let app = spawn_with_relay(smtp.port, allow_one_share_domain).await;
     let alice = add_account(&app, "alice");
     let unknown = [
         EVIL_HOST,
@@ -208,11 +211,7 @@ async fn a_share_domain_not_on_the_list_is_unknown_and_nothing_is_stored_or_sent
 
 #[tokio::test]
 async fn anonymous_callers_may_not_name_a_share_domain() {
-    let app = spawn_app_with(|s| {
-        s.base_url = "https://secrets.example.test".into();
-        s.share_domains = vec![ALLOWED.into()];
-    })
-    .await;
+    let app = spawn_app_with(allow_one_share_domain).await;
 
     for path in [SHARE, GENERATE] {
         for domain in [ALLOWED, EVIL_HOST] {
@@ -272,11 +271,7 @@ async fn the_servers_own_host_as_share_domain_means_none() {
 #[tokio::test]
 async fn the_web_forms_links_follow_base_url_and_share_domain_whatever_the_host_header() {
     let smtp = SmtpServer::start().await;
-    let app = spawn_with_relay(smtp.port, |s| {
-        s.base_url = "https://secrets.example.test".into();
-        s.share_domains = vec![ALLOWED.into()];
-    })
-    .await;
+    let app = spawn_with_relay(smtp.port, allow_one_share_domain).await;
     let alice = add_account(&app, "alice");
     let client = forged(&app.not_following_redirects());
     let form_post = |form: &[(&str, &str)]| client.post_form("/share", form);

@@ -62,7 +62,7 @@ async fn an_anonymous_recipient_needs_an_account_and_nothing_is_stored_or_sent()
             for address in ["friend@example.com", "not-an-address"] {
                 let form = [("secret", "kept back"), (name, address)];
                 let resp = app.post_form(path, &form).await;
-                assert_error(resp, 401, "An account is required to send emails.").await;
+                assert_error(resp, 401, ACCOUNT_REQUIRED_FOR_EMAIL).await;
             }
         }
     }
@@ -72,7 +72,7 @@ async fn an_anonymous_recipient_needs_an_account_and_nothing_is_stored_or_sent()
             &json!({"secret": "kept back", "recipient": ["friend@example.com"]}),
         )
         .await;
-    assert_error(resp, 401, "An account is required to send emails.").await;
+    assert_error(resp, 401, ACCOUNT_REQUIRED_FOR_EMAIL).await;
 
     assert_eq!(smtp.count(), 0, "nothing was sent");
     assert_eq!(app.stop_and_count_records().await, (0, 0), "nothing stored");
