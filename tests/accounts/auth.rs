@@ -3,34 +3,32 @@
 //! or the request is `Not authorized` — never served as anonymous, on any route.
 
 use crate::common::*;
-use crate::helpers::*;
 use serde_json::{Value, json};
 
-/// Every v1 route, as a request a caller could make, for the given keys.
-fn every_route(
-    app: &TestApp,
-    secret_key: &str,
-    metadata_key: &str,
-) -> Vec<(String, reqwest::RequestBuilder)> {
+/// Every v1 route, as a request `app`'s caller could make, for the given keys.
+fn every_route(app: &Client, secret_key: &str, metadata_key: &str) -> Vec<(String, Call)> {
     let mut routes = vec![
-        ("GET status".into(), get(app, STATUS)),
-        ("GET authcheck".into(), get(app, AUTHCHECK)),
-        ("POST share".into(), post(app, SHARE, &[("secret", "s")])),
+        ("GET status".into(), app.get(STATUS)),
+        ("GET authcheck".into(), app.get(AUTHCHECK)),
+        (
+            "POST share".into(),
+            app.post_form(SHARE, &[("secret", "s")]),
+        ),
         (
             "POST create".into(),
-            post(app, "/api/v1/create", &[("secret", "s")]),
+            app.post_form("/api/v1/create", &[("secret", "s")]),
         ),
-        ("POST generate".into(), post(app, GENERATE, &[])),
-        ("POST secret".into(), reveal(app, secret_key, None)),
-        ("GET private".into(), metadata(app, metadata_key)),
+        ("POST generate".into(), app.post_form(GENERATE, &[])),
+        ("POST secret".into(), app.reveal(secret_key, None)),
+        ("GET private".into(), app.metadata(metadata_key)),
         (
             "POST metadata".into(),
-            post(app, &format!("/api/v1/metadata/{metadata_key}"), &[]),
+            app.post_form(&format!("/api/v1/metadata/{metadata_key}"), &[]),
         ),
-        ("POST burn".into(), burn(app, metadata_key, None)),
+        ("POST burn".into(), app.burn(metadata_key, None)),
     ];
     for path in RECENT {
-        routes.push((format!("GET {path}"), get(app, path)));
+        routes.push((format!("GET {path}"), app.get(path)));
     }
     routes
 }
@@ -41,8 +39,9 @@ async fn assert_refused_everywhere(app: &TestApp, authorization: &[u8], what: &s
     let meta = app.share(&[("secret", "still here")]).await;
     let (secret_key, metadata_key) = (text(&meta, "secret_key"), text(&meta, "metadata_key"));
 
-    for (route, request) in every_route(app, secret_key, metadata_key) {
-        let resp = request.authorization(authorization).go().await;
+    let caller = app.authorization(authorization);
+    for (route, request) in every_route(&caller, secret_key, metadata_key) {
+        let resp = request.await;
         let body = assert_error_status(resp, 401).await;
         assert_eq!(
             body["message"], "Not authorized",
@@ -55,10 +54,7 @@ async fn assert_refused_everywhere(app: &TestApp, authorization: &[u8], what: &s
         receipt["state"], "new",
         "{what}: nothing was revealed or burned"
     );
-    assert_eq!(
-        revealed_value(app.reveal(secret_key, None).await).await,
-        "still here"
-    );
+    assert_eq!(app.reveal_value(secret_key, None).await, "still here");
 }
 
 #[tokio::test]
@@ -80,9 +76,9 @@ async fn valid_basic_credentials_authenticate_the_account() {
     let app = spawn_app().await;
     let alice = add_account(&app, "alice@example.com");
 
-    let check = ok_json(get(&app, AUTHCHECK).account(&alice).go().await).await;
-    let status = ok_json(get(&app, STATUS).account(&alice).go().await).await;
-    let meta = share_as(&app, Some(&alice), &[("secret", "mine")]).await;
+    let check = ok_json(app.as_account(&alice).get(AUTHCHECK).await).await;
+    let status = ok_json(app.as_account(&alice).get(STATUS).await).await;
+    let meta = app.as_account(&alice).share(&[("secret", "mine")]).await;
 
     assert_eq!(check, json!({"status": "nominal", "locale": "en"}));
     assert_eq!(status, check, "authcheck has the body of status");
@@ -138,12 +134,12 @@ async fn malformed_authorization_headers_are_not_authorized() {
     ];
 
     for (what, header) in cases {
-        let share = post(&app, SHARE, &[("secret", what)])
+        let share = app
             .authorization(header)
-            .go()
+            .post_form(SHARE, &[("secret", what)])
             .await;
         assert_error(share, 401, "Not authorized").await;
-        let status = get(&app, STATUS).authorization(header).go().await;
+        let status = app.authorization(header).get(STATUS).await;
         assert_error(status, 401, "Not authorized").await;
     }
 
@@ -160,25 +156,24 @@ async fn basic_with_an_empty_user_and_token_is_the_anonymous_user() {
     add_account(&app, "alice");
     let og = b"Basic Og==";
 
-    let status = ok_json(get(&app, STATUS).authorization(og).go().await).await;
+    let status = ok_json(app.authorization(og).get(STATUS).await).await;
     let meta = ok_json(
-        post(&app, SHARE, &[("secret", "og")])
-            .authorization(og)
-            .go()
+        app.authorization(og)
+            .post_form(SHARE, &[("secret", "og")])
             .await,
     )
     .await;
-    let revealed = reveal(&app, text(&meta, "secret_key"), None)
+    let revealed = app
         .authorization(og)
-        .go()
+        .reveal_value(text(&meta, "secret_key"), None)
         .await;
 
     assert_eq!(status["status"], "nominal");
     assert_eq!(meta["custid"], "anon");
-    assert_eq!(revealed_value(revealed).await, "og");
-    assert_not_authorized(get(&app, AUTHCHECK).authorization(og).go().await).await;
+    assert_eq!(revealed, "og");
+    assert_not_authorized(app.authorization(og).get(AUTHCHECK).await).await;
     for path in RECENT {
-        assert_not_authorized(get(&app, path).authorization(og).go().await).await;
+        assert_not_authorized(app.authorization(og).get(path).await).await;
     }
 }
 
@@ -188,24 +183,25 @@ async fn custid_is_the_account_name_in_every_object_an_account_creates() {
     let alice = add_account(&app, "ops+otsd@example.com");
     let name = Value::from(alice.name.as_str());
 
-    let shared = share_as(&app, Some(&alice), &[("secret", "by alice")]).await;
-    let generated = ok_json(post(&app, GENERATE, &[]).account(&alice).go().await).await;
+    let shared = app
+        .as_account(&alice)
+        .share(&[("secret", "by alice")])
+        .await;
+    let generated = ok_json(app.as_account(&alice).post_form(GENERATE, &[]).await).await;
     let anonymous_read = ok_json(app.metadata(text(&shared, "metadata_key")).await).await;
     let own_read = ok_json(
-        metadata(&app, text(&shared, "metadata_key"))
-            .account(&alice)
-            .go()
+        app.as_account(&alice)
+            .metadata(text(&shared, "metadata_key"))
             .await,
     )
     .await;
     let burned = ok_json(
-        burn(&app, text(&generated, "metadata_key"), None)
-            .account(&alice)
-            .go()
+        app.as_account(&alice)
+            .burn(text(&generated, "metadata_key"), None)
             .await,
     )
     .await;
-    let recent = ok_json(get(&app, RECENT[0]).account(&alice).go().await).await;
+    let recent = ok_json(app.as_account(&alice).get(RECENT[0]).await).await;
 
     assert_eq!(shared["custid"], name, "share");
     assert_eq!(generated["custid"], name, "generate");
@@ -224,34 +220,36 @@ async fn custid_is_the_account_name_in_every_object_an_account_creates() {
 async fn a_replaced_token_stops_working_at_once_and_the_new_one_works() {
     let app = spawn_app().await;
     let old = add_account(&app, "alice");
-    ok_json(get(&app, AUTHCHECK).account(&old).go().await).await;
+    ok_json(app.as_account(&old).get(AUTHCHECK).await).await;
 
     let new = replace_token(&app, &old);
 
     assert_ne!(new.token, old.token);
-    assert_not_authorized(get(&app, AUTHCHECK).account(&old).go().await).await;
+    assert_not_authorized(app.as_account(&old).get(AUTHCHECK).await).await;
     assert_not_authorized(
-        post(&app, SHARE, &[("secret", "s")])
-            .account(&old)
-            .go()
+        app.as_account(&old)
+            .post_form(SHARE, &[("secret", "s")])
             .await,
     )
     .await;
-    ok_json(get(&app, AUTHCHECK).account(&new).go().await).await;
+    ok_json(app.as_account(&new).get(AUTHCHECK).await).await;
 }
 
 #[tokio::test]
 async fn a_removed_accounts_token_stops_working_but_its_secrets_stay_readable() {
     let app = spawn_app().await;
     let alice = add_account(&app, "alice");
-    let meta = share_as(&app, Some(&alice), &[("secret", "outlives the account")]).await;
+    let meta = app
+        .as_account(&alice)
+        .share(&[("secret", "outlives the account")])
+        .await;
 
     remove_account(&app, &alice);
 
-    assert_not_authorized(get(&app, AUTHCHECK).account(&alice).go().await).await;
-    assert_not_authorized(get(&app, STATUS).account(&alice).go().await).await;
+    assert_not_authorized(app.as_account(&alice).get(AUTHCHECK).await).await;
+    assert_not_authorized(app.as_account(&alice).get(STATUS).await).await;
     assert_eq!(
-        revealed_value(app.reveal(text(&meta, "secret_key"), None).await).await,
+        app.reveal_value(text(&meta, "secret_key"), None).await,
         "outlives the account"
     );
 }
@@ -265,15 +263,23 @@ async fn the_basic_scheme_name_is_case_insensitive() {
     let good = base64(format!("alice:{}", alice.token).as_bytes());
     let bad = base64(b"alice:not-the-token");
     for scheme in ["basic", "BASIC", "bAsIc"] {
-        let check = get(&app, AUTHCHECK)
+        let check = app
             .authorization(format!("{scheme} {good}").as_bytes())
-            .go()
+            .get(AUTHCHECK)
             .await;
         assert_eq!(ok_json(check).await["status"], "nominal", "{scheme}");
-        let wrong = get(&app, AUTHCHECK)
+        let wrong = app
             .authorization(format!("{scheme} {bad}").as_bytes())
-            .go()
+            .get(AUTHCHECK)
             .await;
         assert_not_authorized(wrong).await;
     }
+}
+
+#[test]
+fn base64_matches_rfc_4648_examples() {
+    assert_eq!(base64(b":"), "Og==");
+    assert_eq!(base64(b"fo"), "Zm8=");
+    assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    assert_eq!(base64(b""), "");
 }

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{Finished, Otsd, Server, field, ok_json};
+use crate::common::*;
 
 const TOKEN_LENGTH: usize = 40;
 
@@ -84,22 +84,13 @@ fn assert_refused(done: &Finished, message: &str, what: &str) {
 /// Whether the running server accepts `name:token` (asserts `Not authorized` if not).
 async fn accepted(server: &Server, name: &str, token: &str) -> bool {
     let resp = server
-        .client
-        .get(server.url("/api/v1/authcheck"))
-        .basic_auth(name, Some(token))
-        .send()
-        .await
-        .expect("authcheck answers");
+        .as_account(&Account::new(name, token))
+        .get(AUTHCHECK)
+        .await;
     if resp.status() == 200 {
         return true;
     }
-    let intended = resp
-        .headers()
-        .get("x-ots-intended-status")
-        .map(|v| v.to_str().unwrap_or_default().to_owned());
-    let body: serde_json::Value = resp.json().await.expect("a JSON error");
-    assert_eq!(body["message"], "Not authorized", "{body}");
-    assert_eq!(intended.as_deref(), Some("401"));
+    assert_not_authorized(resp).await;
     false
 }
 
@@ -122,18 +113,11 @@ async fn user_add_before_the_first_serve_prints_the_token_alone_and_serve_accept
     assert_eq!(listed(&otsd), ["alice@example.com"]);
     let server = otsd.start();
     assert!(accepted(&server, "alice@example.com", &token).await);
-    let meta = ok_json(
-        server
-            .client
-            .post(server.url("/api/v1/share"))
-            .basic_auth("alice@example.com", Some(&token))
-            .form(&[("secret", "from the first account")])
-            .send()
-            .await
-            .expect("share answers"),
-    )
-    .await;
-    assert_eq!(field(&meta, "custid"), "alice@example.com");
+    let meta = server
+        .as_account(&Account::new("alice@example.com", &token))
+        .share(&[("secret", "from the first account")])
+        .await;
+    assert_eq!(text(&meta, "custid"), "alice@example.com");
     server.stop();
 }
 
@@ -290,15 +274,8 @@ async fn no_token_is_stored_in_the_data_directory_or_written_to_the_log() {
     tokens.push(run(&["token", "grace"]));
     for (name, token) in [("frank", &tokens[0]), ("grace", &tokens[2])] {
         assert!(accepted(&server, name, token).await);
-        let shared = server
-            .client
-            .post(server.url("/api/v1/share"))
-            .basic_auth(name, Some(token))
-            .form(&[("secret", "s")])
-            .send()
-            .await
-            .expect("share answers");
-        ok_json(shared).await;
+        let account = Account::new(name, token);
+        server.as_account(&account).share(&[("secret", "s")]).await;
     }
     let log = server.stop().stderr;
     tokens.push(run(&["token", "frank"]));
@@ -378,55 +355,33 @@ trusted_proxies = ["127.0.0.1"]
     );
     let token = printed_token(&user(&otsd, &["add", "ivan"]), "add");
     let server = otsd.start();
+    let ivan = Account::new("ivan", &token);
     let share = |from: &str, form: &[(&str, &str)], account: bool| {
-        let request = server
-            .client
-            .post(server.url("/api/v1/share"))
-            .header("x-forwarded-for", from)
-            .form(form);
-        let request = if account {
-            request.basic_auth("ivan", Some(&token))
-        } else {
-            request
-        };
-        async move { request.send().await.expect("share answers") }
-    };
-    let error = |resp: reqwest::Response| async move {
-        assert_eq!(resp.status(), 404);
-        let intended = resp.headers()["x-ots-intended-status"]
-            .to_str()
-            .expect("a status")
-            .to_owned();
-        let body: serde_json::Value = resp.json().await.expect("a JSON error");
-        (intended, field(&body, "message"))
+        server
+            .forwarded_for(from)
+            .as_caller(account.then_some(&ivan))
+            .post_form(SHARE, form)
     };
     let long_ttl = [("secret", "s"), ("ttl", "99999")];
 
     let anonymous = ok_json(share("198.51.100.1", &long_ttl, false).await).await;
     let defaulted = ok_json(share("198.51.100.2", &[("secret", "s")], true).await).await;
     let clamped = ok_json(share("198.51.100.3", &long_ttl, true).await).await;
-    let too_large = error(share("198.51.100.4", &[("secret", &"x".repeat(21))], true).await).await;
+    let too_large = share("198.51.100.4", &[("secret", &"x".repeat(21))], true).await;
     ok_json(share("198.51.100.1", &[("secret", "s")], false).await).await;
     ok_json(share("198.51.100.1", &[("secret", "s")], false).await).await;
-    let limited = error(share("198.51.100.1", &[("secret", "s")], false).await).await;
+    let limited = share("198.51.100.1", &[("secret", "s")], false).await;
 
     assert_eq!(anonymous["ttl"], 3600, "limits.anonymous.max_ttl");
     assert_eq!(defaulted["ttl"], 1200, "limits.authenticated.default_ttl");
     assert_eq!(clamped["ttl"], 7200, "limits.authenticated.max_ttl");
-    assert_eq!(
+    assert_error(
         too_large,
-        (
-            "413".to_owned(),
-            "Secret value exceeds the maximum size of 20 bytes".to_owned()
-        )
-    );
-    assert_eq!(
-        limited,
-        (
-            "429".to_owned(),
-            "Rate limit exceeded. Please try again later.".to_owned()
-        ),
-        "rate_limits.create per forwarded address"
-    );
+        413,
+        "Secret value exceeds the maximum size of 20 bytes",
+    )
+    .await;
+    // rate_limits.create, per forwarded address.
+    assert_rate_limited(limited).await;
     server.stop();
 }

@@ -3,7 +3,6 @@
 //! instance (`anonymous_create = false`) where only accounts create.
 
 use crate::common::*;
-use crate::helpers::*;
 
 /// Anonymous and authenticated limits that differ in every field.
 fn distinct_limits(s: &mut otsd::Settings) {
@@ -21,6 +20,15 @@ fn distinct_limits(s: &mut otsd::Settings) {
     b.passphrase_required = false;
 }
 
+/// Stops `app` and asserts that it stored the one secret it accepted, no other.
+async fn assert_only_the_accepted_one_is_stored(app: TestApp) {
+    assert_eq!(
+        app.stop_and_count_records().await,
+        (1, 1),
+        "only the accepted one"
+    );
+}
+
 /// A passphrase both kinds of caller accept.
 const LONG_PASS: &str = "long enough passphrase";
 
@@ -34,11 +42,11 @@ async fn max_ttl_is_the_callers_own() {
         ("passphrase", LONG_PASS),
     ];
 
-    let anonymous = share_as(&app, None, &form).await;
-    let account = share_as(&app, Some(&alice), &form).await;
-    let anonymous_generated = ok_json(post(&app, GENERATE, &form[1..]).go().await).await;
+    let anonymous = app.share(&form).await;
+    let account = app.as_account(&alice).share(&form).await;
+    let anonymous_generated = ok_json(app.post_form(GENERATE, &form[1..]).await).await;
     let account_generated =
-        ok_json(post(&app, GENERATE, &form[1..]).account(&alice).go().await).await;
+        ok_json(app.as_account(&alice).post_form(GENERATE, &form[1..]).await).await;
 
     assert_eq!(
         anonymous["ttl"], 3600,
@@ -58,8 +66,8 @@ async fn default_ttl_is_the_callers_own() {
     let alice = add_account(&app, "alice");
     let form = [("secret", "ttl"), ("passphrase", LONG_PASS)];
 
-    let anonymous = share_as(&app, None, &form).await;
-    let account = share_as(&app, Some(&alice), &form).await;
+    let anonymous = app.share(&form).await;
+    let account = app.as_account(&alice).share(&form).await;
 
     assert_eq!(anonymous["ttl"], 600, "limits.anonymous.default_ttl");
     assert_eq!(account["ttl"], 1200, "limits.authenticated.default_ttl");
@@ -69,24 +77,13 @@ async fn default_ttl_is_the_callers_own() {
 async fn max_secret_size_is_the_callers_own_and_a_refused_secret_is_not_stored() {
     let app = spawn_app_with(distinct_limits).await;
     let alice = add_account(&app, "alice");
-    let fifteen = [("secret", "x".repeat(15)), ("passphrase", LONG_PASS.into())];
-    let twenty_one = [("secret", "y".repeat(21)), ("passphrase", LONG_PASS.into())];
+    let (x15, y21) = ("x".repeat(15), "y".repeat(21));
+    let fifteen = [("secret", x15.as_str()), ("passphrase", LONG_PASS)];
+    let twenty_one = [("secret", y21.as_str()), ("passphrase", LONG_PASS)];
 
-    let anonymous = app.client.post(app.url(SHARE)).form(&fifteen).go().await;
-    let account = app
-        .client
-        .post(app.url(SHARE))
-        .form(&fifteen)
-        .account(&alice)
-        .go()
-        .await;
-    let account_too_large = app
-        .client
-        .post(app.url(SHARE))
-        .form(&twenty_one)
-        .account(&alice)
-        .go()
-        .await;
+    let anonymous = app.post_form(SHARE, &fifteen).await;
+    let account = app.as_account(&alice).post_form(SHARE, &fifteen).await;
+    let account_too_large = app.as_account(&alice).post_form(SHARE, &twenty_one).await;
 
     assert_error(
         anonymous,
@@ -101,11 +98,7 @@ async fn max_secret_size_is_the_callers_own_and_a_refused_secret_is_not_stored()
         "Secret value exceeds the maximum size of 20 bytes",
     )
     .await;
-    assert_eq!(
-        app.stop_and_count_records().await,
-        (1, 1),
-        "only the accepted one"
-    );
+    assert_only_the_accepted_one_is_stored(app).await;
 }
 
 #[tokio::test]
@@ -114,11 +107,11 @@ async fn passphrase_min_length_is_the_callers_own() {
     let alice = add_account(&app, "alice");
     let form = [("secret", "short pass"), ("passphrase", "abcd")];
 
-    let anonymous = post(&app, SHARE, &form).go().await;
-    let account = post(&app, SHARE, &form).account(&alice).go().await;
-    let account_too_short = post(&app, SHARE, &[("secret", "s"), ("passphrase", "ab")])
-        .account(&alice)
-        .go()
+    let anonymous = app.post_form(SHARE, &form).await;
+    let account = app.as_account(&alice).post_form(SHARE, &form).await;
+    let account_too_short = app
+        .as_account(&alice)
+        .post_form(SHARE, &[("secret", "s"), ("passphrase", "ab")])
         .await;
 
     assert_error(
@@ -135,11 +128,7 @@ async fn passphrase_min_length_is_the_callers_own() {
         "Passphrase must be at least 3 characters long",
     )
     .await;
-    assert_eq!(
-        app.stop_and_count_records().await,
-        (1, 1),
-        "only the accepted one"
-    );
+    assert_only_the_accepted_one_is_stored(app).await;
 }
 
 #[tokio::test]
@@ -147,11 +136,11 @@ async fn passphrase_required_is_the_callers_own() {
     let app = spawn_app_with(distinct_limits).await;
     let alice = add_account(&app, "alice");
 
-    let anonymous = post(&app, SHARE, &[("secret", "bare")]).go().await;
-    let anonymous_generate = post(&app, GENERATE, &[]).go().await;
-    let account = post(&app, SHARE, &[("secret", "bare")])
-        .account(&alice)
-        .go()
+    let anonymous = app.post_form(SHARE, &[("secret", "bare")]).await;
+    let anonymous_generate = app.post_form(GENERATE, &[]).await;
+    let account = app
+        .as_account(&alice)
+        .post_form(SHARE, &[("secret", "bare")])
         .await;
 
     assert_error(anonymous, 400, "A passphrase is required").await;
@@ -169,11 +158,11 @@ async fn the_same_limits_for_accounts_can_be_stricter_than_for_anonymous_callers
     .await;
     let alice = add_account(&app, "alice");
 
-    let account = post(&app, SHARE, &[("secret", "abc")])
-        .account(&alice)
-        .go()
+    let account = app
+        .as_account(&alice)
+        .post_form(SHARE, &[("secret", "abc")])
         .await;
-    let anonymous = share_as(&app, None, &[("secret", "longer than five")]).await;
+    let anonymous = app.share(&[("secret", "longer than five")]).await;
 
     assert_error(account, 400, "A passphrase is required").await;
     assert_eq!(anonymous["passphrase_required"], false);
@@ -185,31 +174,28 @@ async fn a_closed_instance_refuses_anonymous_creators_but_accounts_create_and_an
     let alice = add_account(&app, "alice");
     let refusal = "An account is required to create secrets on this server.";
 
+    assert_error(app.post_form(SHARE, &[("secret", "s")]).await, 401, refusal).await;
     assert_error(
-        post(&app, SHARE, &[("secret", "s")]).go().await,
+        app.post_form("/api/v1/create", &[("secret", "s")]).await,
         401,
         refusal,
     )
     .await;
-    assert_error(
-        post(&app, "/api/v1/create", &[("secret", "s")]).go().await,
-        401,
-        refusal,
-    )
-    .await;
-    assert_error(post(&app, GENERATE, &[]).go().await, 401, refusal).await;
-    let og = post(&app, SHARE, &[("secret", "s")])
+    assert_error(app.post_form(GENERATE, &[]).await, 401, refusal).await;
+    let og = app
         .authorization(b"Basic Og==")
-        .go()
+        .post_form(SHARE, &[("secret", "s")])
         .await;
     assert_error(og, 401, refusal).await;
 
-    let shared = share_as(&app, Some(&alice), &[("secret", "closed but readable")]).await;
-    let generated = ok_json(post(&app, GENERATE, &[]).account(&alice).go().await).await;
+    let shared = app
+        .as_account(&alice)
+        .share(&[("secret", "closed but readable")])
+        .await;
+    let generated = ok_json(app.as_account(&alice).post_form(GENERATE, &[]).await).await;
     let receipt = ok_json(app.metadata(text(&shared, "metadata_key")).await).await;
-    let value = revealed_value(app.reveal(text(&shared, "secret_key"), None).await).await;
-    let generated_value =
-        revealed_value(app.reveal(text(&generated, "secret_key"), None).await).await;
+    let value = app.reveal_value(text(&shared, "secret_key"), None).await;
+    let generated_value = app.reveal_value(text(&generated, "secret_key"), None).await;
 
     assert_eq!(
         receipt["custid"], "alice",

@@ -3,18 +3,13 @@
 //! stay bounded however many addresses a client claims.
 
 use crate::common::*;
-use crate::helpers::*;
-use otsd::ratelimit::IpNet;
 
 const A: &str = "198.51.100.1";
 const B: &str = "198.51.100.2";
 
-fn share_from(app: &TestApp, forwarded_for: Option<&str>) -> reqwest::RequestBuilder {
-    let request = post(app, SHARE, &[("secret", "s")]);
-    match forwarded_for {
-        Some(ip) => request.forwarded_for(ip),
-        None => request,
-    }
+fn share_from(app: &TestApp, forwarded_for: Option<&str>) -> Call {
+    app.maybe_forwarded_for(forwarded_for)
+        .post_form(SHARE, &[("secret", "s")])
 }
 
 #[tokio::test]
@@ -23,21 +18,19 @@ async fn forwarded_for_from_a_trusted_proxy_gives_each_client_its_own_counter() 
         let app = spawn_app_with(|s| {
             s.rate_limits.window_secs = WINDOW;
             s.rate_limits.create = 1;
-            s.rate_limits.trusted_proxies = vec![IpNet::parse(trusted).unwrap()];
+            trust_proxies(s, &[trusted]);
         })
         .await;
 
-        ok_json(share_from(&app, Some(A)).go().await).await;
-        ok_json(share_from(&app, Some(B)).go().await).await;
-        assert_rate_limited(share_from(&app, Some(A)).go().await).await;
-        assert_rate_limited(share_from(&app, Some(B)).go().await).await;
+        ok_json(share_from(&app, Some(A)).await).await;
+        ok_json(share_from(&app, Some(B)).await).await;
+        assert_rate_limited(share_from(&app, Some(A)).await).await;
+        assert_rate_limited(share_from(&app, Some(B)).await).await;
         // The nearest untrusted hop is the client; what it claims before it is not.
-        let spoofed = share_from(&app, Some(&format!("203.0.113.77, {A}")))
-            .go()
-            .await;
+        let spoofed = share_from(&app, Some(&format!("203.0.113.77, {A}"))).await;
         assert_rate_limited(spoofed).await;
         // Without the header, the proxy itself is the client.
-        ok_json(share_from(&app, None).go().await).await;
+        ok_json(share_from(&app, None).await).await;
 
         assert_eq!(
             app.stop_and_count_records().await,
@@ -49,18 +42,17 @@ async fn forwarded_for_from_a_trusted_proxy_gives_each_client_its_own_counter() 
 
 #[tokio::test]
 async fn forwarded_for_from_an_untrusted_peer_is_ignored() {
-    for trusted in [vec![], vec!["10.0.0.0/8".to_owned(), "::1".to_owned()]] {
+    for trusted in [&[][..], &["10.0.0.0/8", "::1"]] {
         let app = spawn_app_with(|s| {
             s.rate_limits.window_secs = WINDOW;
             s.rate_limits.create = 1;
-            s.rate_limits.trusted_proxies =
-                trusted.iter().map(|t| IpNet::parse(t).unwrap()).collect();
+            trust_proxies(s, trusted);
         })
         .await;
 
-        ok_json(share_from(&app, Some(A)).go().await).await;
-        assert_rate_limited(share_from(&app, Some(B)).go().await).await;
-        assert_rate_limited(share_from(&app, None).go().await).await;
+        ok_json(share_from(&app, Some(A)).await).await;
+        assert_rate_limited(share_from(&app, Some(B)).await).await;
+        assert_rate_limited(share_from(&app, None).await).await;
 
         assert_eq!(
             app.stop_and_count_records().await,
@@ -87,13 +79,13 @@ async fn clients_past_max_tracked_are_still_limited_each_and_lock_out_no_one() {
 
     for i in 1..=CLIENTS {
         for _ in 0..LIMIT {
-            ok_json(share_from(&app, Some(&ip(i))).go().await).await;
+            ok_json(share_from(&app, Some(&ip(i))).await).await;
         }
-        assert_rate_limited(share_from(&app, Some(&ip(i))).go().await).await;
+        assert_rate_limited(share_from(&app, Some(&ip(i))).await).await;
     }
     // Neither a client never seen nor the proxy's own address is locked out.
-    ok_json(share_from(&app, Some(&ip(CLIENTS + 1))).go().await).await;
-    ok_json(share_from(&app, None).go().await).await;
+    ok_json(share_from(&app, Some(&ip(CLIENTS + 1))).await).await;
+    ok_json(share_from(&app, None).await).await;
 
     let created = CLIENTS as usize * LIMIT + 2;
     assert_eq!(app.stop_and_count_records().await, (created, created));
@@ -109,12 +101,12 @@ async fn a_proxy_that_appends_its_own_forwarded_for_line_is_believed_not_the_cli
     })
     .await;
     let with_lines = |spoofed: &str| {
-        post(&app, SHARE, &[("secret", "s")])
-            .forwarded_for(spoofed)
+        app.forwarded_for(spoofed)
             .forwarded_for(A)
+            .post_form(SHARE, &[("secret", "s")])
     };
 
-    ok_json(with_lines("203.0.113.1").go().await).await;
-    assert_rate_limited(with_lines("203.0.113.2").go().await).await;
-    assert_rate_limited(share_from(&app, Some(A)).go().await).await;
+    ok_json(with_lines("203.0.113.1").await).await;
+    assert_rate_limited(with_lines("203.0.113.2").await).await;
+    assert_rate_limited(share_from(&app, Some(A)).await).await;
 }

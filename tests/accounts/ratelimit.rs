@@ -4,7 +4,6 @@
 //! message (intended 429) and changes nothing. Email limits are tested with email.
 
 use crate::common::*;
-use crate::helpers::*;
 use std::time::Duration;
 
 /// Client addresses (documentation ranges), named by `X-Forwarded-For` through the
@@ -46,14 +45,14 @@ async fn create_is_limited_per_address_across_accounts() {
     .await;
     let alice = add_account(&app, "alice");
     let bob = add_account(&app, "bob");
-    share_as(&app, Some(&alice), &[("secret", "alice's")]).await;
-    share_as(&app, Some(&bob), &[("secret", "bob's")]).await;
+    app.as_account(&alice).share(&[("secret", "alice's")]).await;
+    app.as_account(&bob).share(&[("secret", "bob's")]).await;
 
-    let alice_again = post(&app, SHARE, &[("secret", "s")])
-        .account(&alice)
-        .go()
+    let alice_again = app
+        .as_account(&alice)
+        .post_form(SHARE, &[("secret", "s")])
         .await;
-    let anonymous = post(&app, SHARE, &[("secret", "s")]).go().await;
+    let anonymous = app.post_form(SHARE, &[("secret", "s")]).await;
 
     assert_rate_limited(alice_again).await;
     assert_rate_limited(anonymous).await;
@@ -70,21 +69,21 @@ async fn create_is_limited_per_account_across_addresses() {
     let alice = add_account(&app, "alice");
     let bob = add_account(&app, "bob");
     let share_from = |ip: &'static str, who: Option<&Account>| {
-        post(&app, SHARE, &[("secret", "s")])
-            .forwarded_for(ip)
-            .caller(who)
+        app.forwarded_for(ip)
+            .as_caller(who)
+            .post_form(SHARE, &[("secret", "s")])
     };
-    ok_json(share_from(A, Some(&alice)).go().await).await;
-    ok_json(share_from(B, Some(&alice)).go().await).await;
+    ok_json(share_from(A, Some(&alice)).await).await;
+    ok_json(share_from(B, Some(&alice)).await).await;
 
     // Alice has used her allowance, whatever address she comes from.
-    assert_rate_limited(share_from(C, Some(&alice)).go().await).await;
+    assert_rate_limited(share_from(C, Some(&alice)).await).await;
     // Her refused request counted nothing against C: C still has its whole allowance.
-    ok_json(share_from(C, None).go().await).await;
-    ok_json(share_from(C, None).go().await).await;
-    assert_rate_limited(share_from(C, None).go().await).await;
+    ok_json(share_from(C, None).await).await;
+    ok_json(share_from(C, None).await).await;
+    assert_rate_limited(share_from(C, None).await).await;
     // Bob is not limited by Alice's account; A has one request left.
-    ok_json(share_from(A, Some(&bob)).go().await).await;
+    ok_json(share_from(A, Some(&bob)).await).await;
 
     assert_eq!(app.stop_and_count_records().await, (5, 5));
 }
@@ -100,19 +99,16 @@ async fn a_reveal_refused_by_the_limit_leaves_the_secret_revealable() {
     let second = app.share(&[("secret", "second")]).await;
 
     // Reads of unknown keys count.
-    let unknown = reveal(&app, UNISSUED, None).forwarded_for(A).go().await;
+    let unknown = app.forwarded_for(A).reveal(UNISSUED, None).await;
     assert_error(unknown, 404, "Unknown secret").await;
-    let value = revealed_value(
-        reveal(&app, text(&first, "secret_key"), None)
-            .forwarded_for(A)
-            .go()
-            .await,
-    )
-    .await;
-    assert_eq!(value, "first");
-    let refused = reveal(&app, text(&second, "secret_key"), None)
+    let value = app
         .forwarded_for(A)
-        .go()
+        .reveal_value(text(&first, "secret_key"), None)
+        .await;
+    assert_eq!(value, "first");
+    let refused = app
+        .forwarded_for(A)
+        .reveal(text(&second, "secret_key"), None)
         .await;
     assert_rate_limited(refused).await;
 
@@ -121,11 +117,11 @@ async fn a_reveal_refused_by_the_limit_leaves_the_secret_revealable() {
         receipt["state"], "new",
         "the refused reveal changed nothing"
     );
-    let later = reveal(&app, text(&second, "secret_key"), None)
+    let later = app
         .forwarded_for(B)
-        .go()
+        .reveal_value(text(&second, "secret_key"), None)
         .await;
-    assert_eq!(revealed_value(later).await, "second");
+    assert_eq!(later, "second");
 }
 
 #[tokio::test]
@@ -136,56 +132,43 @@ async fn metadata_reads_burns_and_recent_share_one_limit_and_a_refused_burn_dest
     })
     .await;
     let alice = add_account(&app, "alice");
-    let meta = share_as(&app, Some(&alice), &[("secret", "not burned")]).await;
+    let meta = app
+        .as_account(&alice)
+        .share(&[("secret", "not burned")])
+        .await;
     let metadata_key = text(&meta, "metadata_key");
 
+    ok_json(app.as_account(&alice).forwarded_for(A).get(RECENT[0]).await).await;
     ok_json(
-        get(&app, RECENT[0])
-            .account(&alice)
+        app.as_account(&alice)
             .forwarded_for(A)
-            .go()
+            .metadata(metadata_key)
             .await,
     )
     .await;
-    ok_json(
-        metadata(&app, metadata_key)
-            .account(&alice)
-            .forwarded_for(A)
-            .go()
-            .await,
-    )
-    .await;
-    let alias = post(&app, &format!("/api/v1/metadata/{metadata_key}"), &[])
-        .account(&alice)
+    let alias = app
+        .as_account(&alice)
         .forwarded_for(A)
-        .go()
+        .post_form(&format!("/api/v1/metadata/{metadata_key}"), &[])
         .await;
     ok_json(alias).await;
 
     assert_rate_limited(
-        burn(&app, metadata_key, None)
-            .account(&alice)
+        app.as_account(&alice)
             .forwarded_for(A)
-            .go()
+            .burn(metadata_key, None)
             .await,
     )
     .await;
-    assert_rate_limited(
-        get(&app, RECENT[1])
-            .account(&alice)
-            .forwarded_for(B)
-            .go()
-            .await,
-    )
-    .await;
-    assert_rate_limited(metadata(&app, metadata_key).forwarded_for(A).go().await).await;
+    assert_rate_limited(app.as_account(&alice).forwarded_for(B).get(RECENT[1]).await).await;
+    assert_rate_limited(app.forwarded_for(A).metadata(metadata_key).await).await;
 
-    let receipt = ok_json(metadata(&app, metadata_key).forwarded_for(B).go().await).await;
+    let receipt = ok_json(app.forwarded_for(B).metadata(metadata_key).await).await;
     assert_eq!(
         receipt["state"], "new",
         "the refused burn destroyed nothing"
     );
-    let value = revealed_value(app.reveal(text(&meta, "secret_key"), None).await).await;
+    let value = app.reveal_value(text(&meta, "secret_key"), None).await;
     assert_eq!(value, "not burned");
 }
 
@@ -204,22 +187,22 @@ async fn failed_passphrases_are_limited_per_secret_and_address() {
         .await;
     let key = text(&locked, "secret_key");
 
-    let wrong = reveal(&app, key, Some("wrong")).forwarded_for(A).go().await;
+    let wrong = app.forwarded_for(A).reveal(key, Some("wrong")).await;
     assert_error(wrong, 404, "Unknown secret").await;
-    let missing = reveal(&app, key, None).forwarded_for(A).go().await;
+    let missing = app.forwarded_for(A).reveal(key, None).await;
     assert_error(missing, 404, "Unknown secret").await;
 
-    let right_but_limited = reveal(&app, key, Some("right")).forwarded_for(A).go().await;
+    let right_but_limited = app.forwarded_for(A).reveal(key, Some("right")).await;
     assert_rate_limited(right_but_limited).await;
     // Another secret from the same address is not affected.
-    let other_wrong = reveal(&app, text(&other, "secret_key"), Some("wrong"))
+    let other_wrong = app
         .forwarded_for(A)
-        .go()
+        .reveal(text(&other, "secret_key"), Some("wrong"))
         .await;
     assert_error(other_wrong, 404, "Unknown secret").await;
     // The secret itself is intact for another address.
-    let from_b = reveal(&app, key, Some("right")).forwarded_for(B).go().await;
-    assert_eq!(revealed_value(from_b).await, "guarded");
+    let from_b = app.forwarded_for(B).reveal_value(key, Some("right")).await;
+    assert_eq!(from_b, "guarded");
 }
 
 #[tokio::test]
@@ -235,24 +218,15 @@ async fn failed_passphrases_on_burn_are_limited_and_the_refused_burn_destroys_no
     let metadata_key = text(&meta, "metadata_key");
 
     for _ in 0..2 {
-        let wrong = burn(&app, metadata_key, Some("wrong"))
-            .forwarded_for(A)
-            .go()
-            .await;
+        let wrong = app.forwarded_for(A).burn(metadata_key, Some("wrong")).await;
         assert_error(wrong, 400, "Incorrect passphrase").await;
     }
-    let right_but_limited = burn(&app, metadata_key, Some("right"))
-        .forwarded_for(A)
-        .go()
-        .await;
+    let right_but_limited = app.forwarded_for(A).burn(metadata_key, Some("right")).await;
     assert_rate_limited(right_but_limited).await;
 
     let receipt = ok_json(app.metadata(metadata_key).await).await;
     assert_eq!(receipt["state"], "new");
-    let from_b = burn(&app, metadata_key, Some("right"))
-        .forwarded_for(B)
-        .go()
-        .await;
+    let from_b = app.forwarded_for(B).burn(metadata_key, Some("right")).await;
     assert_eq!(ok_json(from_b).await["state"]["state"], "burned");
 }
 
@@ -270,20 +244,23 @@ async fn exempt_accounts_skip_create_reveal_and_metadata_limits_but_not_failed_p
     let alice = add_account(&app, "alice");
     let mut secrets = Vec::new();
     for i in 0..5 {
-        secrets.push(share_as(&app, Some(&alice), &[("secret", &format!("s{i}"))]).await);
+        secrets.push(
+            app.as_account(&alice)
+                .share(&[("secret", &format!("s{i}"))])
+                .await,
+        );
     }
     for meta in &secrets[..3] {
         ok_json(
-            metadata(&app, text(meta, "metadata_key"))
-                .account(&alice)
-                .go()
+            app.as_account(&alice)
+                .metadata(text(meta, "metadata_key"))
                 .await,
         )
         .await;
-        ok_json(get(&app, RECENT[0]).account(&alice).go().await).await;
-        let revealed = reveal(&app, text(meta, "secret_key"), None)
-            .account(&alice)
-            .go()
+        ok_json(app.as_account(&alice).get(RECENT[0]).await).await;
+        let revealed = app
+            .as_account(&alice)
+            .reveal(text(meta, "secret_key"), None)
             .await;
         ok_json(revealed).await;
     }
@@ -296,16 +273,14 @@ async fn exempt_accounts_skip_create_reveal_and_metadata_limits_but_not_failed_p
     assert_rate_limited(app.reveal(text(&secrets[4], "secret_key"), None).await).await;
 
     // Failed passphrases are limited for accounts too.
-    let guarded = share_as(
-        &app,
-        Some(&alice),
-        &[("secret", "g"), ("passphrase", "right")],
-    )
-    .await;
+    let guarded = app
+        .as_account(&alice)
+        .share(&[("secret", "g"), ("passphrase", "right")])
+        .await;
     let key = text(&guarded, "secret_key");
-    let wrong = reveal(&app, key, Some("wrong")).account(&alice).go().await;
+    let wrong = app.as_account(&alice).reveal(key, Some("wrong")).await;
     assert_error(wrong, 404, "Unknown secret").await;
-    assert_rate_limited(reveal(&app, key, Some("right")).account(&alice).go().await).await;
+    assert_rate_limited(app.as_account(&alice).reveal(key, Some("right")).await).await;
 }
 
 #[tokio::test]
@@ -328,10 +303,10 @@ async fn disabled_rate_limits_refuse_nothing() {
                 .await,
         );
     }
-    share_as(&app, Some(&alice), &[("secret", "alice's")]).await;
+    app.as_account(&alice).share(&[("secret", "alice's")]).await;
     for meta in &secrets {
         ok_json(app.metadata(text(meta, "metadata_key")).await).await;
-        ok_json(get(&app, RECENT[0]).account(&alice).go().await).await;
+        ok_json(app.as_account(&alice).get(RECENT[0]).await).await;
         assert_error(app.reveal(UNISSUED, None).await, 404, "Unknown secret").await;
     }
     let key = text(&secrets[0], "secret_key");
@@ -339,7 +314,9 @@ async fn disabled_rate_limits_refuse_nothing() {
         assert_error(app.reveal(key, Some("wrong")).await, 404, "Unknown secret").await;
     }
     for meta in &secrets {
-        let value = revealed_value(app.reveal(text(meta, "secret_key"), Some("right")).await).await;
+        let value = app
+            .reveal_value(text(meta, "secret_key"), Some("right"))
+            .await;
         assert!(value.starts_with('s'), "{value}");
     }
 }
@@ -381,8 +358,8 @@ async fn concurrent_wrong_passphrases_cannot_exceed_the_failed_attempt_limit() {
 
     let attempts = (0..ATTEMPTS).map(|i| {
         let guess = format!("guess {i}");
-        let request = reveal(&app, key, Some(&guess));
-        async move { request.go().await }
+        let request = app.reveal(key, Some(&guess));
+        async move { request.await }
     });
     let answers = futures_util::future::join_all(attempts).await;
 
@@ -411,10 +388,7 @@ async fn attempts_that_are_not_wrong_passphrases_do_not_use_up_the_failed_attemp
         .await;
     let key = text(&read, "secret_key");
 
-    assert_eq!(
-        revealed_value(app.reveal(key, Some("right")).await).await,
-        "read"
-    );
+    assert_eq!(app.reveal_value(key, Some("right")).await, "read");
     for _ in 0..3 {
         // Gone now: an unknown secret, not a failed passphrase.
         assert_error(app.reveal(key, Some("right")).await, 404, "Unknown secret").await;
@@ -440,49 +414,34 @@ async fn a_full_table_of_clients_locks_out_no_client_it_never_saw() {
     // Distinct addresses, one read of an unknown key each, fill the table.
     for i in 0..120u32 {
         let ip = format!("198.18.{}.{}", i / 200, i % 200 + 1);
-        let resp = reveal(&app, UNISSUED, None).forwarded_for(&ip).go().await;
+        let resp = app.forwarded_for(&ip).reveal(UNISSUED, None).await;
         assert_error(resp, 404, "Unknown secret").await;
     }
     // One client past the table uses up its allowance: it is still limited.
     let heavy = "203.0.113.50";
     for _ in 0..5 {
         ok_json(
-            post(&app, SHARE, &[("secret", "s")])
-                .forwarded_for(heavy)
-                .go()
+            app.forwarded_for(heavy)
+                .post_form(SHARE, &[("secret", "s")])
                 .await,
         )
         .await;
     }
     assert_rate_limited(
-        post(&app, SHARE, &[("secret", "s")])
-            .forwarded_for(heavy)
-            .go()
+        app.forwarded_for(heavy)
+            .post_form(SHARE, &[("secret", "s")])
             .await,
     )
     .await;
 
     // Clients never seen before create and reveal, over the API and the web page.
     for fresh in [Some("203.0.113.77"), Some("2001:db8:77::1"), None] {
-        let share = post(&app, SHARE, &[("secret", "fresh")]);
-        let share = match fresh {
-            Some(ip) => share.forwarded_for(ip),
-            None => share,
-        };
-        let meta = ok_json(share.go().await).await;
+        let client = app.maybe_forwarded_for(fresh);
+        let meta = client.share(&[("secret", "fresh")]).await;
         let key = text(&meta, "secret_key");
         let shown = app.get(&format!("/secret/{key}")).await;
         assert_eq!(shown.status(), 200, "the web reveal page for {fresh:?}");
-        let revealed = reveal(&app, key, None);
-        let revealed = match fresh {
-            Some(ip) => revealed.forwarded_for(ip),
-            None => revealed,
-        };
-        assert_eq!(
-            revealed_value(revealed.go().await).await,
-            "fresh",
-            "{fresh:?}"
-        );
+        assert_eq!(client.reveal_value(key, None).await, "fresh", "{fresh:?}");
     }
 }
 
@@ -493,13 +452,13 @@ async fn ipv6_clients_are_counted_per_64_bit_network() {
         s.rate_limits.create = 2;
     })
     .await;
-    let share_from = |ip: &'static str| post(&app, SHARE, &[("secret", "s")]).forwarded_for(ip);
+    let share_from = |ip: &'static str| app.forwarded_for(ip).post_form(SHARE, &[("secret", "s")]);
 
-    ok_json(share_from("2001:db8:0:5::1").go().await).await;
-    ok_json(share_from("2001:db8:0:5::2").go().await).await;
+    ok_json(share_from("2001:db8:0:5::1").await).await;
+    ok_json(share_from("2001:db8:0:5::2").await).await;
     // Any other address of the same /64 is the same client.
-    assert_rate_limited(share_from("2001:db8:0:5:ffff:ffff:ffff:ffff").go().await).await;
-    ok_json(share_from("2001:db8:0:6::1").go().await).await;
+    assert_rate_limited(share_from("2001:db8:0:5:ffff:ffff:ffff:ffff").await).await;
+    ok_json(share_from("2001:db8:0:6::1").await).await;
 
     assert_eq!(app.stop_and_count_records().await, (3, 3));
 }
@@ -512,9 +471,9 @@ async fn the_ipv6_network_size_is_configurable() {
         s.rate_limits.ipv6_prefix = 128;
     })
     .await;
-    let share_from = |ip: &'static str| post(&app, SHARE, &[("secret", "s")]).forwarded_for(ip);
+    let share_from = |ip: &'static str| app.forwarded_for(ip).post_form(SHARE, &[("secret", "s")]);
 
-    ok_json(share_from("2001:db8:0:5::1").go().await).await;
-    ok_json(share_from("2001:db8:0:5::2").go().await).await;
-    assert_rate_limited(share_from("2001:db8:0:5::2").go().await).await;
+    ok_json(share_from("2001:db8:0:5::1").await).await;
+    ok_json(share_from("2001:db8:0:5::2").await).await;
+    assert_rate_limited(share_from("2001:db8:0:5::2").await).await;
 }

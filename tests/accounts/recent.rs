@@ -2,13 +2,12 @@
 //! secret keys; never another account's; anonymous callers are not authorized.
 
 use crate::common::*;
-use crate::helpers::*;
 use serde_json::Value;
 use std::time::Duration;
 
 /// The caller's `recent` listing on `path`; panics unless 200 with an array.
 async fn recent(app: &TestApp, path: &str, account: &Account) -> Vec<Value> {
-    let body = ok_json(get(app, path).account(account).go().await).await;
+    let body = ok_json(app.as_account(account).get(path).await).await;
     body.as_array()
         .unwrap_or_else(|| panic!("recent is an array: {body}"))
         .clone()
@@ -35,20 +34,17 @@ async fn recent_lists_only_the_callers_receipts_newest_first_without_secret_keys
     let mut alices = Vec::new();
     let mut bobs = Vec::new();
 
-    alices.push(share_as(&app, Some(&alice), &[("secret", "a1")]).await);
-    bobs.push(share_as(&app, Some(&bob), &[("secret", "b1")]).await);
-    share_as(&app, None, &[("secret", "anonymous")]).await;
+    alices.push(app.as_account(&alice).share(&[("secret", "a1")]).await);
+    bobs.push(app.as_account(&bob).share(&[("secret", "b1")]).await);
+    app.share(&[("secret", "anonymous")]).await;
     next_second().await;
-    alices.push(ok_json(post(&app, GENERATE, &[]).account(&alice).go().await).await);
-    bobs.push(share_as(&app, Some(&bob), &[("secret", "b2")]).await);
+    alices.push(ok_json(app.as_account(&alice).post_form(GENERATE, &[]).await).await);
+    bobs.push(app.as_account(&bob).share(&[("secret", "b2")]).await);
     next_second().await;
     alices.push(
-        share_as(
-            &app,
-            Some(&alice),
-            &[("secret", "a3"), ("passphrase", "pass")],
-        )
-        .await,
+        app.as_account(&alice)
+            .share(&[("secret", "a3"), ("passphrase", "pass")])
+            .await,
     );
 
     for path in RECENT {
@@ -87,11 +83,11 @@ async fn recent_lists_only_the_callers_receipts_newest_first_without_secret_keys
 #[tokio::test]
 async fn recent_is_not_authorized_for_anonymous_callers() {
     let app = spawn_app().await;
-    share_as(&app, None, &[("secret", "anonymous")]).await;
+    app.share(&[("secret", "anonymous")]).await;
 
     for path in RECENT {
-        assert_not_authorized(get(&app, path).go().await).await;
-        assert_not_authorized(get(&app, path).authorization(b"Basic Og==").go().await).await;
+        assert_not_authorized(app.get(path).await).await;
+        assert_not_authorized(app.authorization(b"Basic Og==").get(path).await).await;
     }
 }
 
@@ -100,8 +96,8 @@ async fn recent_of_an_account_with_nothing_created_is_empty_even_when_others_cre
     let app = spawn_app().await;
     let alice = add_account(&app, "alice");
     let bob = add_account(&app, "bob");
-    share_as(&app, Some(&alice), &[("secret", "alice's")]).await;
-    share_as(&app, None, &[("secret", "anonymous")]).await;
+    app.as_account(&alice).share(&[("secret", "alice's")]).await;
+    app.share(&[("secret", "anonymous")]).await;
 
     for path in RECENT {
         assert_eq!(
@@ -116,9 +112,12 @@ async fn recent_of_an_account_with_nothing_created_is_empty_even_when_others_cre
 async fn recent_shows_the_current_state_of_each_receipt() {
     let app = spawn_app().await;
     let alice = add_account(&app, "alice");
-    let received = share_as(&app, Some(&alice), &[("secret", "to read")]).await;
-    let burned = share_as(&app, Some(&alice), &[("secret", "to burn")]).await;
-    let fresh = share_as(&app, Some(&alice), &[("secret", "untouched")]).await;
+    let received = app.as_account(&alice).share(&[("secret", "to read")]).await;
+    let burned = app.as_account(&alice).share(&[("secret", "to burn")]).await;
+    let fresh = app
+        .as_account(&alice)
+        .share(&[("secret", "untouched")])
+        .await;
     ok_json(app.reveal(text(&received, "secret_key"), None).await).await;
     ok_json(app.burn(text(&burned, "metadata_key"), None).await).await;
 
@@ -143,21 +142,23 @@ async fn authcheck_answers_only_for_valid_credentials() {
     let app = spawn_app().await;
     let alice = add_account(&app, "alice");
 
-    let body = ok_json(get(&app, AUTHCHECK).account(&alice).go().await).await;
+    let body = ok_json(app.as_account(&alice).get(AUTHCHECK).await).await;
 
     assert_eq!(
         body,
         serde_json::json!({"status": "nominal", "locale": "en"})
     );
-    assert_not_authorized(get(&app, AUTHCHECK).go().await).await;
-    assert_not_authorized(get(&app, AUTHCHECK).authorization(b"Basic Og==").go().await).await;
+    assert_not_authorized(app.get(AUTHCHECK).await).await;
+    assert_not_authorized(app.authorization(b"Basic Og==").get(AUTHCHECK).await).await;
 }
 
 #[tokio::test]
 async fn a_new_account_with_a_removed_accounts_name_does_not_see_its_receipts() {
     let app = spawn_app().await;
     let first = add_account(&app, "carol");
-    share_as(&app, Some(&first), &[("secret", "the first carol's")]).await;
+    app.as_account(&first)
+        .share(&[("secret", "the first carol's")])
+        .await;
     remove_account(&app, &first);
     next_second().await;
 
@@ -180,7 +181,10 @@ async fn recent_is_newest_first_even_within_one_second() {
     let alice = add_account(&app, "alice");
     let mut created = Vec::new();
     for i in 0..6 {
-        let meta = share_as(&app, Some(&alice), &[("secret", &format!("s{i}"))]).await;
+        let meta = app
+            .as_account(&alice)
+            .share(&[("secret", &format!("s{i}"))])
+            .await;
         created.push(text(&meta, "metadata_key").to_owned());
     }
     created.reverse();

@@ -1,7 +1,7 @@
 //! Spec §5: a copy of the database alone reveals no value, passphrase or key; the
 //! generated master key is readable by its owner only.
 
-use crate::helpers::*;
+use crate::common::*;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
@@ -25,14 +25,6 @@ fn all_files(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{prefix}-{nanos:x}-{:x}", std::process::id())
 }
 
 #[tokio::test]

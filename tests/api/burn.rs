@@ -1,7 +1,7 @@
 //! Spec §3 burn: the creator destroys an unread secret through its metadata key;
 //! the answer holds the whole burned receipt in `state` and the secret's short key.
 
-use crate::helpers::*;
+use crate::common::*;
 use serde_json::json;
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! Spec §3 retrieve: exactly one caller can ever receive a given secret, even under
 //! concurrent requests — and a reveal racing a burn has exactly one winner.
 
-use crate::helpers::*;
+use crate::common::*;
 use futures_util::future::join_all;
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! reaper has run; its receipt reads `expired` until it too runs out after 2 × TTL;
 //! the reaper then removes both from the database.
 
-use crate::helpers::*;
+use crate::common::*;
 use std::time::Duration;
 
 const MAX_WAIT: Duration = Duration::from_secs(4);

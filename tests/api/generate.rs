@@ -2,7 +2,7 @@
 //! look-alikes, its length clamped into 4–128, returned once in `value` and stored
 //! like any shared secret.
 
-use crate::helpers::*;
+use crate::common::*;
 use serde_json::Value;
 
 const LOOKALIKES: [char; 7] = ['i', 'l', 'o', '1', 'I', 'O', '0'];
@@ -183,7 +183,7 @@ async fn generate_applies_the_share_rules_to_its_other_params() {
     let resp = app
         .post_form("/api/v1/generate", &[("recipient", "friend@example.com")])
         .await;
-    assert_error_in(resp, &[400, 401], "An account is required to send emails.").await;
+    assert_error_in(resp, &[400, 401], ACCOUNT_REQUIRED_FOR_EMAIL).await;
     let resp = app
         .post_form("/api/v1/generate", &[("share_domain", "evil.example.com")])
         .await;
@@ -192,12 +192,7 @@ async fn generate_applies_the_share_rules_to_its_other_params() {
     let resp = app
         .post_form("/api/v1/generate", &[("passphrase", &long)])
         .await;
-    assert_error(
-        resp,
-        400,
-        "Passphrase must be no more than 128 characters long",
-    )
-    .await;
+    assert_error(resp, 400, PASSPHRASE_TOO_LONG).await;
     let meta = generate(&app, &[("ttl", "0")]).await;
     assert_eq!(meta["ttl"], 60);
 

@@ -2,13 +2,12 @@
 //! or stalled, and clients that leave halfway. Each is answered with the v1 error
 //! (or dropped when its client left), never held open, and stores nothing.
 
-use crate::helpers::*;
-use crate::raw_http::{self, RawResponse};
+use crate::common::raw_http::{self, RawResponse};
+use crate::common::*;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-const SHARE: &str = "/api/v1/share";
 const MULTIPART: &str = "multipart/form-data; boundary=XX";
 /// A multipart body whose closing `--XX--` never comes.
 const TRUNCATED: &[u8] = b"--XX\r\nContent-Disposition: form-data; name=\"secret\"\r\n\r\nabc\r\n";
@@ -81,12 +80,9 @@ async fn clients_that_leave_mid_request_leave_no_socket_behind() {
     })
     .await;
 
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut left = raw_http::close_wait_sockets(addr.port());
-    while left > 0 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        left = raw_http::close_wait_sockets(addr.port());
-    }
+    let left =
+        blocking(move || raw_http::close_wait_sockets_within(addr.port(), Duration::from_secs(5)))
+            .await;
     assert_eq!(
         left, 0,
         "sockets in CLOSE-WAIT: the server still holds them"

@@ -1,4 +1,4 @@
-use crate::helpers::*;
+use crate::common::*;
 
 #[tokio::test]
 async fn a_shared_secret_is_revealed_once_then_unknown() {
@@ -22,7 +22,7 @@ async fn a_secret_survives_a_graceful_restart() {
     let meta = app.share(&[("secret", "persist me")]).await;
     let settings_dir = app.stop().await;
     let settings = test_settings(&settings_dir);
-    let app = start(settings, settings_dir);
+    let app = start_app(settings, settings_dir);
     let body = ok_json(app.reveal(meta["secret_key"].as_str().unwrap(), None).await).await;
     assert_eq!(body["value"], "persist me");
 }

@@ -2,18 +2,16 @@
 //! GET or POST; its state moves `new` → `received` or `burned`; reading it changes
 //! nothing and it never carries the value.
 
-use crate::helpers::*;
+use crate::common::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
 async fn receipt_via(app: &TestApp, method: Method, prefix: &str, mkey: &str) -> Value {
-    let resp = app
-        .client
-        .request(method, app.url(&format!("/api/v1/{prefix}/{mkey}")))
-        .send()
-        .await
-        .unwrap();
-    ok_json(resp).await
+    ok_json(
+        app.request(method, &format!("/api/v1/{prefix}/{mkey}"))
+            .await,
+    )
+    .await
 }
 
 fn assert_no_value(receipt: &Value, value: &str) {
@@ -148,11 +146,8 @@ async fn an_unknown_metadata_key_is_unknown_secret_echoing_it() {
     for method in [Method::GET, Method::POST] {
         for prefix in ["private", "metadata"] {
             let resp = app
-                .client
-                .request(method.clone(), app.url(&format!("/api/v1/{prefix}/{mkey}")))
-                .send()
-                .await
-                .unwrap();
+                .request(method.clone(), &format!("/api/v1/{prefix}/{mkey}"))
+                .await;
             let body = assert_error(resp, 404, "Unknown secret").await;
             assert_eq!(
                 body,

@@ -2,31 +2,32 @@
 //! multipart bodies, the query string of a POST, a flat JSON object, GETs with a
 //! form `Content-Type` — and a body value wins over a query value.
 
-use crate::helpers::*;
+use crate::common::*;
 use reqwest::multipart::{Form, Part};
-use serde_json::{Value, json};
+use serde_json::json;
 
-/// Reveals `meta`'s secret (without passphrase) and returns its value.
-async fn revealed_value(app: &TestApp, meta: &Value) -> String {
-    let body = ok_json(app.reveal(text(meta, "secret_key"), None).await).await;
-    text(&body, "value").to_owned()
+/// Asserts that `resp` is the metadata of a share with this `ttl` (when given)
+/// whose secret reveals, without passphrase, as `value`.
+async fn assert_shared(app: &TestApp, resp: reqwest::Response, ttl: Option<u64>, value: &str) {
+    let meta = ok_json(resp).await;
+    if let Some(ttl) = ttl {
+        assert_eq!(meta["ttl"], ttl);
+    }
+    assert_eq!(
+        app.reveal_value(text(&meta, "secret_key"), None).await,
+        value
+    );
 }
 
 #[tokio::test]
 async fn share_takes_an_urlencoded_body() {
     let app = spawn_app().await;
 
-    let meta = ok_json(
-        app.post_form(
-            "/api/v1/share",
-            &[("secret", "form & body = ok?"), ("ttl", "300")],
-        )
-        .await,
-    )
-    .await;
+    let resp = app
+        .post_form(SHARE, &[("secret", "form & body = ok?"), ("ttl", "300")])
+        .await;
 
-    assert_eq!(meta["ttl"], 300);
-    assert_eq!(revealed_value(&app, &meta).await, "form & body = ok?");
+    assert_shared(&app, resp, Some(300), "form & body = ok?").await;
 }
 
 #[tokio::test]
@@ -37,7 +38,7 @@ async fn share_takes_a_multipart_body() {
         .text("ttl", "600")
         .text("passphrase", "mp pass");
 
-    let resp = share_multipart(&app, form).await;
+    let resp = app.post_multipart(SHARE, form).await;
 
     let meta = ok_json(resp).await;
     assert_eq!(meta["ttl"], 600);
@@ -56,11 +57,9 @@ async fn share_takes_a_multipart_file_part_as_the_secret() {
         .unwrap();
     let form = Form::new().part("secret", file).text("ttl", "900");
 
-    let resp = share_multipart(&app, form).await;
+    let resp = app.post_multipart(SHARE, form).await;
 
-    let meta = ok_json(resp).await;
-    assert_eq!(meta["ttl"], 900);
-    assert_eq!(revealed_value(&app, &meta).await, contents);
+    assert_shared(&app, resp, Some(900), contents).await;
 }
 
 #[tokio::test]
@@ -68,15 +67,10 @@ async fn share_takes_the_query_string_of_a_post_with_an_empty_body() {
     let app = spawn_app().await;
 
     let resp = app
-        .client
-        .post(app.url("/api/v1/share?secret=from%20the%20query&ttl=420"))
-        .send()
-        .await
-        .unwrap();
+        .post_query(SHARE, &[("secret", "from the query"), ("ttl", "420")])
+        .await;
 
-    let meta = ok_json(resp).await;
-    assert_eq!(meta["ttl"], 420);
-    assert_eq!(revealed_value(&app, &meta).await, "from the query");
+    assert_shared(&app, resp, Some(420), "from the query").await;
 }
 
 #[tokio::test]
@@ -88,11 +82,11 @@ async fn reveal_takes_the_passphrase_from_the_query_string() {
     let key = text(&meta, "secret_key");
 
     let resp = app
-        .client
-        .post(app.url(&format!("/api/v1/secret/{key}?passphrase=open%20sesame")))
-        .send()
-        .await
-        .unwrap();
+        .post_query(
+            &format!("/api/v1/secret/{key}"),
+            &[("passphrase", "open sesame")],
+        )
+        .await;
 
     assert_eq!(ok_json(resp).await["value"], "query pass");
 }
@@ -185,13 +179,7 @@ async fn a_get_with_a_form_content_type_reads_metadata_and_status() {
             format!("/api/v1/private/{mkey}"),
             format!("/api/v1/metadata/{mkey}"),
         ] {
-            let resp = app
-                .client
-                .get(app.url(&path))
-                .header("content-type", content_type)
-                .send()
-                .await
-                .unwrap();
+            let resp = app.get(&path).header("content-type", content_type).await;
             let receipt = ok_json(resp).await;
             assert_eq!(receipt["metadata_key"], mkey, "{content_type} {path}");
             assert_eq!(receipt["state"], "new");
@@ -199,12 +187,9 @@ async fn a_get_with_a_form_content_type_reads_metadata_and_status() {
     }
 
     let status = app
-        .client
-        .get(app.url("/api/v1/status"))
+        .get(STATUS)
         .header("content-type", "application/x-www-form-urlencoded")
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(ok_json(status).await["status"], "nominal");
 }
 
@@ -215,12 +200,9 @@ async fn a_post_of_metadata_with_an_empty_form_body_reads_it() {
     let mkey = text(&meta, "metadata_key");
 
     let resp = app
-        .client
-        .post(app.url(&format!("/api/v1/private/{mkey}")))
+        .post(&format!("/api/v1/private/{mkey}"))
         .header("content-type", "application/x-www-form-urlencoded")
-        .send()
-        .await
-        .unwrap();
+        .await;
 
     assert_eq!(ok_json(resp).await["state"], "new");
 }
@@ -229,30 +211,25 @@ async fn a_post_of_metadata_with_an_empty_form_body_reads_it() {
 async fn a_body_value_wins_over_a_query_value() {
     let app = spawn_app().await;
 
+    let url = with_query(SHARE, &[("secret", "from-query"), ("ttl", "120")]);
     let resp = app
-        .client
-        .post(app.url("/api/v1/share?secret=from-query&ttl=120"))
-        .form(&[("secret", "from-body"), ("ttl", "240")])
-        .send()
-        .await
-        .unwrap();
-    let meta = ok_json(resp).await;
+        .post_form(&url, &[("secret", "from-body"), ("ttl", "240")])
+        .await;
 
-    assert_eq!(meta["ttl"], 240);
-    assert_eq!(revealed_value(&app, &meta).await, "from-body");
+    assert_shared(&app, resp, Some(240), "from-body").await;
 }
 
 #[tokio::test]
 async fn a_body_passphrase_wins_over_a_query_passphrase() {
     let app = spawn_app().await;
 
+    let url = with_query(SHARE, &[("ttl", "300"), ("passphrase", "query-pass")]);
     let resp = app
-        .client
-        .post(app.url("/api/v1/share?ttl=300&passphrase=query-pass"))
-        .form(&[("secret", "two passphrases"), ("passphrase", "body-pass")])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &url,
+            &[("secret", "two passphrases"), ("passphrase", "body-pass")],
+        )
+        .await;
     let meta = ok_json(resp).await;
     let key = text(&meta, "secret_key");
 
@@ -264,83 +241,39 @@ async fn a_body_passphrase_wins_over_a_query_passphrase() {
 async fn query_values_fill_in_what_the_body_leaves_out() {
     let app = spawn_app().await;
 
-    let resp = app
-        .client
-        .post(app.url("/api/v1/share?ttl=360"))
-        .form(&[("secret", "mixed")])
-        .send()
-        .await
-        .unwrap();
-    let meta = ok_json(resp).await;
+    let url = with_query(SHARE, &[("ttl", "360")]);
+    let resp = app.post_form(&url, &[("secret", "mixed")]).await;
 
-    assert_eq!(meta["ttl"], 360);
-    assert_eq!(revealed_value(&app, &meta).await, "mixed");
+    assert_shared(&app, resp, Some(360), "mixed").await;
 }
 
 #[tokio::test]
 async fn a_json_body_value_wins_over_a_query_value() {
     let app = spawn_app().await;
 
-    let resp = app
-        .client
-        .post(app.url("/api/v1/share?secret=from-query"))
-        .json(&json!({"secret": "from-json"}))
-        .send()
-        .await
-        .unwrap();
-    let meta = ok_json(resp).await;
+    let url = with_query(SHARE, &[("secret", "from-query")]);
+    let resp = app.post_json(&url, &json!({"secret": "from-json"})).await;
 
-    assert_eq!(revealed_value(&app, &meta).await, "from-json");
+    assert_shared(&app, resp, None, "from-json").await;
 }
 
 #[tokio::test]
 async fn an_empty_body_without_query_has_nothing_to_share() {
     let app = spawn_app().await;
 
-    let resp = app
-        .client
-        .post(app.url("/api/v1/share"))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.post(SHARE).await;
 
-    assert_error(resp, 400, "You did not provide anything to share").await;
-}
-
-/// Sends a multipart form to share.
-async fn share_multipart(app: &TestApp, form: Form) -> reqwest::Response {
-    app.client
-        .post(app.url("/api/v1/share"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-}
-
-/// POSTs `body`, as it is, to `url` with `content_type`.
-async fn post_raw(
-    app: &TestApp,
-    url: String,
-    content_type: &str,
-    body: &'static str,
-) -> reqwest::Response {
-    app.client
-        .post(url)
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .unwrap()
+    assert_error(resp, 400, NOTHING_TO_SHARE).await;
 }
 
 /// Sends `body` as `application/json` to share.
 async fn share_raw_json(app: &TestApp, body: &'static str) -> reqwest::Response {
-    post_raw(app, app.url("/api/v1/share"), "application/json", body).await
+    app.post_raw(SHARE, "application/json", body).await
 }
 
 /// Sends `body` as `application/json` to generate.
 async fn generate_raw_json(app: &TestApp, body: &'static str) -> reqwest::Response {
-    post_raw(app, app.url("/api/v1/generate"), "application/json", body).await
+    app.post_raw(GENERATE, "application/json", body).await
 }
 
 #[tokio::test]
@@ -380,12 +313,8 @@ async fn a_body_over_the_configured_limit_is_too_large() {
     assert_error_status(json, 413).await;
 
     let multipart = app
-        .client
-        .post(app.url("/api/v1/share"))
-        .multipart(Form::new().text("secret", big.clone()))
-        .send()
-        .await
-        .unwrap();
+        .post_multipart(SHARE, Form::new().text("secret", big.clone()))
+        .await;
     assert_error_status(multipart, 413).await;
 
     let small = app.post_form("/api/v1/share", &[("secret", "fits")]).await;
@@ -408,18 +337,9 @@ async fn a_json_parameter_of_the_wrong_type_is_refused_with_its_message_and_stor
         (r#"{"secret":"s","ttl":{"seconds":60}}"#, "Invalid TTL"),
         (r#"{"secret":"s","ttl":[60]}"#, "Invalid TTL"),
         (r#"{"secret":"s","ttl":null}"#, "Invalid TTL"),
-        (
-            r#"{"secret":1234}"#,
-            "You did not provide anything to share",
-        ),
-        (
-            r#"{"secret":false}"#,
-            "You did not provide anything to share",
-        ),
-        (
-            r#"{"secret":["a","b"]}"#,
-            "You did not provide anything to share",
-        ),
+        (r#"{"secret":1234}"#, NOTHING_TO_SHARE),
+        (r#"{"secret":false}"#, NOTHING_TO_SHARE),
+        (r#"{"secret":["a","b"]}"#, NOTHING_TO_SHARE),
     ] {
         assert_error(share_raw_json(&app, body).await, 400, message).await;
     }
@@ -447,15 +367,16 @@ async fn a_json_integer_too_large_for_any_integer_type_is_clamped() {
     assert_eq!(text(&generated, "value").len(), 128);
 }
 
-/// Sends `body` urlencoded to `path`, with `query` in its URL.
+/// Sends `body` urlencoded to `path`, with `query` (as it is) in its URL.
 async fn post_raw_form(
     app: &TestApp,
     path: &str,
     query: &str,
     body: &'static str,
 ) -> reqwest::Response {
-    let url = format!("{}{query}", app.url(path));
-    post_raw(app, url, "application/x-www-form-urlencoded", body).await
+    let url = format!("{path}{query}");
+    app.post_raw(&url, "application/x-www-form-urlencoded", body)
+        .await
 }
 
 #[tokio::test]
@@ -478,7 +399,7 @@ async fn bytes_that_are_not_utf8_are_refused_in_every_parameter_shape() {
         .await;
     }
     let form = Form::new().part("secret", Part::bytes(&b"\xff\xfe"[..]));
-    let multipart = share_multipart(&app, form).await;
+    let multipart = app.post_multipart(SHARE, form).await;
     assert_error(multipart, 400, NOT_UTF8).await;
     assert_eq!(app.stop_and_count_records().await, (0, 0));
 }

@@ -2,7 +2,7 @@
 //! the key and the link's origin; a missing or wrong passphrase answers exactly like
 //! an unknown key and leaves the secret in place.
 
-use crate::helpers::*;
+use crate::common::*;
 use serde_json::json;
 
 #[tokio::test]
@@ -55,15 +55,12 @@ async fn a_forged_host_header_does_not_change_share_domain() {
         let key = text(&meta, "secret_key");
 
         let resp = app
-            .client
-            .post(app.url(&format!("/api/v1/secret/{key}")))
+            .post(&format!("/api/v1/secret/{key}"))
             .header("host", "evil.example.net")
             .header("x-forwarded-host", "evil.example.net")
             .header("x-forwarded-proto", "gopher")
             .header("forwarded", "host=evil.example.net;proto=gopher")
-            .send()
-            .await
-            .unwrap();
+            .await;
 
         let body = ok_json(resp).await;
         assert_eq!(body["share_domain"], expected.as_str());

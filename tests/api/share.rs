@@ -2,7 +2,7 @@
 //! defaults and clamping, secret size, passphrase policy, and what anonymous callers
 //! may not set. Every refused request stores nothing.
 
-use crate::helpers::*;
+use crate::common::*;
 use serde_json::Value;
 
 const WEEK: u64 = 604_800;
@@ -167,7 +167,7 @@ async fn a_missing_or_empty_secret_is_nothing_to_share() {
         vec![("secret", ""), ("passphrase", "pw")],
     ] {
         let resp = app.post_form("/api/v1/share", &form).await;
-        assert_error(resp, 400, "You did not provide anything to share").await;
+        assert_error(resp, 400, NOTHING_TO_SHARE).await;
     }
 
     assert_eq!(app.stop_and_count_records().await, (0, 0));
@@ -235,12 +235,7 @@ async fn a_passphrase_over_128_characters_is_refused_and_stores_nothing() {
                 &[("secret", "s"), ("passphrase", &passphrase)],
             )
             .await;
-        assert_error(
-            resp,
-            400,
-            "Passphrase must be no more than 128 characters long",
-        )
-        .await;
+        assert_error(resp, 400, PASSPHRASE_TOO_LONG).await;
     }
 
     assert_eq!(app.stop_and_count_records().await, (0, 0));
@@ -272,7 +267,6 @@ async fn a_configured_minimum_passphrase_length_is_enforced() {
 #[tokio::test]
 async fn an_anonymous_recipient_needs_an_account_and_stores_nothing() {
     let app = spawn_app().await;
-    let message = "An account is required to send emails.";
 
     for name in ["recipient", "recipient[]"] {
         let resp = app
@@ -281,7 +275,7 @@ async fn an_anonymous_recipient_needs_an_account_and_stores_nothing() {
                 &[("secret", "s"), (name, "friend@example.com")],
             )
             .await;
-        assert_error_in(resp, &[400, 401], message).await;
+        assert_error_in(resp, &[400, 401], ACCOUNT_REQUIRED_FOR_EMAIL).await;
     }
 
     assert_eq!(app.stop_and_count_records().await, (0, 0));

@@ -1,7 +1,7 @@
 //! Spec §1–§3: the status route, the v1 content type and cache headers, and the
 //! `Not Found` answer for every route or method that is not listed.
 
-use crate::helpers::*;
+use crate::common::*;
 use reqwest::{Method, Response};
 use serde_json::json;
 
@@ -58,12 +58,7 @@ async fn responses_carrying_secret_material_are_not_cached() {
 }
 
 async fn assert_not_found(app: &TestApp, method: Method, path: &str) {
-    let resp = app
-        .client
-        .request(method.clone(), app.url(path))
-        .send()
-        .await
-        .expect("request");
+    let resp = app.request(method.clone(), path).await;
     assert_eq!(
         resp.headers()
             .get("content-type")

@@ -1,6 +1,6 @@
 //! "Burn this secret" from the receipt: a confirm step, then a POST.
 
-use crate::support::*;
+use crate::browser::support::*;
 
 #[tokio::test]
 async fn burning_from_the_receipt_asks_first_then_destroys_the_secret() {

@@ -1,20 +1,13 @@
 //! A closed instance (`anonymous_create = false`): the form asks for an account.
 
-use otsd::admin::{Request, Response, send};
-
-use crate::support::*;
+use crate::browser::support::*;
+use crate::common::*;
 
 #[tokio::test]
 async fn a_closed_instance_asks_for_account_and_token() {
     let lab = Lab::with("closed", |s| s.anonymous_create = false).await;
     let name = "alice@example.com";
-    let token = match send(lab.app.data_dir.path(), &Request::Add { name: name.into() })
-        .expect("admin socket")
-        .expect("the running server answers")
-    {
-        Response::Token { token, .. } => token,
-        _ => panic!("adding an account did not return a token"),
-    };
+    let token = add_account(&lab.app, name).token;
 
     let sender = lab.browser("sender").await;
     sender.goto(&lab.url("/")).await;
@@ -71,7 +64,7 @@ async fn a_closed_instance_asks_for_account_and_token() {
 }
 
 async fn create_attempt(
-    browser: &crate::webdriver::Browser,
+    browser: &crate::browser::webdriver::Browser,
     lab: &Lab,
     account: &str,
     token: &str,

@@ -1,6 +1,6 @@
 //! Values are rendered as text, never as markup.
 
-use crate::support::*;
+use crate::browser::support::*;
 
 /// Tries to close the textarea and run script, add elements, and smuggle entities.
 const HOSTILE: &str = "</textarea><script>document.title='pwned'</script>\n\
@@ -72,7 +72,7 @@ async fn an_error_that_repeats_input_shows_it_as_text() {
     browser.screenshot("error").await;
 }
 
-async fn assert_no_injection(browser: &crate::webdriver::Browser, title: &str) {
+async fn assert_no_injection(browser: &crate::browser::webdriver::Browser, title: &str) {
     assert_eq!(browser.title().await, title, "no script ran");
     assert!(browser.alert_text().await.is_none(), "no dialog opened");
     for css in ["main script", "main img", "#bold", "main b"] {

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::*;
+use crate::browser::support::*;
 
 /// TTL offered by the form in this test (seconds).
 const SHORT_TTL: u64 = 3;
@@ -109,11 +109,8 @@ async fn an_expired_link_says_so_like_a_used_or_unknown_one() {
         for key in [expiring.secret_key.as_str(), used_key.as_str(), unknown_key] {
             let resp = lab
                 .app
-                .client
-                .request(method.clone(), lab.url(&format!("/secret/{key}")))
-                .send()
-                .await
-                .expect("request");
+                .request(method.clone(), &format!("/secret/{key}"))
+                .await;
             let status = resp.status();
             let body = resp.text().await.expect("body");
             answers.push((status, body));

@@ -1,6 +1,6 @@
 //! The whole life of a secret in two browsers: the creator's and the recipient's.
 
-use crate::support::*;
+use crate::browser::support::*;
 
 /// Unicode from several scripts, an emoji, several lines, inner and trailing
 /// spaces on a line.
@@ -153,7 +153,7 @@ async fn create_open_reveal_once_and_the_receipt_follows() {
     assert_eq!(meta["state"], "received");
 }
 
-async fn find_text(browser: &crate::webdriver::Browser, text: &str) -> Option<()> {
+async fn find_text(browser: &crate::browser::webdriver::Browser, text: &str) -> Option<()> {
     for candidate in browser.find_all("button, a").await {
         if candidate.text().await.trim() == text {
             return Some(());

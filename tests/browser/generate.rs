@@ -1,6 +1,6 @@
 //! "Generate a password": shown once on the page right after creating it.
 
-use crate::support::*;
+use crate::browser::support::*;
 
 #[tokio::test]
 async fn a_generated_password_is_shown_once_and_revealed_by_the_link() {

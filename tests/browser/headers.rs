@@ -1,20 +1,11 @@
 //! Security headers of every page, and form posts from other sites refused.
 
 use reqwest::header::HeaderMap;
-use reqwest::{Client, Response, StatusCode};
+use reqwest::{Response, StatusCode};
 use serde_json::Value;
 
-use crate::helpers::{TestApp, spawn_app};
-use crate::support::*;
-
-/// A client that shows redirects instead of following them.
-fn client() -> Client {
-    Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .build()
-        .expect("HTTP client")
-}
+use crate::browser::support::*;
+use crate::common::*;
 
 fn header<'h>(headers: &'h HeaderMap, name: &str) -> &'h str {
     headers
@@ -63,17 +54,14 @@ fn assert_page_headers(what: &str, resp: &Response) {
     }
 }
 
+/// `GET path`, showing a redirect instead of following it.
 async fn get(app: &TestApp, path: &str) -> Response {
-    client().get(app.url(path)).send().await.expect("request")
+    app.not_following_redirects().get(path).await
 }
 
+/// `POST path` with a form, showing a redirect instead of following it.
 async fn post(app: &TestApp, path: &str, form: &[(&str, &str)]) -> Response {
-    client()
-        .post(app.url(path))
-        .form(form)
-        .send()
-        .await
-        .expect("request")
+    app.not_following_redirects().post_form(path, form).await
 }
 
 fn location(resp: &Response) -> String {
@@ -188,13 +176,11 @@ async fn form_posts_from_other_sites_are_refused_and_consume_nothing() {
             format!("/private/{metadata_key}/burn"),
             "/share".to_owned(),
         ] {
-            let resp = client()
-                .post(app.url(&path))
+            let resp = app
+                .not_following_redirects()
+                .post_form(&path, &[("secret", "forged"), ("action", "share")])
                 .header(name, value)
-                .form(&[("secret", "forged"), ("action", "share")])
-                .send()
-                .await
-                .expect("request");
+                .await;
             assert_eq!(
                 resp.status(),
                 StatusCode::FORBIDDEN,

@@ -1,7 +1,7 @@
 //! Every page works with JavaScript switched off; only the copy buttons need it.
 
-use crate::support::*;
-use crate::webdriver::Browser;
+use crate::browser::support::*;
+use crate::browser::webdriver::Browser;
 
 const SECRET: &str = "no scripts needed\nzweite Zeile: äöü";
 

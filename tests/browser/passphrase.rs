@@ -1,6 +1,6 @@
 //! A secret with a passphrase: a wrong one keeps it, the right one reveals it.
 
-use crate::support::*;
+use crate::browser::support::*;
 
 const SECRET: &str = "vault combination: 12-34-56\nsecond line ✓";
 const PASSPHRASE: &str = "correct horse battery staple";
@@ -75,7 +75,7 @@ async fn a_wrong_passphrase_keeps_the_secret_and_the_right_one_reveals_it() {
 }
 
 async fn receipt_state_after_reload(
-    browser: &crate::webdriver::Browser,
+    browser: &crate::browser::webdriver::Browser,
     created: &Created,
 ) -> String {
     browser.goto(&created.receipt_url).await;

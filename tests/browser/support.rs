@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Once};
 
-use crate::helpers::{TestApp, spawn_app_with};
-use crate::webdriver::{Browser, BrowserOptions, Chromedriver};
+use crate::browser::webdriver::{Browser, BrowserOptions, Chromedriver};
+use crate::common::{TestApp, assert_key, spawn_app_with};
 use otsd::Settings;
 
 /// `<CARGO_TARGET_TMPDIR>/screenshots`: one PNG per page a test looked at.
@@ -156,7 +156,10 @@ pub async fn fill_form(browser: &Browser, form: &Form<'_>) {
 }
 
 /// The submit button with this visible text.
-pub async fn button<'b>(browser: &'b Browser, text: &str) -> crate::webdriver::Element<'b> {
+pub async fn button<'b>(
+    browser: &'b Browser,
+    text: &str,
+) -> crate::browser::webdriver::Element<'b> {
     for candidate in browser.find_all("button, a.button").await {
         if candidate.text().await.trim() == text {
             return candidate;
@@ -204,17 +207,6 @@ pub fn secret_key_of(lab: &Lab, link: &str) -> String {
     key
 }
 
-/// Keys are 52 characters of `[0-9a-z]` (one fixed length of at most 62, spec §4).
-pub fn assert_key(key: &str, what: &str) {
-    assert!(
-        key.len() == 52
-            && key
-                .bytes()
-                .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase()),
-        "{what}: {key:?} is not 52 characters of [0-9a-z]"
-    );
-}
-
 /// `data-state` of the receipt's state badge.
 pub async fn receipt_state(browser: &Browser) -> String {
     browser
@@ -228,7 +220,7 @@ pub async fn receipt_state(browser: &Browser) -> String {
 /// Reloads the receipt until its state is `want` (bounded) and returns the
 /// badge text.
 pub async fn wait_receipt_state(browser: &Browser, receipt_url: &str, want: &str) -> String {
-    let deadline = std::time::Instant::now() + crate::webdriver::WAIT;
+    let deadline = std::time::Instant::now() + crate::browser::webdriver::WAIT;
     loop {
         browser.goto(receipt_url).await;
         let state = receipt_state(browser).await;
@@ -285,7 +277,7 @@ pub async fn assert_copy_button_copies(browser: &Browser, id: &str, expected: &s
         "with JavaScript the copy button shows"
     );
     copy.click().await;
-    let deadline = std::time::Instant::now() + crate::webdriver::WAIT;
+    let deadline = std::time::Instant::now() + crate::browser::webdriver::WAIT;
     loop {
         let probe = browser
             .execute_async(

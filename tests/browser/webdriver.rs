@@ -74,6 +74,7 @@ impl Chromedriver {
         std::fs::create_dir_all(log_dir).expect("chromedriver log directory");
         let log_path = log_dir.join(format!("chromedriver-{port}.log"));
         let log = std::fs::File::create(&log_path).expect("chromedriver log file");
+        let spawning = crate::common::spawning();
         let child = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
             .arg("--allowed-ips=127.0.0.1")
@@ -83,6 +84,7 @@ impl Chromedriver {
             .stderr(log)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {CHROMEDRIVER}: {e}"));
+        drop(spawning);
         let driver = Arc::new(Self {
             child: std::sync::Mutex::new(child),
             port,

@@ -3,8 +3,6 @@
 //! leave halfway. Blocking, with a timeout on every read, so a server that never
 //! answers fails the test instead of hanging it.
 
-#![allow(dead_code)] // each test binary uses its own part of it
-
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::Duration;

@@ -4,9 +4,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{ok_json, text};
-use crate::smtp::{Mail, SmtpServer};
-use crate::support::*;
+use crate::common::*;
+use crate::email::smtp::{Mail, SmtpServer};
+use crate::email::support::*;
 
 /// Asserts what every message must be: one plain text part, from the configured
 /// sender, to exactly `to`.
@@ -34,10 +34,8 @@ async fn an_accounts_recipient_gets_the_link_and_the_sender_but_never_the_secret
     let secret = "the-Secret-Value-9qX2";
     let passphrase = "pass-Phrase-Kw71";
 
-    let resp = post(
-        &app,
+    let resp = app.as_account(&alice).post_form(
         SHARE,
-        Some(&alice),
         &[
             ("secret", secret),
             ("passphrase", passphrase),
@@ -45,7 +43,7 @@ async fn an_accounts_recipient_gets_the_link_and_the_sender_but_never_the_secret
             ("recipient", "delano@example.com"),
         ],
     );
-    let receipt = ok_json(go(resp).await).await;
+    let receipt = ok_json(resp.await).await;
 
     assert_eq!(receipt["recipient"], json!(["de*****@e*****.com"]));
     assert_eq!(receipt["custid"], "alice");
@@ -91,13 +89,11 @@ async fn generate_emails_the_link_but_never_the_generated_password() {
     let app = spawn_with_relay(smtp.port, |_| {}).await;
     let bob = add_account(&app, "bob@example.org");
 
-    let resp = post(
-        &app,
+    let resp = app.as_account(&bob).post_form(
         GENERATE,
-        Some(&bob),
         &[("recipient", "carol@example.com"), ("length", "40")],
     );
-    let receipt = ok_json(go(resp).await).await;
+    let receipt = ok_json(resp.await).await;
 
     let value = text(&receipt, "value");
     assert_eq!(value.chars().count(), 40);
@@ -130,13 +126,11 @@ async fn a_transfer_encoded_message_still_decodes_to_the_link_and_nothing_secret
     let sender = add_account(&app, &name);
     let secret = "Zm9v-not-base64-Secret-3Jp";
 
-    let resp = post(
-        &app,
+    let resp = app.as_account(&sender).post_form(
         SHARE,
-        Some(&sender),
         &[("secret", secret), ("recipient", "dave@example.net")],
     );
-    let receipt = ok_json(go(resp).await).await;
+    let receipt = ok_json(resp.await).await;
 
     let mail = smtp.only_message().await;
     let encoding = mail
@@ -173,17 +167,10 @@ async fn only_the_first_recipient_is_emailed_and_listed() {
     for shape in form_shapes {
         let mut form = vec![("secret", "for the first only")];
         form.extend_from_slice(shape);
-        receipts.push(ok_json(go(post(&app, SHARE, Some(&alice), &form)).await).await);
+        receipts.push(ok_json(app.as_account(&alice).post_form(SHARE, &form).await).await);
     }
     let json_body = json!({"secret": "for the first only", "recipient": [first, second]});
-    let resp = app
-        .client
-        .post(app.url(SHARE))
-        .basic_auth(&alice.name, Some(&alice.token))
-        .json(&json_body)
-        .send()
-        .await
-        .expect("response");
+    let resp = app.as_account(&alice).post_json(SHARE, &json_body).await;
     receipts.push(ok_json(resp).await);
 
     let messages = smtp.wait_for(receipts.len()).await;
@@ -220,7 +207,7 @@ async fn receipts_keep_only_the_obfuscated_address() {
     let mut metadata_keys = Vec::new();
     for (address, obfuscated) in cases {
         let form = [("secret", "s"), ("recipient", address)];
-        let created = go(post(&app, SHARE, Some(&alice), &form)).await;
+        let created = app.as_account(&alice).post_form(SHARE, &form).await;
         let receipt = ok_json(created).await;
         assert_eq!(receipt["recipient"], json!([obfuscated]), "{address}");
         assert_obfuscated(&receipt, address.trim());
@@ -231,7 +218,7 @@ async fn receipts_keep_only_the_obfuscated_address() {
         assert_obfuscated(&shown, address.trim());
         metadata_keys.push(key);
     }
-    let recent = ok_json(go(get(&app, RECENT, &alice)).await).await;
+    let recent = ok_json(app.as_account(&alice).get(RECENT[0]).await).await;
     for (address, _) in cases {
         assert_obfuscated(&recent, address.trim());
     }

@@ -5,21 +5,23 @@
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{TestApp, assert_error, ok_json, text};
-use crate::smtp::SmtpServer;
-use crate::support::*;
+use crate::common::*;
+use crate::email::smtp::SmtpServer;
+use crate::email::support::*;
 
 const ALLOWED: &str = "secrets.example.net";
+
+/// Settings helper: links under `https://secrets.example.test`, and [`ALLOWED`]
+/// the one share domain an account may pick.
+fn allow_one_share_domain(s: &mut otsd::Settings) {
+    s.base_url = "https://secrets.example.test".into();
+    s.share_domains = vec![ALLOWED.into()];
+}
 
 /// Reveals `receipt`'s secret with every host header forged; returns the response.
 async fn reveal_forged(app: &TestApp, receipt: &Value, passphrase: Option<&str>) -> Value {
     let key = text(receipt, "secret_key");
-    let form: Vec<(&str, &str)> = passphrase.map(|p| ("passphrase", p)).into_iter().collect();
-    let request = app
-        .client
-        .post(app.url(&format!("/api/v1/secret/{key}")))
-        .form(&form);
-    ok_json(go(forged(request)).await).await
+    ok_json(forged(app).reveal(key, passphrase).await).await
 }
 
 /// Shares as `account` with a recipient, every host header forged.
@@ -29,7 +31,12 @@ async fn share_forged(app: &TestApp, account: &Account, extra: &[(&str, &str)]) 
         ("recipient", "friend@example.com"),
     ];
     form.extend_from_slice(extra);
-    ok_json(go(forged(post(app, SHARE, Some(account), &form))).await).await
+    ok_json(
+        forged(&app.as_account(account))
+            .post_form(SHARE, &form)
+            .await,
+    )
+    .await
 }
 
 #[tokio::test]
@@ -37,7 +44,7 @@ async fn the_forged_host_headers_really_reach_the_server() {
     // The other tests trust the HTTP client to send a `Host` header we set instead
     // of its own; check that against a bare socket.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/private/x", listener.local_addr().unwrap());
+    let address = format!("http://{}", listener.local_addr().unwrap());
     let server = tokio::spawn(async move {
         let (mut stream, _) = listener.accept().await.unwrap();
         let mut head = Vec::new();
@@ -54,7 +61,7 @@ async fn the_forged_host_headers_really_reach_the_server() {
         String::from_utf8(head).unwrap().to_ascii_lowercase()
     });
 
-    let resp = go(forged(reqwest::Client::new().get(url))).await;
+    let resp = forged(&Client::new(address)).get("/private/x").await;
     assert_eq!(resp.status(), 204);
 
     let head = tokio::time::timeout(std::time::Duration::from_secs(10), server)
@@ -160,7 +167,7 @@ async fn an_allowed_share_domain_decides_every_link() {
         ("share_domain", "other.example.org"),
         ("recipient", "friend@example.com"),
     ];
-    let generated = ok_json(go(post(&app, GENERATE, Some(&alice), &form)).await).await;
+    let generated = ok_json(app.as_account(&alice).post_form(GENERATE, &form).await).await;
     assert_eq!(generated["share_domain"], "other.example.org");
     let messages = smtp.wait_for(2).await;
     let expected_link = link("https://other.example.org", &generated);
@@ -174,11 +181,7 @@ async fn an_allowed_share_domain_decides_every_link() {
 #[tokio::test]
 async fn a_share_domain_not_on_the_list_is_unknown_and_nothing_is_stored_or_sent() {
     let smtp = SmtpServer::start().await;
-    let app = spawn_with_relay(smtp.port, |s| {
-        s.base_url = "https://secrets.example.test".into();
-        s.share_domains = vec![ALLOWED.into()];
-    })
-    .await;
+    let app = spawn_with_relay(smtp.port, allow_one_share_domain).await;
     let alice = add_account(&app, "alice");
     let unknown = [
         EVIL_HOST,
@@ -197,7 +200,7 @@ async fn a_share_domain_not_on_the_list_is_unknown_and_nothing_is_stored_or_sent
                 ("share_domain", domain),
                 ("recipient", "friend@example.com"),
             ];
-            let resp = go(forged(post(&app, path, Some(&alice), &form))).await;
+            let resp = forged(&app.as_account(&alice)).post_form(path, &form).await;
             assert_error(resp, 400, &format!("Unknown domain: {domain}")).await;
         }
     }
@@ -208,16 +211,12 @@ async fn a_share_domain_not_on_the_list_is_unknown_and_nothing_is_stored_or_sent
 
 #[tokio::test]
 async fn anonymous_callers_may_not_name_a_share_domain() {
-    let app = spawn(|s| {
-        s.base_url = "https://secrets.example.test".into();
-        s.share_domains = vec![ALLOWED.into()];
-    })
-    .await;
+    let app = spawn_app_with(allow_one_share_domain).await;
 
     for path in [SHARE, GENERATE] {
         for domain in [ALLOWED, EVIL_HOST] {
             let form = [("secret", "kept back"), ("share_domain", domain)];
-            let resp = go(post(&app, path, None, &form)).await;
+            let resp = app.post_form(path, &form).await;
             assert_error(resp, 400, &format!("Unknown domain: {domain}")).await;
         }
     }
@@ -249,7 +248,7 @@ async fn the_servers_own_host_as_share_domain_means_none() {
         for account in [None, Some(&alice)] {
             for domain in [own_host.clone(), own_host.to_ascii_uppercase()] {
                 let form = [("secret", "own host"), ("share_domain", domain.as_str())];
-                let resp = go(post(&app, SHARE, account, &form)).await;
+                let resp = app.as_caller(account).post_form(SHARE, &form).await;
                 let receipt = ok_json(resp).await;
                 assert_eq!(receipt["share_domain"], "", "{domain}");
                 assert_eq!(
@@ -272,29 +271,18 @@ async fn the_servers_own_host_as_share_domain_means_none() {
 #[tokio::test]
 async fn the_web_forms_links_follow_base_url_and_share_domain_whatever_the_host_header() {
     let smtp = SmtpServer::start().await;
-    let app = spawn_with_relay(smtp.port, |s| {
-        s.base_url = "https://secrets.example.test".into();
-        s.share_domains = vec![ALLOWED.into()];
-    })
-    .await;
+    let app = spawn_with_relay(smtp.port, allow_one_share_domain).await;
     let alice = add_account(&app, "alice");
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let form_post = |form: &[(&str, &str)]| forged(client.post(app.url("/share")).form(form));
+    let client = forged(&app.not_following_redirects());
+    let form_post = |form: &[(&str, &str)]| client.post_form("/share", form);
 
     // Sharing from the form redirects to the receipt on the same server: a path,
     // never a URL built from the request's host.
-    let resp = go(form_post(&[
-        ("secret", "from the form"),
-        ("action", "share"),
-    ]))
-    .await;
+    let resp = form_post(&[("secret", "from the form"), ("action", "share")]).await;
     assert_eq!(resp.status(), 303);
     let location = resp.headers()["location"].to_str().unwrap().to_owned();
     assert!(location.starts_with("/private/"), "{location}");
-    let page = go(forged(app.client.get(app.url(&location)))).await;
+    let page = forged(&app).get(&location).await;
     let link = link_field(&page.text().await.unwrap());
     assert!(
         link.starts_with("https://secrets.example.test/secret/"),
@@ -303,13 +291,13 @@ async fn the_web_forms_links_follow_base_url_and_share_domain_whatever_the_host_
 
     // Generating shows the receipt at once; an account may pick its share domain
     // and a recipient there too.
-    let resp = go(form_post(&[
+    let resp = form_post(&[
         ("action", "generate"),
         ("account", &alice.name),
         ("token", &alice.token),
         ("share_domain", ALLOWED),
         ("recipient", "friend@example.com"),
-    ]))
+    ])
     .await;
     assert_eq!(resp.status(), 200);
     let page = resp.text().await.unwrap();

@@ -5,9 +5,9 @@
 use serde_json::json;
 use std::time::{Duration, Instant};
 
-use crate::helpers::{assert_error, ok_json};
-use crate::smtp::{Behaviour, FakeRelay, SmtpServer, free_port};
-use crate::support::*;
+use crate::common::*;
+use crate::email::smtp::{Behaviour, FakeRelay, SmtpServer, free_port};
+use crate::email::support::*;
 
 /// A generous bound on a request that must fail because of the relay: the SMTP
 /// timeout in these tests is 2 s.
@@ -32,7 +32,7 @@ async fn an_invalid_recipient_is_undeliverable_and_nothing_is_stored_or_sent() {
         for address in invalid {
             for name in ["recipient", "recipient[]"] {
                 let form = [("secret", "kept back"), (name, address)];
-                let resp = go(post(&app, path, Some(&alice), &form)).await;
+                let resp = app.as_account(&alice).post_form(path, &form).await;
                 let message = format!("Undeliverable email address: {}", address.trim());
                 assert_error(resp, 400, &message).await;
             }
@@ -45,7 +45,7 @@ async fn an_invalid_recipient_is_undeliverable_and_nothing_is_stored_or_sent() {
         ("recipient[]", "not-an-address"),
         ("recipient[]", "good@example.com"),
     ];
-    let resp = go(post(&app, SHARE, Some(&alice), &form)).await;
+    let resp = app.as_account(&alice).post_form(SHARE, &form).await;
     assert_error(resp, 400, "Undeliverable email address: not-an-address").await;
 
     assert_eq!(smtp.count(), 0, "nothing was sent");
@@ -61,8 +61,8 @@ async fn an_anonymous_recipient_needs_an_account_and_nothing_is_stored_or_sent()
         for name in ["recipient", "recipient[]"] {
             for address in ["friend@example.com", "not-an-address"] {
                 let form = [("secret", "kept back"), (name, address)];
-                let resp = go(post(&app, path, None, &form)).await;
-                assert_error(resp, 401, "An account is required to send emails.").await;
+                let resp = app.post_form(path, &form).await;
+                assert_error(resp, 401, ACCOUNT_REQUIRED_FOR_EMAIL).await;
             }
         }
     }
@@ -72,7 +72,7 @@ async fn an_anonymous_recipient_needs_an_account_and_nothing_is_stored_or_sent()
             &json!({"secret": "kept back", "recipient": ["friend@example.com"]}),
         )
         .await;
-    assert_error(resp, 401, "An account is required to send emails.").await;
+    assert_error(resp, 401, ACCOUNT_REQUIRED_FOR_EMAIL).await;
 
     assert_eq!(smtp.count(), 0, "nothing was sent");
     assert_eq!(app.stop_and_count_records().await, (0, 0), "nothing stored");
@@ -80,14 +80,19 @@ async fn an_anonymous_recipient_needs_an_account_and_nothing_is_stored_or_sent()
 
 #[tokio::test]
 async fn without_smtp_a_recipient_is_refused_clearly_and_nothing_is_stored() {
-    let app = spawn(|_| {}).await;
+    let app = spawn_app().await;
     let alice = add_account(&app, "alice");
     // The account may share; only the email is what cannot be done.
-    ok_json(go(post(&app, SHARE, Some(&alice), &[("secret", "no email")])).await).await;
+    ok_json(
+        app.as_account(&alice)
+            .post_form(SHARE, &[("secret", "no email")])
+            .await,
+    )
+    .await;
 
     for path in [SHARE, GENERATE] {
         let form = [("secret", "kept back"), ("recipient", "friend@example.com")];
-        let resp = go(post(&app, path, Some(&alice), &form)).await;
+        let resp = app.as_account(&alice).post_form(path, &form).await;
         assert_error(resp, 400, "Email is not configured on this server").await;
     }
 
@@ -101,7 +106,7 @@ async fn without_smtp_a_recipient_is_refused_clearly_and_nothing_is_stored() {
 /// Shares and generates with a recipient through a relay that cannot take the
 /// message; each must fail with the email error within `PROMPT`, and the account's
 /// `recent` list must stay empty.
-async fn assert_every_email_fails_promptly(app: &crate::helpers::TestApp, alice: &Account) {
+async fn assert_every_email_fails_promptly(app: &TestApp, alice: &Account) {
     for path in [SHARE, GENERATE] {
         let form = [
             ("secret", "kept back"),
@@ -109,12 +114,12 @@ async fn assert_every_email_fails_promptly(app: &crate::helpers::TestApp, alice:
             ("recipient", "friend@example.com"),
         ];
         let start = Instant::now();
-        let resp = go(post(app, path, Some(alice), &form)).await;
+        let resp = app.as_account(alice).post_form(path, &form).await;
         let took = start.elapsed();
         assert_error(resp, 500, EMAIL_FAILED).await;
         assert!(took < PROMPT, "{path} took {took:?}");
     }
-    let recent = ok_json(go(get(app, RECENT, alice)).await).await;
+    let recent = ok_json(app.as_account(alice).get(RECENT[0]).await).await;
     assert_eq!(recent, json!([]), "no receipt is left behind");
 }
 
@@ -154,11 +159,7 @@ async fn when_the_relay_refuses_the_recipient_the_request_fails_and_nothing_is_s
 }
 
 /// A server whose accounts may email `limit` times per (endless) window.
-async fn spawn_with_email_limit(
-    smtp: &SmtpServer,
-    limit: u32,
-    exempt_accounts: bool,
-) -> crate::helpers::TestApp {
+async fn spawn_with_email_limit(smtp: &SmtpServer, limit: u32, exempt_accounts: bool) -> TestApp {
     spawn_with_relay(smtp.port, |s| {
         s.rate_limits.email = limit;
         s.rate_limits.window_secs = WINDOW;
@@ -174,18 +175,23 @@ async fn crossing_the_accounts_email_limit_is_refused_sends_nothing_and_stores_n
     let alice = add_account(&app, "alice");
     let form = [("secret", "s"), ("recipient", "friend@example.com")];
 
-    ok_json(go(post(&app, SHARE, Some(&alice), &form)).await).await;
-    ok_json(go(post(&app, GENERATE, Some(&alice), &form)).await).await;
+    ok_json(app.as_account(&alice).post_form(SHARE, &form).await).await;
+    ok_json(app.as_account(&alice).post_form(GENERATE, &form).await).await;
     assert_eq!(smtp.wait_for(2).await.len(), 2);
 
     for path in [SHARE, GENERATE] {
-        let resp = go(post(&app, path, Some(&alice), &form)).await;
+        let resp = app.as_account(&alice).post_form(path, &form).await;
         assert_error(resp, 429, RATE_LIMITED).await;
     }
     assert_eq!(smtp.count(), 2, "no message past the limit");
 
     // Only email is limited: the account still shares without a recipient.
-    ok_json(go(post(&app, SHARE, Some(&alice), &[("secret", "s")])).await).await;
+    ok_json(
+        app.as_account(&alice)
+            .post_form(SHARE, &[("secret", "s")])
+            .await,
+    )
+    .await;
 
     assert_eq!(app.stop_and_count_records().await, (3, 3));
     assert_eq!(smtp.count(), 2);
@@ -199,13 +205,13 @@ async fn the_email_limit_is_per_account() {
     let bob = add_account(&app, "bob");
     let form = [("secret", "s"), ("recipient", "friend@example.com")];
 
-    ok_json(go(post(&app, SHARE, Some(&alice), &form)).await).await;
-    let resp = go(post(&app, SHARE, Some(&alice), &form)).await;
+    ok_json(app.as_account(&alice).post_form(SHARE, &form).await).await;
+    let resp = app.as_account(&alice).post_form(SHARE, &form).await;
     assert_error(resp, 429, RATE_LIMITED).await;
 
     // Bob, from the same address, has his own allowance.
-    ok_json(go(post(&app, SHARE, Some(&bob), &form)).await).await;
-    let resp = go(post(&app, SHARE, Some(&bob), &form)).await;
+    ok_json(app.as_account(&bob).post_form(SHARE, &form).await).await;
+    let resp = app.as_account(&bob).post_form(SHARE, &form).await;
     assert_error(resp, 429, RATE_LIMITED).await;
 
     assert_eq!(smtp.wait_for(2).await.len(), 2);
@@ -219,8 +225,8 @@ async fn accounts_exempt_from_rate_limits_are_still_limited_for_email() {
     let alice = add_account(&app, "alice");
     let form = [("secret", "s"), ("recipient", "friend@example.com")];
 
-    ok_json(go(post(&app, SHARE, Some(&alice), &form)).await).await;
-    let resp = go(post(&app, SHARE, Some(&alice), &form)).await;
+    ok_json(app.as_account(&alice).post_form(SHARE, &form).await).await;
+    let resp = app.as_account(&alice).post_form(SHARE, &form).await;
     assert_error(resp, 429, RATE_LIMITED).await;
 
     assert_eq!(smtp.wait_for(1).await.len(), 1);
@@ -236,8 +242,11 @@ async fn a_creator_who_stops_waiting_for_a_silent_relay_leaves_nothing_behind() 
     let form = [("secret", "kept back"), ("recipient", "friend@example.com")];
 
     // The client hangs up while the server waits for the relay.
-    let request = post(&app, SHARE, Some(&alice), &form).timeout(Duration::from_millis(300));
-    assert!(request.send().await.is_err(), "the client gave up");
+    let request = app
+        .as_account(&alice)
+        .post_form(SHARE, &form)
+        .timeout(Duration::from_millis(300));
+    assert!(request.try_send().await.is_err(), "the client gave up");
 
     // The secret is stored before the relay is tried; once the relay has been
     // tried, the receipt must go away (the email could not be sent).
@@ -247,7 +256,7 @@ async fn a_creator_who_stops_waiting_for_a_silent_relay_leaves_nothing_behind() 
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     loop {
-        let recent = ok_json(go(get(&app, RECENT, &alice)).await).await;
+        let recent = ok_json(app.as_account(&alice).get(RECENT[0]).await).await;
         if recent == json!([]) {
             break;
         }

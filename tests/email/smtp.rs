@@ -76,7 +76,7 @@ impl SmtpServer {
         let maildir = dir.path().join("maildir");
         let log = dir.path().join("aiosmtpd.log");
         let log_file = std::fs::File::create(&log).expect("log file");
-        let spawning = crate::support::SPAWNING.lock().await;
+        let spawning = crate::common::spawning();
         let child = Command::new(PYTHON)
             .args(["-m", "aiosmtpd", "-n", "-l"])
             .arg(format!("127.0.0.1:{port}"))

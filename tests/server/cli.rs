@@ -1,6 +1,6 @@
 //! The command line itself: help, version, and a flag that does not exist.
 
-use crate::support::Otsd;
+use crate::common::*;
 
 #[test]
 fn help_exits_zero_and_names_the_main_flags() {

@@ -4,7 +4,7 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 
-use crate::support::{Otsd, Server};
+use crate::common::*;
 
 /// Writes `text` to `<dir>/otsd.toml` and returns its path.
 fn config_file(dir: &Path, text: &str) -> PathBuf {

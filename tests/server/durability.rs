@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use crate::support::{EXIT_LIMIT, Launched, Otsd, assert_unknown_secret, field, ok_json, unique};
+use crate::common::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_creates_survive_kill_9() {
@@ -27,12 +27,8 @@ async fn acknowledged_creates_survive_kill_9() {
         if let Some(p) = passphrase {
             form.push(("passphrase", p.as_str()));
         }
-        let request = server
-            .client
-            .post(server.url("/api/v1/share"))
-            .form(&form)
-            .send();
-        async move { ok_json(request.await.expect("create request")).await }
+        let request = server.post_form(SHARE, &form);
+        async move { ok_json(request.await).await }
     });
     let acknowledged = join_all(creates).await;
     // Every create has been acknowledged: pull the plug at once.
@@ -44,7 +40,7 @@ async fn acknowledged_creates_survive_kill_9() {
 
     let server = otsd.start();
     for ((value, passphrase), receipt) in wanted.iter().zip(&acknowledged) {
-        let key = field(receipt, "secret_key");
+        let key = text(receipt, "secret_key").to_owned();
         let revealed = server.reveal_value(&key, passphrase.as_deref()).await;
         assert_eq!(&revealed, value, "secret {key} after kill -9");
     }
@@ -59,8 +55,8 @@ async fn a_revealed_secret_stays_gone_after_kill_9() {
     let value = unique("read-once-");
     let receipt = server.share(&[("secret", &value)]).await;
     let (key, metadata_key) = (
-        field(&receipt, "secret_key"),
-        field(&receipt, "metadata_key"),
+        text(&receipt, "secret_key").to_owned(),
+        text(&receipt, "metadata_key").to_owned(),
     );
     assert_eq!(server.reveal_value(&key, None).await, value);
     server.kill9();
@@ -85,8 +81,8 @@ async fn a_burned_secret_stays_burned_after_kill_9() {
     let value = unique("burn-me-");
     let receipt = server.share(&[("secret", &value)]).await;
     let (key, metadata_key) = (
-        field(&receipt, "secret_key"),
-        field(&receipt, "metadata_key"),
+        text(&receipt, "secret_key").to_owned(),
+        text(&receipt, "metadata_key").to_owned(),
     );
     let burned = ok_json(server.burn(&metadata_key, None).await).await;
     assert_eq!(
@@ -120,7 +116,7 @@ impl HalfSent {
             .unwrap();
         let status = format!("GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n");
         stream.write_all(status.as_bytes()).expect("send status");
-        let first = crate::raw_http::read_one(&mut stream).expect("a status response");
+        let first = raw_http::read_one(&mut stream).expect("a status response");
         assert_eq!(first.status, 200, "status: {first:?}");
 
         let body = format!("secret={value}");
@@ -164,7 +160,7 @@ async fn sigterm_drains_and_exits_zero() {
     let server = otsd.start();
     let before = unique("before-sigterm-");
     let receipt = server.share(&[("secret", &before)]).await;
-    let before_key = field(&receipt, "secret_key");
+    let before_key = text(&receipt, "secret_key").to_owned();
 
     // A request in flight when the signal comes: it must still be answered.
     let in_flight_value = unique("in-flight-");
@@ -181,7 +177,7 @@ async fn sigterm_drains_and_exits_zero() {
     );
     let answered: serde_json::Value =
         serde_json::from_str(&body).unwrap_or_else(|e| panic!("JSON ({e}): {body:?}"));
-    let in_flight_key = field(&answered, "secret_key");
+    let in_flight_key = text(&answered, "secret_key").to_owned();
 
     let done = server.wait_exit(Duration::from_secs(10));
     assert!(
@@ -245,7 +241,7 @@ async fn a_second_sigterm_stops_at_once_without_losing_acknowledged_secrets() {
     let otsd = Otsd::new(tmp.path()).env("OTSD_SHUTDOWN_TIMEOUT_SECS", "60");
     let server = otsd.start();
     let value = unique("before-two-sigterms-");
-    let key = field(&server.share(&[("secret", &value)]).await, "secret_key");
+    let key = text(&server.share(&[("secret", &value)]).await, "secret_key").to_owned();
 
     // Held open for the whole test: the graceful stop would wait for it for 60 s.
     let _stuck = HalfSent::open(server.port, "never-finished");

@@ -1,18 +1,12 @@
 //! The compiled binary under hostile clients, with real process limits: what took
 //! the server down before must now leave it answering, and stop it cleanly.
 
-use crate::raw_http;
-use crate::support::*;
-use std::net::SocketAddr;
+use crate::common::*;
 use std::time::Duration;
 
 const MULTIPART: &str = "multipart/form-data; boundary=XX";
 /// 168 bytes on the wire: a multipart body whose closing `--XX--` never comes.
 const TRUNCATED: &[u8] = b"--XX\r\nContent-Disposition: form-data; name=\"secret\"\r\n\r\nabc\r\n";
-
-fn addr(server: &Server) -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], server.port))
-}
 
 #[test]
 fn three_hundred_truncated_bodies_under_256_descriptors_leave_it_answering() {
@@ -25,7 +19,7 @@ fn three_hundred_truncated_bodies_under_256_descriptors_leave_it_answering() {
     // busy machine lets the server get to them.
     for wave in 0..3 {
         for _ in 0..100 {
-            raw_http::send_and_leave(addr(&server), &request);
+            raw_http::send_and_leave(server.socket_addr(), &request);
         }
         let left = raw_http::close_wait_sockets_within(server.port, Duration::from_secs(5));
         assert_eq!(
@@ -35,12 +29,12 @@ fn three_hundred_truncated_bodies_under_256_descriptors_leave_it_answering() {
     }
     // And each still answered, when its client waits for the answer.
     for _ in 0..20 {
-        let resp = raw_http::exchange(addr(&server), &request).expect("an answer");
+        let resp = raw_http::exchange(server.socket_addr(), &request).expect("an answer");
         assert_eq!(resp.intended(), Some(400), "{resp:?}");
     }
 
     let status = raw_http::exchange(
-        addr(&server),
+        server.socket_addr(),
         &raw_http::request("GET", "/api/v1/status", &[], b""),
     )
     .expect("status answers");
@@ -59,7 +53,7 @@ fn a_malformed_multipart_body_is_answered_and_no_panic_reaches_the_log() {
     let server = Otsd::new(dir.path()).start();
 
     let request = raw_http::post("/api/v1/share", "multipart/form-data; boundary=x", b"\n");
-    let resp = raw_http::exchange(addr(&server), &request).expect("an answer");
+    let resp = raw_http::exchange(server.socket_addr(), &request).expect("an answer");
 
     assert_eq!(resp.status, 404);
     assert_eq!(resp.intended(), Some(400));
@@ -95,7 +89,7 @@ fn slow_bodies_are_cut_off_and_their_sockets_freed() {
     for _ in 0..3 {
         let wave: Vec<_> = (0..150)
             .map(|_| {
-                let mut stream = raw_http::connect(addr(&server));
+                let mut stream = raw_http::connect(server.socket_addr());
                 std::io::Write::write_all(&mut stream, head.as_bytes()).unwrap();
                 stream
             })
@@ -109,7 +103,7 @@ fn slow_bodies_are_cut_off_and_their_sockets_freed() {
     }
     assert_eq!(waves.len(), 450);
     let status = raw_http::exchange(
-        addr(&server),
+        server.socket_addr(),
         &raw_http::request("GET", "/api/v1/status", &[], b""),
     )
     .expect("status answers");

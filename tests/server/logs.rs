@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Otsd, Server, assert_unknown_secret, field, ok_json, unique, unissued_key};
+use crate::common::*;
 
 /// Runs share (body, query string, JSON), generate, metadata, reveal with a wrong
 /// then the right passphrase, burn, and reads of unknown keys. Returns every
@@ -18,31 +18,28 @@ async fn lifecycle(server: &Server) -> Vec<(&'static str, String)> {
     let r1 = server
         .share(&[("secret", &value1), ("passphrase", &pass1), ("ttl", "600")])
         .await;
-    let (sk1, mk1) = (field(&r1, "secret_key"), field(&r1, "metadata_key"));
+    let (sk1, mk1) = (
+        text(&r1, "secret_key").to_owned(),
+        text(&r1, "metadata_key").to_owned(),
+    );
 
     // 2. Parameters in the query string of a POST with an empty body.
     let value2 = unique("LeakCanaryValueTwo");
     let pass2 = unique("LeakCanaryPassTwo");
-    let resp = server
-        .client
-        .post(server.url(&format!("/api/v1/share?secret={value2}&passphrase={pass2}")))
-        .send()
-        .await
-        .expect("query-string share");
-    let r2 = ok_json(resp).await;
-    let (sk2, mk2) = (field(&r2, "secret_key"), field(&r2, "metadata_key"));
+    let params = [("secret", value2.as_str()), ("passphrase", pass2.as_str())];
+    let r2 = ok_json(server.post_query(SHARE, &params).await).await;
+    let (sk2, mk2) = (
+        text(&r2, "secret_key").to_owned(),
+        text(&r2, "metadata_key").to_owned(),
+    );
 
     // 3. A flat JSON body.
     let value3 = unique("LeakCanaryValueJson");
-    let resp = server
-        .client
-        .post(server.url("/api/v1/create"))
-        .json(&json!({ "secret": value3 }))
-        .send()
-        .await
-        .expect("JSON share");
-    let r3 = ok_json(resp).await;
-    let (sk3, mk3) = (field(&r3, "secret_key"), field(&r3, "metadata_key"));
+    let r3 = ok_json(server.post_json(CREATE, &json!({ "secret": value3 })).await).await;
+    let (sk3, mk3) = (
+        text(&r3, "secret_key").to_owned(),
+        text(&r3, "metadata_key").to_owned(),
+    );
 
     // 4. Generate, with a passphrase.
     let pass4 = unique("LeakCanaryPassGen");
@@ -56,9 +53,9 @@ async fn lifecycle(server: &Server) -> Vec<(&'static str, String)> {
     )
     .await;
     let (sk4, mk4, generated) = (
-        field(&r4, "secret_key"),
-        field(&r4, "metadata_key"),
-        field(&r4, "value"),
+        text(&r4, "secret_key").to_owned(),
+        text(&r4, "metadata_key").to_owned(),
+        text(&r4, "value").to_owned(),
     );
 
     // 5. Receipts, by GET and POST and through the alias.
@@ -84,12 +81,9 @@ async fn lifecycle(server: &Server) -> Vec<(&'static str, String)> {
 
     // 8. Reveal with the passphrase in the query string; the plain one by form.
     let resp = server
-        .client
-        .post(server.url(&format!("/api/v1/secret/{sk4}?passphrase={pass4}")))
-        .send()
-        .await
-        .expect("query-string reveal");
-    assert_eq!(field(&ok_json(resp).await, "value"), generated);
+        .post_query(&format!("/api/v1/secret/{sk4}"), &[("passphrase", &pass4)])
+        .await;
+    assert_eq!(text(&ok_json(resp).await, "value"), generated);
     assert_eq!(server.reveal_value(&sk3, None).await, value3);
 
     // 9. Keys nobody issued: reveal, receipt, burn.
@@ -101,7 +95,10 @@ async fn lifecycle(server: &Server) -> Vec<(&'static str, String)> {
 
     // 10. The web pages that carry keys in their paths.
     let r5 = server.share(&[("secret", "page-visit")]).await;
-    let (sk5, mk5) = (field(&r5, "secret_key"), field(&r5, "metadata_key"));
+    let (sk5, mk5) = (
+        text(&r5, "secret_key").to_owned(),
+        text(&r5, "metadata_key").to_owned(),
+    );
     for path in [format!("/secret/{sk5}"), format!("/private/{mk5}")] {
         let resp = server.get(&path).await;
         assert_eq!(resp.status(), 200, "GET {path}");

@@ -3,7 +3,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use crate::support::{Otsd, assert_unknown_secret, field, unique};
+use crate::common::*;
 
 const KEY_ONE: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00123456789abcdeffedcba9876543210";
 const KEY_TWO: &str = "a5a5a5a55a5a5a5a00ff00ff11ee22dd33cc44bb55aa6699887766554433221f";
@@ -24,21 +24,21 @@ async fn first_start_creates_a_master_key_file_with_mode_0600() {
     let key_file = otsd.data_path().join("master.key");
     assert_eq!(mode(&key_file), 0o600, "{}", key_file.display());
     assert_eq!(mode(otsd.data_path()), 0o700, "the data directory");
-    let text = std::fs::read_to_string(&key_file).unwrap();
-    let key = text.trim();
+    let written = std::fs::read_to_string(&key_file).unwrap();
+    let key = written.trim();
     assert!(
         key.len() == 64 && key.chars().all(|c| c.is_ascii_hexdigit()),
         "64 hex characters, got {} characters",
         key.len()
     );
     let value = unique("kept-by-the-key-file-");
-    let secret = field(&server.share(&[("secret", &value)]).await, "secret_key");
+    let secret = text(&server.share(&[("secret", &value)]).await, "secret_key").to_owned();
     let log = server.stop().stderr;
     assert!(!log.contains(key), "the master key is not logged");
 
     // A restart reads the same key back: the old secret still opens.
     let server = otsd.start();
-    assert_eq!(std::fs::read_to_string(&key_file).unwrap(), text);
+    assert_eq!(std::fs::read_to_string(&key_file).unwrap(), written);
     assert_eq!(server.reveal_value(&secret, None).await, value);
     server.stop();
 }
@@ -87,7 +87,7 @@ async fn another_master_key_cannot_reveal_old_secrets() {
 
     let server = with_one.start();
     let value = unique("sealed-under-key-one-");
-    let secret = field(&server.share(&[("secret", &value)]).await, "secret_key");
+    let secret = text(&server.share(&[("secret", &value)]).await, "secret_key").to_owned();
     let log = server.stop().stderr;
     assert!(
         !with_one.data_path().join("master.key").exists(),

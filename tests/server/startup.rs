@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::support::{Finished, Launched, Otsd, field, ok_json, unique};
+use crate::common::*;
 
 /// The refusal is prompt, non-zero, names `path` and is not only a panic.
 fn assert_refusal_names(done: &Finished, path: &Path, what: &str) {
@@ -57,7 +57,7 @@ async fn a_locked_database_is_refused_with_a_message_naming_the_path() {
 async fn populated(otsd: &Otsd) -> (String, String) {
     let server = otsd.start();
     let value = unique("before-corruption-");
-    let key = field(&server.share(&[("secret", &value)]).await, "secret_key");
+    let key = text(&server.share(&[("secret", &value)]).await, "secret_key").to_owned();
     server.stop();
     (key, value)
 }

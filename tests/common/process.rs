@@ -1,23 +1,25 @@
 //! Running the real `otsd` binary: a launcher that builds its command line and
-//! environment, a handle on a running server (its log, its port, signals), and
-//! the few HTTP calls the tests make.
+//! environment, and a handle on a running server (its log, its port, signals,
+//! and the kit's [`Client`] for it).
 //!
 //! The child's environment is cleared first, so neither `OTSD_*` nor `RUST_LOG`
 //! from the developer's shell changes what a test sees; its working directory is
 //! the test's temp directory, so a default `./otsd-data` could never land in the
 //! repository. Every wait here is bounded in time.
 
-use reqwest::Response;
-use serde_json::Value;
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
+
+use super::accounts::Admin;
+use super::app::spawning;
+use super::client::Client;
 
 /// The binary under test, built by cargo for this test target.
 pub const BIN: &str = env!("CARGO_BIN_EXE_otsd");
@@ -193,7 +195,10 @@ impl Otsd {
     /// that it listens or exits.
     pub fn launch(&self) -> Launched {
         let started = Instant::now();
-        let mut child = self.command().spawn().expect("spawn otsd");
+        let mut child = {
+            let _spawning = spawning();
+            self.command().spawn().expect("spawn otsd")
+        };
         let (stdout, out_reader) = Captured::read_from(child.stdout.take().expect("stdout"));
         let (stderr, err_reader) = Captured::read_from(child.stderr.take().expect("stderr"));
         let mut process = Process {
@@ -207,7 +212,7 @@ impl Otsd {
         loop {
             let log = process.stderr.text();
             if let Some(port) = listening_port(&log) {
-                return Launched::Listening(Server::new(process, port));
+                return Launched::Listening(Server::new(process, port, self.data_dir.clone()));
             }
             if let Some(status) = process.try_wait() {
                 process.join_readers();
@@ -363,29 +368,37 @@ impl Drop for Process {
     }
 }
 
-/// A running `otsd` and an HTTP client for it.
+/// A running `otsd`; its [`Client`] is what it derefs to.
 pub struct Server {
     process: Process,
     pub port: u16,
-    pub client: reqwest::Client,
+    pub client: Client,
+    /// The `--data-dir` it was started with.
+    data_dir: Option<PathBuf>,
+}
+
+impl Deref for Server {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl Admin for Server {
+    fn data_path(&self) -> &Path {
+        self.data_dir.as_deref().expect("a --data-dir was set")
+    }
 }
 
 impl Server {
-    fn new(process: Process, port: u16) -> Self {
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .timeout(Duration::from_secs(20))
-            .build()
-            .expect("HTTP client");
+    fn new(process: Process, port: u16, data_dir: Option<PathBuf>) -> Self {
         Self {
             process,
             port,
-            client,
+            client: Client::new(format!("http://127.0.0.1:{port}")),
+            data_dir,
         }
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
     }
 
     pub fn pid(&self) -> u32 {
@@ -422,12 +435,11 @@ impl Server {
 
     /// Sends SIGTERM and returns at once.
     pub fn sigterm(&self) {
-        let status = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.pid().to_string())
-            .status()
-            .expect("run kill");
-        assert!(status.success(), "kill -TERM {} failed", self.pid());
+        let pid = libc::pid_t::try_from(self.pid()).expect("a process id");
+        // SAFETY: kill(2) on the pid of a child this handle owns and has not
+        // reaped, so the pid cannot have been reused.
+        let sent = unsafe { libc::kill(pid, libc::SIGTERM) };
+        assert_eq!(sent, 0, "kill -TERM {pid} failed");
     }
 
     /// Waits (at most `limit`) for the process to exit after a signal; then returns
@@ -459,109 +471,4 @@ impl Server {
         );
         done
     }
-
-    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Response {
-        self.client
-            .post(self.url(path))
-            .form(form)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
-    }
-
-    pub async fn get(&self, path: &str) -> Response {
-        self.client
-            .get(self.url(path))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
-    }
-
-    /// Shares a secret; panics unless 200. Returns the metadata object.
-    pub async fn share(&self, form: &[(&str, &str)]) -> Value {
-        ok_json(self.post_form("/api/v1/share", form).await).await
-    }
-
-    pub async fn reveal(&self, secret_key: &str, passphrase: Option<&str>) -> Response {
-        let form: Vec<(&str, &str)> = passphrase.map(|p| ("passphrase", p)).into_iter().collect();
-        self.post_form(&format!("/api/v1/secret/{secret_key}"), &form)
-            .await
-    }
-
-    /// Reveals and returns the value; panics unless 200.
-    pub async fn reveal_value(&self, secret_key: &str, passphrase: Option<&str>) -> String {
-        let body = ok_json(self.reveal(secret_key, passphrase).await).await;
-        body["value"]
-            .as_str()
-            .unwrap_or_else(|| panic!("a value in {body}"))
-            .to_owned()
-    }
-
-    pub async fn metadata(&self, metadata_key: &str) -> Response {
-        self.get(&format!("/api/v1/private/{metadata_key}")).await
-    }
-
-    pub async fn burn(&self, metadata_key: &str, passphrase: Option<&str>) -> Response {
-        let form: Vec<(&str, &str)> = passphrase.map(|p| ("passphrase", p)).into_iter().collect();
-        self.post_form(&format!("/api/v1/private/{metadata_key}/burn"), &form)
-            .await
-    }
-}
-
-/// Asserts a 200 JSON response and returns the body.
-pub async fn ok_json(resp: Response) -> Value {
-    let status = resp.status();
-    let text = resp.text().await.expect("response body");
-    assert_eq!(status, 200, "body: {text}");
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("JSON body ({e}): {text}"))
-}
-
-/// Asserts the v1 error for an unknown secret: HTTP 404, `X-OTS-Intended-Status:
-/// 404`, `{"message":"Unknown secret","secret_key":<key>}`.
-pub async fn assert_unknown_secret(resp: Response, key: &str) {
-    assert_eq!(resp.status(), 404, "v1 errors are HTTP 404");
-    let intended = resp
-        .headers()
-        .get("x-ots-intended-status")
-        .map(|h| h.to_str().unwrap_or("<not text>").to_owned());
-    let body: Value = resp.json().await.expect("JSON error body");
-    assert_eq!(intended.as_deref(), Some("404"), "body: {body}");
-    assert_eq!(body["message"], "Unknown secret", "body: {body}");
-    assert_eq!(body["secret_key"], key, "body: {body}");
-}
-
-/// A string no other test (or run) produces: `prefix` plus time and a counter.
-pub fn unique(prefix: &str) -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_nanos();
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("{prefix}{nanos:x}x{n}p{}", std::process::id())
-}
-
-/// A well-formed key (52 characters of `[0-9a-z]`, like every issued key) that no
-/// server issued.
-pub fn unissued_key() -> String {
-    const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut seed = unique("").bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    });
-    (0..52)
-        .map(|_| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            DIGITS[(seed % 36) as usize] as char
-        })
-        .collect()
-}
-
-/// The string of a JSON field; panics if absent.
-pub fn field(body: &Value, name: &str) -> String {
-    body[name]
-        .as_str()
-        .unwrap_or_else(|| panic!("field {name:?} in {body}"))
-        .to_owned()
 }

@@ -3,7 +3,9 @@
 //! fixed. Kept inputs live in `fuzz/regressions/<target>/`, seeds in
 //! `fuzz/seeds/<target>/`.
 
-mod checks;
+mod fuzz {
+    pub mod checks;
+}
 
 use std::path::Path;
 
@@ -11,7 +13,7 @@ use std::path::Path;
 fn every_kept_fuzz_input_passes_its_target_check() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
     let mut replayed = 0;
-    for (target, check) in checks::TARGETS {
+    for (target, check) in fuzz::checks::TARGETS {
         for kind in ["seeds", "regressions"] {
             let Ok(entries) = std::fs::read_dir(root.join(kind).join(target)) else {
                 continue;
@@ -26,7 +28,7 @@ fn every_kept_fuzz_input_passes_its_target_check() {
         }
     }
     assert!(
-        replayed >= checks::TARGETS.len(),
+        replayed >= fuzz::checks::TARGETS.len(),
         "seeds are there to replay"
     );
 }

@@ -9,18 +9,20 @@
 //! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian's `chromium` and
 //! `chromium-driver`); without them the tests fail with a message saying so.
 
-#[allow(dead_code)]
-#[path = "../api/helpers.rs"]
-mod helpers;
-mod support;
-mod webdriver;
+// The test kit; `pub` so that the part of it this binary does not use is not
+// reported as dead code (see tests/common/mod.rs).
+pub mod common;
 
-mod burn;
-mod closed;
-mod escaping;
-mod expiry;
-mod flow;
-mod generate;
-mod headers;
-mod nojs;
-mod passphrase;
+mod browser {
+    mod burn;
+    mod closed;
+    mod escaping;
+    mod expiry;
+    mod flow;
+    mod generate;
+    mod headers;
+    mod nojs;
+    mod passphrase;
+    mod support;
+    mod webdriver;
+}

@@ -1,0 +1,89 @@
+//! Accounts, made and changed through the running server's admin socket (what
+//! `otsd user …` does while the server runs: sled allows one open database per
+//! process, so a test cannot open the server's database itself).
+
+use std::path::Path;
+
+use otsd::admin::{Request, Response, send};
+
+/// An account and its API token.
+#[derive(Clone, Debug)]
+pub struct Account {
+    pub name: String,
+    pub token: String,
+}
+
+impl Account {
+    pub fn new(name: &str, token: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            token: token.to_owned(),
+        }
+    }
+}
+
+/// A running server with an admin socket: the in-process [`TestApp`] and the
+/// real binary's [`Server`].
+///
+/// [`TestApp`]: super::app::TestApp
+/// [`Server`]: super::process::Server
+pub trait Admin {
+    /// The server's data directory, where `admin.sock` is.
+    fn data_path(&self) -> &Path;
+}
+
+/// Creates an account through the running server's admin socket.
+pub fn add_account(server: &impl Admin, name: &str) -> Account {
+    token_from(admin(server, Request::Add { name: name.into() }), name)
+}
+
+/// Replaces an account's token through the admin socket; returns the new one.
+pub fn replace_token(server: &impl Admin, account: &Account) -> Account {
+    let name = account.name.clone();
+    token_from(admin(server, Request::Token { name }), &account.name)
+}
+
+/// Removes an account through the admin socket.
+pub fn remove_account(server: &impl Admin, account: &Account) {
+    let name = account.name.clone();
+    match admin(server, Request::Remove { name }) {
+        Response::Removed { .. } => {}
+        _ => panic!("removing account {} failed", account.name),
+    }
+}
+
+fn admin(server: &impl Admin, request: Request) -> Response {
+    send(server.data_path(), &request)
+        .expect("admin socket")
+        .expect("the running server answers on its admin socket")
+}
+
+fn token_from(response: Response, name: &str) -> Account {
+    match response {
+        Response::Token { name, token } => Account { name, token },
+        Response::Error { message } => panic!("account {name}: {message}"),
+        _ => panic!("account {name}: the answer carries no token"),
+    }
+}
+
+/// Standard base64 with padding (RFC 4648), for hand-made `Authorization` headers.
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,35 @@
+//! The test kit: what every test binary that talks to a server shares. Each such
+//! binary is one file `tests/<name>.rs` whose own modules live in `tests/<name>/`,
+//! and pulls the kit in with `pub mod common;` (no `#[path]`).
+//!
+//! - [`app`]: the real server in-process (`spawn_app`, `TestApp`), its settings;
+//! - [`process`]: the compiled `otsd` binary (`Otsd`, `Server`);
+//! - [`client`]: one HTTP client for both, with the v1 calls and ways to dress a
+//!   request up as a caller (`as_account`, `forwarded_for`, …);
+//! - [`assert`]: `ok_json` and the v1 error assertions;
+//! - [`accounts`]: accounts made through the running server's admin socket;
+//! - [`api`]: routes, messages and keys the API is specified with;
+//! - [`clock`]: the Unix clock as the server counts it;
+//! - [`raw_http`]: HTTP/1.1 over a bare socket, for what no client library sends.
+//!
+//! Why `pub mod common;` and not `mod common;`: every binary uses only part of the
+//! kit, and rustc reports unused items of a private module as dead code. Items a
+//! test crate makes public from its root are not dead code, so the kit needs no
+//! `#[allow(dead_code)]`; what nothing in the kit itself uses is still reported.
+
+pub mod accounts;
+pub mod api;
+pub mod app;
+pub mod assert;
+pub mod client;
+pub mod clock;
+pub mod process;
+pub mod raw_http;
+
+pub use accounts::*;
+pub use api::*;
+pub use app::*;
+pub use assert::*;
+pub use client::*;
+pub use clock::*;
+pub use process::*;
