@@ -9,7 +9,7 @@
 use serde_json::{Value, json};
 use std::fmt;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -70,7 +70,7 @@ impl Chromedriver {
                  `{package}` provides {path}"
             );
         }
-        let port = free_port();
+        let port = crate::common::free_port();
         std::fs::create_dir_all(log_dir).expect("chromedriver log directory");
         let log_path = log_dir.join(format!("chromedriver-{port}.log"));
         let log = std::fs::File::create(&log_path).expect("chromedriver log file");
@@ -164,14 +164,6 @@ impl Drop for Chromedriver {
         let _ = child.kill();
         let _ = child.wait();
     }
-}
-
-/// Binds port 0 on loopback to learn a free port, then lets it go.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free loopback port")
-        .port()
 }
 
 /// How a browser is started.

@@ -23,6 +23,7 @@ pub mod app;
 pub mod assert;
 pub mod client;
 pub mod clock;
+pub mod ports;
 pub mod process;
 pub mod raw_http;
 
@@ -32,4 +33,5 @@ pub use app::*;
 pub use assert::*;
 pub use client::*;
 pub use clock::*;
+pub use ports::*;
 pub use process::*;

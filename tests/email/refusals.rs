@@ -5,8 +5,9 @@
 use serde_json::json;
 use std::time::{Duration, Instant};
 
+use crate::common::free_port;
 use crate::common::*;
-use crate::email::smtp::{Behaviour, FakeRelay, SmtpServer, free_port};
+use crate::email::smtp::{Behaviour, FakeRelay, SmtpServer};
 use crate::email::support::*;
 
 /// A generous bound on a request that must fail because of the relay: the SMTP

@@ -159,8 +159,15 @@ async fn the_environment_overrides_the_file_and_flags_override_both() {
     );
 
     // --listen beats both.
-    let server = with_env.clone().listen("127.0.0.1:0").start();
-    assert!(server.port != file_port && server.port != env_port);
+    let flag_port = free_port();
+    let server = with_env
+        .clone()
+        .listen(&format!("127.0.0.1:{flag_port}"))
+        .start();
+    assert_eq!(
+        server.port, flag_port,
+        "the flag's port is the one listened on"
+    );
     assert_eq!(ttl_for_one_second(&server).await, 120, "file's min_ttl");
     server.stop();
 
