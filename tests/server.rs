@@ -15,5 +15,6 @@ mod server {
     mod hostile;
     mod logs;
     mod master_key;
+    mod snapshots;
     mod startup;
 }

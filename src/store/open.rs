@@ -29,7 +29,8 @@ pub(super) fn open_database(path: &Path, cache_bytes: u64) -> Result<sled::Db, S
         ))),
         None => Err(error(
             "it has lost its contents or is not an otsd database (its format marker \
-             is missing); restore it from a backup, or move it away to start empty"
+             is missing); keep it as it is and restore the data directory from a \
+             backup (moving it away would start an empty database without its secrets)"
                 .into(),
         )),
     }
@@ -40,6 +41,39 @@ const FORMAT_KEY: &[u8] = b"otsd.format";
 /// Format 2: one record per secret under increasing ids (format 1, never in a
 /// release, kept a secret and its receipt apart under keyed hashes).
 const FORMAT_VERSION: &[u8] = b"2";
+
+/// The suffix sled 0.34.7 gives a snapshot while it writes it.
+const UNFINISHED_SNAPSHOT: &str = ".generating";
+
+/// Removes every `snap.*.generating` file in the database directory.
+///
+/// sled 0.34.7 writes a snapshot to `snap.<lsn>.generating`, syncs it, and only
+/// then renames it to `snap.<lsn>`; but when it opens a database it takes the
+/// newest `snap.*` file of all, and a `.generating` one sorts after the finished
+/// snapshot of the same point. A crash while a snapshot was being written (sled
+/// writes one at every start) therefore left a database sled refused as corrupt
+/// ("Read corrupted data at file offset None"). Such a file is never needed: the
+/// snapshot only shortens recovery, and without it sled replays its log from the
+/// previous finished snapshot, which it deletes only after the rename.
+fn remove_unfinished_snapshots(path: &Path) -> std::io::Result<()> {
+    let entries = match std::fs::read_dir(path) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let name = entry?.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.") && name.ends_with(UNFINISHED_SNAPSHOT) {
+            std::fs::remove_file(path.join(&*name))?;
+            log::warn!(
+                "removed {name}, a snapshot sled did not finish writing (a crash while \
+                 it wrote it); the database is recovered from its log"
+            );
+        }
+    }
+    Ok(())
+}
 
 fn is_absent_or_empty(path: &Path) -> bool {
     match std::fs::read_dir(path) {
@@ -99,8 +133,13 @@ fn reopen_created(path: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError>
     }
 }
 
-/// sled's open, with a held lock and a panic on corruption turned into errors.
+/// sled's open, with a held lock and a panic on corruption turned into errors,
+/// after clearing away any snapshot sled left unfinished.
 fn open_sled(path: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
+    remove_unfinished_snapshots(path).map_err(|e| StoreError::Open {
+        path: path.to_owned(),
+        reason: format!("cannot remove an unfinished snapshot: {e}"),
+    })?;
     let config = sled::Config::new().path(path).cache_capacity(cache_bytes);
     let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open()));
     match opened {

@@ -191,6 +191,15 @@ impl Otsd {
         cmd
     }
 
+    /// Starts the process and returns at once, its output discarded: for tests
+    /// that time their own signals (the `Child` is theirs to kill and reap).
+    pub fn spawn_child(&self) -> Child {
+        let mut command = self.command();
+        command.stdout(Stdio::null()).stderr(Stdio::null());
+        let _spawning = spawning();
+        command.spawn().expect("spawn otsd")
+    }
+
     /// Starts the process and waits (at most `START_LIMIT`) until it either logs
     /// that it listens or exits.
     pub fn launch(&self) -> Launched {
