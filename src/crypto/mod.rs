@@ -141,6 +141,7 @@ pub struct Stretch {
 pub struct Keyring {
     locator: Locator,
     tokens: hmac::Key,
+    key_check: [u8; 32],
     seal_root: hkdf::Prk,
     iterations: NonZeroU32,
 }
@@ -174,9 +175,14 @@ impl Keyring {
             .expand(&[b"otsd/seal/v1"], hkdf::HKDF_SHA256)
             .expect("HKDF output of 32 bytes is always valid")
             .into();
+        let mut key_check = [0u8; 32];
+        prk.expand(&[b"otsd/key-check/v1"], hkdf::HKDF_SHA256)
+            .and_then(|okm| okm.fill(&mut key_check))
+            .expect("HKDF output of 32 bytes is always valid");
         Self {
             locator: Locator::new(&cipher_key, checks),
             tokens,
+            key_check,
             seal_root,
             iterations,
         }
@@ -203,6 +209,17 @@ impl Keyring {
     /// Whether `key` is the key of `kind` whose check a record stores (constant time).
     pub fn verify(&self, kind: KeyKind, key: &str, stored: &Check) -> bool {
         self.locator.verify(kind, key, stored)
+    }
+
+    /// What a database stores to recognise this master key: an HKDF output of
+    /// it under its own label, which neither reveals the key nor opens anything.
+    pub fn key_check(&self) -> &[u8; 32] {
+        &self.key_check
+    }
+
+    /// Whether `stored` is this master key's check (constant time).
+    pub fn matches_key_check(&self, stored: &[u8; 32]) -> bool {
+        subtle::ConstantTimeEq::ct_eq(&self.key_check[..], &stored[..]).into()
     }
 
     /// The stored form of an API token: a keyed hash. Tokens are long random

@@ -25,6 +25,7 @@
 mod accounts;
 mod commit;
 mod durable;
+mod meta;
 mod open;
 mod records;
 mod secrets;

@@ -26,6 +26,7 @@ pub mod clock;
 pub mod ports;
 pub mod process;
 pub mod raw_http;
+pub mod watch;
 
 pub use accounts::*;
 pub use api::*;
@@ -35,3 +36,4 @@ pub use client::*;
 pub use clock::*;
 pub use ports::*;
 pub use process::*;
+pub use watch::*;

@@ -1,7 +1,8 @@
 //! Spec §5: the master key. Generated on first start into a file only the owner
 //! can read, or given by a key file or `OTSD_MASTER_KEY`; values depend on it.
 
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::PathBuf;
 
 use crate::common::*;
 
@@ -80,7 +81,7 @@ fn a_world_readable_master_key_file_is_refused() {
 }
 
 #[tokio::test]
-async fn another_master_key_cannot_reveal_old_secrets() {
+async fn another_master_key_is_refused_and_the_right_one_still_opens_everything() {
     let tmp = tempfile::tempdir().unwrap();
     let with_one = Otsd::new(tmp.path()).env("OTSD_MASTER_KEY", KEY_ONE);
     let with_two = with_one.clone().env("OTSD_MASTER_KEY", KEY_TWO);
@@ -95,15 +96,129 @@ async fn another_master_key_cannot_reveal_old_secrets() {
     );
     assert!(!log.contains(KEY_ONE), "the master key is not logged");
 
-    // Another key: the secret cannot be found, let alone opened.
-    let server = with_two.start();
-    assert_unknown_secret(server.reveal(&secret, None).await, &secret).await;
-    server.stop();
+    // Another key: refused at start, naming the setting, instead of a server
+    // that answers "Unknown secret" for every secret it has.
+    let done = with_two.refused();
+    assert!(!done.status.success(), "exit status {}", done.status);
+    assert_names_a_key_mismatch(&done, "`master_key` setting");
+    assert!(!done.stderr.contains(KEY_TWO), "the key is not printed");
 
-    // The right key again: it was never touched.
+    // The right key again: nothing was touched.
     let server = with_one.start();
     assert_eq!(server.reveal_value(&secret, None).await, value);
     server.stop();
+}
+
+/// The refusal says which key does not match, and what to do.
+fn assert_names_a_key_mismatch(done: &Finished, what: &str) {
+    assert!(
+        done.stderr.lines().any(
+            |l| l.contains(what) && l.contains("is not the key this database was written with")
+        ),
+        "names {what} and the mismatch; stderr:\n{}",
+        done.stderr
+    );
+}
+
+/// A database with a secret and its generated key file; returns the launcher,
+/// the key file, its text, and the secret's key and value.
+async fn database_with_a_secret(tmp: &std::path::Path) -> (Otsd, PathBuf, String, String, String) {
+    let otsd = Otsd::new(tmp);
+    let server = otsd.start();
+    let value = unique("under-the-generated-key-");
+    let secret = text(&server.share(&[("secret", &value)]).await, "secret_key").to_owned();
+    server.stop();
+    let key_file = otsd.data_path().join("master.key");
+    let written = std::fs::read_to_string(&key_file).unwrap();
+    (otsd, key_file, written, secret, value)
+}
+
+#[tokio::test]
+async fn a_replaced_key_file_is_refused_and_the_original_still_opens_everything() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (otsd, key_file, written, secret, value) = database_with_a_secret(tmp.path()).await;
+
+    std::fs::write(&key_file, KEY_TWO).unwrap();
+    let done = otsd.refused();
+    assert!(!done.status.success(), "exit status {}", done.status);
+    assert_names_a_key_mismatch(&done, &key_file.display().to_string());
+
+    std::fs::write(&key_file, &written).unwrap();
+    let server = otsd.start();
+    assert_eq!(server.reveal_value(&secret, None).await, value);
+    server.stop();
+}
+
+#[tokio::test]
+async fn no_new_key_is_generated_for_a_database_that_holds_secrets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (otsd, key_file, written, secret, value) = database_with_a_secret(tmp.path()).await;
+
+    std::fs::remove_file(&key_file).unwrap();
+    let done = otsd.refused();
+    assert!(!done.status.success(), "exit status {}", done.status);
+    assert!(
+        done.stderr
+            .lines()
+            .any(|l| l.contains(&key_file.display().to_string())
+                && l.contains("is missing")
+                && l.contains("restore")),
+        "names the missing key file and says to restore it; stderr:\n{}",
+        done.stderr
+    );
+    assert!(
+        !key_file.exists(),
+        "no new key was written over the lost one"
+    );
+
+    std::fs::write(&key_file, &written).unwrap();
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let server = otsd.start();
+    assert_eq!(server.reveal_value(&secret, None).await, value);
+    server.stop();
+}
+
+#[test]
+fn a_database_that_holds_nothing_gets_a_new_key_when_its_key_file_is_gone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let otsd = Otsd::new(tmp.path());
+    otsd.start().stop();
+    let key_file = otsd.data_path().join("master.key");
+    let first = std::fs::read_to_string(&key_file).unwrap();
+
+    std::fs::remove_file(&key_file).unwrap();
+    otsd.start().stop();
+    let second = std::fs::read_to_string(&key_file).unwrap();
+    assert_ne!(first, second, "a new key");
+    // And that new key is now the one the database knows.
+    otsd.start().stop();
+}
+
+/// A kill -9 the moment the first start creates its key file (seen with
+/// inotify), many times over: every later start must come up, never stopped
+/// by a key file left empty.
+#[test]
+fn a_kill_while_the_first_key_is_written_never_leaves_a_key_that_stops_later_starts() {
+    const ATTEMPTS: usize = 15;
+    for attempt in 0..ATTEMPTS {
+        let tmp = tempfile::tempdir().unwrap();
+        let otsd = Otsd::new(tmp.path());
+        let data = otsd.data_path().to_owned();
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&data)
+            .unwrap();
+        let watch = Watch::new(&data);
+        let mut child = otsd.spawn_child();
+        let seen = watch.wait_for(
+            |name| name.starts_with("master.key"),
+            std::time::Duration::from_secs(10),
+        );
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(seen, "attempt {attempt}: the start created a key file");
+        otsd.start().stop();
+    }
 }
 
 #[test]

@@ -69,69 +69,6 @@ async fn a_snapshot_left_half_written_is_removed_and_every_secret_is_still_there
     server.stop();
 }
 
-/// Watches `dir` for new files with inotify.
-struct Watch(std::os::fd::OwnedFd);
-
-impl Watch {
-    fn new(dir: &Path) -> Self {
-        use std::os::fd::FromRawFd;
-        use std::os::unix::ffi::OsStrExt;
-        let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).unwrap();
-        // SAFETY: plain system calls; each result is checked, and the descriptor
-        // is owned from here on.
-        unsafe {
-            let fd = libc::inotify_init1(libc::IN_CLOEXEC);
-            assert!(
-                fd >= 0,
-                "inotify_init1: {}",
-                std::io::Error::last_os_error()
-            );
-            let watch = libc::inotify_add_watch(fd, path.as_ptr(), libc::IN_CREATE);
-            assert!(
-                watch >= 0,
-                "inotify_add_watch: {}",
-                std::io::Error::last_os_error()
-            );
-            Self(std::os::fd::OwnedFd::from_raw_fd(fd))
-        }
-    }
-
-    /// Waits (at most `limit`) for a file whose name ends with `suffix` to be
-    /// created; `true` when it was.
-    fn wait_for(&self, suffix: &str, limit: Duration) -> bool {
-        use std::os::fd::AsRawFd;
-        let deadline = Instant::now() + limit;
-        let mut buf = [0u8; 4096];
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            let mut poll = libc::pollfd {
-                fd: self.0.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            let millis = libc::c_int::try_from(left.as_millis()).unwrap_or(libc::c_int::MAX);
-            // SAFETY: one pollfd on a descriptor we own.
-            if unsafe { libc::poll(&mut poll, 1, millis) } <= 0 {
-                continue;
-            }
-            // SAFETY: reads into a buffer we own, at most its length.
-            let n = unsafe { libc::read(self.0.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
-            let n = usize::try_from(n).unwrap_or(0);
-            let mut at = 0;
-            // struct inotify_event: wd, mask, cookie, len (4 bytes each), name[len].
-            while at + 16 <= n {
-                let len = u32::from_ne_bytes(buf[at + 12..at + 16].try_into().unwrap()) as usize;
-                let name = &buf[at + 16..(at + 16 + len).min(n)];
-                let name = String::from_utf8_lossy(name);
-                if name.trim_end_matches('\0').ends_with(suffix) {
-                    return true;
-                }
-                at += 16 + len;
-            }
-        }
-        false
-    }
-}
-
 /// The real thing: kill -9 at the moment sled creates its snapshot file during
 /// start-up, as many times as needed (bounded) to leave one unfinished; then the
 /// server must start with every secret.
@@ -160,7 +97,7 @@ async fn a_kill_while_sled_writes_its_snapshot_leaves_a_database_that_starts() {
 
         let watch = Watch::new(&db);
         let mut child = otsd.spawn_child();
-        let seen = watch.wait_for(".generating", Duration::from_secs(5));
+        let seen = watch.wait_for(|name| name.ends_with(".generating"), Duration::from_secs(5));
         let _ = child.kill();
         let _ = child.wait();
         assert!(seen, "attempt {attempt}: sled wrote no snapshot at start");

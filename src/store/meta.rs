@@ -1,0 +1,56 @@
+//! What the database says about itself, in the default tree beside the format
+//! marker: the check of the master key it was written with.
+
+use super::{Store, StoreError};
+
+/// A keyed hash of a fixed label under the master key (see
+/// `crypto::Keyring::key_check`): tells the right key from another one without
+/// storing anything that opens a secret.
+const KEY_CHECK: &[u8] = b"otsd.key-check";
+
+impl Store {
+    /// The master key check this database was written with, if it has one (a
+    /// database made before checks were kept has none until its next start).
+    pub fn key_check(&self) -> Result<Option<[u8; 32]>, StoreError> {
+        match self.db.get(KEY_CHECK)? {
+            None => Ok(None),
+            Some(bytes) => <[u8; 32]>::try_from(&*bytes)
+                .map(Some)
+                .map_err(|_| StoreError::Corrupt),
+        }
+    }
+
+    /// Records the master key check, durably (at start-up, before anything is
+    /// served under that key).
+    pub fn set_key_check(&self, check: &[u8; 32]) -> Result<(), StoreError> {
+        self.db.insert(KEY_CHECK, &check[..])?;
+        self.flusher.flush()
+    }
+
+    /// Whether the database holds no secret and no account: nothing a new
+    /// master key would make unreadable.
+    pub fn holds_nothing(&self) -> Result<bool, StoreError> {
+        Ok(self.secrets.is_empty() && self.accounts.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_check_is_kept_across_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let store = Store::open(&path, 1 << 20).unwrap();
+        assert_eq!(store.key_check().unwrap(), None);
+        assert!(store.holds_nothing().unwrap());
+        store.set_key_check(&[7; 32]).unwrap();
+        store.close().unwrap();
+        drop(store);
+
+        let store = Store::open(&path, 1 << 20).unwrap();
+        assert_eq!(store.key_check().unwrap(), Some([7; 32]));
+        assert!(store.holds_nothing().unwrap(), "the check is not a record");
+    }
+}
