@@ -281,9 +281,10 @@ pub fn open_storage(settings: &Settings) -> Result<(Store, Arc<Keyring>), Startu
             path: data_dir.clone(),
             source,
         })?;
-    let store = Store::open(
+    let store = Store::open_with(
         &data_dir.join("db"),
         settings.storage.cache_mib * 1024 * 1024,
+        settings.accept_data_loss,
     )?;
     let (master, origin) = load_master_key(settings, &store)?;
     // `validate` refused 0.

@@ -19,6 +19,11 @@ pub struct Cli {
     /// Data directory (overrides `data_dir`).
     #[arg(long, value_name = "DIR", global = true)]
     pub data_dir: Option<PathBuf>,
+    /// Start even though the database lost changes it had acknowledged (damage
+    /// sled recovered from by dropping them); the loss is logged. Only on the
+    /// command line, for the one start after deciding not to restore a backup.
+    #[arg(long, global = true)]
+    pub accept_data_loss: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }

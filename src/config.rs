@@ -67,6 +67,10 @@ pub struct Settings {
     pub reaper: ReaperSettings,
     pub crypto: CryptoSettings,
     pub limits: LimitSettings,
+    /// `--accept-data-loss`: open a database that lost acknowledged commits.
+    /// Never read from a file or the environment, so it cannot stay switched on.
+    #[serde(skip)]
+    pub accept_data_loss: bool,
 }
 
 /// Fixed-window limits per client address (and per account for accounts). A limit
@@ -185,6 +189,7 @@ impl Default for Settings {
             crypto: CryptoSettings {
                 pbkdf2_iterations: 100_000,
             },
+            accept_data_loss: false,
             limits: LimitSettings {
                 min_ttl: 60,
                 max_body_bytes: 512 * 1024,

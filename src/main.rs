@@ -64,13 +64,14 @@ fn main() -> ExitCode {
         listen: cli.listen.clone(),
         data_dir: cli.data_dir.clone(),
     };
-    let loaded = match config::load(cli.config.as_deref(), &overrides, None) {
+    let mut loaded = match config::load(cli.config.as_deref(), &overrides, None) {
         Ok(loaded) => loaded,
         Err(err) => {
             eprintln!("otsd: {}", otsd::error::report(&err));
             return ExitCode::from(2);
         }
     };
+    loaded.settings.accept_data_loss = cli.accept_data_loss;
     env_logger::Builder::from_env(
         env_logger::Env::default().default_filter_or(&loaded.settings.log_level),
     )

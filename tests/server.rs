@@ -11,6 +11,7 @@ pub mod common;
 mod server {
     mod cli;
     mod config;
+    mod damage;
     mod durability;
     mod hostile;
     mod logs;

@@ -1,4 +1,5 @@
-//! Flushing that survives a power cut, not only a crash of the process.
+//! Flushing that survives a power cut, not only a crash of the process, and the
+//! commit mark that tells at start-up whether sled still has every commit.
 //!
 //! sled 0.34's `flush` writes its log with `pwrite` + `sync_file_range`: that puts
 //! the bytes on their way to the disk, but it neither records the file's new size
@@ -12,10 +13,16 @@ use std::collections::HashSet;
 use std::ffi::OsString;
 use std::fs::File;
 use std::io;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use super::StoreError;
+
+/// sled's own record of the last commit: the number of the last flush.
+const COMMIT_KEY: &[u8] = b"otsd.commit";
+/// The same number kept outside sled's log, written after each flush.
+pub(super) const MARK_FILE: &str = "otsd.committed";
 
 pub(super) struct Flusher {
     db: sled::Db,
@@ -23,27 +30,123 @@ pub(super) struct Flusher {
     blobs: PathBuf,
     /// Blob files already synced; pruned to those that still exist.
     synced_blobs: Mutex<HashSet<OsString>>,
+    /// The commit mark; held through a whole flush, so flushes are numbered in
+    /// the order they reach the disk.
+    mark: Mutex<Mark>,
+}
+
+/// The commit mark: every flush writes its number into sled before it flushes,
+/// and into the mark file once the flush is on disk. sled recovers from damage
+/// to its log by dropping what it cannot read (a file cut short, a damaged
+/// block), and then opens as if those commits never were; the mark file, which
+/// sled does not touch, still has the number of the last acknowledged one.
+///
+/// The mark file is written without an fsync: it only ever trails the database
+/// (it is written after the flush it counts), so a power cut that loses its
+/// last write makes the check more lenient, never wrong. Its cost per flush is
+/// one sled insert and one 16-byte `pwrite`.
+struct Mark {
+    file: File,
+    last: u64,
+}
+
+/// What [`Flusher::new`] found: sled has every commit the mark file counted,
+/// or commits are missing.
+pub(super) enum Found {
+    Whole,
+    Missing { in_database: u64, acknowledged: u64 },
+}
+
+impl Mark {
+    fn encode(n: u64) -> [u8; 16] {
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&n.to_le_bytes());
+        bytes[8..].copy_from_slice(&(!n).to_le_bytes());
+        bytes
+    }
+
+    /// The number in the file; `None` if it is missing or torn.
+    fn read(file: &File) -> io::Result<Option<u64>> {
+        let mut bytes = [0u8; 16];
+        match file.read_exact_at(&mut bytes, 0) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+            Err(e) => return Err(e),
+        }
+        let n = u64::from_le_bytes(bytes[..8].try_into().unwrap_or_default());
+        let check = u64::from_le_bytes(bytes[8..].try_into().unwrap_or_default());
+        Ok((check == !n).then_some(n))
+    }
+
+    fn write(&self, n: u64) -> io::Result<()> {
+        self.file.write_all_at(&Self::encode(n), 0)
+    }
 }
 
 impl Flusher {
     /// `dir` is the directory sled was opened in: its log is `dir/db`, its blobs
-    /// are in `dir/blobs/`.
-    pub(super) fn new(db: sled::Db, dir: &Path) -> io::Result<Self> {
-        Ok(Self {
+    /// are in `dir/blobs/`, the mark file is `dir/otsd.committed`. Also says
+    /// whether sled still has every commit the mark file counted.
+    pub(super) fn new(db: sled::Db, dir: &Path) -> io::Result<(Self, Found)> {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(dir.join(MARK_FILE))?;
+        let in_database = match db.get(COMMIT_KEY).map_err(io::Error::other)? {
+            Some(bytes) => u64::from_be_bytes(
+                bytes
+                    .as_ref()
+                    .try_into()
+                    .map_err(|_| io::Error::other("the commit number is damaged"))?,
+            ),
+            None => 0,
+        };
+        let found = match Mark::read(&file)? {
+            Some(acknowledged) if acknowledged > in_database => Found::Missing {
+                in_database,
+                acknowledged,
+            },
+            _ => Found::Whole,
+        };
+        let flusher = Self {
             log: File::open(dir.join("db"))?,
             blobs: dir.join("blobs"),
             synced_blobs: Mutex::new(HashSet::new()),
+            mark: Mutex::new(Mark {
+                file,
+                last: in_database,
+            }),
             db,
-        })
+        };
+        Ok((flusher, found))
+    }
+
+    /// After a loss the operator accepted: the mark file is brought down to what
+    /// sled has, durably, so the next start does not refuse again.
+    pub(super) fn accept_loss(&self) -> io::Result<()> {
+        let mark = self.mark.lock().unwrap_or_else(|e| e.into_inner());
+        mark.write(mark.last)?;
+        mark.file.sync_data()
     }
 
     /// Everything written to the database before the call is on stable storage
-    /// when this returns `Ok`.
+    /// when this returns `Ok`, and the commit mark counts it.
     pub(super) fn flush(&self) -> Result<(), StoreError> {
+        let mut mark = self.mark.lock().unwrap_or_else(|e| e.into_inner());
+        let number = mark.last + 1;
+        self.db.insert(COMMIT_KEY, &number.to_be_bytes())?;
         self.db.flush()?;
         self.sync_blobs()
             .and_then(|()| self.log.sync_data())
-            .map_err(|e| StoreError::Sled(e.into()))
+            .map_err(|e| StoreError::Sled(e.into()))?;
+        mark.last = number;
+        if let Err(err) = mark.write(number) {
+            // The flush itself is durable; only the later check is weaker.
+            log::warn!("writing the commit mark failed: {err}");
+        }
+        Ok(())
     }
 
     fn sync_blobs(&self) -> io::Result<()> {
@@ -86,7 +189,7 @@ mod tests {
     fn a_flush_syncs_the_blob_files_sled_writes_for_large_values() {
         let dir = tempfile::tempdir().unwrap();
         let db = sled::Config::new().path(dir.path()).open().unwrap();
-        let flusher = Flusher::new(db.clone(), dir.path()).unwrap();
+        let (flusher, _) = Flusher::new(db.clone(), dir.path()).unwrap();
         flusher.flush().unwrap();
         assert!(flusher.synced_blobs.lock().unwrap().is_empty());
 

@@ -47,6 +47,19 @@ pub enum StoreError {
     Open { path: PathBuf, reason: String },
     #[error("database error: {0}")]
     Sled(#[from] sled::Error),
+    #[error(
+        "the database at {path} has lost acknowledged changes: sled has its commits up \
+         to number {in_database}, but number {acknowledged} was acknowledged (damage \
+         sled recovered from by dropping the last {missing} commits, and with them \
+         the secrets created, revealed or burned in them); restore the data directory \
+         from a backup, or start once with --accept-data-loss to go on without them",
+        missing = acknowledged - in_database
+    )]
+    LostCommits {
+        path: PathBuf,
+        in_database: u64,
+        acknowledged: u64,
+    },
     #[error("a stored record could not be decoded")]
     Corrupt,
     #[error("the database could not be flushed to disk")]
@@ -80,13 +93,43 @@ impl Store {
     /// a database is created in a staging directory with a format marker, flushed,
     /// and only then moved into place; a database at `path` without the marker is
     /// refused, and so is one whose marker names another format.
+    ///
+    /// A database that opens but has lost commits it acknowledged (see
+    /// `durable::Mark`) is refused as [`StoreError::LostCommits`].
     pub fn open(path: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
+        Self::open_with(path, cache_bytes, false)
+    }
+
+    /// [`Store::open`], or with `accept_data_loss` a database that lost commits is
+    /// opened anyway: the loss is logged and the mark brought down to what is left.
+    pub fn open_with(
+        path: &Path,
+        cache_bytes: u64,
+        accept_data_loss: bool,
+    ) -> Result<Self, StoreError> {
         let db = open::open_database(path, cache_bytes)?;
         let error = |e: std::io::Error| StoreError::Open {
             path: path.to_owned(),
             reason: e.to_string(),
         };
-        let flusher = Arc::new(Flusher::new(db.clone(), path).map_err(error)?);
+        let (flusher, found) = Flusher::new(db.clone(), path).map_err(error)?;
+        if let durable::Found::Missing {
+            in_database,
+            acknowledged,
+        } = found
+        {
+            let lost = StoreError::LostCommits {
+                path: path.to_owned(),
+                in_database,
+                acknowledged,
+            };
+            if !accept_data_loss {
+                return Err(lost);
+            }
+            log::warn!("starting with --accept-data-loss: {lost}");
+            flusher.accept_loss().map_err(error)?;
+        }
+        let flusher = Arc::new(flusher);
         let commits = GroupCommit::start(Arc::clone(&flusher)).map_err(error)?;
         Ok(Self {
             secrets: db.open_tree("secrets")?,

@@ -96,6 +96,7 @@ fn create(path: &Path, cache_bytes: u64) -> std::io::Result<()> {
         db.insert(FORMAT_KEY, FORMAT_VERSION)
             .map_err(std::io::Error::other)?;
         Flusher::new(db, &staging)?
+            .0
             .flush()
             .map_err(std::io::Error::other)?;
     }
