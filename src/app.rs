@@ -48,6 +48,10 @@ pub enum StartupError {
     },
     #[error("cannot handle signals")]
     Signals(#[source] std::io::Error),
+    /// The database failed while serving; the server stopped so that it is
+    /// restarted (`main` exits with `EX_TEMPFAIL`, 75).
+    #[error("stopped because the database failed; start again to reopen it")]
+    StorageFailed,
     #[error("cannot listen on {addr}")]
     Listen {
         addr: SocketAddr,
@@ -113,6 +117,7 @@ pub struct Application {
     addr: SocketAddr,
     server: Server,
     store: Store,
+    data_dir: PathBuf,
     reaper: Reaper,
     admin: AdminSocket,
 }
@@ -204,6 +209,7 @@ impl Application {
             addr,
             server: server.run(),
             store,
+            data_dir: data_dir.clone(),
             reaper,
             admin,
         })
@@ -244,28 +250,95 @@ impl Application {
     }
 
     /// Serves until the server stops or `abandon` completes, then shuts down.
+    ///
+    /// If the database fails meanwhile (see [`crate::store::Failure`]: sled then
+    /// refuses every read and write until it is reopened, which this process
+    /// cannot do with its handles in use), the server keeps answering (with
+    /// errors) until the disk has room again, then stops by itself and returns
+    /// [`StartupError::StorageFailed`], so that its service manager starts it
+    /// again over the reopened database. It waits for the room because a
+    /// restart onto a full disk fails at once, and a service manager gives up
+    /// after a few quick failures.
     async fn run_until(self, abandon: impl Future<Output = ()>) -> Result<(), StartupError> {
         let Self {
             addr,
             server,
             store,
+            data_dir,
             reaper,
             admin,
         } = self;
-        let served = match select(server, Box::pin(abandon)).await {
+        let failure = store.failure();
+        let handle = server.handle();
+        let restarting = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let restart_asked = Arc::clone(&restarting);
+        let restart = async move {
+            failure.wait().await;
+            log::error!(
+                "the database failed: sled refuses every operation until it is reopened; \
+                 otsd stops by itself once the disk at {} has room again, for its service \
+                 manager to restart it",
+                data_dir.display()
+            );
+            while !has_room(&data_dir) {
+                actix_web::rt::time::sleep(ROOM_POLL).await;
+            }
+            log::warn!("the disk has room again: stopping, to be restarted");
+            restart_asked.store(true, std::sync::atomic::Ordering::SeqCst);
+            actix_web::rt::spawn(handle.stop(true));
+            std::future::pending::<()>().await;
+        };
+        let stopping = select(Box::pin(abandon), Box::pin(restart));
+        let served = match select(server, stopping).await {
             Either::Left((served, _)) => served,
             // The worker threads still hold connections (and database handles);
             // they end with the process.
-            Either::Right(((), _server)) => Ok(()),
+            Either::Right((_, _server)) => Ok(()),
         };
         drop(admin);
         drop(reaper);
         if !store.wait_until_sole_handle(Duration::from_secs(5)) {
             log::warn!("request workers still hold the database after stopping");
         }
-        store.close()?;
-        served.map_err(|source| StartupError::Listen { addr, source })
+        if let Err(err) = store.close() {
+            // Every acknowledged change waited for a flush that succeeded: what
+            // this last flush would have added was never acknowledged.
+            log::warn!(
+                "the last flush failed ({}); nothing acknowledged is lost",
+                crate::error::report(&err)
+            );
+        }
+        served.map_err(|source| StartupError::Listen { addr, source })?;
+        if restarting.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(StartupError::StorageFailed);
+        }
+        Ok(())
     }
+}
+
+/// How often a failed server looks for room on the disk.
+const ROOM_POLL: Duration = Duration::from_secs(1);
+/// Free space that counts as room again: enough for sled to open the database
+/// and write its first segments.
+const ROOM: u64 = 8 << 20;
+
+/// Whether the file system of `dir` has [`ROOM`] free for this user.
+fn has_room(dir: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(path) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+        return true;
+    };
+    let mut stats = std::mem::MaybeUninit::<libc::statvfs>::zeroed();
+    // SAFETY: statvfs writes into the struct we pass and reads a valid C string.
+    if unsafe { libc::statvfs(path.as_ptr(), stats.as_mut_ptr()) } != 0 {
+        return true; // cannot tell: let the restart find out
+    }
+    // SAFETY: statvfs returned 0, so it filled the struct.
+    let stats = unsafe { stats.assume_init() };
+    // The field types differ in width from one platform to another.
+    #[allow(clippy::useless_conversion)]
+    let (blocks, size) = (u64::from(stats.f_bavail), u64::from(stats.f_frsize));
+    blocks.saturating_mul(size) >= ROOM
 }
 
 /// Creates the data directory (mode 0700), loads or creates the master key, and

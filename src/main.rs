@@ -89,7 +89,11 @@ fn main() -> ExitCode {
             let text = otsd::error::report(&err);
             log::error!("{text}");
             eprintln!("otsd: {text}");
-            ExitCode::FAILURE
+            match err {
+                // EX_TEMPFAIL: start again (the unit's Restart=on-failure does).
+                otsd::app::StartupError::StorageFailed => ExitCode::from(75),
+                _ => ExitCode::FAILURE,
+            }
         }
     }
 }

@@ -78,6 +78,7 @@ fn sweep(store: &Store, stopped: &mpsc::Receiver<()>) -> bool {
             }
             Err(err) => {
                 log::error!("removing expired records failed: {err}");
+                store.note(&err);
                 break;
             }
         }

@@ -12,6 +12,7 @@ mod server {
     mod cli;
     mod config;
     mod damage;
+    mod disk_full;
     mod durability;
     mod hostile;
     mod logs;

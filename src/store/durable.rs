@@ -15,9 +15,43 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use super::StoreError;
+
+/// Set once a flush has failed. sled 0.34 keeps the first I/O error of its log
+/// writer (a full disk, say) and returns it from every later operation, reads
+/// included, until the database is opened again: the process cannot recover by
+/// itself and must be restarted (see `app::Application::run_until`).
+#[derive(Default)]
+pub struct Failure {
+    failed: AtomicBool,
+    noticed: tokio::sync::Notify,
+}
+
+impl Failure {
+    pub(super) fn set(&self) {
+        if !self.failed.swap(true, Ordering::SeqCst) {
+            self.noticed.notify_waiters();
+        }
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.failed.load(Ordering::SeqCst)
+    }
+
+    /// Resolves once the database has failed.
+    pub async fn wait(&self) {
+        loop {
+            let noticed = self.noticed.notified();
+            if self.is_set() {
+                return;
+            }
+            noticed.await;
+        }
+    }
+}
 
 /// sled's own record of the last commit: the number of the last flush.
 const COMMIT_KEY: &[u8] = b"otsd.commit";
@@ -33,6 +67,7 @@ pub(super) struct Flusher {
     /// The commit mark; held through a whole flush, so flushes are numbered in
     /// the order they reach the disk.
     mark: Mutex<Mark>,
+    pub(super) failure: Arc<Failure>,
 }
 
 /// The commit mark: every flush writes its number into sled before it flushes,
@@ -118,6 +153,7 @@ impl Flusher {
                 file,
                 last: in_database,
             }),
+            failure: Arc::default(),
             db,
         };
         Ok((flusher, found))
@@ -136,11 +172,20 @@ impl Flusher {
     pub(super) fn flush(&self) -> Result<(), StoreError> {
         let mut mark = self.mark.lock().unwrap_or_else(|e| e.into_inner());
         let number = mark.last + 1;
-        self.db.insert(COMMIT_KEY, &number.to_be_bytes())?;
-        self.db.flush()?;
-        self.sync_blobs()
-            .and_then(|()| self.log.sync_data())
-            .map_err(|e| StoreError::Sled(e.into()))?;
+        let flushed = self
+            .db
+            .insert(COMMIT_KEY, &number.to_be_bytes())
+            .and_then(|_| self.db.flush())
+            .map_err(StoreError::from)
+            .and_then(|_| {
+                self.sync_blobs()
+                    .and_then(|()| self.log.sync_data())
+                    .map_err(|e| StoreError::Sled(e.into()))
+            });
+        if let Err(err) = flushed {
+            self.failure.set();
+            return Err(err);
+        }
         mark.last = number;
         if let Err(err) = mark.write(number) {
             // The flush itself is durable; only the later check is weaker.

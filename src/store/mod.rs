@@ -30,6 +30,7 @@ mod open;
 mod records;
 mod secrets;
 
+pub use durable::Failure;
 pub use records::{AccountRecord, SecretRecord, Settlement, StoredState};
 pub use secrets::Stored;
 
@@ -165,6 +166,19 @@ impl Store {
             std::thread::sleep(std::time::Duration::from_millis(2));
         }
         true
+    }
+
+    /// Set once the database has failed (a flush, or the reaper's sweep, hit an
+    /// I/O error): from then on sled refuses everything until it is reopened.
+    pub fn failure(&self) -> Arc<Failure> {
+        Arc::clone(&self.flusher.failure)
+    }
+
+    /// Notes an error some operation got: an I/O error means sled has failed.
+    pub fn note(&self, err: &StoreError) {
+        if matches!(err, StoreError::Sled(sled::Error::Io(_))) {
+            self.flusher.failure.set();
+        }
     }
 
     /// Flushes synchronously and stops the committer; for shutdown.
