@@ -31,7 +31,7 @@ mod records;
 mod secrets;
 
 pub use durable::Failure;
-pub use records::{AccountRecord, SecretRecord, Settlement, StoredState};
+pub use records::{AccountRecord, SecretRecord, Settlement, Stored as StoredBytes, StoredState};
 pub use secrets::Stored;
 
 use crate::crypto::RecordId;

@@ -99,6 +99,23 @@ pub struct AccountRecord {
     pub listed_from: u64,
 }
 
+/// The stored form of a record (a format byte, then postcard), for what checks
+/// the decoder from outside the store: the fuzz targets and their replay.
+pub trait Stored: Serialize + for<'de> Deserialize<'de> {
+    fn to_stored_bytes(&self) -> Result<Vec<u8>, StoreError> {
+        encode(self)
+    }
+
+    /// Decodes bytes as the store reads them: any input is refused or decoded,
+    /// never a panic.
+    fn from_stored_bytes(bytes: &[u8]) -> Result<Self, StoreError> {
+        decode(bytes)
+    }
+}
+
+impl Stored for SecretRecord {}
+impl Stored for AccountRecord {}
+
 pub(super) fn encode<T: Serialize>(record: &T) -> Result<Vec<u8>, StoreError> {
     let mut out = vec![FORMAT_V2];
     postcard::to_io(record, &mut out).map_err(|_| StoreError::Corrupt)?;

@@ -17,6 +17,8 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("params_multipart", multipart_body),
     ("params_json", json_body),
     ("config_toml", config_toml),
+    ("key_locate", key_locate),
+    ("record_decode", record_decode),
 ];
 
 fn pairs(params: &otsd::request::Params) -> Vec<(String, String)> {
@@ -139,5 +141,69 @@ pub fn config_toml(data: &[u8]) {
     let env = Some(HashMap::new());
     if let Ok(loaded) = otsd::config::load_toml(text, &Default::default(), env) {
         loaded.settings.validate().expect("what loads is valid");
+    }
+}
+
+/// One keyring for every run of [`key_locate`] (a fixed master key).
+fn keyring() -> &'static otsd::crypto::Keyring {
+    static KEYRING: std::sync::OnceLock<otsd::crypto::Keyring> = std::sync::OnceLock::new();
+    KEYRING.get_or_init(|| {
+        let master = otsd::crypto::MasterKey::from_hex(&"5e".repeat(32)).expect("a key");
+        otsd::crypto::Keyring::new(&master, std::num::NonZeroU32::MIN)
+    })
+}
+
+/// The key decoder: the first byte picks the kind, the rest is the key as a
+/// client sent it. Any text is refused or located, never a panic; and the keys
+/// issued for the record id in the first eight bytes locate that record, each
+/// as its own kind only, and match its checks.
+pub fn key_locate(data: &[u8]) {
+    use otsd::crypto::{KeyKind, RecordId};
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let keyring = keyring();
+    let kind = if selector & 1 == 0 {
+        KeyKind::Secret
+    } else {
+        KeyKind::Metadata
+    };
+    if let Ok(text) = std::str::from_utf8(rest) {
+        let _ = keyring.locate(kind, text);
+    }
+    let mut id = [0u8; 8];
+    for (slot, byte) in id.iter_mut().zip(rest) {
+        *slot = *byte;
+    }
+    let id = RecordId::new(u64::from_be_bytes(id));
+    let keys = keyring.issue_keys(id);
+    let (secret, metadata) = (keys.secret.expose(), keys.metadata.expose());
+    assert_eq!(keyring.locate(KeyKind::Secret, secret), Some(id));
+    assert_eq!(keyring.locate(KeyKind::Metadata, metadata), Some(id));
+    assert_eq!(keyring.locate(KeyKind::Metadata, secret), None);
+    assert_eq!(keyring.locate(KeyKind::Secret, metadata), None);
+    assert!(keyring.verify(KeyKind::Secret, secret, &keys.secret_check));
+    assert!(keyring.verify(KeyKind::Metadata, metadata, &keys.metadata_check));
+    assert!(!keyring.verify(KeyKind::Secret, metadata, &keys.secret_check));
+}
+
+/// The record decoder, on bytes as the store reads them: a secret record or an
+/// account record decodes or is refused, never a panic; what decodes encodes
+/// and decodes again to the same record.
+pub fn record_decode(data: &[u8]) {
+    use otsd::store::{AccountRecord, SecretRecord, StoredBytes};
+    if let Ok(record) = SecretRecord::from_stored_bytes(data) {
+        let bytes = record.to_stored_bytes().expect("encodes");
+        assert_eq!(
+            SecretRecord::from_stored_bytes(&bytes).expect("decodes"),
+            record
+        );
+    }
+    if let Ok(record) = AccountRecord::from_stored_bytes(data) {
+        let bytes = record.to_stored_bytes().expect("encodes");
+        assert_eq!(
+            AccountRecord::from_stored_bytes(&bytes).expect("decodes"),
+            record
+        );
     }
 }
