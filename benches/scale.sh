@@ -19,7 +19,8 @@
 #    10 s before the deadline.
 # 5. Churn: once the reaper has also removed the records (at twice their TTL),
 #    the RSS and the data directory's size, beside the same figures of the fresh
-#    server before the fill: what 1,000,000 creates that expired leave behind.
+#    server before the fill: what 1,000,000 creates that expired leave behind;
+#    then both again after one more restart.
 #
 # Environment: LIVE, SAMPLE_EVERY (1000), FILL_RATE_GUESS (creates per second
 # assumed when choosing the deadline, 7000), SWEEP_LOAD_SECONDS (40), SWEEP_CONNECTIONS,
@@ -56,6 +57,7 @@ fill_seconds=$(( LIVE / FILL_RATE_GUESS * 13 / 10 + 20 ))
 deadline=$(( $(date +%s) + fill_seconds + 75 ))
 echo "== fill: $LIVE secrets expiring at $deadline ($(date -d "@$deadline" +%T)), at most ${fill_seconds}s"
 run_otsd 1
+fill_start=$(date +%s)
 sleep 1
 base_rss=$(rss_kib "$PID" VmRSS)
 base_data=$(du -sb "$work/data/db" | cut -f1)
@@ -139,23 +141,31 @@ sweep_hwm=$(rss_kib "$PID" VmHWM)
 
 # The records go at twice their TTL: the last created expires last.
 removal_line=""
-removal_by=$(( deadline + fill_seconds + 120 ))
-echo "== churn: waiting (until $(date -d "@$removal_by" +%T) at most) for the reaper to remove the records"
+# The first secret made has the longest TTL: its record goes last, at the
+# deadline plus that TTL.
+last_removal=$(( deadline + deadline - fill_start ))
+echo "== churn: waiting until the records are removed (the last at $(date -d "@$last_removal" +%T)) and the reaper is idle"
 handled() { grep -c 'reaper handled' "$work/otsd-2.log" || true; }
-while [ "$(date +%s)" -lt "$removal_by" ]; do
-    removal_line=$(grep -o 'reaper handled [0-9]* expiry entries in [0-9.]* s' "$work/otsd-2.log" \
-        | awk '$3 >= 1000' | sed -n 2p || true)
-    if [ -n "$removal_line" ]; then
-        # done once 5 s pass with nothing more for the reaper to do
-        before=$(handled); sleep 5
-        [ "$(handled)" = "$before" ] && break
-    else
-        sleep 2
-    fi
-done
+# quiet LIMIT: wait (at most until LIMIT) for 5 s in which the reaper logs nothing
+quiet() {
+    while [ "$(date +%s)" -lt "$1" ]; do
+        local before; before=$(handled); sleep 5
+        [ "$(handled)" = "$before" ] && return 0
+    done
+    echo "scale.sh: the reaper was still busy at $(date -d "@$1" +%T)" >&2
+}
+sleep $(( last_removal - $(date +%s) > 0 ? last_removal - $(date +%s) : 0 ))
+quiet $(( last_removal + 300 ))
+removal_line=$(grep -o 'reaper handled [0-9]* expiry entries in [0-9.]* s' "$work/otsd-2.log" \
+    | awk '{ n += $3; t += $7 } END { printf "%d expiry entries in %.1f s of sweeps in all", n, t }')
 sleep 5
 churn_rss=$(rss_kib "$PID" VmRSS)
 churn_data=$(du -sb "$work/data/db" | cut -f1)
+# sled hands free segments back only when it opens a database: once more.
+restart 3
+quiet $(( $(date +%s) + 120 ))
+reopened_rss=$(rss_kib "$PID" VmRSS)
+reopened_data=$(du -sb "$work/data/db" | cut -f1)
 kill -TERM "$PID"; wait "$PID" || true
 
 read -r _ sweep_requests sweep_rps sweep_p50 sweep_p99 sweep_bad sweep_cpu < <(grep '^sweep-create' "$work/results")
@@ -176,6 +186,7 @@ fi
 echo "creates before the sweep: $before_rps/s, p50 $before_p50 ms, p99 $before_p99 ms"
 echo "creates during the sweep: $sweep_rps/s, p50 $sweep_p50 ms, p99 $sweep_p99 ms (target <= 10 ms), $sweep_bad non-2xx"
 echo "peak RSS over the run after the restart: $(( sweep_hwm / 1024 )) MiB"
-echo "record removal: ${removal_line:-not logged}"
+echo "reaper over the run (values, then records): $removal_line"
 echo "churn: RSS $(( base_rss / 1024 )) MiB before the fill, $(( fill_rss / 1024 )) MiB after it, $(( churn_rss / 1024 )) MiB once all had expired and were removed"
-echo "churn: data directory $(( base_data / 1024 )) KiB before the fill, $(( data_bytes / 1048576 )) MiB after it, $(( churn_data / 1048576 )) MiB ($churn_data bytes) once all were removed"
+echo "churn: data directory $(( base_data / 1024 )) KiB before the fill, $(( data_bytes / 1048576 )) MiB after it, $(( churn_data / 1048576 )) MiB once all were removed"
+echo "churn, after a restart: RSS $(( reopened_rss / 1024 )) MiB, data directory $(( reopened_data / 1048576 )) MiB (start to the first 200 ${restart_elapsed_3}s)"

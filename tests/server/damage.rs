@@ -8,20 +8,6 @@ use std::path::Path;
 
 use crate::common::*;
 
-/// Copies a stopped server's data directory (files and subdirectories).
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 /// A stopped server's data directory holding `n` secrets.
 async fn data_with_secrets(dir: &Path, n: usize) -> Otsd {
     std::fs::create_dir_all(dir).unwrap();
