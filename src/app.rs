@@ -173,9 +173,11 @@ impl Application {
 
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(crate::health::head_as_get))
                 .wrap(Condition::new(access_log, request_logger()))
                 .app_data(state.clone())
                 .app_data(body_limits.clone())
+                .configure(crate::health::configure)
                 .configure(api::configure)
                 .configure(crate::web::configure)
                 .default_service(web::to(api::not_found))

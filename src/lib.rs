@@ -21,6 +21,7 @@
 //!   and email-then-rollback; one operation per route, each taking a
 //!   [`service::Caller`].
 //! - [`error`]: the one error type of a request, with its intended status.
+//! - [`health`]: `/healthz`, `/readyz`, and HEAD wherever GET works.
 //! - [`vault`]: the secret lifecycle (create, reveal once, receipt, burn),
 //!   joining crypto and storage; durable before it returns (§5).
 //! - [`domain`]: validated values (keys, TTL, passphrase, limits, generated
@@ -50,6 +51,7 @@ pub mod crypto;
 pub mod domain;
 pub mod error;
 mod format;
+pub mod health;
 pub mod mail;
 mod memory;
 pub mod ratelimit;

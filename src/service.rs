@@ -190,6 +190,11 @@ impl Service {
         &self.links
     }
 
+    /// Whether the service can serve requests (see `Store::readiness`).
+    pub fn readiness(&self) -> Result<(), &'static str> {
+        self.vault.readiness()
+    }
+
     /// The account these credentials name, or `Not authorized`. (The anonymous
     /// `Basic Og==` never gets here: see `request::caller`.)
     pub fn authenticate(&self, name: &str, token: &str) -> Result<AccountName, Error> {

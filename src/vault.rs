@@ -98,6 +98,11 @@ impl Vault {
         Self { store, keyring }
     }
 
+    /// Whether its store can serve (see `Store::readiness`).
+    pub fn readiness(&self) -> Result<(), &'static str> {
+        self.store.readiness()
+    }
+
     /// Seals and stores a new secret. Durable when `Ok`: a crash after this returns
     /// does not lose the secret.
     pub async fn create(&self, new: NewSecret) -> Result<Receipt, Error> {

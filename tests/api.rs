@@ -11,6 +11,7 @@ mod api {
     mod concurrency;
     mod expiry;
     mod generate;
+    mod health;
     mod hostile;
     mod lifecycle;
     mod metadata;

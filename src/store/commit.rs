@@ -91,6 +91,14 @@ impl GroupCommit {
         rx.await.unwrap_or(false)
     }
 
+    /// Whether the committer thread is still there to serve waiters.
+    pub(super) fn is_running(&self) -> bool {
+        lock(&self.thread)
+            .as_ref()
+            .is_some_and(|thread| !thread.is_finished())
+            && !lock(&self.shared.queue).closed
+    }
+
     /// Serves the waiters still queued, then stops the thread.
     pub(super) fn stop(&self) {
         lock(&self.shared.queue).closed = true;

@@ -174,6 +174,20 @@ impl Store {
         Arc::clone(&self.flusher.failure)
     }
 
+    /// Whether the database can serve: it has not failed, its commit thread is
+    /// alive, and it answers a read. `Err` says which is not so.
+    pub fn readiness(&self) -> Result<(), &'static str> {
+        if self.flusher.failure.is_set() {
+            return Err("the database failed (a full disk?); otsd restarts once it has room");
+        }
+        if !self.commits.is_running() {
+            return Err("the commit thread has stopped");
+        }
+        self.key_check()
+            .map(|_| ())
+            .map_err(|_| "the database does not answer a read")
+    }
+
     /// Notes an error some operation got: an I/O error means sled has failed.
     pub fn note(&self, err: &StoreError) {
         if matches!(err, StoreError::Sled(sled::Error::Io(_))) {

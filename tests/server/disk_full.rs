@@ -129,10 +129,25 @@ async fn once_the_full_disk_has_room_again_the_server_stops_to_be_restarted() {
     let tmp = tempfile::tempdir().unwrap();
     let (full, server) = fill_until_a_create_fails(tmp.path()).await;
 
-    // Still full: the server keeps running (answering with errors).
+    // Still full: the server keeps running (answering with errors), and says it
+    // is not ready.
     std::thread::sleep(Duration::from_secs(2));
     let status = server.get(STATUS).await;
     assert_eq!(status.status(), 200, "the server still answers while full");
+    let ready = server.get("/readyz").await;
+    assert_eq!(
+        ready.status(),
+        503,
+        "not ready while the database has failed"
+    );
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["status"], "not ready");
+    assert!(
+        body["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("failed")),
+        "{body}"
+    );
 
     std::fs::remove_file(&full.filler).unwrap();
     let done = server.wait_exit(Duration::from_secs(20));
