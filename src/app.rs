@@ -356,11 +356,7 @@ pub fn open_storage(settings: &Settings) -> Result<(Store, Arc<Keyring>), Startu
             path: data_dir.clone(),
             source,
         })?;
-    let store = Store::open_with(
-        &data_dir.join("db"),
-        settings.storage.cache_mib * 1024 * 1024,
-        settings.accept_data_loss,
-    )?;
+    let store = Store::open_with(&settings.database_path(), &settings.store_options())?;
     let (master, origin) = load_master_key(settings, &store)?;
     // `validate` refused 0.
     let iterations = NonZeroU32::new(settings.crypto.pbkdf2_iterations).unwrap_or(NonZeroU32::MIN);

@@ -111,6 +111,9 @@ pub struct WebSettings {
 pub struct StorageSettings {
     /// sled's page cache, in MiB. The main lever on memory use.
     pub cache_mib: u64,
+    /// At start-up, compact a database of at least this many MiB that holds
+    /// less than a quarter of that in records (left so by churn); 0 never does.
+    pub compact_above_mib: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -184,7 +187,10 @@ impl Default for Settings {
                 ttl_choices: vec![300, 1800, 3600, 4 * 3600, 12 * 3600, DAY, 3 * DAY, 7 * DAY],
             },
             smtp: crate::mail::SmtpSettings::default(),
-            storage: StorageSettings { cache_mib: 4 },
+            storage: StorageSettings {
+                cache_mib: 4,
+                compact_above_mib: 64,
+            },
             reaper: ReaperSettings { interval_secs: 30 },
             crypto: CryptoSettings {
                 pbkdf2_iterations: 100_000,
@@ -264,6 +270,23 @@ impl Settings {
             r.max_tracked,
             r.ipv6_prefix,
         )
+    }
+
+    /// The database's directory inside the data directory.
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("db")
+    }
+
+    /// How the server opens its database.
+    pub fn store_options(&self) -> crate::store::Options {
+        crate::store::Options {
+            cache_bytes: self.storage.cache_mib << 20,
+            accept_data_loss: self.accept_data_loss,
+            compact_above_bytes: match self.storage.compact_above_mib {
+                0 => u64::MAX,
+                mib => mib << 20,
+            },
+        }
     }
 
     /// Where the generated master key lives unless configured otherwise.

@@ -9,6 +9,7 @@ impl Store {
     /// Creates an account; `false` (and no change) if the name is taken. Durable
     /// when it returns.
     pub fn create_account(&self, name: &str, record: &AccountRecord) -> Result<bool, StoreError> {
+        let _writing = self.writing();
         let swapped = self.accounts.compare_and_swap(
             name.as_bytes(),
             None as Option<&[u8]>,
@@ -21,6 +22,7 @@ impl Store {
     /// Replaces an existing account's record; `false` if there is no such account.
     /// Durable when it returns.
     pub fn update_account(&self, name: &str, record: &AccountRecord) -> Result<bool, StoreError> {
+        let _writing = self.writing();
         let bytes = encode(record)?;
         let mut found = false;
         self.accounts.fetch_and_update(name.as_bytes(), |old| {
@@ -33,6 +35,7 @@ impl Store {
 
     /// Deletes an account; `false` if there was none. Durable when it returns.
     pub fn remove_account(&self, name: &str) -> Result<bool, StoreError> {
+        let _writing = self.writing();
         // The name may later be given to someone else: its listing goes (the
         // receipts stay readable by their keys). `listed_from` hides whatever a
         // crash or a racing create leaves behind here.

@@ -6,7 +6,7 @@ use super::{Store, StoreError};
 /// A keyed hash of a fixed label under the master key (see
 /// `crypto::Keyring::key_check`): tells the right key from another one without
 /// storing anything that opens a secret.
-const KEY_CHECK: &[u8] = b"otsd.key-check";
+pub(super) const KEY_CHECK: &[u8] = b"otsd.key-check";
 
 impl Store {
     /// The master key check this database was written with, if it has one (a
@@ -23,6 +23,7 @@ impl Store {
     /// Records the master key check, durably (at start-up, before anything is
     /// served under that key).
     pub fn set_key_check(&self, check: &[u8; 32]) -> Result<(), StoreError> {
+        let _writing = self.writing();
         self.db.insert(KEY_CHECK, &check[..])?;
         self.flusher.flush()
     }

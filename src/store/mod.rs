@@ -23,13 +23,17 @@
 //! are in memory until [`Store::commit`] returns.
 
 mod accounts;
+mod backup;
 mod commit;
+mod compact;
+mod copy;
 mod durable;
 mod meta;
 mod open;
 mod records;
 mod secrets;
 
+pub use backup::{BACKUP_FORMAT, BackupError, BackupSummary, restore, verify as verify_backup};
 pub use durable::Failure;
 pub use records::{AccountRecord, SecretRecord, Settlement, Stored as StoredBytes, StoredState};
 pub use secrets::Stored;
@@ -38,7 +42,7 @@ use crate::crypto::RecordId;
 use commit::GroupCommit;
 use durable::Flusher;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -67,6 +71,28 @@ pub enum StoreError {
     NotDurable,
 }
 
+/// How to open the database.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// sled's page cache, about.
+    pub cache_bytes: u64,
+    /// Open a database that lost acknowledged commits, logging the loss.
+    pub accept_data_loss: bool,
+    /// Compact a data directory of at least this many bytes that is mostly
+    /// empty (see `compact`); `u64::MAX` never does.
+    pub compact_above_bytes: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            cache_bytes: 4 << 20,
+            accept_data_loss: false,
+            compact_above_bytes: 64 << 20,
+        }
+    }
+}
+
 /// Handle to the database; clones share it.
 #[derive(Clone)]
 pub struct Store {
@@ -78,6 +104,10 @@ pub struct Store {
     commits: Arc<GroupCommit>,
     /// sled's flush made power-cut safe; the committer shares it.
     flusher: Arc<Flusher>,
+    /// Added to every id sled issues (see `copy`).
+    id_floor: u64,
+    /// Shared by every write, taken alone by a copy (see `copy`).
+    gate: Arc<RwLock<()>>,
     /// Counts the clones of this handle: sled releases the database lock only when
     /// the last one is dropped, and shutdown waits for that.
     handles: Arc<()>,
@@ -98,16 +128,20 @@ impl Store {
     /// A database that opens but has lost commits it acknowledged (see
     /// `durable::Mark`) is refused as [`StoreError::LostCommits`].
     pub fn open(path: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
-        Self::open_with(path, cache_bytes, false)
+        Self::open_with(
+            path,
+            &Options {
+                cache_bytes,
+                ..Options::default()
+            },
+        )
     }
 
-    /// [`Store::open`], or with `accept_data_loss` a database that lost commits is
-    /// opened anyway: the loss is logged and the mark brought down to what is left.
-    pub fn open_with(
-        path: &Path,
-        cache_bytes: u64,
-        accept_data_loss: bool,
-    ) -> Result<Self, StoreError> {
+    /// [`Store::open`] with every option: a database that lost commits opened
+    /// anyway, and a database left mostly empty by churn compacted (see
+    /// `compact`).
+    pub fn open_with(path: &Path, options: &Options) -> Result<Self, StoreError> {
+        let cache_bytes = options.cache_bytes;
         let db = open::open_database(path, cache_bytes)?;
         let error = |e: std::io::Error| StoreError::Open {
             path: path.to_owned(),
@@ -124,12 +158,19 @@ impl Store {
                 in_database,
                 acknowledged,
             };
-            if !accept_data_loss {
+            if !options.accept_data_loss {
                 return Err(lost);
             }
             log::warn!("starting with --accept-data-loss: {lost}");
             flusher.accept_loss().map_err(error)?;
         }
+        let (db, flusher) = if compact::worth_it(&db, path, options.compact_above_bytes)? {
+            drop(flusher);
+            let db = compact::compact(db, path, cache_bytes)?;
+            (db.clone(), Flusher::new(db, path).map_err(error)?.0)
+        } else {
+            (db, flusher)
+        };
         let flusher = Arc::new(flusher);
         let commits = GroupCommit::start(Arc::clone(&flusher)).map_err(error)?;
         Ok(Self {
@@ -137,9 +178,11 @@ impl Store {
             expiry: db.open_tree("expiry")?,
             owners: db.open_tree("owners")?,
             accounts: db.open_tree("accounts")?,
+            id_floor: copy::id_floor(&db)?,
             db,
             commits: Arc::new(commits),
             flusher,
+            gate: Arc::default(),
             handles: Arc::new(()),
         })
     }
@@ -205,6 +248,10 @@ impl Store {
     /// A fresh record id: larger than every id issued before, also across
     /// restarts (sled persists its id generator ahead of use).
     pub fn new_id(&self) -> Result<RecordId, StoreError> {
-        Ok(RecordId::new(self.db.generate_id()?))
+        self.next_free_id().map(RecordId::new)
+    }
+
+    fn next_free_id(&self) -> Result<u64, StoreError> {
+        copy::next_id(&self.db, self.id_floor)
     }
 }

@@ -12,8 +12,9 @@ pub(super) fn open_database(path: &Path, cache_bytes: u64) -> Result<sled::Db, S
         path: path.to_owned(),
         reason,
     };
+    remove_compaction_leftover(path)?;
     let db = if is_absent_or_empty(path) {
-        create(path, cache_bytes).map_err(|e| error(e.to_string()))?;
+        create(path, cache_bytes)?;
         reopen_created(path, cache_bytes)?
     } else {
         open_sled(path, cache_bytes)?
@@ -84,33 +85,142 @@ fn is_absent_or_empty(path: &Path) -> bool {
 
 /// Creates a marked database at `path` (see [`Store::open`]). A staging directory
 /// left by a creation that was interrupted holds nothing and is started over.
-fn create(path: &Path, cache_bytes: u64) -> std::io::Result<()> {
-    let mut staging = path.as_os_str().to_owned();
-    staging.push(".new");
-    let staging = PathBuf::from(staging);
+fn create(path: &Path, cache_bytes: u64) -> Result<(), StoreError> {
+    let staging = stage(path, ".new", cache_bytes, |_| Ok(()))?;
+    publish(&staging, path).map_err(|e| error(path, e))
+}
+
+/// The database format this otsd writes.
+pub(super) fn format_version() -> &'static [u8] {
+    FORMAT_VERSION
+}
+
+pub(super) fn error(path: &Path, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Open {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    }
+}
+
+/// `path` with `suffix` added: a sibling directory on the same file system.
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Builds a complete, marked database beside `path` (in `path` + `suffix`): the
+/// format marker, then whatever `fill` writes, flushed, closed and synced. A
+/// staging directory left from before holds nothing of value and is started
+/// over; one that `fill` failed on is removed. Returns the staging directory.
+pub(super) fn stage(
+    path: &Path,
+    suffix: &str,
+    cache_bytes: u64,
+    fill: impl FnOnce(&sled::Db) -> Result<(), StoreError>,
+) -> Result<PathBuf, StoreError> {
+    let staging = sibling(path, suffix);
     if staging.exists() {
-        std::fs::remove_dir_all(&staging)?;
+        std::fs::remove_dir_all(&staging).map_err(|e| error(&staging, e))?;
     }
-    {
-        let db = open_sled(&staging, cache_bytes).map_err(std::io::Error::other)?;
-        db.insert(FORMAT_KEY, FORMAT_VERSION)
-            .map_err(std::io::Error::other)?;
-        Flusher::new(db, &staging)?
+    let built = (|| {
+        let db = open_sled(&staging, cache_bytes)?;
+        db.insert(FORMAT_KEY, FORMAT_VERSION)?;
+        fill(&db)?;
+        Flusher::new(db, &staging)
+            .map_err(|e| error(&staging, e))?
             .0
-            .flush()
-            .map_err(std::io::Error::other)?;
+            .flush()?;
+        // sled does not sync directories: make the staged files' names durable
+        // before a rename publishes them.
+        std::fs::File::open(&staging)
+            .and_then(|dir| dir.sync_all())
+            .map_err(|e| error(&staging, e))
+    })();
+    if let Err(err) = built {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(err);
     }
-    // sled does not sync directories: make the staged files' names durable
-    // before the rename publishes them.
-    std::fs::File::open(&staging)?.sync_all()?;
+    Ok(staging)
+}
+
+/// Moves a staged database to `path`, which must be absent or an empty
+/// directory, durably.
+pub(super) fn publish(staging: &Path, path: &Path) -> std::io::Result<()> {
     if path.exists() {
         std::fs::remove_dir(path)?;
     }
-    std::fs::rename(&staging, path)?;
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::File::open(parent)?.sync_all()?;
+    std::fs::rename(staging, path)?;
+    sync_parent(path)
+}
+
+/// Puts a staged database in the place of the one at `path` in one step
+/// (`renameat2` with `RENAME_EXCHANGE`: a crash leaves one or the other whole at
+/// `path`, never neither), then removes the old one. The old database must be
+/// closed.
+pub(super) fn exchange(staging: &Path, path: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let from = std::ffi::CString::new(staging.as_os_str().as_bytes())?;
+    let to = std::ffi::CString::new(path.as_os_str().as_bytes())?;
+    // SAFETY: two NUL-terminated paths that live across the call.
+    let done = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            from.as_ptr(),
+            libc::AT_FDCWD,
+            to.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if done != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    sync_parent(path)?;
+    std::fs::remove_dir_all(staging)
+}
+
+fn sync_parent(path: &Path) -> std::io::Result<()> {
+    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(parent) => std::fs::File::open(parent)?.sync_all(),
+        None => Ok(()),
+    }
+}
+
+/// The staging directory of a compaction (see `compact`).
+pub(super) const COMPACTING: &str = ".compact";
+
+/// Removes what an interrupted compaction left beside `path`: before its
+/// exchange, a partial copy; after it, the old database. Either way the database
+/// at `path` is whole.
+fn remove_compaction_leftover(path: &Path) -> Result<(), StoreError> {
+    let leftover = sibling(path, COMPACTING);
+    if leftover.exists() {
+        std::fs::remove_dir_all(&leftover).map_err(|e| error(&leftover, e))?;
+        log::warn!(
+            "removed {}, left by a compaction that was interrupted",
+            leftover.display()
+        );
     }
     Ok(())
+}
+
+/// Waits (at most a few seconds) until no handle holds the database at `path`:
+/// sled's threads keep its file, and its lock, a moment after the last handle
+/// is dropped (see [`reopen_created`]).
+pub(super) fn wait_until_released(path: &Path) -> Result<(), StoreError> {
+    use std::os::fd::AsRawFd;
+    let file = std::fs::File::open(path.join("db")).map_err(|e| error(path, e))?;
+    for _ in 0..250 {
+        // SAFETY: flock on a descriptor this function owns; closing it below
+        // releases the lock again.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Err(StoreError::Locked {
+        path: path.to_owned(),
+    })
 }
 
 /// Opens the database `create` just closed, retrying "locked" for up to a second.
@@ -121,7 +231,7 @@ fn create(path: &Path, cache_bytes: u64) -> std::io::Result<()> {
 /// write has returned. Seen without any fork: the real binary, creating a fresh
 /// data directory on a loaded machine, refused to start as "in use by another
 /// process" (2 of 6 runs of the accounts tests beside the API tests).
-fn reopen_created(path: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
+pub(super) fn reopen_created(path: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
     let mut tries = 0;
     loop {
         match open_sled(path, cache_bytes) {

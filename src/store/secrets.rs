@@ -26,6 +26,7 @@ impl Store {
     /// create that was not yet acknowledged: the index entries are written first,
     /// so whatever part of it reached the disk is found and removed by the reaper.
     pub fn insert(&self, id: RecordId, record: &SecretRecord) -> Result<(), StoreError> {
+        let _writing = self.writing();
         let bytes = encode(record)?;
         self.expiry
             .insert(expiry_key(record.secret_expires_at, id), &[][..])?;
@@ -60,6 +61,7 @@ impl Store {
         now: u64,
         how: Settlement,
     ) -> Result<Option<SecretRecord>, StoreError> {
+        let _writing = self.writing();
         self.update(read.id, Some(read.bytes.clone()), |record| {
             if !record.is_live(now) {
                 return false;
@@ -80,6 +82,7 @@ impl Store {
     /// Moves a secret from `new` to `viewed` (its page was opened). Not durable on
     /// its own: losing it in a crash only loses a hint.
     pub fn mark_viewed(&self, read: &Stored, now: u64) -> Result<(), StoreError> {
+        let _writing = self.writing();
         self.update(read.id, Some(read.bytes.clone()), |record| {
             let fresh = record.state == StoredState::New && record.is_live(now);
             if fresh {
@@ -95,6 +98,7 @@ impl Store {
     /// create could not be completed (email not sent). The expiry entry goes last,
     /// so whatever a crash leaves behind the reaper finds.
     pub fn discard(&self, id: RecordId) -> Result<(), StoreError> {
+        let _writing = self.writing();
         if let Some(bytes) = self.secrets.get(id_key(id))? {
             let record: SecretRecord = decode(&bytes)?;
             if let Some(key) = owner_key(&record, id) {
@@ -116,6 +120,7 @@ impl Store {
     /// order it was written. Each entry is removed last: a crash part-way leaves it,
     /// and the next round does the rest.
     pub fn purge_expired(&self, now: u64, limit: usize) -> Result<usize, StoreError> {
+        let _writing = self.writing();
         let upper = now.saturating_add(1).to_be_bytes();
         let due: Vec<IVec> = self
             .expiry
@@ -250,6 +255,30 @@ pub(super) fn owner_prefix(custid: &str) -> Vec<u8> {
     prefix
 }
 
+/// An anonymous secret made at `now`, with a sealed value of `len` bytes; for
+/// the store's tests.
+#[cfg(test)]
+pub(super) fn sample_record(now: u64, ttl: u64, len: usize) -> SecretRecord {
+    SecretRecord {
+        secret_check: [1; 16],
+        metadata_check: [2; 16],
+        custid: "anon".into(),
+        sealed_value: Some(vec![7; len]),
+        stretch: None,
+        sealed_secret_key: Some(vec![9; 40]),
+        sealed_metadata_key: None,
+        ttl,
+        created: now,
+        updated: now,
+        received: None,
+        state: StoredState::New,
+        secret_expires_at: now + ttl,
+        expires_at: now + 2 * ttl,
+        recipients: Vec::new(),
+        share_domain: String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,25 +294,7 @@ mod tests {
     /// Stores a fresh anonymous secret (ttl 100 s); its id.
     fn create(store: &Store) -> RecordId {
         let id = store.new_id().unwrap();
-        let record = SecretRecord {
-            secret_check: [1; 16],
-            metadata_check: [2; 16],
-            custid: "anon".into(),
-            sealed_value: Some(vec![7; 40]),
-            stretch: None,
-            sealed_secret_key: Some(vec![9; 40]),
-            sealed_metadata_key: None,
-            ttl: 100,
-            created: NOW,
-            updated: NOW,
-            received: None,
-            state: StoredState::New,
-            secret_expires_at: NOW + 100,
-            expires_at: NOW + 200,
-            recipients: Vec::new(),
-            share_domain: String::new(),
-        };
-        store.insert(id, &record).unwrap();
+        store.insert(id, &sample_record(NOW, 100, 40)).unwrap();
         id
     }
 

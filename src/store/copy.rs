@@ -1,0 +1,198 @@
+//! Copying the database's contents into a fresh database: the one cut that a
+//! backup, a restore and a compaction share.
+//!
+//! sled 0.34 offers no snapshot: its iterators walk the live trees, so a copy
+//! taken while requests run could hold a secret's record from before its reveal
+//! and an account from after a removal. A copy is therefore cut while writes
+//! are paused ([`Store::pause_writes`]): every change of the database takes the
+//! write gate shared, the cut takes it alone. Writes wait for the cut, they do
+//! not fail; reads go on.
+//!
+//! sled's id generator is not part of any tree, and a fresh database starts it
+//! at 0; record ids must never repeat (a secret's key is its id sealed), so a
+//! copy carries the next free id and the fresh database adds it to every id it
+//! issues (`otsd.id-floor`).
+
+use std::ops::ControlFlow;
+use std::sync::{RwLockReadGuard, RwLockWriteGuard};
+
+use super::{Store, StoreError};
+
+/// The parts of the database a copy carries, numbered as in a backup file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Part {
+    /// The default tree's master key check (`meta`), the one record of the
+    /// default tree that belongs to the data: the format marker, the commit
+    /// number and the id floor belong to each database and are made afresh.
+    KeyCheck = 1,
+    Secrets = 2,
+    Expiry = 3,
+    Owners = 4,
+    Accounts = 5,
+}
+
+impl Part {
+    pub(super) const ALL: [Self; 5] = [
+        Self::KeyCheck,
+        Self::Secrets,
+        Self::Expiry,
+        Self::Owners,
+        Self::Accounts,
+    ];
+
+    pub(super) fn from_tag(tag: u8) -> Option<Self> {
+        Self::ALL.into_iter().find(|part| *part as u8 == tag)
+    }
+
+    /// The sled tree holding this part; `None` for the default tree.
+    fn tree(self) -> Option<&'static str> {
+        match self {
+            Self::KeyCheck => None,
+            Self::Secrets => Some("secrets"),
+            Self::Expiry => Some("expiry"),
+            Self::Owners => Some("owners"),
+            Self::Accounts => Some("accounts"),
+        }
+    }
+}
+
+/// The default tree's record of the id floor: added to every id sled issues.
+const ID_FLOOR: &[u8] = b"otsd.id-floor";
+
+/// The id floor of `db` (0 for a database that was never a copy).
+pub(super) fn id_floor(db: &sled::Db) -> Result<u64, StoreError> {
+    match db.get(ID_FLOOR)? {
+        None => Ok(0),
+        Some(bytes) => (*bytes)
+            .try_into()
+            .map(u64::from_be_bytes)
+            .map_err(|_| StoreError::Corrupt),
+    }
+}
+
+/// An id larger than every id `db` issued before, also across restarts (sled
+/// persists its generator ahead of use).
+pub(super) fn next_id(db: &sled::Db, floor: u64) -> Result<u64, StoreError> {
+    floor
+        .checked_add(db.generate_id()?)
+        .ok_or(StoreError::Corrupt)
+}
+
+/// Takes the entries of a copy one by one; `Break` ends the walk early.
+pub(super) type Sink<'s> =
+    dyn FnMut(Part, &[u8], &[u8]) -> Result<ControlFlow<()>, StoreError> + 's;
+
+/// Hands every entry of `db` that a copy carries to `sink`, part by part, in
+/// key order, until it breaks; returns how many it took. Consistent only while
+/// nothing writes to `db`.
+pub(super) fn read_all(db: &sled::Db, sink: &mut Sink<'_>) -> Result<u64, StoreError> {
+    let mut count = 0;
+    for part in Part::ALL {
+        match part.tree() {
+            None => {
+                if let Some(check) = db.get(super::meta::KEY_CHECK)? {
+                    count += 1;
+                    if sink(part, super::meta::KEY_CHECK, &check)?.is_break() {
+                        return Ok(count);
+                    }
+                }
+            }
+            Some(name) => {
+                for entry in db.open_tree(name)?.iter() {
+                    let (key, value) = entry?;
+                    count += 1;
+                    if sink(part, &key, &value)?.is_break() {
+                        return Ok(count);
+                    }
+                }
+            }
+        }
+    }
+    Ok(count)
+}
+
+/// Writes entries into a fresh database.
+pub(super) struct Filler {
+    db: sled::Db,
+    trees: Vec<Option<sled::Tree>>,
+}
+
+impl Filler {
+    /// A filler for `db`, whose ids will start at `next_id`.
+    pub(super) fn new(db: &sled::Db, next_id: u64) -> Result<Self, StoreError> {
+        db.insert(ID_FLOOR, &next_id.to_be_bytes())?;
+        let trees = Part::ALL
+            .into_iter()
+            .map(|part| part.tree().map(|name| db.open_tree(name)).transpose())
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            db: db.clone(),
+            trees,
+        })
+    }
+
+    /// Writes one entry; never breaks a walk (the `ControlFlow` lets it be a sink).
+    pub(super) fn put(
+        &self,
+        part: Part,
+        key: &[u8],
+        value: &[u8],
+    ) -> Result<ControlFlow<()>, StoreError> {
+        let index = Part::ALL.iter().position(|p| *p == part).unwrap_or(0);
+        match &self.trees[index] {
+            Some(tree) => tree.insert(key, value)?,
+            None if key == super::meta::KEY_CHECK => self.db.insert(key, value)?,
+            None => return Err(StoreError::Corrupt),
+        };
+        Ok(ControlFlow::Continue(()))
+    }
+}
+
+impl Store {
+    /// Taken (shared) by every change of the database; see [`Store::pause_writes`].
+    pub(super) fn writing(&self) -> RwLockReadGuard<'_, ()> {
+        self.gate.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits for the changes under way and holds every new one back until the
+    /// guard is dropped. Reads go on. Do not call it from a thread that writes.
+    pub(super) fn pause_writes(&self) -> RwLockWriteGuard<'_, ()> {
+        self.gate.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Pauses writes for a consistent copy, until the [`Cut`] is dropped.
+    pub(super) fn cut(&self) -> Result<Cut<'_>, StoreError> {
+        let paused = self.pause_writes();
+        Ok(Cut {
+            next_id: self.next_free_id()?,
+            db: &self.db,
+            started: std::time::Instant::now(),
+            _paused: paused,
+        })
+    }
+}
+
+/// The database with its writes paused.
+pub(super) struct Cut<'a> {
+    /// The copy's id floor: larger than every id issued before the cut.
+    pub(super) next_id: u64,
+    db: &'a sled::Db,
+    started: std::time::Instant,
+    _paused: RwLockWriteGuard<'a, ()>,
+}
+
+impl Cut<'_> {
+    /// See [`read_all`].
+    pub(super) fn read_all(&self, sink: &mut Sink<'_>) -> Result<u64, StoreError> {
+        read_all(self.db, sink)
+    }
+}
+
+impl Drop for Cut<'_> {
+    fn drop(&mut self) {
+        log::info!(
+            "writes resumed after a pause of {} ms for a copy",
+            self.started.elapsed().as_millis()
+        );
+    }
+}
