@@ -1,4 +1,4 @@
-//! `otsd user …` while the server runs.
+//! `otsd user …` and `otsd backup` while the server runs.
 //!
 //! sled lets one process open a database. The running server therefore listens on
 //! a Unix socket in the data directory (`admin.sock`, mode 0600 inside the 0700
@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,6 +17,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::accounts::{AccountInfo, AccountName, Accounts};
+use crate::store::{BackupError, Store};
 
 /// The socket's file name inside the data directory.
 pub const SOCKET: &str = "admin.sock";
@@ -26,23 +27,44 @@ const MAX_REQUEST: u64 = 4096;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case")]
 pub enum Request {
-    Add { name: String },
+    Add {
+        name: String,
+    },
     List,
-    Remove { name: String },
-    Token { name: String },
+    Remove {
+        name: String,
+    },
+    Token {
+        name: String,
+    },
+    /// A consistent backup: answered with [`Response::Backup`], then its bytes.
+    Backup,
 }
 
 /// The answer. Not `Debug`: it can carry a token.
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Response {
-    Token { name: String, token: String },
-    Accounts { accounts: Vec<AccountInfo> },
-    Removed { name: String },
-    Error { message: String },
+    Token {
+        name: String,
+        token: String,
+    },
+    Accounts {
+        accounts: Vec<AccountInfo>,
+    },
+    Removed {
+        name: String,
+    },
+    /// `bytes` bytes of backup file follow the line.
+    Backup {
+        bytes: u64,
+    },
+    Error {
+        message: String,
+    },
 }
 
-/// Carries out one request against the accounts.
+/// Carries out one account request.
 pub fn execute(accounts: &Accounts, request: Request) -> Response {
     let result = match request {
         Request::Add { name } => AccountName::parse(&name)
@@ -63,6 +85,11 @@ pub fn execute(accounts: &Accounts, request: Request) -> Response {
         Request::List => accounts
             .list()
             .map(|accounts| Response::Accounts { accounts }),
+        Request::Backup => {
+            return Response::Error {
+                message: "a backup is not an account request".into(),
+            };
+        }
     };
     result.unwrap_or_else(|e| Response::Error {
         message: e.to_string(),
@@ -82,7 +109,7 @@ pub struct AdminSocket {
 impl AdminSocket {
     /// Binds `<data_dir>/admin.sock`, replacing a stale file left by a crash (we hold
     /// the database lock, so no other server owns it).
-    pub fn start(data_dir: &Path, accounts: Accounts) -> std::io::Result<Self> {
+    pub fn start(data_dir: &Path, accounts: Accounts, store: Store) -> std::io::Result<Self> {
         let path = data_dir.join(SOCKET);
         let _ = std::fs::remove_file(&path);
         let listener = UnixListener::bind(&path)?;
@@ -90,6 +117,7 @@ impl AdminSocket {
         let stopping = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stopping);
         let accepting = listener.try_clone()?;
+        let data_dir = data_dir.to_owned();
         let thread = std::thread::Builder::new()
             .name("otsd-admin".into())
             .spawn(move || {
@@ -98,7 +126,7 @@ impl AdminSocket {
                         return;
                     }
                     if let Ok(stream) = stream {
-                        serve_one(stream, &accounts);
+                        serve_one(stream, &accounts, &store, &data_dir);
                     }
                 }
             })?;
@@ -135,7 +163,7 @@ impl Drop for AdminSocket {
     }
 }
 
-fn serve_one(stream: UnixStream, accounts: &Accounts) {
+fn serve_one(stream: UnixStream, accounts: &Accounts, store: &Store, data_dir: &Path) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
     let mut line = String::new();
     let read = BufReader::new((&stream).take(MAX_REQUEST)).read_line(&mut line);
@@ -143,6 +171,18 @@ fn serve_one(stream: UnixStream, accounts: &Accounts) {
         .ok()
         .and_then(|_| serde_json::from_str::<Request>(&line).ok())
     {
+        Some(Request::Backup) => {
+            log::info!("admin: backup");
+            match send_backup(&stream, store, data_dir) {
+                Ok(()) => return,
+                Err(err) => {
+                    log::warn!("admin: the backup failed: {err}");
+                    Response::Error {
+                        message: format!("the server could not make the backup: {err}"),
+                    }
+                }
+            }
+        }
         Some(request) => {
             log::info!("admin: {}", describe(&request));
             execute(accounts, request)
@@ -157,18 +197,67 @@ fn serve_one(stream: UnixStream, accounts: &Accounts) {
     }
 }
 
+/// Cuts the backup into a file that has no name (created in the data directory,
+/// which only the service's user can enter, and unlinked at once): writes stay
+/// paused only while the file is written, not while a slow client reads.
+/// Then answers with its length and streams it.
+fn send_backup(stream: &UnixStream, store: &Store, data_dir: &Path) -> Result<(), BackupError> {
+    use std::io::{Seek, SeekFrom};
+    let path = data_dir.join(format!("backup.{}.partial", std::process::id()));
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)?;
+    std::fs::remove_file(&path)?;
+    let summary = store.backup(&mut std::io::BufWriter::new(&mut file))?;
+    let bytes = file.seek(SeekFrom::End(0))?;
+    file.seek(SeekFrom::Start(0))?;
+    log::info!(
+        "admin: backup of {} secrets and {} accounts, {bytes} bytes",
+        summary.secrets,
+        summary.accounts
+    );
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(60)));
+    let mut head =
+        serde_json::to_string(&Response::Backup { bytes }).map_err(std::io::Error::other)?;
+    head.push('\n');
+    let mut out = stream;
+    out.write_all(head.as_bytes())?;
+    std::io::copy(&mut file, &mut out)?;
+    Ok(())
+}
+
 fn describe(request: &Request) -> String {
     match request {
         Request::Add { name } => format!("add account {name}"),
         Request::List => "list accounts".into(),
         Request::Remove { name } => format!("remove account {name}"),
         Request::Token { name } => format!("new token for account {name}"),
+        Request::Backup => "backup".into(),
     }
 }
 
 /// The client side: sends one request to a running server. `Ok(None)` when no
 /// server answers on the socket.
 pub fn send(data_dir: &Path, request: &Request) -> std::io::Result<Option<Response>> {
+    Ok(connect(data_dir, request, Duration::from_secs(10))?.map(|(response, _)| response))
+}
+
+/// Asks a running server for a backup: its length and a reader of its bytes.
+/// `Ok(None)` when no server answers on the socket.
+pub fn request_backup(data_dir: &Path) -> std::io::Result<Option<(Response, impl Read)>> {
+    // The server answers once the cut is written: minutes for a large database.
+    connect(data_dir, &Request::Backup, Duration::from_secs(600))
+}
+
+/// Sends one request; the answer's line, and the connection positioned after it.
+fn connect(
+    data_dir: &Path,
+    request: &Request,
+    timeout: Duration,
+) -> std::io::Result<Option<(Response, BufReader<UnixStream>)>> {
     let stream = match UnixStream::connect(data_dir.join(SOCKET)) {
         Ok(stream) => stream,
         Err(e)
@@ -181,15 +270,15 @@ pub fn send(data_dir: &Path, request: &Request) -> std::io::Result<Option<Respon
         }
         Err(e) => return Err(e),
     };
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    stream.set_read_timeout(Some(timeout))?;
     let mut text = serde_json::to_string(request).map_err(std::io::Error::other)?;
     text.push('\n');
     (&stream).write_all(text.as_bytes())?;
+    let mut reader = BufReader::new(stream);
     let mut line = String::new();
-    BufReader::new(&stream).read_line(&mut line)?;
-    serde_json::from_str(&line)
-        .map(Some)
-        .map_err(std::io::Error::other)
+    reader.read_line(&mut line)?;
+    let response = serde_json::from_str(&line).map_err(std::io::Error::other)?;
+    Ok(Some((response, reader)))
 }
 
 /// When run by root on a data directory another user owns (the `otsd` service

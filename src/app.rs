@@ -194,11 +194,12 @@ impl Application {
             .listen(listener)
             .map_err(|source| StartupError::Listen { addr, source })?;
         let data_dir = &settings.data_dir;
-        let admin =
-            AdminSocket::start(data_dir, accounts).map_err(|source| StartupError::DataDir {
+        let admin = AdminSocket::start(data_dir, accounts, store.clone()).map_err(|source| {
+            StartupError::DataDir {
                 path: data_dir.join(crate::admin::SOCKET),
                 source,
-            })?;
+            }
+        })?;
         let reaper = Reaper::start(
             store.clone(),
             Duration::from_secs(settings.reaper.interval_secs),

@@ -39,6 +39,22 @@ pub enum Command {
         #[command(subcommand)]
         action: UserCommand,
     },
+    /// Write a consistent backup of the database to FILE ("-": standard output).
+    /// A running server makes it through its admin socket, pausing writes for
+    /// the moment of the copy; otherwise the database is read directly. The file
+    /// holds sealed records only: keep the master key apart from it. Without
+    /// --config, reads /etc/otsd/otsd.toml when it exists.
+    Backup {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Fill an empty (or absent) data directory from a backup FILE; put the
+    /// master key back before starting the server. Without --config, reads
+    /// /etc/otsd/otsd.toml when it exists.
+    Restore {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -55,8 +55,13 @@ const PACKAGED_CONFIG: &str = "/etc/otsd/otsd.toml";
 fn main() -> ExitCode {
     fix_malloc_mmap_threshold();
     let mut cli = Cli::parse();
-    // On an installed system, `otsd user …` acts on the service's data directory.
-    if matches!(cli.command, Some(Command::User { .. })) && cli.config.is_none() {
+    // On an installed system, `otsd user …`, `backup` and `restore` act on the
+    // service's data directory.
+    let administers = matches!(
+        cli.command,
+        Some(Command::User { .. } | Command::Backup { .. } | Command::Restore { .. })
+    );
+    if administers && cli.config.is_none() {
         let packaged = std::path::Path::new(PACKAGED_CONFIG);
         cli.config = packaged.is_file().then(|| packaged.to_owned());
     }
@@ -82,6 +87,8 @@ fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(loaded.settings),
         Command::User { action } => return user(&loaded.settings, action),
+        Command::Backup { file } => return backup(&loaded.settings, &file),
+        Command::Restore { file } => return restore(&loaded.settings, &file),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -143,6 +150,55 @@ fn user(settings: &otsd::Settings, action: UserCommand) -> ExitCode {
         Ok(Response::Error { message }) => {
             eprintln!("otsd: {message}");
             ExitCode::FAILURE
+        }
+        Ok(Response::Backup { .. }) => {
+            eprintln!("otsd: the server answered with a backup");
+            ExitCode::FAILURE
+        }
+        Err(err) => {
+            eprintln!("otsd: {}", otsd::error::report(&err));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `otsd backup FILE`: the summary on stderr (stdout may be the backup).
+fn backup(settings: &otsd::Settings, file: &std::path::Path) -> ExitCode {
+    let target = otsd::backup::Target::parse(file);
+    match otsd::backup::backup(settings, &target) {
+        Ok(summary) => {
+            eprintln!(
+                "backup of {} secrets and {} accounts written to {}; it holds sealed \
+                 records only: keep the master key apart from it",
+                summary.secrets,
+                summary.accounts,
+                match target {
+                    otsd::backup::Target::Stdout => "standard output".into(),
+                    otsd::backup::Target::File(path) => path.display().to_string(),
+                }
+            );
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("otsd: {}", otsd::error::report(&err));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `otsd restore FILE`.
+fn restore(settings: &otsd::Settings, file: &std::path::Path) -> ExitCode {
+    match otsd::backup::restore(settings, file) {
+        Ok(summary) => {
+            eprintln!(
+                "restored {} secrets and {} accounts into {}; put the master key back \
+                 ({} or the `master_key` setting) before starting the server",
+                summary.secrets,
+                summary.accounts,
+                settings.data_dir.display(),
+                settings.master_key_path().display()
+            );
+            ExitCode::SUCCESS
         }
         Err(err) => {
             eprintln!("otsd: {}", otsd::error::report(&err));
