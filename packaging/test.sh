@@ -96,6 +96,15 @@ say "accounts as root, with the server running and without it"
 token=$(otsd user add alice)
 check 'curl -fsS -u "alice:$token" "$URL/api/v1/authcheck" | grep -q nominal' "root's 'otsd user add' works through the running service"
 kept=$(curl -fsS -u "alice:$token" -X POST "$URL/api/v1/share" -d secret=survives-upgrade | json secret_key)
+
+say "backup as root while the service runs, and a restore of it"
+saved=$(mktemp -d)
+otsd backup "$saved/otsd.backup"
+check '[ "$(stat -c %U:%a "$saved/otsd.backup")" = root:600 ]' "root's 'otsd backup' writes a root-owned 0600 file through the running service"
+check 'otsd restore "$saved/otsd.backup" --data-dir "$saved/restored" 2>&1 | grep -q "restored 2 secrets (1 still to be revealed) and 1 accounts"' \
+    "'otsd restore' fills an empty directory from it"
+check '! otsd restore "$saved/otsd.backup" --data-dir /var/lib/otsd 2>/dev/null' "'otsd restore' refuses the live data directory"
+rm -rf "$saved"
 stop_server || fail "the installed server did not exit 0 on SIGTERM"
 otsd user add bob >/dev/null
 check '[ -z "$(find /var/lib/otsd -not -user otsd)" ]' "no file in /var/lib/otsd is owned by anyone but otsd"

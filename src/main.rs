@@ -168,9 +168,10 @@ fn backup(settings: &otsd::Settings, file: &std::path::Path) -> ExitCode {
     match otsd::backup::backup(settings, &target) {
         Ok(summary) => {
             eprintln!(
-                "backup of {} secrets and {} accounts written to {}; it holds sealed \
-                 records only: keep the master key apart from it",
+                "backup of {} secrets ({} still to be revealed) and {} accounts written \
+                 to {}; it holds sealed records only: keep the master key apart from it",
                 summary.secrets,
+                summary.unread,
                 summary.accounts,
                 match target {
                     otsd::backup::Target::Stdout => "standard output".into(),
@@ -191,9 +192,11 @@ fn restore(settings: &otsd::Settings, file: &std::path::Path) -> ExitCode {
     match otsd::backup::restore(settings, file) {
         Ok(summary) => {
             eprintln!(
-                "restored {} secrets and {} accounts into {}; put the master key back \
-                 ({} or the `master_key` setting) before starting the server",
+                "restored {} secrets ({} still to be revealed) and {} accounts into {}; \
+                 put the master key back ({} or the `master_key` setting) before \
+                 starting the server",
                 summary.secrets,
+                summary.unread,
                 summary.accounts,
                 settings.data_dir.display(),
                 settings.master_key_path().display()

@@ -9,6 +9,7 @@
 pub mod common;
 
 mod server {
+    mod backup;
     mod cli;
     mod config;
     mod damage;

@@ -60,18 +60,25 @@ pub enum BackupError {
 /// What a backup holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BackupSummary {
-    /// Records of secrets (with their receipts), live or waiting for the reaper.
+    /// Records of secrets (each with its receipt), live or waiting for the reaper.
     pub secrets: u64,
+    /// Of those, the ones whose sealed value is still there: neither revealed,
+    /// burned nor dropped by the reaper.
+    pub unread: u64,
     pub accounts: u64,
     /// Every entry, indexes included.
     pub entries: u64,
 }
 
 impl BackupSummary {
-    fn count(&mut self, part: Part) {
+    fn count(&mut self, part: Part, value: &[u8]) {
         self.entries += 1;
         match part {
-            Part::Secrets => self.secrets += 1,
+            Part::Secrets => {
+                self.secrets += 1;
+                let record = super::records::decode::<super::SecretRecord>(value);
+                self.unread += u64::from(record.is_ok_and(|r| r.sealed_value.is_some()));
+            }
             Part::Accounts => self.accounts += 1,
             _ => {}
         }
@@ -88,7 +95,7 @@ impl Store {
             let cut = self.cut()?;
             writer.header(cut.next_id)?;
             cut.read_all(&mut |part, key, value| {
-                summary.count(part);
+                summary.count(part, value);
                 writer.entry(part, key, value).map_err(io_error)?;
                 Ok(std::ops::ControlFlow::Continue(()))
             })?
@@ -103,8 +110,8 @@ impl Store {
 pub fn verify(input: &mut dyn Read) -> Result<BackupSummary, BackupError> {
     let mut reader = Reader::new(input)?;
     let mut summary = BackupSummary::default();
-    while let Some((part, _, _)) = reader.entry()? {
-        summary.count(part);
+    while let Some((part, _, value)) = reader.entry()? {
+        summary.count(part, &value);
     }
     reader.finish(summary.entries)?;
     Ok(summary)
@@ -126,7 +133,7 @@ pub fn restore(
         let read = (|| {
             while let Some((part, key, value)) = reader.entry()? {
                 let _ = filler.put(part, &key, &value)?;
-                summary.count(part);
+                summary.count(part, &value);
             }
             reader.finish(summary.entries)
         })();
