@@ -108,6 +108,8 @@ pub struct AppState {
     pub trusted_proxies: Vec<IpNet>,
     /// Expiry choices (seconds) offered by the web form.
     pub ttl_choices: Vec<u64>,
+    /// Who may read `/metrics`.
+    pub metrics: crate::metrics::Access,
 }
 
 /// A server bound to its port, not yet running. Its background threads (admin
@@ -162,18 +164,29 @@ impl Application {
                 share_domains: settings.share_domains.clone(),
             },
             links: Links::new(base_url),
+            metrics: crate::metrics::Metrics::default(),
         };
         let state = web::Data::new(AppState {
             service,
             trusted_proxies: settings.rate_limits.trusted_proxies.clone(),
             ttl_choices: settings.web.ttl_choices.clone(),
+            metrics: crate::metrics::Access {
+                enabled: settings.metrics.enabled,
+                allow: settings.metrics.allow.clone(),
+                token: zeroize::Zeroizing::new(settings.metrics.token.0.clone()),
+            },
         });
+        let metrics_on = settings.metrics.enabled;
         let body_limits = settings.body_limits();
         let access_log = settings.access_log;
 
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::from_fn(crate::health::head_as_get))
+                .wrap(Condition::new(
+                    metrics_on,
+                    actix_web::middleware::from_fn(crate::metrics::time_requests),
+                ))
                 .wrap(Condition::new(access_log, request_logger()))
                 .app_data(state.clone())
                 .app_data(body_limits.clone())

@@ -64,6 +64,7 @@ pub struct Settings {
     /// The `[smtp]` section, defined beside the mailer that reads it.
     pub smtp: crate::mail::SmtpSettings,
     pub storage: StorageSettings,
+    pub metrics: MetricsSettings,
     pub reaper: ReaperSettings,
     pub crypto: CryptoSettings,
     pub limits: LimitSettings,
@@ -114,6 +115,17 @@ pub struct StorageSettings {
     /// At start-up, compact a database of at least this many MiB that holds
     /// less than a quarter of that in records (left so by churn); 0 never does.
     pub compact_above_mib: u64,
+}
+
+/// `GET /metrics` (Prometheus text format): off unless enabled, then readable
+/// from the `allow` networks, or from anywhere with the bearer `token`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MetricsSettings {
+    pub enabled: bool,
+    /// Client addresses (as rate limits see them) that may read it.
+    pub allow: Vec<IpNet>,
+    /// A bearer token that may read it from any address; empty: none.
+    pub token: crate::mail::Redacted,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -190,6 +202,14 @@ impl Default for Settings {
             storage: StorageSettings {
                 cache_mib: 4,
                 compact_above_mib: 64,
+            },
+            metrics: MetricsSettings {
+                enabled: false,
+                allow: ["127.0.0.1/32", "::1/128"]
+                    .into_iter()
+                    .filter_map(IpNet::parse)
+                    .collect(),
+                token: crate::mail::Redacted::default(),
             },
             reaper: ReaperSettings { interval_secs: 30 },
             crypto: CryptoSettings {
@@ -286,6 +306,7 @@ impl Settings {
                 0 => u64::MAX,
                 mib => mib << 20,
             },
+            count_records: self.metrics.enabled,
         }
     }
 

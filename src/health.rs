@@ -1,7 +1,8 @@
 //! What monitors and service managers ask: `GET /healthz` (liveness: the
 //! process answers) and `GET /readyz` (readiness: the store has not failed, its
 //! commit thread is alive and it answers a read; 503 with the reason otherwise),
-//! and HEAD wherever GET works (uptime monitors send HEAD).
+//! `GET /metrics` (see `metrics`), and HEAD wherever GET works (uptime
+//! monitors send HEAD).
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -16,7 +17,8 @@ use crate::app::AppState;
 /// Registers `/healthz` and `/readyz`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz));
+        .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(crate::metrics::metrics));
 }
 
 async fn healthz() -> HttpResponse {

@@ -55,6 +55,7 @@ mod format;
 pub mod health;
 pub mod mail;
 mod memory;
+pub mod metrics;
 pub mod ratelimit;
 pub mod reaper;
 pub mod request;

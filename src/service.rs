@@ -19,6 +19,7 @@ use crate::domain::{
 };
 use crate::error::Error;
 use crate::mail::{Invitation, Mailer, obfuscate, parse_address};
+use crate::metrics::Metrics;
 use crate::ratelimit::{Action, RateLimiter, Subject};
 use crate::vault::{NewSecret, Receipt, Revealed, Vault};
 
@@ -173,6 +174,8 @@ pub struct Service {
     pub(crate) mailer: Option<Mailer>,
     pub(crate) policy: Policy,
     pub(crate) links: Links,
+    /// What `/metrics` shows of the service's work.
+    pub(crate) metrics: Metrics,
 }
 
 /// A validated request to create a secret, with whom to email its link.
@@ -214,7 +217,9 @@ impl Service {
         let max = self.policy.limits(caller).max_secret_bytes;
         let value = SecretValue::parse(request.secret.map(unwrap_zeroizing), max)?;
         let creation = self.new_secret(caller, request.options, value)?;
-        self.create(creation).await
+        let receipt = self.create(creation).await?;
+        self.metrics.secrets_created.inc();
+        Ok(receipt)
     }
 
     /// `generate`: stores a generated password and hands it back once.
@@ -223,6 +228,7 @@ impl Service {
         let value = generate_password(GeneratedLength::parse(request.length.as_deref())?);
         let creation = self.new_secret(caller, request.options, value.clone())?;
         let receipt = self.create(creation).await?;
+        self.metrics.secrets_created.inc();
         Ok(Generated { receipt, value })
     }
 
@@ -235,8 +241,11 @@ impl Service {
         passphrase: Option<Passphrase>,
     ) -> Result<Revealed, Error> {
         self.rate_limit(Action::Reveal, caller)?;
-        self.passphrase_attempt(caller, key.expose(), self.vault.reveal(key, passphrase))
-            .await
+        let revealed = self
+            .passphrase_attempt(caller, key.expose(), self.vault.reveal(key, passphrase))
+            .await?;
+        self.metrics.secrets_revealed.inc();
+        Ok(revealed)
     }
 
     /// What the reveal page shows before the reveal, and marks the receipt
@@ -271,6 +280,7 @@ impl Service {
         let (receipt, secret_shortkey) = self
             .passphrase_attempt(caller, key.expose(), self.vault.burn(key, passphrase))
             .await?;
+        self.metrics.secrets_burned.inc();
         Ok(Burned {
             receipt,
             secret_shortkey,
@@ -301,7 +311,7 @@ impl Service {
         }
         self.limiter
             .hit(action, &subjects, unix_now())
-            .map_err(|_| Error::RateLimited)
+            .map_err(|_| self.rate_limited())
     }
 
     /// Runs a passphrase attempt on the secret or receipt named `key`, unless this
@@ -322,16 +332,24 @@ impl Service {
         // concurrent guesses cannot all pass the limit before any is counted.
         self.limiter
             .hit(Action::FailedPassphrase, &subject, now)
-            .map_err(|_| Error::RateLimited)?;
+            .map_err(|_| self.rate_limited())?;
         let result = attempt.await;
-        if !matches!(
+        if matches!(
             result,
             Err(Error::WrongPassphraseToReveal { .. } | Error::WrongPassphraseToBurn)
         ) {
+            self.metrics.failed_passphrases.inc();
+        } else {
             self.limiter
                 .release(Action::FailedPassphrase, &subject, now);
         }
         result
+    }
+
+    /// `RateLimited`, counted.
+    fn rate_limited(&self) -> Error {
+        self.metrics.rate_limited.inc();
+        Error::RateLimited
     }
 
     /// Closed instances refuse anonymous creators; everyone is rate limited.
@@ -432,9 +450,11 @@ impl Service {
         match mailer.send(&to, &invitation).await {
             Ok(()) => {
                 log::info!("emailed a new secret's link to its recipient");
+                self.metrics.emails_sent.inc();
                 Ok(receipt)
             }
             Err(err) => {
+                self.metrics.emails_failed.inc();
                 log::warn!("emailing a recipient failed ({err}); the new secret was discarded");
                 self.vault.discard(&receipt.metadata_key).await?;
                 Err(Error::EmailFailed)

@@ -98,6 +98,11 @@ impl Vault {
         Self { store, keyring }
     }
 
+    /// The store's counts, for `/metrics`.
+    pub fn tally(&self) -> Arc<crate::store::Tally> {
+        self.store.tally()
+    }
+
     /// Whether its store can serve (see `Store::readiness`).
     pub fn readiness(&self) -> Result<(), &'static str> {
         self.store.readiness()

@@ -15,6 +15,7 @@ mod api {
     mod hostile;
     mod lifecycle;
     mod metadata;
+    mod metrics;
     mod params;
     mod reveal;
     mod share;

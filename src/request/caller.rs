@@ -32,6 +32,17 @@ fn identify(req: &HttpRequest) -> Result<Caller, Error> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or(Error::Internal)?;
+    let ip = client_address(req, state);
+    let account = match req.headers().get(AUTHORIZATION) {
+        None => None,
+        Some(header) => authenticate(state, header)?,
+    };
+    Ok(Caller { account, ip })
+}
+
+/// The client's address as rate limits count it: the peer, or the forwarded
+/// client when the peer is a trusted proxy.
+pub fn client_address(req: &HttpRequest, state: &AppState) -> IpAddr {
     let peer = req
         .peer_addr()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
@@ -43,12 +54,7 @@ fn identify(req: &HttpRequest) -> Result<Caller, Error> {
         .map(|v| v.to_str().unwrap_or("?"))
         .collect();
     let forwarded = (!forwarded.is_empty()).then(|| forwarded.join(","));
-    let ip = client_ip(peer, forwarded.as_deref(), &state.trusted_proxies);
-    let account = match req.headers().get(AUTHORIZATION) {
-        None => None,
-        Some(header) => authenticate(state, header)?,
-    };
-    Ok(Caller { account, ip })
+    client_ip(peer, forwarded.as_deref(), &state.trusted_proxies)
 }
 
 /// The scheme name is case-insensitive (RFC 9110 §11.1) but the parser wants

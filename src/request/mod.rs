@@ -7,5 +7,6 @@ mod caller;
 mod params;
 mod path_key;
 
+pub use caller::client_address;
 pub use params::{BodyLimits, Params, decode_params};
 pub use path_key::PathKey;

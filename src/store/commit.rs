@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 use super::durable::Flusher;
+use super::tally::Tally;
 
 /// How long the committer waits for more requests to join a batch: it flushes
 /// once a pause passes with no new waiter, or after `MAX_GATHER` at most. The pause
@@ -48,7 +49,7 @@ pub(super) struct GroupCommit {
 }
 
 impl GroupCommit {
-    pub(super) fn start(flusher: Arc<Flusher>) -> std::io::Result<Self> {
+    pub(super) fn start(flusher: Arc<Flusher>, tally: Arc<Tally>) -> std::io::Result<Self> {
         let shared = Arc::new(Shared::default());
         let worker = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
@@ -57,7 +58,7 @@ impl GroupCommit {
                 // Should a flush ever panic, fail every waiter (now and later)
                 // rather than leave requests waiting for a thread that is gone.
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    run(&worker, &flusher)
+                    run(&worker, &flusher, &tally)
                 }));
                 let mut queue = lock(&worker.queue);
                 queue.closed = true;
@@ -115,7 +116,7 @@ impl Drop for GroupCommit {
     }
 }
 
-fn run(shared: &Shared, flusher: &Flusher) {
+fn run(shared: &Shared, flusher: &Flusher, tally: &Tally) {
     let (mut flushes, mut served) = (0u64, 0u64);
     let mut last_batch = 1;
     loop {
@@ -146,7 +147,11 @@ fn run(shared: &Shared, flusher: &Flusher) {
             queued = now;
         }
         let batch = std::mem::take(&mut lock(&shared.queue).waiters);
-        let ok = match flusher.flush() {
+        let flushing = Instant::now();
+        let flushed = flusher.flush();
+        tally.flush.observe_duration(flushing.elapsed());
+        tally.batch.observe(batch.len() as f64);
+        let ok = match flushed {
             Ok(_) => true,
             Err(err) => {
                 log::error!("flushing the database failed: {err}");

@@ -32,11 +32,14 @@ mod meta;
 mod open;
 mod records;
 mod secrets;
+mod tally;
 
 pub use backup::{BACKUP_FORMAT, BackupError, BackupSummary, restore, verify as verify_backup};
 pub use durable::Failure;
+pub use open::DATABASE_FORMAT;
 pub use records::{AccountRecord, SecretRecord, Settlement, Stored as StoredBytes, StoredState};
 pub use secrets::Stored;
+pub use tally::Tally;
 
 use crate::crypto::RecordId;
 use commit::GroupCommit;
@@ -81,6 +84,9 @@ pub struct Options {
     /// Compact a data directory of at least this many bytes that is mostly
     /// empty (see `compact`); `u64::MAX` never does.
     pub compact_above_bytes: u64,
+    /// Count the records when opening, for the gauges of `/metrics` (see
+    /// `tally`).
+    pub count_records: bool,
 }
 
 impl Default for Options {
@@ -89,6 +95,7 @@ impl Default for Options {
             cache_bytes: 4 << 20,
             accept_data_loss: false,
             compact_above_bytes: 64 << 20,
+            count_records: false,
         }
     }
 }
@@ -106,6 +113,8 @@ pub struct Store {
     flusher: Arc<Flusher>,
     /// Added to every id sled issues (see `copy`).
     id_floor: u64,
+    /// The counts `/metrics` shows.
+    tally: Arc<tally::Tally>,
     /// Shared by every write, taken alone by a copy (see `copy`).
     gate: Arc<RwLock<()>>,
     /// Counts the clones of this handle: sled releases the database lock only when
@@ -172,8 +181,10 @@ impl Store {
             (db, flusher)
         };
         let flusher = Arc::new(flusher);
-        let commits = GroupCommit::start(Arc::clone(&flusher)).map_err(error)?;
-        Ok(Self {
+        let tally = Arc::new(tally::Tally::default());
+        let commits =
+            GroupCommit::start(Arc::clone(&flusher), Arc::clone(&tally)).map_err(error)?;
+        let store = Self {
             secrets: db.open_tree("secrets")?,
             expiry: db.open_tree("expiry")?,
             owners: db.open_tree("owners")?,
@@ -183,8 +194,19 @@ impl Store {
             commits: Arc::new(commits),
             flusher,
             gate: Arc::default(),
+            tally,
             handles: Arc::new(()),
-        })
+        };
+        if options.count_records {
+            let (unread, records) = store.counts()?;
+            store.tally.start_from(unread, records);
+        }
+        Ok(store)
+    }
+
+    /// The counts `/metrics` shows.
+    pub fn tally(&self) -> Arc<tally::Tally> {
+        Arc::clone(&self.tally)
     }
 
     /// Waits until every write made before this call is on disk (group commit).

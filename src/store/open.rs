@@ -41,7 +41,9 @@ pub(super) fn open_database(path: &Path, cache_bytes: u64) -> Result<sled::Db, S
 const FORMAT_KEY: &[u8] = b"otsd.format";
 /// Format 2: one record per secret under increasing ids (format 1, never in a
 /// release, kept a secret and its receipt apart under keyed hashes).
-const FORMAT_VERSION: &[u8] = b"2";
+const FORMAT_VERSION: &[u8] = DATABASE_FORMAT.as_bytes();
+/// The database format this otsd reads and writes (see `FORMAT_VERSION`).
+pub const DATABASE_FORMAT: &str = "2";
 
 /// The suffix sled 0.34.7 gives a snapshot while it writes it.
 const UNFINISHED_SNAPSHOT: &str = ".generating";

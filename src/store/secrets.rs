@@ -34,6 +34,7 @@ impl Store {
             self.owners.insert(key, &[][..])?;
         }
         self.secrets.insert(id_key(id), bytes)?;
+        self.tally.created();
         Ok(())
     }
 
@@ -62,7 +63,7 @@ impl Store {
         how: Settlement,
     ) -> Result<Option<SecretRecord>, StoreError> {
         let _writing = self.writing();
-        self.update(read.id, Some(read.bytes.clone()), |record| {
+        let settled = self.update(read.id, Some(read.bytes.clone()), |record| {
             if !record.is_live(now) {
                 return false;
             }
@@ -76,7 +77,11 @@ impl Store {
             record.updated = now;
             record.drop_sealed();
             true
-        })
+        })?;
+        if settled.is_some() {
+            self.tally.settled();
+        }
+        Ok(settled)
     }
 
     /// Moves a secret from `new` to `viewed` (its page was opened). Not durable on
@@ -104,7 +109,9 @@ impl Store {
             if let Some(key) = owner_key(&record, id) {
                 self.owners.remove(key)?;
             }
-            self.secrets.remove(id_key(id))?;
+            if self.secrets.remove(id_key(id))?.is_some() {
+                self.tally.removed(record.sealed_value.is_some());
+            }
             self.expiry
                 .remove(expiry_key(record.secret_expires_at, id))?;
             self.expiry.remove(expiry_key(record.expires_at, id))?;
@@ -140,9 +147,22 @@ impl Store {
                     if let Some(key) = owner_key(&record, id) {
                         self.owners.remove(key)?;
                     }
-                    self.secrets.remove(id_key(id))?;
+                    if self.secrets.remove(id_key(id))?.is_some() {
+                        let unread = record.sealed_value.is_some();
+                        self.tally.removed(unread);
+                        if unread {
+                            self.tally.expired.inc();
+                        }
+                    }
                 } else {
-                    self.update(id, Some(bytes), SecretRecord::drop_sealed)?;
+                    // A revealed or burned record has nothing to drop.
+                    if self
+                        .update(id, Some(bytes), SecretRecord::drop_sealed)?
+                        .is_some()
+                    {
+                        self.tally.settled();
+                        self.tally.expired.inc();
+                    }
                     self.expiry
                         .insert(expiry_key(record.expires_at, id), &[][..])?;
                 }
