@@ -257,6 +257,7 @@ impl Application {
         let handle = self.handle();
         let second_signal = async move {
             select(Box::pin(term.recv()), Box::pin(int.recv())).await;
+            crate::notify::stopping();
             log::info!("stopping: finishing requests in flight (signal again to stop at once)");
             actix_web::rt::spawn(handle.stop(true));
             select(Box::pin(term.recv()), Box::pin(int.recv())).await;
@@ -300,17 +301,29 @@ impl Application {
                 actix_web::rt::time::sleep(ROOM_POLL).await;
             }
             log::warn!("the disk has room again: stopping, to be restarted");
+            crate::notify::stopping();
             restart_asked.store(true, std::sync::atomic::Ordering::SeqCst);
             actix_web::rt::spawn(handle.stop(true));
             std::future::pending::<()>().await;
         };
         let stopping = select(Box::pin(abandon), Box::pin(restart));
+        // Bound and open: what systemd waits for before it starts what is
+        // ordered after otsd.
+        crate::notify::ready();
+        let watchdog = crate::notify::watchdog(store.clone());
         let served = match select(server, stopping).await {
             Either::Left((served, _)) => served,
             // The worker threads still hold connections (and database handles);
             // they end with the process.
             Either::Right((_, _server)) => Ok(()),
         };
+        crate::notify::stopping();
+        if let Some(watchdog) = watchdog {
+            // Awaited, so that its handle on the store is dropped before the
+            // wait for the last handle below.
+            watchdog.abort();
+            let _ = watchdog.await;
+        }
         drop(admin);
         drop(reaper);
         if !store.wait_until_sole_handle(Duration::from_secs(5)) {

@@ -56,6 +56,7 @@ pub mod health;
 pub mod mail;
 mod memory;
 pub mod metrics;
+pub mod notify;
 pub mod ratelimit;
 pub mod reaper;
 pub mod request;

@@ -18,6 +18,7 @@ mod server {
     mod hostile;
     mod logs;
     mod master_key;
+    mod notify;
     mod snapshots;
     mod startup;
 }
