@@ -445,16 +445,25 @@ pub fn account_command(settings: &Settings, request: Request) -> Result<Response
     Ok(response)
 }
 
-/// The access log: method, route *pattern* (never the path, which holds keys, nor
-/// the query string, which may hold a secret), status, size and time.
+/// The access log: the client address (the one rate limits count: the
+/// forwarded client behind a trusted proxy, the peer otherwise), method, route
+/// *pattern* (never the path, which holds keys, nor the query string, which may
+/// hold a secret), status, size and time.
 fn request_logger() -> Logger {
-    Logger::new(r#"%a "%{route}xi" %s %b %Dms"#).custom_request_replace("route", |req| {
-        format!(
-            "{} {}",
-            req.method(),
-            req.match_pattern().unwrap_or_else(|| "<unmatched>".into())
-        )
-    })
+    Logger::new(r#"%{client}xi "%{route}xi" %s %b %Dms"#)
+        .custom_request_replace("client", |req| {
+            match req.app_data::<web::Data<AppState>>() {
+                Some(state) => crate::request::client_address(req.request(), state).to_string(),
+                None => "-".into(),
+            }
+        })
+        .custom_request_replace("route", |req| {
+            format!(
+                "{} {}",
+                req.method(),
+                req.match_pattern().unwrap_or_else(|| "<unmatched>".into())
+            )
+        })
 }
 
 /// The master key from config, from a key file, or generated into the data

@@ -221,3 +221,42 @@ async fn access_log_lines_are_off_by_default_and_can_be_switched_on() {
         assert!(log.contains("stopped cleanly"), "log:\n{log}");
     }
 }
+
+/// Each access log line starts with the client address rate limits count:
+/// behind a trusted proxy, the forwarded client; otherwise the peer, whatever
+/// `X-Forwarded-For` claims. HEAD is logged as HEAD.
+#[tokio::test]
+async fn the_access_log_names_the_client_that_rate_limits_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    let otsd = Otsd::new(tmp.path()).env("OTSD_ACCESS_LOG", "true");
+    for (trusted, expected) in [(true, "203.0.113.7"), (false, "127.0.0.1")] {
+        let otsd = if trusted {
+            otsd.clone()
+                .env("OTSD_RATE_LIMITS__TRUSTED_PROXIES", "127.0.0.1")
+        } else {
+            otsd.clone()
+        };
+        let server = otsd.start();
+        let forwarded = server.forwarded_for("203.0.113.7");
+        forwarded.share(&[("secret", "logged by its client")]).await;
+        let head = forwarded
+            .http
+            .head(server.url("/healthz"))
+            .header("x-forwarded-for", "203.0.113.7");
+        assert_eq!(head.send().await.unwrap().status(), 200);
+        let log = server.stop().stderr;
+        let line = log
+            .lines()
+            .find(|l| l.contains("\"POST /api/v1/share\" 200"))
+            .unwrap_or_else(|| panic!("an access line; log:\n{log}"));
+        assert!(
+            line.contains(&format!(" {expected} \"POST")),
+            "trusted proxy: {trusted}; line: {line}"
+        );
+        assert!(
+            log.lines()
+                .any(|l| l.contains(&format!(" {expected} \"HEAD /healthz\" 200"))),
+            "HEAD is logged as HEAD; log:\n{log}"
+        );
+    }
+}
