@@ -169,7 +169,7 @@ reopened_data=$(du -sb "$work/data/db" | cut -f1)
 kill -TERM "$PID"; wait "$PID" || true
 
 read -r _ sweep_requests sweep_rps sweep_p50 sweep_p99 sweep_bad sweep_cpu < <(grep '^sweep-create' "$work/results")
-read -r _ _ before_rps before_p50 before_p99 _ _ < <(grep '^before-sweep' "$work/results")
+read -r _ before_requests before_rps before_p50 before_p99 _ _ < <(grep '^before-sweep' "$work/results")
 echo
 echo "fill: $live secrets in ${fill_elapsed}s ($fill_rps/s, p99 $fill_p99 ms, $fill_bad refused, ${fill_cpu} us CPU each)"
 echo "RSS after the fill: $(( fill_rss / 1024 )) MiB (peak $(( fill_hwm / 1024 )) MiB; target <= 128 MiB)"
@@ -189,4 +189,7 @@ echo "peak RSS over the run after the restart: $(( sweep_hwm / 1024 )) MiB"
 echo "reaper over the run (values, then records): $removal_line"
 echo "churn: RSS $(( base_rss / 1024 )) MiB before the fill, $(( fill_rss / 1024 )) MiB after it, $(( churn_rss / 1024 )) MiB once all had expired and were removed"
 echo "churn: data directory $(( base_data / 1024 )) KiB before the fill, $(( data_bytes / 1048576 )) MiB after it, $(( churn_data / 1048576 )) MiB once all were removed"
+# What is still live then: the creates made around the sweep (one-day TTL).
+still_live=$(( before_requests + sweep_requests ))
 echo "churn, after a restart: RSS $(( reopened_rss / 1024 )) MiB, data directory $(( reopened_data / 1048576 )) MiB (start to the first 200 ${restart_elapsed_3}s)"
+echo "churn: about $still_live secrets still live (made around the sweep): $(( still_live * (data_bytes / (live > 0 ? live : 1)) / 1048576 )) MiB at the fill's bytes per secret, $(( reopened_data / (still_live > 0 ? still_live : 1) )) bytes per live secret after the restart"
