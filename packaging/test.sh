@@ -56,7 +56,7 @@ json() { python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" 
 
 log=$(mktemp)
 say "build"
-cargo deb --locked
+packaging/build-deb.sh
 deb=$(ls -t target/debian/otsd_*.deb | head -1)
 echo "$deb"
 
@@ -73,6 +73,13 @@ check 'dpkg-query -W -f="\${Conffiles}" otsd | grep -q /etc/otsd/otsd.toml' "the
 unit=$(dpkg -L otsd | grep '/otsd.service$')
 check '[ -f "$unit" ]' "the unit is installed at $unit"
 check '[ -f /usr/lib/sysusers.d/otsd.conf ]' "the sysusers entry is installed"
+
+say "manual page, completions, config check"
+check 'dpkg -L otsd | grep -q "^/usr/share/man/man1/otsd.1.gz$"' "the package installs the manual page"
+check 'zcat /usr/share/man/man1/otsd.1.gz | grep -q backup' "the manual page documents backup"
+check '[ -s /usr/share/bash-completion/completions/otsd ] && [ -s /usr/share/zsh/vendor-completions/_otsd ] && [ -s /usr/share/fish/vendor_completions.d/otsd.fish ]' \
+    "the package installs bash, zsh and fish completions"
+check 'otsd check' "'otsd check' accepts the packaged configuration"
 
 say "systemd-analyze"
 verify=$(systemd-analyze verify "$unit" 2>&1 || true)

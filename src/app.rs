@@ -50,9 +50,18 @@ pub enum StartupError {
     Signals(#[source] std::io::Error),
     /// The database failed while serving; the server stopped so that it is
     /// restarted (`main` exits with `EX_TEMPFAIL`, 75).
+    #[error(
+        "no server answers on {}/admin.sock and there is no otsd database at {}: \
+         point this command at the server's data directory with --data-dir or \
+         --config (the server's configuration file); to add the first account \
+         before the server's first start, run `otsd user --init add NAME`",
+        path.parent().unwrap_or(path).display(),
+        path.display()
+    )]
+    NoDatabase { path: PathBuf },
     #[error("stopped because the database failed; start again to reopen it")]
     StorageFailed,
-    #[error("cannot listen on {addr}")]
+    #[error("cannot listen on {addr} (choose another address or port with --listen or `listen`)")]
     Listen {
         addr: SocketAddr,
         #[source]
@@ -133,12 +142,13 @@ impl Application {
     /// start last, once nothing else can fail.
     pub fn build(settings: &Settings) -> Result<Self, StartupError> {
         let mailer = Mailer::new(&settings.smtp)?;
-        let (store, keyring) = open_storage(settings)?;
+        // Bound first: a port in use leaves no data directory or key behind.
         let listener =
             TcpListener::bind(settings.listen).map_err(|source| StartupError::Listen {
                 addr: settings.listen,
                 source,
             })?;
+        let (store, keyring) = open_storage(settings)?;
         let addr = listener
             .local_addr()
             .map_err(|source| StartupError::Listen {
@@ -419,8 +429,12 @@ impl KeyOrigin {
 }
 
 /// Runs one account command: through the running server's admin socket when one
-/// answers, otherwise directly on the database.
-pub fn account_command(settings: &Settings, request: Request) -> Result<Response, StartupError> {
+/// answers, otherwise directly on the database, which must exist unless `init`.
+pub fn account_command(
+    settings: &Settings,
+    request: Request,
+    init: bool,
+) -> Result<Response, StartupError> {
     let socket_error = |source| StartupError::DataDir {
         path: settings.data_dir.join(crate::admin::SOCKET),
         source,
@@ -429,6 +443,10 @@ pub fn account_command(settings: &Settings, request: Request) -> Result<Response
         crate::admin::send(&settings.data_dir, &request).map_err(socket_error)?
     {
         return Ok(response);
+    }
+    let database = settings.database_path();
+    if !init && !database.join("db").is_file() {
+        return Err(StartupError::NoDatabase { path: database });
     }
     crate::admin::act_as_data_dir_owner(&settings.data_dir).map_err(|source| {
         StartupError::DataDir {

@@ -7,8 +7,14 @@ use std::path::PathBuf;
 ///
 /// Speaks the Onetime Secret REST API v1. Runs with no config file: data in
 /// ./otsd-data, listening on 127.0.0.1:7143.
+/// `otsd --version`: the release, and the formats it reads and writes.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (database format 2, backup format 1)"
+);
+
 #[derive(Debug, Parser)]
-#[command(name = "otsd", version, about, long_about)]
+#[command(name = "otsd", version = VERSION, about, long_about)]
 pub struct Cli {
     /// TOML configuration file (keys as in the README; OTSD_* variables override it).
     #[arg(long, short = 'c', value_name = "FILE", global = true)]
@@ -24,6 +30,10 @@ pub struct Cli {
     /// command line, for the one start after deciding not to restore a backup.
     #[arg(long, global = true)]
     pub accept_data_loss: bool,
+    /// Refuse unknown configuration keys instead of warning about them (as
+    /// `strict = true` does).
+    #[arg(long, global = true)]
+    pub strict: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -36,6 +46,11 @@ pub enum Command {
     /// server is asked through its admin socket in the data directory. Without
     /// --config, reads /etc/otsd/otsd.toml when it exists (the package's).
     User {
+        /// Create the data directory, database and master key when none exist
+        /// (to add the first account before the server's first start). Without
+        /// it, a command that finds no database refuses and says where it looked.
+        #[arg(long)]
+        init: bool,
         #[command(subcommand)]
         action: UserCommand,
     },
@@ -47,6 +62,17 @@ pub enum Command {
     Backup {
         #[arg(value_name = "FILE")]
         file: PathBuf,
+    },
+    /// Check the configuration (--config, the environment, the flags) and exit
+    /// non-zero listing every problem; prints nothing else when it is valid
+    /// but warnings (unknown keys, unless --strict makes them problems).
+    Check,
+    /// Print the manual page (roff) on standard output.
+    Man,
+    /// Print shell completions for SHELL on standard output.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
     /// Fill an empty (or absent) data directory from a backup FILE; put the
     /// master key back before starting the server. Without --config, reads
@@ -70,4 +96,39 @@ pub enum UserCommand {
     Remove { name: String },
     /// Replace an account's token and print the new one; the old one stops working.
     Token { name: String },
+}
+
+/// The manual page, in roff.
+pub fn man_page() -> std::io::Result<Vec<u8>> {
+    let mut page = Vec::new();
+    clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut page)?;
+    Ok(page)
+}
+
+/// Completions for `shell`.
+pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+    let mut script = Vec::new();
+    clap_complete::generate(
+        shell,
+        &mut <Cli as clap::CommandFactory>::command(),
+        "otsd",
+        &mut script,
+    );
+    script
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_version_names_the_formats_this_build_uses() {
+        assert_eq!(
+            super::VERSION,
+            format!(
+                "{} (database format {}, backup format {})",
+                env!("CARGO_PKG_VERSION"),
+                crate::store::DATABASE_FORMAT,
+                crate::store::BACKUP_FORMAT
+            )
+        );
+    }
 }

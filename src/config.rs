@@ -26,7 +26,8 @@ const ENV_PREFIX: &str = "OTSD";
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
-    /// Address and port to listen on.
+    /// Address and port to listen on: an IP address, not a host name.
+    #[serde(deserialize_with = "listen_setting")]
     pub listen: SocketAddr,
     /// Directory for the database and the generated master key.
     pub data_dir: PathBuf,
@@ -68,6 +69,9 @@ pub struct Settings {
     pub reaper: ReaperSettings,
     pub crypto: CryptoSettings,
     pub limits: LimitSettings,
+    /// Unknown keys stop start-up instead of being warned about (`--strict`
+    /// does the same).
+    pub strict: bool,
     /// `--accept-data-loss`: open a database that lost acknowledged commits.
     /// Never read from a file or the environment, so it cannot stay switched on.
     #[serde(skip)]
@@ -216,6 +220,7 @@ impl Default for Settings {
                 pbkdf2_iterations: 100_000,
             },
             accept_data_loss: false,
+            strict: false,
             limits: LimitSettings {
                 min_ttl: 60,
                 max_body_bytes: 512 * 1024,
@@ -323,75 +328,189 @@ impl Settings {
     /// be at least 1, and the scheme of `base_url`. Every other string was parsed
     /// into its type when the settings were deserialized; each error names its key.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        let problems = self.problems();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Invalid(problems))
+        }
+    }
+
+    /// Every rule [`Settings::validate`] finds broken, in key order.
+    pub fn problems(&self) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        let mut invalid = |key: &str, rule: &str| problems.push(Problem::new(key, rule));
         let url = &self.base_url;
         if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(invalid("base_url", "must start with http:// or https://"));
+            invalid("base_url", "must start with http:// or https://");
         }
         if self.limits.min_ttl == 0 {
-            return Err(invalid("limits.min_ttl", "must be at least 1"));
+            invalid("limits.min_ttl", "must be at least 1");
         }
         for (name, c) in [
             ("anonymous", &self.limits.anonymous),
             ("authenticated", &self.limits.authenticated),
         ] {
             if c.max_ttl < self.limits.min_ttl {
-                return Err(invalid(
+                invalid(
                     &format!("limits.{name}.max_ttl"),
                     "must not be below limits.min_ttl",
-                ));
+                );
             }
             if c.max_secret_bytes == 0 {
-                return Err(invalid(
+                invalid(
                     &format!("limits.{name}.max_secret_bytes"),
                     "must be at least 1",
-                ));
+                );
             }
             if c.passphrase_max_length < c.passphrase_min_length {
-                return Err(invalid(
+                invalid(
                     &format!("limits.{name}.passphrase_max_length"),
                     "must not be below passphrase_min_length",
-                ));
+                );
             }
         }
         if self.crypto.pbkdf2_iterations == 0 {
-            return Err(invalid("crypto.pbkdf2_iterations", "must be at least 1"));
+            invalid("crypto.pbkdf2_iterations", "must be at least 1");
         }
         if self.storage.cache_mib == 0 {
-            return Err(invalid("storage.cache_mib", "must be at least 1"));
+            invalid("storage.cache_mib", "must be at least 1");
         }
         if self.reaper.interval_secs == 0 {
-            return Err(invalid("reaper.interval_secs", "must be at least 1"));
+            invalid("reaper.interval_secs", "must be at least 1");
         }
         if self.web.ttl_choices.is_empty() {
-            return Err(invalid("web.ttl_choices", "must offer at least one choice"));
+            invalid("web.ttl_choices", "must offer at least one choice");
         }
         if self.rate_limits.window_secs == 0 {
-            return Err(invalid("rate_limits.window_secs", "must be at least 1"));
+            invalid("rate_limits.window_secs", "must be at least 1");
         }
         if self.limits.max_body_bytes == 0 {
-            return Err(invalid("limits.max_body_bytes", "must be at least 1"));
+            invalid("limits.max_body_bytes", "must be at least 1");
         }
         if self.limits.body_timeout_secs == 0 {
-            return Err(invalid("limits.body_timeout_secs", "must be at least 1"));
+            invalid("limits.body_timeout_secs", "must be at least 1");
         }
         if self.limits.max_body_bytes_in_flight < self.limits.max_body_bytes {
-            return Err(invalid(
+            invalid(
                 "limits.max_body_bytes_in_flight",
                 "must not be below limits.max_body_bytes",
-            ));
+            );
         }
         if !(1..=128).contains(&self.rate_limits.ipv6_prefix) {
-            return Err(invalid("rate_limits.ipv6_prefix", "must be from 1 to 128"));
+            invalid("rate_limits.ipv6_prefix", "must be from 1 to 128");
         }
-        Ok(())
+        if let Err(why) = check_log_filter(&self.log_level) {
+            invalid("log_level", &why);
+        }
+        problems
     }
+}
+
+impl Settings {
+    /// `web.ttl_choices` as written: a choice outside the TTL limits is never
+    /// offered to anyone. (The defaults' choices above a lowered `max_ttl` are
+    /// only left out of the form, so this is checked only when the choices were
+    /// written.)
+    fn ttl_choice_problem(&self) -> Option<Problem> {
+        let longest = self
+            .limits
+            .anonymous
+            .max_ttl
+            .max(self.limits.authenticated.max_ttl);
+        let bad = self
+            .web
+            .ttl_choices
+            .iter()
+            .find(|ttl| !(self.limits.min_ttl..=longest).contains(ttl))?;
+        Some(Problem::new(
+            "web.ttl_choices",
+            &format!(
+                "holds {bad}, outside the TTL limits (limits.min_ttl {} to the largest \
+                 max_ttl, {longest})",
+                self.limits.min_ttl
+            ),
+        ))
+    }
+}
+
+/// One broken rule: the key and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub key: String,
+    pub rule: String,
+}
+
+impl Problem {
+    fn new(key: &str, rule: &str) -> Self {
+        Self {
+            key: key.to_owned(),
+            rule: rule.to_owned(),
+        }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.key.is_empty() {
+            f.write_str(&self.rule)
+        } else {
+            write!(f, "`{}` {}", self.key, self.rule)
+        }
+    }
+}
+
+/// The problems, one per line after the first when there are several.
+fn list(problems: &[Problem]) -> String {
+    match problems {
+        [one] => format!(" {one}"),
+        many => many
+            .iter()
+            .map(|p| format!("\n  - {p}"))
+            .collect::<String>(),
+    }
+}
+
+/// `log_level`: a level (`off`, `error`, `warn`, `info`, `debug`, `trace`) or
+/// an env_logger filter: comma-separated `level` or `module=level`, optionally
+/// followed by `/regex`. env_logger itself only prints a warning for what it
+/// cannot parse, and reads a bare word as a module name ("everything from module
+/// `loud`, nothing else"), so a misspelt level would silence the log: a module
+/// needs its `=level` here.
+fn check_log_filter(filter: &str) -> Result<(), String> {
+    const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+    let is_level = |text: &str| LEVELS.iter().any(|l| l.eq_ignore_ascii_case(text));
+    let is_module = |text: &str| {
+        !text.is_empty()
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':' || c == '-')
+    };
+    let directives = filter.split_once('/').map_or(filter, |(d, _)| d);
+    if directives.trim().is_empty() {
+        return Err("is empty: give a level such as `info`".into());
+    }
+    for directive in directives.split(',').map(str::trim) {
+        let fine = match directive.split_once('=') {
+            Some((module, level)) => is_module(module.trim()) && is_level(level.trim()),
+            None => is_level(directive),
+        };
+        if !fine {
+            return Err(format!(
+                "has `{directive}`, which is neither a level ({}) nor `module=level`",
+                LEVELS.join(", ")
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// A rule of [`Settings::validate`]: the key and what it must be.
-    #[error("invalid configuration: `{key}` {rule}")]
-    Rule { key: String, rule: &'static str },
+    /// What [`Settings::validate`] (or a strict check of unknown keys, or the
+    /// values' types) found: every problem, each naming its key.
+    #[error("invalid configuration:{}", list(.0))]
+    Invalid(Vec<Problem>),
     /// A value that does not deserialize into its type (the cause names the key).
     #[error("invalid configuration")]
     Value(#[source] Box<config::ConfigError>),
@@ -403,13 +522,6 @@ pub enum ConfigError {
         #[source]
         source: Box<config::ConfigError>,
     },
-}
-
-fn invalid(key: &str, rule: &'static str) -> ConfigError {
-    ConfigError::Rule {
-        key: key.to_owned(),
-        rule,
-    }
 }
 
 /// `master_key`: 64 hex characters, or empty for none. The text is wiped once
@@ -444,6 +556,8 @@ pub struct Loaded {
 pub struct Overrides {
     pub listen: Option<String>,
     pub data_dir: Option<PathBuf>,
+    /// `--strict`: unknown keys are errors.
+    pub strict: bool,
 }
 
 /// Loads the layered configuration. `env` replaces the process environment when
@@ -497,75 +611,213 @@ fn load_layers(
         .list_separator(",")
         .with_list_parse_key("share_domains")
         .with_list_parse_key("rate_limits.trusted_proxies")
+        .with_list_parse_key("metrics.allow")
         .with_list_parse_key("web.ttl_choices")
         .try_parsing(true)
         .source(env);
 
-    // What the user wrote (file + env), to spot unknown keys.
-    let mut user = config::Config::builder();
-    user = user.add_source(file_source.clone());
-    let user = user
-        .add_source(env_source.clone())
-        .build()
-        .map_err(|e| match file {
-            Some(path) => ConfigError::File {
-                path: path.into(),
-                source: Box::new(e),
-            },
-            None => to_err(e),
-        })?;
-    let written: serde_json::Value = user.try_deserialize().map_err(to_err)?;
+    // What the user wrote, layer by layer, to spot unknown keys and say where
+    // each came from.
+    let file_error = |e| match file {
+        Some(path) => ConfigError::File {
+            path: path.into(),
+            source: Box::new(e),
+        },
+        None => to_err(e),
+    };
+    let written = |source: Layer| -> Result<serde_json::Value, ConfigError> {
+        config::Config::builder()
+            .add_source(source)
+            .build()
+            .map_err(file_error)?
+            .try_deserialize()
+            .map_err(to_err)
+    };
     let defaults = serde_json::to_value(Settings::default())
         .map_err(|e| ConfigError::Value(Box::new(config::ConfigError::Foreign(Box::new(e)))))?;
-    let mut warnings = Vec::new();
-    unknown_keys(&written, &defaults, "", &mut warnings);
+    let mut unknown = Vec::new();
+    let file_origin = file.map_or_else(
+        || "the configuration".to_owned(),
+        |p| p.display().to_string(),
+    );
+    let in_file = written(file_source.clone())?;
+    unknown_keys(
+        &in_file,
+        &defaults,
+        &Origin::File(&file_origin),
+        &mut unknown,
+    );
+    let in_env = written(vec![Box::new(env_source.clone())])?;
+    unknown_keys(&in_env, &defaults, &Origin::Environment, &mut unknown);
+    let wrote_ttl_choices = [&in_file, &in_env]
+        .iter()
+        .any(|w| w.pointer("/web/ttl_choices").is_some());
 
-    let mut all = config::Config::builder()
+    let mut layered = config::Config::builder()
         .add_source(config::Config::try_from(&Settings::default()).map_err(to_err)?);
-    all = all.add_source(file_source);
-    all = all.add_source(env_source);
+    layered = layered.add_source(file_source);
+    layered = layered.add_source(env_source);
     if let Some(listen) = &overrides.listen {
-        all = all
+        layered = layered
             .set_override("listen", listen.as_str())
             .map_err(to_err)?;
     }
     if let Some(dir) = &overrides.data_dir {
-        all = all
+        layered = layered
             .set_override("data_dir", dir.to_string_lossy().into_owned())
             .map_err(to_err)?;
     }
-    let settings: Settings = all
-        .build()
-        .map_err(to_err)?
-        .try_deserialize()
-        .map_err(to_err)?;
-    settings.validate()?;
+    let (settings, mut problems) = deserialize_reporting_every_bad_value(layered, &defaults)?;
+    problems.extend(settings.problems());
+    if wrote_ttl_choices {
+        problems.extend(settings.ttl_choice_problem());
+    }
+    let warnings = if settings.strict || overrides.strict {
+        problems.extend(unknown.into_iter().map(|text| Problem::new("", &text)));
+        Vec::new()
+    } else {
+        unknown
+            .into_iter()
+            .map(|text| format!("{text}; it is ignored"))
+            .collect()
+    };
+    if !problems.is_empty() {
+        return Err(ConfigError::Invalid(problems));
+    }
     Ok(Loaded { settings, warnings })
+}
+
+/// Deserializes the layers into [`Settings`]. The config crate (serde) stops
+/// at the first value of the wrong type; to list every one, each bad value is
+/// reported and replaced by its default, and the rest deserialized again (at
+/// most once per key). The settings that come back are for checking the rules
+/// only when any problem was found.
+fn deserialize_reporting_every_bad_value(
+    layered: config::ConfigBuilder<config::builder::DefaultState>,
+    defaults: &serde_json::Value,
+) -> Result<(Settings, Vec<Problem>), ConfigError> {
+    let mut problems = Vec::new();
+    let mut builder = layered;
+    let mut replaced: Vec<String> = Vec::new();
+    loop {
+        let error = match builder.clone().build().and_then(|c| c.try_deserialize()) {
+            Ok(settings) => return Ok((settings, problems)),
+            Err(error) => error,
+        };
+        let key = match &error {
+            config::ConfigError::Type { key: Some(key), .. }
+            | config::ConfigError::At { key: Some(key), .. } => key.clone(),
+            _ => return Err(ConfigError::Value(Box::new(error))),
+        };
+        let default = key
+            .split('.')
+            .try_fold(defaults, |value, part| value.get(part))
+            .cloned();
+        let (Some(default), false) = (default, replaced.contains(&key)) else {
+            return Err(ConfigError::Value(Box::new(error)));
+        };
+        problems.push(Problem::new("", &error.to_string()));
+        let mut patch = serde_json::Value::Null;
+        for part in key.split('.').rev() {
+            let inner = std::mem::take(&mut patch);
+            patch =
+                serde_json::json!({ part: if inner.is_null() { default.clone() } else { inner } });
+        }
+        let patch =
+            config::Config::try_from(&patch).map_err(|e| ConfigError::Value(Box::new(e)))?;
+        builder = builder.add_source(patch);
+        replaced.push(key);
+    }
+}
+
+/// Where a setting was written.
+enum Origin<'a> {
+    File(&'a str),
+    Environment,
 }
 
 fn unknown_keys(
     written: &serde_json::Value,
     known: &serde_json::Value,
-    path: &str,
+    origin: &Origin<'_>,
     out: &mut Vec<String>,
 ) {
-    let (Some(written), Some(known)) = (written.as_object(), known.as_object()) else {
-        return;
-    };
-    for (key, value) in written {
-        let full = if path.is_empty() {
-            key.clone()
-        } else {
-            format!("{path}.{key}")
+    fn walk(
+        written: &serde_json::Value,
+        known: &serde_json::Value,
+        path: &str,
+        origin: &Origin<'_>,
+        out: &mut Vec<String>,
+    ) {
+        let (Some(written), Some(known)) = (written.as_object(), known.as_object()) else {
+            return;
         };
-        match known.get(key) {
-            None => out.push(format!(
-                "unknown configuration key `{full}` (environment: {ENV_PREFIX}_{}) is ignored",
-                full.replace('.', "__").to_uppercase()
-            )),
-            Some(inner) => unknown_keys(value, inner, &full, out),
+        for (key, value) in written {
+            let full = join(path, key);
+            match known.get(key) {
+                Some(inner) => walk(value, inner, &full, origin, out),
+                None => {
+                    let nearest = known
+                        .keys()
+                        .map(|k| (strsim::damerau_levenshtein(k, key), k))
+                        .filter(|(distance, k)| *distance <= 2.max(k.len() / 4))
+                        .min()
+                        .map(|(_, k)| join(path, k));
+                    out.push(describe_unknown(&full, nearest.as_deref(), origin));
+                }
+            }
         }
     }
+    walk(written, known, "", origin, out);
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+fn env_name(key: &str) -> String {
+    format!("{ENV_PREFIX}_{}", key.replace('.', "__").to_uppercase())
+}
+
+fn describe_unknown(key: &str, nearest: Option<&str>, origin: &Origin<'_>) -> String {
+    match (origin, nearest) {
+        (Origin::File(file), Some(near)) => {
+            format!("unknown configuration key `{key}` in {file} (did you mean `{near}`?)")
+        }
+        (Origin::File(file), None) => format!("unknown configuration key `{key}` in {file}"),
+        (Origin::Environment, Some(near)) => format!(
+            "unknown configuration key `{key}` from the environment ({}) (did you mean \
+             `{near}`, {}?)",
+            env_name(key),
+            env_name(near)
+        ),
+        (Origin::Environment, None) => format!(
+            "unknown configuration key `{key}` from the environment ({})",
+            env_name(key)
+        ),
+    }
+}
+
+/// `listen`: an IP address and a port. A host name is refused with a message
+/// that says so (it would need a resolver, and `localhost` may mean ::1).
+fn listen_setting<'de, D: Deserializer<'de>>(d: D) -> Result<SocketAddr, D::Error> {
+    let text = String::deserialize(d)?;
+    text.trim().parse().map_err(|_| {
+        let host = text.rsplit_once(':').map_or(text.as_str(), |(h, _)| h);
+        let hint = if !host.is_empty() && host.parse::<std::net::IpAddr>().is_err() {
+            format!(
+                "`{host}` is a host name, and an IP address is needed: \
+                 127.0.0.1:7143, 0.0.0.0:7143 or [::1]:7143"
+            )
+        } else {
+            "use an IP address and a port, like 127.0.0.1:7143 or [::1]:7143".to_owned()
+        };
+        serde::de::Error::custom(format!("`{text}` is not an address to listen on: {hint}"))
+    })
 }
 
 #[cfg(test)]

@@ -59,15 +59,27 @@ fn main() -> ExitCode {
     // service's data directory.
     let administers = matches!(
         cli.command,
-        Some(Command::User { .. } | Command::Backup { .. } | Command::Restore { .. })
+        Some(
+            Command::User { .. }
+                | Command::Backup { .. }
+                | Command::Restore { .. }
+                | Command::Check
+        )
     );
     if administers && cli.config.is_none() {
         let packaged = std::path::Path::new(PACKAGED_CONFIG);
         cli.config = packaged.is_file().then(|| packaged.to_owned());
     }
+    // Printed from the command line alone: no configuration is read.
+    match &cli.command {
+        Some(Command::Man) => return print(otsd::cli::man_page()),
+        Some(Command::Completions { shell }) => return print(Ok(otsd::cli::completions(*shell))),
+        _ => {}
+    }
     let overrides = Overrides {
         listen: cli.listen.clone(),
         data_dir: cli.data_dir.clone(),
+        strict: cli.strict,
     };
     let mut loaded = match config::load(cli.config.as_deref(), &overrides, None) {
         Ok(loaded) => loaded,
@@ -86,8 +98,13 @@ fn main() -> ExitCode {
     }
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(loaded.settings),
-        Command::User { action } => return user(&loaded.settings, action),
+        Command::User { init, action } => return user(&loaded.settings, init, action),
         Command::Backup { file } => return backup(&loaded.settings, &file),
+        Command::Check => {
+            eprintln!("otsd: the configuration is valid");
+            return ExitCode::SUCCESS;
+        }
+        Command::Man | Command::Completions { .. } => return ExitCode::SUCCESS,
         Command::Restore { file } => return restore(&loaded.settings, &file),
     };
     match result {
@@ -121,14 +138,14 @@ fn serve(settings: otsd::Settings) -> Result<(), otsd::app::StartupError> {
 }
 
 /// `otsd user …`: prints tokens on stdout (alone, for scripts), notes on stderr.
-fn user(settings: &otsd::Settings, action: UserCommand) -> ExitCode {
+fn user(settings: &otsd::Settings, init: bool, action: UserCommand) -> ExitCode {
     let request = match action {
         UserCommand::Add { name } => Request::Add { name },
         UserCommand::List => Request::List,
         UserCommand::Remove { name } => Request::Remove { name },
         UserCommand::Token { name } => Request::Token { name },
     };
-    match otsd::app::account_command(settings, request) {
+    match otsd::app::account_command(settings, request, init) {
         Ok(Response::Token { name, token }) => {
             eprintln!("API token for account {name} (shown only this once):");
             println!("{token}");
@@ -205,6 +222,18 @@ fn restore(settings: &otsd::Settings, file: &std::path::Path) -> ExitCode {
         }
         Err(err) => {
             eprintln!("otsd: {}", otsd::error::report(&err));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Writes generated text (the manual page, completions) to standard output.
+fn print(text: std::io::Result<Vec<u8>>) -> ExitCode {
+    use std::io::Write;
+    match text.and_then(|bytes| std::io::stdout().lock().write_all(&bytes)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("otsd: {err}");
             ExitCode::FAILURE
         }
     }

@@ -10,6 +10,7 @@ pub mod common;
 
 mod server {
     mod backup;
+    mod check;
     mod cli;
     mod config;
     mod damage;

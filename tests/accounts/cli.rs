@@ -104,7 +104,21 @@ async fn user_add_before_the_first_serve_prints_the_token_alone_and_serve_accept
     let otsd = otsd(tmp.path());
     assert!(!otsd.data_path().exists(), "no data directory yet");
 
-    let token = printed_token(&user(&otsd, &["add", "alice@example.com"]), "add");
+    // Without --init, nothing is made: the command says where it looked.
+    let refused = user(&otsd, &["add", "alice@example.com"]);
+    assert!(!refused.status.success());
+    let db = otsd.data_path().join("db").display().to_string();
+    assert!(
+        refused.stderr.contains(&db) && refused.stderr.contains("--init"),
+        "names the place it looked and how to go on; stderr:\n{}",
+        refused.stderr
+    );
+    assert!(
+        !otsd.data_path().exists(),
+        "no data directory or key is made"
+    );
+
+    let token = printed_token(&user(&otsd, &["--init", "add", "alice@example.com"]), "add");
 
     assert!(
         otsd.data_path().join("master.key").is_file(),
@@ -200,7 +214,7 @@ async fn user_commands_open_the_database_directly_when_no_server_runs() {
 async fn user_command_errors_exit_non_zero_with_a_message_online_and_offline() {
     let tmp = tempfile::tempdir().unwrap();
     let otsd = otsd(tmp.path());
-    printed_token(&user(&otsd, &["add", "erin"]), "add erin");
+    printed_token(&user(&otsd, &["--init", "add", "erin"]), "add erin");
     let invalid_name = "an account name is 1 to 128 letters";
 
     for running in [false, true] {
@@ -268,7 +282,7 @@ async fn no_token_is_stored_in_the_data_directory_or_written_to_the_log() {
         printed_token(&done, &format!("{args:?}"))
     };
 
-    tokens.push(run(&["add", "frank"]));
+    tokens.push(run(&["--init", "add", "frank"]));
     let server = otsd.start();
     tokens.push(run(&["add", "grace"]));
     tokens.push(run(&["token", "grace"]));
@@ -353,7 +367,7 @@ create = 3
 trusted_proxies = ["127.0.0.1"]
 "#,
     );
-    let token = printed_token(&user(&otsd, &["add", "ivan"]), "add");
+    let token = printed_token(&user(&otsd, &["--init", "add", "ivan"]), "add");
     let server = otsd.start();
     let ivan = Account::new("ivan", &token);
     let share = |from: &str, form: &[(&str, &str)], account: bool| {

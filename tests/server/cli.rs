@@ -21,17 +21,6 @@ fn help_exits_zero_and_names_the_main_flags() {
 }
 
 #[test]
-fn version_prints_the_name_and_version() {
-    let tmp = tempfile::tempdir().unwrap();
-    let done = Otsd::bare(tmp.path()).arg("--version").run();
-    assert_eq!(done.status.code(), Some(0), "stderr:\n{}", done.stderr);
-    assert_eq!(
-        done.stdout.trim(),
-        format!("otsd {}", env!("CARGO_PKG_VERSION"))
-    );
-}
-
-#[test]
 fn an_unknown_flag_exits_non_zero_and_names_it() {
     let tmp = tempfile::tempdir().unwrap();
     let done = Otsd::bare(tmp.path()).arg("--nope").run();

@@ -1,0 +1,160 @@
+//! README "Configuration": a configuration that refuses mistakes. `otsd check`
+//! lists every problem; unknown keys say where they came from and the nearest
+//! known key, and are fatal with `strict`; a port in use leaves nothing behind;
+//! `--version`, the manual page and the completions.
+
+use std::path::{Path, PathBuf};
+
+use crate::common::*;
+
+fn config_file(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("otsd.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn check(dir: &Path, file: &Path) -> Otsd {
+    Otsd::bare(dir).arg("--config").arg(file).arg("check")
+}
+
+#[test]
+fn check_lists_every_problem_each_naming_its_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = config_file(
+        tmp.path(),
+        "listen = \"localhost:7143\"\nlog_level = \"loud\"\n\n[limits]\nmin_ttl = \"soon\"\n\n\
+         [reaper]\ninterval_secs = 0\n\n[web]\nttl_choices = [10, 3600]\n",
+    );
+    let done = check(tmp.path(), &file).run();
+    assert_eq!(done.status.code(), Some(2), "stderr:\n{}", done.stderr);
+    for expected in [
+        "`localhost` is a host name, and an IP address is needed",
+        "limits.min_ttl",
+        "`reaper.interval_secs` must be at least 1",
+        "`log_level` has `loud`, which is neither a level",
+        "`web.ttl_choices` holds 10, outside the TTL limits",
+    ] {
+        assert!(
+            done.stderr.contains(expected),
+            "lists {expected:?}; stderr:\n{}",
+            done.stderr
+        );
+    }
+    assert!(
+        !tmp.path().join("otsd-data").exists(),
+        "check creates nothing"
+    );
+
+    let fine = config_file(tmp.path(), "log_level = \"info,otsd::store=debug\"\n");
+    let done = check(tmp.path(), &fine).run();
+    assert_eq!(done.status.code(), Some(0), "stderr:\n{}", done.stderr);
+    assert!(done.stderr.contains("the configuration is valid"));
+}
+
+#[test]
+fn an_unknown_key_names_its_origin_and_the_nearest_key_and_strict_makes_it_fatal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = config_file(tmp.path(), "workrs = 2\n\n[storage]\ncache_mb = 8\n");
+    let done = check(tmp.path(), &file).env("OTSD_ACESS_LOG", "true").run();
+    assert_eq!(
+        done.status.code(),
+        Some(0),
+        "warnings only; stderr:\n{}",
+        done.stderr
+    );
+    let path = file.display().to_string();
+    for expected in [
+        format!("unknown configuration key `workrs` in {path} (did you mean `workers`?)"),
+        format!("`storage.cache_mb` in {path} (did you mean `storage.cache_mib`?)"),
+        "`acess_log` from the environment (OTSD_ACESS_LOG) (did you mean `access_log`, \
+         OTSD_ACCESS_LOG?)"
+            .to_owned(),
+    ] {
+        assert!(
+            done.stderr.contains(&expected),
+            "says {expected:?}; stderr:\n{}",
+            done.stderr
+        );
+    }
+
+    let done = check(tmp.path(), &file).arg("--strict").run();
+    assert_eq!(
+        done.status.code(),
+        Some(2),
+        "--strict; stderr:\n{}",
+        done.stderr
+    );
+    assert!(
+        done.stderr.contains("did you mean `workers`?"),
+        "{}",
+        done.stderr
+    );
+
+    let strict = config_file(tmp.path(), "strict = true\nworkrs = 2\n");
+    let done = Otsd::new(tmp.path()).arg("--config").arg(&strict).refused();
+    assert_eq!(
+        done.status.code(),
+        Some(2),
+        "strict = true; stderr:\n{}",
+        done.stderr
+    );
+    assert!(done.stderr.contains("`workrs`"), "{}", done.stderr);
+    assert!(!tmp.path().join("data").exists(), "nothing is created");
+}
+
+#[test]
+fn a_port_in_use_leaves_no_data_directory_or_key_behind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = held.local_addr().unwrap().port();
+    let otsd = Otsd::new(tmp.path()).listen(&format!("127.0.0.1:{port}"));
+    let done = otsd.refused();
+    assert!(!done.status.success());
+    assert!(
+        done.stderr
+            .contains(&format!("cannot listen on 127.0.0.1:{port}"))
+            && done.stderr.contains("--listen"),
+        "stderr:\n{}",
+        done.stderr
+    );
+    assert!(
+        !otsd.data_path().exists(),
+        "no data directory, no master key"
+    );
+}
+
+#[test]
+fn version_names_the_database_and_backup_formats() {
+    let tmp = tempfile::tempdir().unwrap();
+    let done = Otsd::bare(tmp.path()).arg("--version").run();
+    assert_eq!(done.status.code(), Some(0));
+    assert_eq!(
+        done.stdout.trim(),
+        format!(
+            "otsd {} (database format {}, backup format {})",
+            env!("CARGO_PKG_VERSION"),
+            otsd::store::DATABASE_FORMAT,
+            otsd::store::BACKUP_FORMAT
+        )
+    );
+}
+
+#[test]
+fn the_manual_page_and_completions_cover_every_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let done = Otsd::bare(tmp.path()).arg("man").run();
+    assert_eq!(done.status.code(), Some(0), "stderr:\n{}", done.stderr);
+    assert!(done.stdout.starts_with(".ie") || done.stdout.contains(".TH otsd"));
+    for command in ["serve", "user", "backup", "restore", "check"] {
+        assert!(done.stdout.contains(command), "the page names {command}");
+    }
+    for shell in ["bash", "zsh", "fish"] {
+        let done = Otsd::bare(tmp.path()).arg("completions").arg(shell).run();
+        assert_eq!(done.status.code(), Some(0), "{shell}: {}", done.stderr);
+        assert!(
+            done.stdout.contains("otsd") && done.stdout.contains("restore"),
+            "{shell} completions name the commands"
+        );
+    }
+    assert!(!tmp.path().join("otsd-data").exists());
+}
