@@ -96,6 +96,8 @@ meta=$(curl -fsS -X POST "$URL/api/v1/share" -d secret=packaged-secret -d ttl=36
 key=$(echo "$meta" | json secret_key)
 value=$(curl -fsS -X POST "$URL/api/v1/secret/$key" | json value)
 check '[ "$value" = packaged-secret ]' "a secret shared through the installed server is revealed"
+# /proc of a process that is not dumpable belongs to root, whoever runs it.
+check '[ "$(stat -c %U "/proc/$server_pid/status")" = root ]' "the server, run as otsd, is not dumpable (no core dump of secrets)"
 check '[ -f /var/lib/otsd/master.key ] && [ "$(stat -c %U:%a /var/lib/otsd/master.key)" = otsd:600 ]' \
     "the master key was created on first start, otsd 0600"
 

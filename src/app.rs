@@ -320,7 +320,7 @@ impl Application {
         // Bound and open: what systemd waits for before it starts what is
         // ordered after otsd.
         crate::notify::ready();
-        let watchdog = crate::notify::watchdog(store.clone());
+        let watchdog = crate::notify::Watchdog::start(store.clone());
         let served = match select(server, stopping).await {
             Either::Left((served, _)) => served,
             // The worker threads still hold connections (and database handles);
@@ -328,12 +328,7 @@ impl Application {
             Either::Right((_, _server)) => Ok(()),
         };
         crate::notify::stopping();
-        if let Some(watchdog) = watchdog {
-            // Awaited, so that its handle on the store is dropped before the
-            // wait for the last handle below.
-            watchdog.abort();
-            let _ = watchdog.await;
-        }
+        drop(watchdog);
         drop(admin);
         drop(reaper);
         if !store.wait_until_sole_handle(Duration::from_secs(5)) {

@@ -123,6 +123,7 @@ fn main() -> ExitCode {
 }
 
 fn serve(settings: otsd::Settings) -> Result<(), otsd::app::StartupError> {
+    forbid_core_dumps();
     actix_web::rt::System::new().block_on(async move {
         let signals = otsd::app::StopSignals::install()?;
         let app = otsd::Application::build(&settings)?;
@@ -135,6 +136,22 @@ fn serve(settings: otsd::Settings) -> Result<(), otsd::app::StartupError> {
         log::info!("stopped cleanly");
         Ok(())
     })
+}
+
+/// A core dump of the server (a crash, the watchdog's SIGABRT) would write the
+/// secrets in its memory to disk: the server is made not dumpable, which also
+/// keeps other processes of its user from attaching to it.
+fn forbid_core_dumps() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl with integer arguments; the result is checked.
+    unsafe {
+        if libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 {
+            eprintln!(
+                "otsd: cannot turn core dumps off: {}",
+                std::io::Error::last_os_error()
+            );
+        }
+    }
 }
 
 /// `otsd user …`: prints tokens on stdout (alone, for scripts), notes on stderr.

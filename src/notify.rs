@@ -30,22 +30,59 @@ pub fn stopping() {
     }
 }
 
-/// Feeds the watchdog while `store` answers, for as long as the returned task
-/// runs; `None` when systemd asked for no watchdog.
-pub fn watchdog(store: Store) -> Option<actix_web::rt::task::JoinHandle<()>> {
-    let interval = sd_notify::watchdog_enabled()?;
-    let every = (interval / 2).max(Duration::from_millis(10));
-    log::info!(
-        "feeding systemd's watchdog every {} ms while the database answers",
-        every.as_millis()
-    );
-    Some(actix_web::rt::spawn(async move {
-        loop {
-            match store.readiness() {
-                Ok(()) => send(NotifyState::Watchdog),
-                Err(reason) => log::warn!("not feeding the watchdog: {reason}"),
+/// Feeds the watchdog while the store answers, until dropped. A thread of its
+/// own: the notification socket blocks when systemd does not read it, and that
+/// must not stall the server.
+pub struct Watchdog {
+    stop: std::sync::mpsc::Sender<()>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Watchdog {
+    /// `None` when systemd asked for no watchdog (no `WATCHDOG_USEC`), or its
+    /// thread could not start (logged: systemd will then restart the server,
+    /// which is what a watchdog is for).
+    pub fn start(store: Store) -> Option<Self> {
+        let interval = sd_notify::watchdog_enabled()?;
+        let every = (interval / 2).max(Duration::from_millis(10));
+        log::info!(
+            "feeding systemd's watchdog every {} ms while the database answers",
+            every.as_millis()
+        );
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("otsd-watchdog".into())
+            .spawn(move || {
+                loop {
+                    match store.readiness() {
+                        Ok(()) => send(NotifyState::Watchdog),
+                        Err(reason) => log::warn!("not feeding the watchdog: {reason}"),
+                    }
+                    match stopped.recv_timeout(every) {
+                        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                        _ => return,
+                    }
+                }
+            });
+        match thread {
+            Ok(thread) => Some(Self {
+                stop,
+                thread: Some(thread),
+            }),
+            Err(err) => {
+                log::error!("cannot start the watchdog thread: {err}");
+                None
             }
-            actix_web::rt::time::sleep(every).await;
         }
-    }))
+    }
+}
+
+impl Drop for Watchdog {
+    /// Stops the thread and waits for it, so its store handle is gone.
+    fn drop(&mut self) {
+        let _ = self.stop.send(());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }

@@ -69,11 +69,16 @@ struct Full {
     acknowledged: Vec<(String, String)>,
 }
 
-async fn fill_until_a_create_fails(dir: &Path) -> (Full, Server) {
+async fn fill_until_a_create_fails(
+    dir: &Path,
+    configure: impl FnOnce(Otsd) -> Otsd,
+) -> (Full, Server) {
     let fs = Tmpfs::mount(&dir.join("fs"), 24);
-    let otsd = Otsd::new(dir)
-        .data_dir(&fs.0.join("data"))
-        .env("OTSD_RATE_LIMITS__ENABLED", "false");
+    let otsd = configure(
+        Otsd::new(dir)
+            .data_dir(&fs.0.join("data"))
+            .env("OTSD_RATE_LIMITS__ENABLED", "false"),
+    );
     let server = otsd.start();
     let filler = fs.0.join("filler");
     let fill = fs.free_bytes().saturating_sub(3 << 20);
@@ -112,6 +117,42 @@ async fn fill_until_a_create_fails(dir: &Path) -> (Full, Server) {
     (full, server)
 }
 
+/// The notifications a server sends to `NOTIFY_SOCKET`, read as they come (a
+/// socket nobody reads would block the sender), with when each arrived.
+struct Notifications {
+    path: PathBuf,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<(Instant, String)>>>,
+}
+
+impl Notifications {
+    fn listen(path: &Path) -> Self {
+        let socket = std::os::unix::net::UnixDatagram::bind(path).unwrap();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = std::sync::Arc::clone(&seen);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = socket.recv(&mut buf) {
+                let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+                sink.lock().unwrap().push((Instant::now(), text));
+            }
+        });
+        Self {
+            path: path.to_owned(),
+            seen,
+        }
+    }
+
+    /// How many `WATCHDOG=1` arrived after `since`.
+    fn fed_since(&self, since: Instant) -> usize {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(at, text)| *at >= since && text.trim() == "WATCHDOG=1")
+            .count()
+    }
+}
+
 /// Frees the disk, starts the server again and reveals every acknowledged secret.
 async fn everything_acknowledged_is_there(full: &Full) {
     let _ = std::fs::remove_file(&full.filler);
@@ -127,7 +168,15 @@ async fn everything_acknowledged_is_there(full: &Full) {
 #[tokio::test]
 async fn once_the_full_disk_has_room_again_the_server_stops_to_be_restarted() {
     let tmp = tempfile::tempdir().unwrap();
-    let (full, server) = fill_until_a_create_fails(tmp.path()).await;
+    // Playing systemd: the watchdog is fed while the database answers.
+    let watchdog = Notifications::listen(&tmp.path().join("notify.sock"));
+    let socket = watchdog.path.to_str().unwrap().to_owned();
+    let (full, server) = fill_until_a_create_fails(tmp.path(), |otsd| {
+        otsd.env("NOTIFY_SOCKET", &socket)
+            .env("WATCHDOG_USEC", "200000")
+    })
+    .await;
+    assert!(watchdog.fed_since(Instant::now() - Duration::from_secs(600)) > 0);
 
     // Still full: the server keeps running (answering with errors), and says it
     // is not ready.
@@ -142,6 +191,13 @@ async fn once_the_full_disk_has_room_again_the_server_stops_to_be_restarted() {
     );
     let body: serde_json::Value = ready.json().await.unwrap();
     assert_eq!(body["status"], "not ready");
+    let quiet_from = Instant::now();
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(
+        watchdog.fed_since(quiet_from),
+        0,
+        "the watchdog is not fed while the database has failed"
+    );
     assert!(
         body["reason"]
             .as_str()
@@ -168,7 +224,7 @@ async fn once_the_full_disk_has_room_again_the_server_stops_to_be_restarted() {
 #[tokio::test]
 async fn sigterm_on_a_full_disk_exits_zero_and_loses_nothing_acknowledged() {
     let tmp = tempfile::tempdir().unwrap();
-    let (full, server) = fill_until_a_create_fails(tmp.path()).await;
+    let (full, server) = fill_until_a_create_fails(tmp.path(), |otsd| otsd).await;
 
     let done = server.stop();
     assert!(
