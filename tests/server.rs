@@ -12,6 +12,7 @@ mod server {
     mod backup;
     mod check;
     mod cli;
+    mod compaction;
     mod config;
     mod damage;
     mod disk_full;

@@ -10,12 +10,12 @@ impl Store {
     /// when it returns.
     pub fn create_account(&self, name: &str, record: &AccountRecord) -> Result<bool, StoreError> {
         let _writing = self.writing();
-        let swapped = self.accounts.compare_and_swap(
+        let swapped = self.current()?.accounts.compare_and_swap(
             name.as_bytes(),
             None as Option<&[u8]>,
             Some(encode(record)?),
         )?;
-        self.flusher.flush()?;
+        self.current()?.flusher.flush()?;
         Ok(swapped.is_ok())
     }
 
@@ -25,11 +25,13 @@ impl Store {
         let _writing = self.writing();
         let bytes = encode(record)?;
         let mut found = false;
-        self.accounts.fetch_and_update(name.as_bytes(), |old| {
-            found = old.is_some();
-            old.map(|_| bytes.clone())
-        })?;
-        self.flusher.flush()?;
+        self.current()?
+            .accounts
+            .fetch_and_update(name.as_bytes(), |old| {
+                found = old.is_some();
+                old.map(|_| bytes.clone())
+            })?;
+        self.current()?.flusher.flush()?;
         Ok(found)
     }
 
@@ -40,18 +42,24 @@ impl Store {
         // receipts stay readable by their keys). `listed_from` hides whatever a
         // crash or a racing create leaves behind here.
         let mut unlist = sled::Batch::default();
-        for key in self.owners.scan_prefix(owner_prefix(name)).keys() {
+        for key in self
+            .current()?
+            .owners
+            .scan_prefix(owner_prefix(name))
+            .keys()
+        {
             unlist.remove(key?);
         }
-        self.owners.apply_batch(unlist)?;
-        let removed = self.accounts.remove(name.as_bytes())?.is_some();
-        self.flusher.flush()?;
+        self.current()?.owners.apply_batch(unlist)?;
+        let removed = self.current()?.accounts.remove(name.as_bytes())?.is_some();
+        self.current()?.flusher.flush()?;
         Ok(removed)
     }
 
     /// One account's record.
     pub fn account(&self, name: &str) -> Result<Option<AccountRecord>, StoreError> {
-        self.accounts
+        self.current()?
+            .accounts
             .get(name.as_bytes())?
             .map(|b| decode(&b))
             .transpose()
@@ -59,7 +67,8 @@ impl Store {
 
     /// Every account, by name.
     pub fn accounts(&self) -> Result<Vec<(String, AccountRecord)>, StoreError> {
-        self.accounts
+        self.current()?
+            .accounts
             .iter()
             .map(|entry| {
                 let (name, bytes) = entry?;

@@ -14,7 +14,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
-use super::durable::Flusher;
+use super::Slot;
 use super::tally::Tally;
 
 /// How long the committer waits for more requests to join a batch: it flushes
@@ -49,7 +49,7 @@ pub(super) struct GroupCommit {
 }
 
 impl GroupCommit {
-    pub(super) fn start(flusher: Arc<Flusher>, tally: Arc<Tally>) -> std::io::Result<Self> {
+    pub(super) fn start(slot: Slot, tally: Arc<Tally>) -> std::io::Result<Self> {
         let shared = Arc::new(Shared::default());
         let worker = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
@@ -58,7 +58,7 @@ impl GroupCommit {
                 // Should a flush ever panic, fail every waiter (now and later)
                 // rather than leave requests waiting for a thread that is gone.
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    run(&worker, &flusher, &tally)
+                    run(&worker, &slot, &tally)
                 }));
                 let mut queue = lock(&worker.queue);
                 queue.closed = true;
@@ -116,7 +116,7 @@ impl Drop for GroupCommit {
     }
 }
 
-fn run(shared: &Shared, flusher: &Flusher, tally: &Tally) {
+fn run(shared: &Shared, slot: &Slot, tally: &Tally) {
     let (mut flushes, mut served) = (0u64, 0u64);
     let mut last_batch = 1;
     loop {
@@ -148,7 +148,9 @@ fn run(shared: &Shared, flusher: &Flusher, tally: &Tally) {
         }
         let batch = std::mem::take(&mut lock(&shared.queue).waiters);
         let flushing = Instant::now();
-        let flushed = flusher.flush();
+        // The database as it is now: a compaction may have replaced it since
+        // the last flush (writes made before it were flushed by it).
+        let flushed = super::current(slot).and_then(|open| open.flusher.flush());
         tally.flush.observe_duration(flushing.elapsed());
         tally.batch.observe(batch.len() as f64);
         let ok = match flushed {

@@ -165,7 +165,7 @@ impl Store {
         let paused = self.pause_writes();
         Ok(Cut {
             next_id: self.next_free_id()?,
-            db: &self.db,
+            open: self.current()?,
             started: std::time::Instant::now(),
             _paused: paused,
         })
@@ -176,7 +176,7 @@ impl Store {
 pub(super) struct Cut<'a> {
     /// The copy's id floor: larger than every id issued before the cut.
     pub(super) next_id: u64,
-    db: &'a sled::Db,
+    open: std::sync::Arc<super::Open>,
     started: std::time::Instant,
     _paused: RwLockWriteGuard<'a, ()>,
 }
@@ -184,7 +184,7 @@ pub(super) struct Cut<'a> {
 impl Cut<'_> {
     /// See [`read_all`].
     pub(super) fn read_all(&self, sink: &mut Sink<'_>) -> Result<u64, StoreError> {
-        read_all(self.db, sink)
+        read_all(&self.open.db, sink)
     }
 }
 

@@ -122,7 +122,11 @@ impl Flusher {
     /// `dir` is the directory sled was opened in: its log is `dir/db`, its blobs
     /// are in `dir/blobs/`, the mark file is `dir/otsd.committed`. Also says
     /// whether sled still has every commit the mark file counted.
-    pub(super) fn new(db: sled::Db, dir: &Path) -> io::Result<(Self, Found)> {
+    pub(super) fn new(
+        db: sled::Db,
+        dir: &Path,
+        failure: Arc<Failure>,
+    ) -> io::Result<(Self, Found)> {
         let file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
@@ -153,7 +157,7 @@ impl Flusher {
                 file,
                 last: in_database,
             }),
-            failure: Arc::default(),
+            failure,
             db,
         };
         Ok((flusher, found))
@@ -234,7 +238,7 @@ mod tests {
     fn a_flush_syncs_the_blob_files_sled_writes_for_large_values() {
         let dir = tempfile::tempdir().unwrap();
         let db = sled::Config::new().path(dir.path()).open().unwrap();
-        let (flusher, _) = Flusher::new(db.clone(), dir.path()).unwrap();
+        let (flusher, _) = Flusher::new(db.clone(), dir.path(), Arc::default()).unwrap();
         flusher.flush().unwrap();
         assert!(flusher.synced_blobs.lock().unwrap().is_empty());
 

@@ -12,7 +12,7 @@ impl Store {
     /// The master key check this database was written with, if it has one (a
     /// database made before checks were kept has none until its next start).
     pub fn key_check(&self) -> Result<Option<[u8; 32]>, StoreError> {
-        match self.db.get(KEY_CHECK)? {
+        match self.current()?.db.get(KEY_CHECK)? {
             None => Ok(None),
             Some(bytes) => <[u8; 32]>::try_from(&*bytes)
                 .map(Some)
@@ -24,14 +24,14 @@ impl Store {
     /// served under that key).
     pub fn set_key_check(&self, check: &[u8; 32]) -> Result<(), StoreError> {
         let _writing = self.writing();
-        self.db.insert(KEY_CHECK, &check[..])?;
-        self.flusher.flush()
+        self.current()?.db.insert(KEY_CHECK, &check[..])?;
+        self.current()?.flusher.flush()
     }
 
     /// Whether the database holds no secret and no account: nothing a new
     /// master key would make unreadable.
     pub fn holds_nothing(&self) -> Result<bool, StoreError> {
-        Ok(self.secrets.is_empty() && self.accounts.is_empty())
+        Ok(self.current()?.secrets.is_empty() && self.current()?.accounts.is_empty())
     }
 }
 

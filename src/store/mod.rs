@@ -72,6 +72,8 @@ pub enum StoreError {
     Corrupt,
     #[error("the database could not be flushed to disk")]
     NotDurable,
+    #[error("the database is closed (a compaction could not reopen it)")]
+    Closed,
 }
 
 /// How to open the database.
@@ -100,19 +102,61 @@ impl Default for Options {
     }
 }
 
-/// Handle to the database; clones share it.
-#[derive(Clone)]
-pub struct Store {
+/// The open database: sled's handle, its trees, the flusher of its writes and
+/// its id floor. A compaction of the running server replaces it whole (see
+/// `compact`).
+pub(super) struct Open {
     db: sled::Db,
     secrets: sled::Tree,
     expiry: sled::Tree,
     owners: sled::Tree,
     accounts: sled::Tree,
-    commits: Arc<GroupCommit>,
-    /// sled's flush made power-cut safe; the committer shares it.
-    flusher: Arc<Flusher>,
+    /// sled's flush made power-cut safe.
+    flusher: Flusher,
     /// Added to every id sled issues (see `copy`).
     id_floor: u64,
+}
+
+impl Open {
+    fn new(db: sled::Db, flusher: Flusher) -> Result<Self, StoreError> {
+        Ok(Self {
+            secrets: db.open_tree("secrets")?,
+            expiry: db.open_tree("expiry")?,
+            owners: db.open_tree("owners")?,
+            accounts: db.open_tree("accounts")?,
+            id_floor: copy::id_floor(&db)?,
+            db,
+            flusher,
+        })
+    }
+}
+
+/// Where the open database is: shared by every handle and the commit thread.
+/// Empty only while a compaction swaps databases (under the write lock, so no
+/// reader sees it), or after a swap that could open neither database.
+pub(super) type Slot = Arc<RwLock<Option<Arc<Open>>>>;
+
+/// The database in `slot` now.
+pub(super) fn current(slot: &Slot) -> Result<Arc<Open>, StoreError> {
+    slot.read()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+        .ok_or(StoreError::Closed)
+}
+
+/// Handle to the database; clones share it.
+#[derive(Clone)]
+pub struct Store {
+    slot: Slot,
+    commits: Arc<GroupCommit>,
+    /// Set once the database failed (shared by every flusher it has had).
+    failure: Arc<Failure>,
+    /// Where it is and how it was opened, for a compaction of the running server.
+    path: Arc<PathBuf>,
+    options: Arc<Options>,
+    /// The data directory's size at the last open or compaction check, and the
+    /// calls since (see [`Store::compact_if_worth_it`]).
+    checked_size: Arc<std::sync::Mutex<(u64, u32)>>,
     /// The counts `/metrics` shows.
     tally: Arc<tally::Tally>,
     /// Shared by every write, taken alone by a copy (see `copy`).
@@ -156,7 +200,9 @@ impl Store {
             path: path.to_owned(),
             reason: e.to_string(),
         };
-        let (flusher, found) = Flusher::new(db.clone(), path).map_err(error)?;
+        let failure = Arc::<Failure>::default();
+        let (flusher, found) =
+            Flusher::new(db.clone(), path, Arc::clone(&failure)).map_err(error)?;
         if let durable::Found::Missing {
             in_database,
             acknowledged,
@@ -176,23 +222,28 @@ impl Store {
         let (db, flusher) = if compact::worth_it(&db, path, options.compact_above_bytes)? {
             drop(flusher);
             let db = compact::compact(db, path, cache_bytes)?;
-            (db.clone(), Flusher::new(db, path).map_err(error)?.0)
+            (
+                db.clone(),
+                Flusher::new(db, path, Arc::clone(&failure))
+                    .map_err(error)?
+                    .0,
+            )
         } else {
             (db, flusher)
         };
-        let flusher = Arc::new(flusher);
+        let slot: Slot = Arc::new(RwLock::new(Some(Arc::new(Open::new(db, flusher)?))));
         let tally = Arc::new(tally::Tally::default());
-        let commits =
-            GroupCommit::start(Arc::clone(&flusher), Arc::clone(&tally)).map_err(error)?;
+        let commits = GroupCommit::start(Arc::clone(&slot), Arc::clone(&tally)).map_err(error)?;
         let store = Self {
-            secrets: db.open_tree("secrets")?,
-            expiry: db.open_tree("expiry")?,
-            owners: db.open_tree("owners")?,
-            accounts: db.open_tree("accounts")?,
-            id_floor: copy::id_floor(&db)?,
-            db,
+            slot,
             commits: Arc::new(commits),
-            flusher,
+            failure,
+            path: Arc::new(path.to_owned()),
+            options: Arc::new(options.clone()),
+            checked_size: Arc::new(std::sync::Mutex::new((
+                compact::size_of(path).unwrap_or(0),
+                0,
+            ))),
             gate: Arc::default(),
             tally,
             handles: Arc::new(()),
@@ -207,6 +258,11 @@ impl Store {
     /// The counts `/metrics` shows.
     pub fn tally(&self) -> Arc<tally::Tally> {
         Arc::clone(&self.tally)
+    }
+
+    /// The database now (a compaction may replace it between two calls).
+    pub(super) fn current(&self) -> Result<Arc<Open>, StoreError> {
+        current(&self.slot)
     }
 
     /// Waits until every write made before this call is on disk (group commit).
@@ -236,13 +292,13 @@ impl Store {
     /// Set once the database has failed (a flush, or the reaper's sweep, hit an
     /// I/O error): from then on sled refuses everything until it is reopened.
     pub fn failure(&self) -> Arc<Failure> {
-        Arc::clone(&self.flusher.failure)
+        Arc::clone(&self.failure)
     }
 
     /// Whether the database can serve: it has not failed, its commit thread is
     /// alive, and it answers a read. `Err` says which is not so.
     pub fn readiness(&self) -> Result<(), &'static str> {
-        if self.flusher.failure.is_set() {
+        if self.failure.is_set() {
             return Err("the database failed (a full disk?); otsd restarts once it has room");
         }
         if !self.commits.is_running() {
@@ -256,14 +312,14 @@ impl Store {
     /// Notes an error some operation got: an I/O error means sled has failed.
     pub fn note(&self, err: &StoreError) {
         if matches!(err, StoreError::Sled(sled::Error::Io(_))) {
-            self.flusher.failure.set();
+            self.failure.set();
         }
     }
 
     /// Flushes synchronously and stops the committer; for shutdown.
     pub fn close(&self) -> Result<(), StoreError> {
         self.commits.stop();
-        self.flusher.flush()?;
+        self.current()?.flusher.flush()?;
         Ok(())
     }
 
@@ -274,6 +330,7 @@ impl Store {
     }
 
     fn next_free_id(&self) -> Result<u64, StoreError> {
-        copy::next_id(&self.db, self.id_floor)
+        let open = self.current()?;
+        copy::next_id(&open.db, open.id_floor)
     }
 }

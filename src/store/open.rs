@@ -129,7 +129,7 @@ pub(super) fn stage(
         let db = open_sled(&staging, cache_bytes)?;
         db.insert(FORMAT_KEY, FORMAT_VERSION)?;
         fill(&db)?;
-        Flusher::new(db, &staging)
+        Flusher::new(db, &staging, Default::default())
             .map_err(|e| error(&staging, e))?
             .0
             .flush()?;

@@ -28,12 +28,13 @@ impl Store {
     pub fn insert(&self, id: RecordId, record: &SecretRecord) -> Result<(), StoreError> {
         let _writing = self.writing();
         let bytes = encode(record)?;
-        self.expiry
+        self.current()?
+            .expiry
             .insert(expiry_key(record.secret_expires_at, id), &[][..])?;
         if let Some(key) = owner_key(record, id) {
-            self.owners.insert(key, &[][..])?;
+            self.current()?.owners.insert(key, &[][..])?;
         }
-        self.secrets.insert(id_key(id), bytes)?;
+        self.current()?.secrets.insert(id_key(id), bytes)?;
         self.tally.created();
         Ok(())
     }
@@ -42,7 +43,7 @@ impl Store {
     /// `now` (twice its secret's TTL). Whether the secret itself is still live is
     /// [`SecretRecord::is_live`].
     pub fn get(&self, id: RecordId, now: u64) -> Result<Option<Stored>, StoreError> {
-        let Some(bytes) = self.secrets.get(id_key(id))? else {
+        let Some(bytes) = self.current()?.secrets.get(id_key(id))? else {
             return Ok(None);
         };
         let record: SecretRecord = decode(&bytes)?;
@@ -104,17 +105,20 @@ impl Store {
     /// so whatever a crash leaves behind the reaper finds.
     pub fn discard(&self, id: RecordId) -> Result<(), StoreError> {
         let _writing = self.writing();
-        if let Some(bytes) = self.secrets.get(id_key(id))? {
+        if let Some(bytes) = self.current()?.secrets.get(id_key(id))? {
             let record: SecretRecord = decode(&bytes)?;
             if let Some(key) = owner_key(&record, id) {
-                self.owners.remove(key)?;
+                self.current()?.owners.remove(key)?;
             }
-            if self.secrets.remove(id_key(id))?.is_some() {
+            if self.current()?.secrets.remove(id_key(id))?.is_some() {
                 self.tally.removed(record.sealed_value.is_some());
             }
-            self.expiry
+            self.current()?
+                .expiry
                 .remove(expiry_key(record.secret_expires_at, id))?;
-            self.expiry.remove(expiry_key(record.expires_at, id))?;
+            self.current()?
+                .expiry
+                .remove(expiry_key(record.expires_at, id))?;
         }
         Ok(())
     }
@@ -130,6 +134,7 @@ impl Store {
         let _writing = self.writing();
         let upper = now.saturating_add(1).to_be_bytes();
         let due: Vec<IVec> = self
+            .current()?
             .expiry
             .range(..&upper[..])
             .keys()
@@ -141,13 +146,13 @@ impl Store {
                 .and_then(|id| id.try_into().ok())
                 .map(|id| RecordId::new(u64::from_be_bytes(id)))
                 .ok_or(StoreError::Corrupt)?;
-            if let Some(bytes) = self.secrets.get(id_key(id))? {
+            if let Some(bytes) = self.current()?.secrets.get(id_key(id))? {
                 let record: SecretRecord = decode(&bytes)?;
                 if record.expires_at <= now {
                     if let Some(key) = owner_key(&record, id) {
-                        self.owners.remove(key)?;
+                        self.current()?.owners.remove(key)?;
                     }
-                    if self.secrets.remove(id_key(id))?.is_some() {
+                    if self.current()?.secrets.remove(id_key(id))?.is_some() {
                         let unread = record.sealed_value.is_some();
                         self.tally.removed(unread);
                         if unread {
@@ -163,11 +168,12 @@ impl Store {
                         self.tally.settled();
                         self.tally.expired.inc();
                     }
-                    self.expiry
+                    self.current()?
+                        .expiry
                         .insert(expiry_key(record.expires_at, id), &[][..])?;
                 }
             }
-            self.expiry.remove(entry)?;
+            self.current()?.expiry.remove(entry)?;
         }
         Ok(due.len())
     }
@@ -176,7 +182,7 @@ impl Store {
     /// Reads the whole tree.
     pub fn counts(&self) -> Result<(usize, usize), StoreError> {
         let mut counts = (0, 0);
-        for entry in self.secrets.iter().values() {
+        for entry in self.current()?.secrets.iter().values() {
             let record: SecretRecord = decode(&entry?)?;
             counts.0 += usize::from(record.sealed_value.is_some());
             counts.1 += 1;
@@ -192,7 +198,7 @@ impl Store {
         };
         let prefix = owner_prefix(custid);
         let mut out = Vec::new();
-        for key in self.owners.scan_prefix(&prefix).keys().rev() {
+        for key in self.current()?.owners.scan_prefix(&prefix).keys().rev() {
             let key = key?;
             let id = key
                 .get(prefix.len()..)
@@ -227,7 +233,7 @@ impl Store {
         loop {
             let old = match current.take() {
                 Some(bytes) => bytes,
-                None => match self.secrets.get(key)? {
+                None => match self.current()?.secrets.get(key)? {
                     Some(bytes) => bytes,
                     None => return Ok(None),
                 },
@@ -238,6 +244,7 @@ impl Store {
             }
             let new = encode(&record)?;
             if self
+                .current()?
                 .secrets
                 .compare_and_swap(key, Some(&old), Some(new))?
                 .is_ok()
@@ -470,7 +477,7 @@ mod tests {
         assert_eq!(store.purge_expired(NOW + 199, 100).unwrap(), 0, "moved on");
         assert_eq!(store.purge_expired(NOW + 200, 100).unwrap(), 1);
         assert_eq!(store.counts().unwrap(), (0, 0));
-        assert!(store.expiry.is_empty());
+        assert!(store.current().unwrap().expiry.is_empty());
     }
 
     /// What a crash between writing the record's second expiry entry and removing
@@ -480,13 +487,15 @@ mod tests {
         let (_dir, store) = open();
         let id = create(&store);
         store
+            .current()
+            .unwrap()
             .expiry
             .insert(expiry_key(NOW + 200, id), &[][..])
             .unwrap();
         assert_eq!(store.purge_expired(NOW + 100, 100).unwrap(), 1);
-        assert_eq!(store.expiry.len(), 1);
+        assert_eq!(store.current().unwrap().expiry.len(), 1);
         assert_eq!(store.purge_expired(NOW + 200, 100).unwrap(), 1);
         assert_eq!(store.counts().unwrap(), (0, 0));
-        assert!(store.expiry.is_empty());
+        assert!(store.current().unwrap().expiry.is_empty());
     }
 }
