@@ -161,6 +161,16 @@ removal_line=$(grep -o 'reaper handled [0-9]* expiry entries in [0-9.]* s' "$wor
 sleep 5
 churn_rss=$(rss_kib "$PID" VmRSS)
 churn_data=$(du -sb "$work/data/db" | cut -f1)
+# The running server compacts once a sweep finds nothing more to remove.
+echo "== churn: waiting (at most 120 s) for the running server to compact"
+for _ in $(seq 600); do
+    grep -q 'compacted the running database' "$work/otsd-2.log" && break
+    sleep 0.2
+done
+compact_line=$(grep -o 'compacted the running database.*' "$work/otsd-2.log" | tail -1 || true)
+sleep 2
+compacted_rss=$(rss_kib "$PID" VmRSS)
+compacted_data=$(du -sb "$work/data/db" | cut -f1)
 # sled hands free segments back only when it opens a database: once more.
 restart 3
 quiet $(( $(date +%s) + 120 ))
@@ -191,5 +201,6 @@ echo "churn: RSS $(( base_rss / 1024 )) MiB before the fill, $(( fill_rss / 1024
 echo "churn: data directory $(( base_data / 1024 )) KiB before the fill, $(( data_bytes / 1048576 )) MiB after it, $(( churn_data / 1048576 )) MiB once all were removed"
 # What is still live then: the creates made around the sweep (one-day TTL).
 still_live=$(( before_requests + sweep_requests ))
+echo "churn, the running server: ${compact_line:-no compaction within 120 s}; then RSS $(( compacted_rss / 1024 )) MiB, data directory $(( compacted_data / 1048576 )) MiB"
 echo "churn, after a restart: RSS $(( reopened_rss / 1024 )) MiB, data directory $(( reopened_data / 1048576 )) MiB (start to the first 200 ${restart_elapsed_3}s)"
 echo "churn: about $still_live secrets still live (made around the sweep): $(( still_live * (data_bytes / (live > 0 ? live : 1)) / 1048576 )) MiB at the fill's bytes per secret, $(( reopened_data / (still_live > 0 ? still_live : 1) )) bytes per live secret after the restart"

@@ -94,7 +94,7 @@ fn sweep(store: &Store, stopped: &mpsc::Receiver<()>) -> bool {
     }
     // What the sweeps freed, sled keeps in its file: a database that churn left
     // mostly empty is compacted (cheap to ask: see `Store::compact_if_worth_it`).
-    if keep_running && let Err(err) = store.compact_if_worth_it() {
+    if keep_running && let Err(err) = store.compact_if_worth_it(total) {
         log::error!("compacting the database failed: {err}");
         store.note(&err);
     }

@@ -36,6 +36,26 @@ const RATIO: u64 = 8;
 /// The running server's database is checked at least at every this many
 /// sweeps (10 minutes with the default 30-second reaper interval).
 const CHECK_EVERY: u32 = 20;
+/// ... and once the sweeps since the last check removed this many entries.
+const CHECK_AFTER_REMOVALS: usize = 100_000;
+
+/// What happened since the last compaction check of the running server.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct Checked {
+    /// The data directory's size then.
+    pub(super) size: u64,
+    calls: u32,
+    removed: usize,
+}
+
+impl Checked {
+    pub(super) fn at(size: u64) -> Self {
+        Self {
+            size,
+            ..Self::default()
+        }
+    }
+}
 
 /// Whether `db` (opened at `path`) is worth compacting; reads at most an eighth
 /// of the data directory's size in entries.
@@ -95,26 +115,34 @@ impl Store {
     /// module's comment); `true` if it did. Meant to be called after each of the
     /// reaper's sweeps, and cheap when there is nothing to do: it looks at the
     /// data directory's size, and walks the entries (at most an eighth of that
-    /// size) only when the size has doubled since the last check, or at every
-    /// [`CHECK_EVERY`]th call.
-    pub fn compact_if_worth_it(&self) -> Result<bool, StoreError> {
+    /// size) only when the size has doubled since the last check, when the
+    /// sweeps since have `removed` [`CHECK_AFTER_REMOVALS`] entries, at the
+    /// first sweep that removes nothing after some did (a burst of expiries has
+    /// just ended), or at every [`CHECK_EVERY`]th call.
+    pub fn compact_if_worth_it(&self, removed: usize) -> Result<bool, StoreError> {
         let above = self.options.compact_above_bytes;
         let size = size_of(&self.path).map_err(|e| open::error(&self.path, e))?;
         {
             let mut checked = self.checked_size.lock().unwrap_or_else(|e| e.into_inner());
-            let (last_size, calls) = &mut *checked;
-            *calls += 1;
-            if size < above || (size < last_size.saturating_mul(2) && *calls < CHECK_EVERY) {
+            let since = &mut *checked;
+            since.calls += 1;
+            let burst_ended = removed == 0 && since.removed > 0;
+            since.removed += removed;
+            let due = size >= since.size.saturating_mul(2)
+                || since.removed >= CHECK_AFTER_REMOVALS
+                || burst_ended
+                || since.calls >= CHECK_EVERY;
+            if size < above || !due {
                 return Ok(false);
             }
-            *checked = (size, 0);
+            *since = Checked::at(size);
         }
         if !worth_it(&self.current()?.db, &self.path, above)? {
             return Ok(false);
         }
         self.compact_running()?;
         *self.checked_size.lock().unwrap_or_else(|e| e.into_inner()) =
-            (size_of(&self.path).unwrap_or(0), 0);
+            Checked::at(size_of(&self.path).unwrap_or(0));
         Ok(true)
     }
 

@@ -154,9 +154,9 @@ pub struct Store {
     /// Where it is and how it was opened, for a compaction of the running server.
     path: Arc<PathBuf>,
     options: Arc<Options>,
-    /// The data directory's size at the last open or compaction check, and the
-    /// calls since (see [`Store::compact_if_worth_it`]).
-    checked_size: Arc<std::sync::Mutex<(u64, u32)>>,
+    /// The data directory's size at the last open or compaction check, and what
+    /// happened since (see [`Store::compact_if_worth_it`]).
+    checked_size: Arc<std::sync::Mutex<compact::Checked>>,
     /// The counts `/metrics` shows.
     tally: Arc<tally::Tally>,
     /// Shared by every write, taken alone by a copy (see `copy`).
@@ -240,9 +240,8 @@ impl Store {
             failure,
             path: Arc::new(path.to_owned()),
             options: Arc::new(options.clone()),
-            checked_size: Arc::new(std::sync::Mutex::new((
+            checked_size: Arc::new(std::sync::Mutex::new(compact::Checked::at(
                 compact::size_of(path).unwrap_or(0),
-                0,
             ))),
             gate: Arc::default(),
             tally,

@@ -86,7 +86,7 @@ async fn an_accounts_recipient_gets_the_link_and_the_sender_but_never_the_secret
 #[tokio::test]
 async fn generate_emails_the_link_but_never_the_generated_password() {
     let smtp = SmtpServer::start().await;
-    let app = spawn_with_relay(smtp.port, |_| {}).await;
+    let app = spawn_with_relay(smtp.port, |s| s.metrics.enabled = true).await;
     let bob = add_account(&app, "bob@example.org");
 
     let resp = app.as_account(&bob).post_form(
@@ -109,6 +109,11 @@ async fn generate_emails_the_link_but_never_the_generated_password() {
     );
     mail.assert_conceals(value, "generated password");
     mail.assert_conceals(text(&receipt, "metadata_key"), "metadata key");
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("otsd_emails_total{result=\"sent\"} 1"),
+        "the email is counted:\n{metrics}"
+    );
 }
 
 #[tokio::test]

@@ -127,10 +127,25 @@ async fn assert_every_email_fails_promptly(app: &TestApp, alice: &Account) {
 #[tokio::test]
 async fn when_the_relay_is_down_the_request_fails_promptly_and_nothing_is_stored() {
     let port = free_port(); // nothing listens there
-    let app = spawn_with_relay(port, |s| s.smtp.timeout_secs = 2).await;
+    let app = spawn_with_relay(port, |s| {
+        s.smtp.timeout_secs = 2;
+        s.metrics.enabled = true;
+    })
+    .await;
     let alice = add_account(&app, "alice");
 
     assert_every_email_fails_promptly(&app, &alice).await;
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    for counted in [
+        "otsd_emails_total{result=\"failed\"} 2",
+        "otsd_emails_total{result=\"sent\"} 0",
+        "otsd_secrets_created_total 0",
+    ] {
+        assert!(
+            metrics.contains(counted),
+            "/metrics has {counted}:\n{metrics}"
+        );
+    }
 
     assert_eq!(app.stop_and_count_records().await, (0, 0), "nothing stored");
 }
