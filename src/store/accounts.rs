@@ -1,6 +1,7 @@
 //! Accounts: one record per name. Each change is flushed before it returns
 //! (accounts change rarely, and an acknowledged token must survive a crash).
 
+use super::copy::Part;
 use super::records::{decode, encode};
 use super::secrets::owner_prefix;
 use super::{AccountRecord, Store, StoreError};
@@ -15,6 +16,7 @@ impl Store {
             None as Option<&[u8]>,
             Some(encode(record)?),
         )?;
+        self.changed(Part::Accounts, name.as_bytes());
         self.current()?.flusher.flush()?;
         Ok(swapped.is_ok())
     }
@@ -31,6 +33,7 @@ impl Store {
                 found = old.is_some();
                 old.map(|_| bytes.clone())
             })?;
+        self.changed(Part::Accounts, name.as_bytes());
         self.current()?.flusher.flush()?;
         Ok(found)
     }
@@ -48,10 +51,13 @@ impl Store {
             .scan_prefix(owner_prefix(name))
             .keys()
         {
-            unlist.remove(key?);
+            let key = key?;
+            self.changed(Part::Owners, &key);
+            unlist.remove(key);
         }
         self.current()?.owners.apply_batch(unlist)?;
         let removed = self.current()?.accounts.remove(name.as_bytes())?.is_some();
+        self.changed(Part::Accounts, name.as_bytes());
         self.current()?.flusher.flush()?;
         Ok(removed)
     }

@@ -13,13 +13,15 @@
 //! copy carries the next free id and the fresh database adds it to every id it
 //! issues (`otsd.id-floor`).
 
+use std::collections::HashSet;
 use std::ops::ControlFlow;
-use std::sync::{RwLockReadGuard, RwLockWriteGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, RwLockReadGuard, RwLockWriteGuard};
 
 use super::{Store, StoreError};
 
 /// The parts of the database a copy carries, numbered as in a backup file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(super) enum Part {
     /// The default tree's master key check (`meta`), the one record of the
     /// default tree that belongs to the data: the format marker, the commit
@@ -118,6 +120,31 @@ pub(super) struct Filler {
 }
 
 impl Filler {
+    /// Replaces the id floor (see the module's comment).
+    pub(super) fn set_floor(&self, next_id: u64) -> Result<(), StoreError> {
+        self.db.insert(ID_FLOOR, &next_id.to_be_bytes())?;
+        Ok(())
+    }
+
+    /// Makes `key` of `part` hold `value`, or not exist.
+    pub(super) fn set(
+        &self,
+        part: Part,
+        key: &[u8],
+        value: Option<&[u8]>,
+    ) -> Result<(), StoreError> {
+        let index = Part::ALL.iter().position(|p| *p == part).unwrap_or(0);
+        let tree: &sled::Tree = match &self.trees[index] {
+            Some(tree) => tree,
+            None => &self.db,
+        };
+        match value {
+            Some(value) => tree.insert(key, value)?,
+            None => tree.remove(key)?,
+        };
+        Ok(())
+    }
+
     /// A filler for `db`, whose ids will start at `next_id`.
     pub(super) fn new(db: &sled::Db, next_id: u64) -> Result<Self, StoreError> {
         db.insert(ID_FLOOR, &next_id.to_be_bytes())?;
@@ -148,7 +175,44 @@ impl Filler {
     }
 }
 
+/// The keys changed while a compaction of the running server copies the
+/// database (writes go on meanwhile): copied again, from the old database,
+/// once writes are paused for the swap.
+#[derive(Default)]
+pub(super) struct Changes {
+    on: AtomicBool,
+    keys: Mutex<HashSet<(Part, Vec<u8>)>>,
+}
+
+impl Changes {
+    /// Starts noting. Call it with writes paused: every write after it is noted.
+    pub(super) fn start(&self) {
+        self.on.store(true, Ordering::SeqCst);
+    }
+
+    /// Stops noting and hands over what was noted. Call it with writes paused.
+    pub(super) fn finish(&self) -> HashSet<(Part, Vec<u8>)> {
+        self.on.store(false, Ordering::SeqCst);
+        std::mem::take(&mut *self.keys.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn note(&self, part: Part, key: &[u8]) {
+        if self.on.load(Ordering::SeqCst) {
+            self.keys
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert((part, key.to_vec()));
+        }
+    }
+}
+
 impl Store {
+    /// Notes that a write changed `key` (for a compaction under way; see
+    /// [`Changes`]). Every write calls it for every key it changes.
+    pub(super) fn changed(&self, part: Part, key: &[u8]) {
+        self.changes.note(part, key);
+    }
+
     /// Taken (shared) by every change of the database; see [`Store::pause_writes`].
     pub(super) fn writing(&self) -> RwLockReadGuard<'_, ()> {
         self.gate.read().unwrap_or_else(|e| e.into_inner())

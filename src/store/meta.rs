@@ -25,6 +25,7 @@ impl Store {
     pub fn set_key_check(&self, check: &[u8; 32]) -> Result<(), StoreError> {
         let _writing = self.writing();
         self.current()?.db.insert(KEY_CHECK, &check[..])?;
+        self.changed(super::copy::Part::KeyCheck, KEY_CHECK);
         self.current()?.flusher.flush()
     }
 

@@ -118,6 +118,17 @@ pub(super) struct Open {
 }
 
 impl Open {
+    /// The tree holding `part` (the default tree for the key check).
+    fn tree(&self, part: copy::Part) -> &sled::Tree {
+        match part {
+            copy::Part::KeyCheck => &self.db,
+            copy::Part::Secrets => &self.secrets,
+            copy::Part::Expiry => &self.expiry,
+            copy::Part::Owners => &self.owners,
+            copy::Part::Accounts => &self.accounts,
+        }
+    }
+
     fn new(db: sled::Db, flusher: Flusher) -> Result<Self, StoreError> {
         Ok(Self {
             secrets: db.open_tree("secrets")?,
@@ -159,6 +170,8 @@ pub struct Store {
     checked_size: Arc<std::sync::Mutex<compact::Checked>>,
     /// The counts `/metrics` shows.
     tally: Arc<tally::Tally>,
+    /// The keys writes changed while a compaction copies (see `copy`).
+    changes: Arc<copy::Changes>,
     /// Shared by every write, taken alone by a copy (see `copy`).
     gate: Arc<RwLock<()>>,
     /// Counts the clones of this handle: sled releases the database lock only when
@@ -244,6 +257,7 @@ impl Store {
                 compact::size_of(path).unwrap_or(0),
             ))),
             gate: Arc::default(),
+            changes: Arc::default(),
             tally,
             handles: Arc::new(()),
         };
@@ -324,7 +338,12 @@ impl Store {
 
     /// A fresh record id: larger than every id issued before, also across
     /// restarts (sled persists its id generator ahead of use).
+    ///
+    /// Issued under the write gate: a compaction of the running server sets
+    /// the new database's id floor with writes paused, and no id may be issued
+    /// by the old database after that.
     pub fn new_id(&self) -> Result<RecordId, StoreError> {
+        let _writing = self.writing();
         self.next_free_id().map(RecordId::new)
     }
 

@@ -3,6 +3,7 @@
 
 use sled::IVec;
 
+use super::copy::Part;
 use super::records::{decode, encode};
 use super::{SecretRecord, Settlement, StoreError, StoredState};
 use crate::crypto::RecordId;
@@ -28,13 +29,15 @@ impl Store {
     pub fn insert(&self, id: RecordId, record: &SecretRecord) -> Result<(), StoreError> {
         let _writing = self.writing();
         let bytes = encode(record)?;
-        self.current()?
-            .expiry
-            .insert(expiry_key(record.secret_expires_at, id), &[][..])?;
+        let due = expiry_key(record.secret_expires_at, id);
+        self.current()?.expiry.insert(due, &[][..])?;
+        self.changed(Part::Expiry, &due);
         if let Some(key) = owner_key(record, id) {
-            self.current()?.owners.insert(key, &[][..])?;
+            self.current()?.owners.insert(&key, &[][..])?;
+            self.changed(Part::Owners, &key);
         }
         self.current()?.secrets.insert(id_key(id), bytes)?;
+        self.changed(Part::Secrets, &id_key(id));
         self.tally.created();
         Ok(())
     }
@@ -108,17 +111,20 @@ impl Store {
         if let Some(bytes) = self.current()?.secrets.get(id_key(id))? {
             let record: SecretRecord = decode(&bytes)?;
             if let Some(key) = owner_key(&record, id) {
-                self.current()?.owners.remove(key)?;
+                self.current()?.owners.remove(&key)?;
+                self.changed(Part::Owners, &key);
             }
             if self.current()?.secrets.remove(id_key(id))?.is_some() {
                 self.tally.removed(record.sealed_value.is_some());
             }
-            self.current()?
-                .expiry
-                .remove(expiry_key(record.secret_expires_at, id))?;
-            self.current()?
-                .expiry
-                .remove(expiry_key(record.expires_at, id))?;
+            self.changed(Part::Secrets, &id_key(id));
+            for due in [
+                expiry_key(record.secret_expires_at, id),
+                expiry_key(record.expires_at, id),
+            ] {
+                self.current()?.expiry.remove(due)?;
+                self.changed(Part::Expiry, &due);
+            }
         }
         Ok(())
     }
@@ -150,8 +156,10 @@ impl Store {
                 let record: SecretRecord = decode(&bytes)?;
                 if record.expires_at <= now {
                     if let Some(key) = owner_key(&record, id) {
-                        self.current()?.owners.remove(key)?;
+                        self.current()?.owners.remove(&key)?;
+                        self.changed(Part::Owners, &key);
                     }
+                    self.changed(Part::Secrets, &id_key(id));
                     if self.current()?.secrets.remove(id_key(id))?.is_some() {
                         let unread = record.sealed_value.is_some();
                         self.tally.removed(unread);
@@ -168,12 +176,13 @@ impl Store {
                         self.tally.settled();
                         self.tally.expired.inc();
                     }
-                    self.current()?
-                        .expiry
-                        .insert(expiry_key(record.expires_at, id), &[][..])?;
+                    let due = expiry_key(record.expires_at, id);
+                    self.current()?.expiry.insert(due, &[][..])?;
+                    self.changed(Part::Expiry, &due);
                 }
             }
             self.current()?.expiry.remove(entry)?;
+            self.changed(Part::Expiry, entry);
         }
         Ok(due.len())
     }
@@ -249,6 +258,7 @@ impl Store {
                 .compare_and_swap(key, Some(&old), Some(new))?
                 .is_ok()
             {
+                self.changed(Part::Secrets, &key);
                 return Ok(Some(record));
             }
         }
