@@ -117,7 +117,8 @@ pub struct StorageSettings {
     /// sled's page cache, in MiB. The main lever on memory use.
     pub cache_mib: u64,
     /// At start-up, compact a database of at least this many MiB that holds
-    /// less than an eighth of that in records (left so by churn); 0 never does.
+    /// less than a quarter of that in records (left so by churn) when a copy
+    /// would free at least half of it; 0 never does.
     pub compact_above_mib: u64,
 }
 

@@ -28,11 +28,15 @@ use super::durable::Flusher;
 use super::open::{self, COMPACTING};
 use super::{Open, Store, StoreError};
 
-/// A database this many times larger than its entries is compacted. A fresh
-/// copy takes 2.4 times its entries for 300,000 secrets (a restore: 178 MiB for
-/// a 75 MiB backup), and up to 4 times for a few MiB (sled's segments), so a
-/// copy of a database above this ratio is at least half its size.
-const RATIO: u64 = 8;
+/// A database this many times larger than its entries is compacted, if that
+/// frees at least half of `compact_above`. A fresh copy takes 2.4–3 times its
+/// entries for hundreds of thousands of secrets (a restore: 178 MiB for a 75
+/// MiB backup) and up to 4 times for a few MiB (sled's segments): at 4 alone a
+/// compaction of 8 MiB came out at 8 MiB, and at 8 alone a database left at 4.2
+/// times its entries by churn (370 MiB, scale run 8) was never compacted again.
+const RATIO: u64 = 4;
+/// What a fresh copy is expected to take, in times its entries.
+const COPY_TAKES: u64 = 3;
 /// The running server's database is checked at least at every this many
 /// sweeps (10 minutes with the default 30-second reaper interval).
 const CHECK_EVERY: u32 = 20;
@@ -57,7 +61,7 @@ impl Checked {
     }
 }
 
-/// Whether `db` (opened at `path`) is worth compacting; reads at most an eighth
+/// Whether `db` (opened at `path`) is worth compacting; reads at most a quarter
 /// of the data directory's size in entries.
 pub(super) fn worth_it(db: &sled::Db, path: &Path, compact_above: u64) -> Result<bool, StoreError> {
     let on_disk = size_of(path).map_err(|e| open::error(path, e))?;
@@ -74,7 +78,7 @@ pub(super) fn worth_it(db: &sled::Db, path: &Path, compact_above: u64) -> Result
             ControlFlow::Continue(())
         })
     })?;
-    if live >= enough {
+    if live >= enough || on_disk.saturating_sub(live * COPY_TAKES) < compact_above / 2 {
         return Ok(false);
     }
     log::info!(
@@ -114,7 +118,7 @@ impl Store {
     /// Compacts the running database if churn left it mostly empty (see the
     /// module's comment); `true` if it did. Meant to be called after each of the
     /// reaper's sweeps, and cheap when there is nothing to do: it looks at the
-    /// data directory's size, and walks the entries (at most an eighth of that
+    /// data directory's size, and walks the entries (at most a quarter of that
     /// size) only when the size has doubled since the last check, when the
     /// sweeps since have `removed` [`CHECK_AFTER_REMOVALS`] entries, at the
     /// first sweep that removes nothing after some did (a burst of expiries has
