@@ -23,7 +23,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::copy::{self, Filler};
+use super::copy::{self, Filler, Noting};
 use super::durable::Flusher;
 use super::open::{self, COMPACTING};
 use super::{Open, Store, StoreError};
@@ -102,7 +102,12 @@ pub(super) fn compact(db: sled::Db, path: &Path, cache_bytes: u64) -> Result<sle
     })?;
     drop(db);
     open::wait_until_released(path)?;
-    open::exchange(&staging, path).map_err(|e| open::error(path, e))?;
+    if let Err(err) = open::exchange(&staging, path) {
+        // The old database is still whole at `path` (a file system without
+        // RENAME_EXCHANGE, say): go on with it.
+        log::warn!("compaction not possible here ({err}); going on with the database as it is");
+        let _ = std::fs::remove_dir_all(&staging);
+    }
     let db = open::reopen_created(path, cache_bytes)?;
     crate::memory::trim_heap();
     log::info!(
@@ -125,6 +130,12 @@ impl Store {
     /// just ended), or at every [`CHECK_EVERY`]th call.
     pub fn compact_if_worth_it(&self, removed: usize) -> Result<bool, StoreError> {
         let above = self.options.compact_above_bytes;
+        if self
+            .compaction_off
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return Ok(false);
+        }
         let size = size_of(&self.path).map_err(|e| open::error(&self.path, e))?;
         {
             let mut checked = self.checked_size.lock().unwrap_or_else(|e| e.into_inner());
@@ -144,14 +155,14 @@ impl Store {
         if !worth_it(&self.current()?.db, &self.path, above)? {
             return Ok(false);
         }
-        self.compact_running()?;
+        let compacted = self.compact_running()?;
         *self.checked_size.lock().unwrap_or_else(|e| e.into_inner()) =
             Checked::at(size_of(&self.path).unwrap_or(0));
-        Ok(true)
+        Ok(compacted)
     }
 
-    /// The compaction of the running database.
-    fn compact_running(&self) -> Result<(), StoreError> {
+    /// The compaction of the running database; `false` if it was abandoned.
+    fn compact_running(&self) -> Result<bool, StoreError> {
         let path = self.path.as_path();
         let cache_bytes = self.options.cache_bytes;
         let started = Instant::now();
@@ -159,16 +170,16 @@ impl Store {
         let old = self.current()?;
         // Writes go on while the copy is made; the keys they change are noted
         // and copied again once writes are paused for the swap.
-        {
-            let _paused = self.pause_writes();
-            self.changes.start();
-        }
+        let noting = Noting::start(self);
         let mut paused = None;
         let staged = open::stage(path, COMPACTING, cache_bytes, |fresh| {
             let filler = Filler::new(fresh, 0)?;
             copy::read_all(&old.db, &mut |part, key, value| {
                 filler.put(part, key, value)
             })?;
+            // The bulk of it on disk before writes pause: the flush of the
+            // staged database after the pause then has only the changed keys.
+            fresh.flush()?;
             let guard = self.pause_writes();
             let changed = self.changes.finish();
             for (part, key) in &changed {
@@ -179,11 +190,11 @@ impl Store {
             paused = Some((guard, changed.len(), started.elapsed()));
             Ok(())
         });
+        drop(noting);
         let staging = match staged {
             Ok(staging) => staging,
             Err(err) => {
                 drop(paused);
-                let _ = self.changes.finish();
                 return Err(err);
             }
         };
@@ -200,7 +211,7 @@ impl Store {
                 log::warn!("compaction abandoned: the old database is still in use");
                 drop(slot);
                 let _ = std::fs::remove_dir_all(&staging);
-                return Ok(());
+                return Ok(false);
             }
             std::thread::sleep(Duration::from_millis(1));
         }
@@ -223,17 +234,21 @@ impl Store {
                     pause_began.as_millis(),
                     (started.elapsed() - pause_began).as_millis()
                 );
-                Ok(())
+                Ok(true)
             }
             Err(err) => {
                 // Whatever is at `path` is a whole database (the old one if the
                 // exchange failed, the new one otherwise): try it once more.
                 log::error!("reopening after a compaction failed ({err}); trying again");
                 let _ = std::fs::remove_dir_all(&staging);
+                // A file system without RENAME_EXCHANGE fails the same way at
+                // every try: do not copy again.
+                self.compaction_off
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
                 match self.reopen(path, cache_bytes) {
                     Ok(open) => {
                         *slot = Some(Arc::new(open));
-                        Ok(())
+                        Ok(false)
                     }
                     Err(again) => {
                         // No database: every operation fails, and the server

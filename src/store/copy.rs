@@ -206,6 +206,27 @@ impl Changes {
     }
 }
 
+/// Noting changes for as long as it lives (stopped on every way out of a
+/// compaction, a panic of sled's included: a set left filling would grow for
+/// ever).
+pub(super) struct Noting<'a>(&'a Store);
+
+impl<'a> Noting<'a> {
+    /// Starts noting, with writes paused for the moment: every write after it
+    /// is noted, every write before it has ended.
+    pub(super) fn start(store: &'a Store) -> Self {
+        let _paused = store.pause_writes();
+        store.changes.start();
+        Self(store)
+    }
+}
+
+impl Drop for Noting<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.changes.finish();
+    }
+}
+
 impl Store {
     /// Notes that a write changed `key` (for a compaction under way; see
     /// [`Changes`]). Every write calls it for every key it changes.

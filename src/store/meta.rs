@@ -32,7 +32,8 @@ impl Store {
     /// Whether the database holds no secret and no account: nothing a new
     /// master key would make unreadable.
     pub fn holds_nothing(&self) -> Result<bool, StoreError> {
-        Ok(self.current()?.secrets.is_empty() && self.current()?.accounts.is_empty())
+        let open = self.current()?;
+        Ok(open.secrets.is_empty() && open.accounts.is_empty())
     }
 }
 

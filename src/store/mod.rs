@@ -172,6 +172,9 @@ pub struct Store {
     tally: Arc<tally::Tally>,
     /// The keys writes changed while a compaction copies (see `copy`).
     changes: Arc<copy::Changes>,
+    /// Set when a compaction could not put its copy in place (a file system
+    /// without `RENAME_EXCHANGE`): no more are tried.
+    compaction_off: Arc<std::sync::atomic::AtomicBool>,
     /// Shared by every write, taken alone by a copy (see `copy`).
     gate: Arc<RwLock<()>>,
     /// Counts the clones of this handle: sled releases the database lock only when
@@ -258,6 +261,7 @@ impl Store {
             ))),
             gate: Arc::default(),
             changes: Arc::default(),
+            compaction_off: Arc::default(),
             tally,
             handles: Arc::new(()),
         };

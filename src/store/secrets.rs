@@ -7,7 +7,7 @@ use super::copy::Part;
 use super::records::{decode, encode};
 use super::{SecretRecord, Settlement, StoreError, StoredState};
 use crate::crypto::RecordId;
-use crate::store::Store;
+use crate::store::{Open, Store};
 
 /// A record as read, with the bytes it was read as: a change that follows the
 /// read ([`Store::settle`], [`Store::mark_viewed`]) swaps from them instead of
@@ -46,11 +46,7 @@ impl Store {
     /// `now` (twice its secret's TTL). Whether the secret itself is still live is
     /// [`SecretRecord::is_live`].
     pub fn get(&self, id: RecordId, now: u64) -> Result<Option<Stored>, StoreError> {
-        let Some(bytes) = self.current()?.secrets.get(id_key(id))? else {
-            return Ok(None);
-        };
-        let record: SecretRecord = decode(&bytes)?;
-        Ok((now < record.expires_at).then_some(Stored { id, record, bytes }))
+        read_record(&*self.current()?, id, now)
     }
 
     /// Settles a live secret (its reveal or its burn), starting from the record as
@@ -207,7 +203,11 @@ impl Store {
         };
         let prefix = owner_prefix(custid);
         let mut out = Vec::new();
-        for key in self.current()?.owners.scan_prefix(&prefix).keys().rev() {
+        // One database for the whole walk: a compaction's swap waits for the
+        // readers that hold the old one, so a reader must not wait for the slot
+        // while it holds it.
+        let open = self.current()?;
+        for key in open.owners.scan_prefix(&prefix).keys().rev() {
             let key = key?;
             let id = key
                 .get(prefix.len()..)
@@ -217,7 +217,7 @@ impl Store {
             if id.get() <= account.listed_from {
                 break; // made before this account existed: an earlier holder's
             }
-            if let Some(stored) = self.get(id, now)? {
+            if let Some(stored) = read_record(&open, id, now)? {
                 out.push(stored);
                 if out.len() == limit {
                     break;
@@ -263,6 +263,15 @@ impl Store {
             }
         }
     }
+}
+
+/// The record under `id` in `open`, unless missing or expired at `now`.
+fn read_record(open: &Open, id: RecordId, now: u64) -> Result<Option<Stored>, StoreError> {
+    let Some(bytes) = open.secrets.get(id_key(id))? else {
+        return Ok(None);
+    };
+    let record: SecretRecord = decode(&bytes)?;
+    Ok((now < record.expires_at).then_some(Stored { id, record, bytes }))
 }
 
 fn id_key(id: RecordId) -> [u8; 8] {
