@@ -45,6 +45,16 @@ fn check_lists_every_problem_each_naming_its_key() {
         "check creates nothing"
     );
 
+    let empty = config_file(tmp.path(), "[web]\nttl_choices = []\n");
+    let done = check(tmp.path(), &empty).run();
+    assert_eq!(done.status.code(), Some(2), "stderr:\n{}", done.stderr);
+    assert!(
+        done.stderr
+            .contains("`web.ttl_choices` must offer at least one choice"),
+        "stderr:\n{}",
+        done.stderr
+    );
+
     let fine = config_file(tmp.path(), "log_level = \"info,otsd::store=debug\"\n");
     let done = check(tmp.path(), &fine).run();
     assert_eq!(done.status.code(), Some(0), "stderr:\n{}", done.stderr);
