@@ -146,7 +146,10 @@ pub fn restore(
         (_, Some(failure)) => return Err(failure),
         (staged, None) => staged?,
     };
-    open::publish(&staging, path).map_err(|e| open::error(path, e))?;
+    if let Err(err) = open::publish(&staging, path) {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(open::error(path, err).into());
+    }
     Ok(summary)
 }
 
@@ -264,8 +267,16 @@ impl<'a> Reader<'a> {
                 "an entry is longer than any otsd writes",
             ));
         }
-        let mut bytes = vec![0u8; len as usize];
-        self.read(&mut bytes)?;
+        // Read through `take`, not into a buffer of the claimed length: a
+        // damaged length cannot make a short file allocate 256 MiB.
+        let mut bytes = Vec::new();
+        (&mut self.input)
+            .take(u64::from(len))
+            .read_to_end(&mut bytes)?;
+        if bytes.len() < len as usize {
+            return Err(BackupError::Truncated);
+        }
+        self.hash.update(&bytes);
         Ok(bytes)
     }
 
@@ -332,6 +343,29 @@ mod tests {
         assert!(matches!(
             verify(&mut &longer[..]),
             Err(BackupError::Altered)
+        ));
+    }
+
+    #[test]
+    fn a_damaged_length_is_a_truncated_file_not_an_allocation() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db"), 1 << 20).unwrap();
+        store.set_key_check(&[3; 32]).unwrap();
+        let mut file = Vec::new();
+        store.backup(&mut file).unwrap();
+        // The header is 12 + 2 + 2 + 8 bytes; then the entry's part and its
+        // key's length, here claiming 200 MiB in a file of a hundred bytes.
+        let at = 12 + 2 + 2 + 8 + 1;
+        let mut damaged = file.clone();
+        damaged[at..at + 4].copy_from_slice(&(200u32 << 20).to_be_bytes());
+        assert!(matches!(
+            verify(&mut &damaged[..]),
+            Err(BackupError::Malformed(_))
+        ));
+        damaged[at..at + 4].copy_from_slice(&(60u32 << 10).to_be_bytes());
+        assert!(matches!(
+            verify(&mut &damaged[..]),
+            Err(BackupError::Truncated)
         ));
     }
 }
