@@ -17,7 +17,10 @@ pub(super) fn open_database(path: &Path, cache_bytes: u64) -> Result<sled::Db, S
         create(path, cache_bytes)?;
         reopen_created(path, cache_bytes)?
     } else {
-        open_sled(path, cache_bytes)?
+        // Retried as after a creation: the same process may have closed this
+        // database a moment ago (a compaction, a test's reopen), and sled's
+        // threads release its lock a little after the last handle goes.
+        reopen_created(path, cache_bytes)?
     };
     match db.get(FORMAT_KEY)? {
         Some(version) if *version == *FORMAT_VERSION => Ok(db),
@@ -225,7 +228,9 @@ pub(super) fn wait_until_released(path: &Path) -> Result<(), StoreError> {
     })
 }
 
-/// Opens the database `create` just closed, retrying "locked" for up to a second.
+/// Opens the database `create` (or this process) just closed, retrying "locked"
+/// for up to a second. Another process that holds the database is reported a
+/// second later than without the retry.
 ///
 /// Closing does not release sled's lock at once: a write sled handed to its
 /// thread pool holds the database file (through its `Arc` on the log) until that
