@@ -276,13 +276,13 @@ impl Otsd {
     }
 }
 
-/// The status line of `GET /api/v1/status` on a fresh connection.
-fn status_over_raw_http(port: u16) -> std::io::Result<String> {
+/// The status line of `GET path` to 127.0.0.1:`port` on a fresh connection.
+pub fn status_line_over_raw_http(port: u16, path: &str) -> std::io::Result<String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     write!(
         stream,
-        "GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
     )?;
     let mut response = Vec::new();
     stream.read_to_end(&mut response)?;
@@ -424,7 +424,7 @@ impl Server {
         let deadline = Instant::now() + START_LIMIT;
         let mut last = String::new();
         while Instant::now() < deadline {
-            match status_over_raw_http(self.port) {
+            match status_line_over_raw_http(self.port, "/api/v1/status") {
                 Ok(line) if line.starts_with("HTTP/1.1 200") => return,
                 Ok(line) => last = line,
                 Err(e) => last = e.to_string(),

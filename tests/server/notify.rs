@@ -2,8 +2,6 @@
 //! watchdog. systemd is not PID 1 where these tests run, so the test plays its
 //! part: a datagram socket named by `NOTIFY_SOCKET`, and `WATCHDOG_USEC`.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::os::unix::net::UnixDatagram;
 use std::time::{Duration, Instant};
 
@@ -17,19 +15,6 @@ fn next_message(socket: &UnixDatagram, limit: Duration) -> Option<String> {
         Ok(n) => Some(String::from_utf8_lossy(&buf[..n]).into_owned()),
         Err(_) => None,
     }
-}
-
-/// The status line of `GET /healthz` on 127.0.0.1:`port`.
-fn healthz(port: u16) -> std::io::Result<String> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(
-        stream,
-        "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response)?;
-    Ok(response.lines().next().unwrap_or_default().to_owned())
 }
 
 #[test]
@@ -47,7 +32,7 @@ fn ready_once_it_serves_the_watchdog_while_the_store_answers_and_stopping_on_sig
     let first = next_message(&socket, START_LIMIT).expect("a notification");
     assert_eq!(first.trim(), "READY=1", "the first notification");
     assert_eq!(
-        healthz(port).expect("the port answers once READY is sent"),
+        status_line_over_raw_http(port, "/healthz").expect("the port answers once READY is sent"),
         "HTTP/1.1 200 OK"
     );
 
