@@ -117,6 +117,10 @@ pub struct AppState {
     pub trusted_proxies: Vec<IpNet>,
     /// Expiry choices (seconds) offered by the web form.
     pub ttl_choices: Vec<u64>,
+    /// `web.instance_name`: the pages' header and title.
+    pub instance_name: String,
+    /// Generated passwords waiting for the redirect that shows them.
+    pub generated: crate::web::Handover,
     /// Who may read `/metrics`.
     pub metrics: crate::metrics::Access,
 }
@@ -180,6 +184,8 @@ impl Application {
             service,
             trusted_proxies: settings.rate_limits.trusted_proxies.clone(),
             ttl_choices: settings.web.ttl_choices.clone(),
+            instance_name: settings.web.instance_name.clone(),
+            generated: crate::web::Handover::default(),
             metrics: crate::metrics::Access {
                 enabled: settings.metrics.enabled,
                 allow: settings.metrics.allow.clone(),
@@ -203,7 +209,7 @@ impl Application {
                 .configure(crate::health::configure)
                 .configure(api::configure)
                 .configure(crate::web::configure)
-                .default_service(web::to(api::not_found))
+                .default_service(web::to(crate::web::fallback))
         })
         .shutdown_timeout(settings.shutdown_timeout_secs)
         // actix would install its handlers only once the server is first polled, so

@@ -105,11 +105,18 @@ pub struct RateLimitSettings {
     pub trusted_proxies: Vec<IpNet>,
 }
 
+/// The longest `web.instance_name`: it has to fit a phone's header.
+const MAX_INSTANCE_NAME: usize = 60;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WebSettings {
     /// Expiry choices of the web form, in seconds; those above the caller's
     /// maximum TTL are not offered.
     pub ttl_choices: Vec<u64>,
+    /// Shown in every page's header and title, so people recognise their
+    /// organisation's instance ("Acme IT"). Empty: just "otsd".
+    #[serde(default)]
+    pub instance_name: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -202,6 +209,7 @@ impl Default for Settings {
             },
             web: WebSettings {
                 ttl_choices: vec![300, 1800, 3600, 4 * 3600, 12 * 3600, DAY, 3 * DAY, 7 * DAY],
+                instance_name: String::new(),
             },
             smtp: crate::mail::SmtpSettings::default(),
             storage: StorageSettings {
@@ -382,6 +390,14 @@ impl Settings {
         }
         if self.web.ttl_choices.is_empty() {
             invalid("web.ttl_choices", "must offer at least one choice");
+        }
+        if self.web.instance_name.chars().count() > MAX_INSTANCE_NAME
+            || self.web.instance_name.chars().any(char::is_control)
+        {
+            invalid(
+                "web.instance_name",
+                "must be at most 60 characters, without control characters",
+            );
         }
         if self.rate_limits.window_secs == 0 {
             invalid("rate_limits.window_secs", "must be at least 1");

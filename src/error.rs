@@ -69,8 +69,15 @@ pub enum Error {
     /// its closing boundary): nothing after it on the connection can be trusted.
     #[error("{0}")]
     BadBody(&'static str),
+    /// Over a rate limit (or out of passphrase attempts) until the limit's
+    /// window ends, `retry_after` seconds from now: sent as `Retry-After`.
     #[error("Rate limit exceeded. Please try again later.")]
-    RateLimited,
+    RateLimited { retry_after: u64 },
+    /// This address used up its failed passphrases on this secret until the
+    /// window ends. The API says exactly what it says for [`Error::RateLimited`];
+    /// the pages say how long the lock lasts and that the secret is still there.
+    #[error("Rate limit exceeded. Please try again later.")]
+    PassphraseLocked { retry_after: u64 },
     #[error("Not Found")]
     NotFound,
     #[error("An unexpected error occurred :[")]
@@ -110,7 +117,9 @@ impl Error {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
             Self::Param(_) => StatusCode::BAD_REQUEST,
-            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Self::RateLimited { .. } | Self::PassphraseLocked { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             Self::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal | Self::EmailFailed => StatusCode::INTERNAL_SERVER_ERROR,
@@ -121,6 +130,16 @@ impl Error {
     pub fn echoed_key(&self) -> Option<&str> {
         match self {
             Self::UnknownSecret { key } | Self::WrongPassphraseToReveal { key } => Some(key),
+            _ => None,
+        }
+    }
+
+    /// Seconds until a refused request may succeed, for `Retry-After`.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::RateLimited { retry_after } | Self::PassphraseLocked { retry_after } => {
+                Some(*retry_after)
+            }
             _ => None,
         }
     }

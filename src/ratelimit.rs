@@ -116,9 +116,11 @@ pub struct RateLimiter {
     window: Mutex<Window>,
 }
 
-/// The request is over a limit.
+/// The request is over a limit, until the window ends in `retry_after` seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limited;
+pub struct Limited {
+    pub retry_after: u64,
+}
 
 impl RateLimiter {
     pub fn new(limits: Limits, window_secs: u64, max_tracked: usize, ipv6_prefix: u8) -> Self {
@@ -153,7 +155,9 @@ impl RateLimiter {
         for key in keys {
             let place = self.place(&mut window, key);
             if self.used(&window, &place) >= limit {
-                return Err(Limited);
+                return Err(Limited {
+                    retry_after: self.window_secs - now % self.window_secs,
+                });
             }
             places.push(place);
         }
@@ -367,7 +371,10 @@ mod tests {
         let a = [Subject::Ip(ip("192.0.2.1"))];
         assert!(limiter.hit(Action::Create, &a, 0).is_ok());
         assert!(limiter.hit(Action::Create, &a, 0).is_ok());
-        assert_eq!(limiter.hit(Action::Create, &a, 0), Err(Limited));
+        assert_eq!(
+            limiter.hit(Action::Create, &a, 0),
+            Err(Limited { retry_after: 60 })
+        );
         assert!(
             limiter.hit(Action::Reveal, &a, 0).is_ok(),
             "other actions unaffected"
@@ -380,6 +387,12 @@ mod tests {
         assert!(
             limiter.hit(Action::Create, &a, 60).is_ok(),
             "a new window starts fresh"
+        );
+        assert!(limiter.hit(Action::Create, &a, 61).is_ok());
+        assert_eq!(
+            limiter.hit(Action::Create, &a, 105),
+            Err(Limited { retry_after: 15 }),
+            "refused until the window ends"
         );
     }
 
@@ -398,7 +411,11 @@ mod tests {
         let b = [Subject::Ip(ip("192.0.2.2"))];
         let fp = Action::FailedPassphrase;
         assert!(limiter.hit(fp, &a, 0).is_ok());
-        assert_eq!(limiter.hit(fp, &a, 0), Err(Limited), "taken until released");
+        assert_eq!(
+            limiter.hit(fp, &a, 0),
+            Err(Limited { retry_after: 60 }),
+            "taken until released"
+        );
         limiter.release(fp, &a, 0);
         assert!(limiter.hit(fp, &a, 0).is_ok(), "given back");
         assert!(limiter.hit(fp, &b, 0).is_ok(), "b is in the sketch");
@@ -407,7 +424,7 @@ mod tests {
         limiter.release(fp, &a, 60);
         assert_eq!(
             limiter.hit(fp, &a, 0),
-            Err(Limited),
+            Err(Limited { retry_after: 60 }),
             "a stale release does nothing"
         );
     }
@@ -463,10 +480,18 @@ mod tests {
         );
         let create = |s: &str| limiter.hit(Action::Create, &[Subject::Ip(ip(s))], 0);
         assert!(create("2001:db8:0:1::1").is_ok());
-        assert_eq!(create("2001:db8:0:1:ffff::2"), Err(Limited), "same /64");
+        assert_eq!(
+            create("2001:db8:0:1:ffff::2"),
+            Err(Limited { retry_after: 60 }),
+            "same /64"
+        );
         assert!(create("2001:db8:0:2::1").is_ok(), "another /64");
         assert!(create("::ffff:192.0.2.1").is_ok());
-        assert_eq!(create("192.0.2.1"), Err(Limited), "a mapped v4 is the v4");
+        assert_eq!(
+            create("192.0.2.1"),
+            Err(Limited { retry_after: 60 }),
+            "a mapped v4 is the v4"
+        );
         assert_eq!(network_of(ip("2001:db8::1"), 128), ip("2001:db8::1"));
     }
 

@@ -311,7 +311,7 @@ impl Service {
         }
         self.limiter
             .hit(action, &subjects, unix_now())
-            .map_err(|_| self.rate_limited())
+            .map_err(|limited| self.rate_limited(limited))
     }
 
     /// Runs a passphrase attempt on the secret or receipt named `key`, unless this
@@ -332,7 +332,12 @@ impl Service {
         // concurrent guesses cannot all pass the limit before any is counted.
         self.limiter
             .hit(Action::FailedPassphrase, &subject, now)
-            .map_err(|_| self.rate_limited())?;
+            .map_err(|limited| {
+                self.metrics.rate_limited.inc();
+                Error::PassphraseLocked {
+                    retry_after: limited.retry_after,
+                }
+            })?;
         let result = attempt.await;
         if matches!(
             result,
@@ -347,9 +352,11 @@ impl Service {
     }
 
     /// `RateLimited`, counted.
-    fn rate_limited(&self) -> Error {
+    fn rate_limited(&self, limited: crate::ratelimit::Limited) -> Error {
         self.metrics.rate_limited.inc();
-        Error::RateLimited
+        Error::RateLimited {
+            retry_after: limited.retry_after,
+        }
     }
 
     /// Closed instances refuse anonymous creators; everyone is rate limited.

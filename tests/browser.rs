@@ -16,6 +16,7 @@ pub mod common;
 mod browser {
     mod burn;
     mod closed;
+    mod contrast;
     mod escaping;
     mod expiry;
     mod flow;
@@ -23,6 +24,7 @@ mod browser {
     mod headers;
     mod nojs;
     mod passphrase;
+    mod polish;
     mod support;
     mod webdriver;
 }

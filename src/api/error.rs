@@ -30,6 +30,9 @@ impl ResponseError for Error {
         response
             .insert_header((INTENDED_STATUS, self.intended_status().as_str()))
             .content_type(JSON);
+        if let Some(seconds) = self.retry_after() {
+            response.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
+        }
         if self.closes_connection() {
             // What is left of the body is never read, or cannot be trusted to end
             // where it says: close, so it cannot be taken for the next request,
@@ -116,7 +119,9 @@ mod tests {
                     )
                     .route(
                         "/ours",
-                        web::get().to(|| async { Err::<HttpResponse, _>(Error::RateLimited) }),
+                        web::get().to(|| async {
+                            Err::<HttpResponse, _>(Error::RateLimited { retry_after: 1 })
+                        }),
                     )
                     .route("/fine", web::get().to(|| async { "ok" })),
             ),

@@ -2,11 +2,12 @@
 //! posts never get here: see [`super::same_origin`].)
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use zeroize::Zeroizing;
 
-use super::pages::{self, IndexView};
-use super::{WebError, page, see_other};
+use super::handover;
+use super::pages::{self, Frame, IndexView};
+use super::{WebError, page, retry_after, see_other};
 use crate::app::AppState;
 use crate::domain::{MetadataKey, Passphrase, SecretKey};
 use crate::error::Error;
@@ -16,7 +17,12 @@ use crate::service::{Caller, Generate, Share};
 type PageResult = Result<HttpResponse, WebError>;
 
 /// The create form. On a closed instance it also asks for account and token.
-fn index_page(state: &AppState, status: StatusCode, error: Option<&str>) -> HttpResponse {
+fn index_page(
+    state: &AppState,
+    frame: &Frame,
+    status: StatusCode,
+    error: Option<&str>,
+) -> HttpResponse {
     let policy = state.service.policy();
     let closed = !policy.anonymous_create;
     let limits = if closed {
@@ -40,25 +46,30 @@ fn index_page(state: &AppState, status: StatusCode, error: Option<&str>) -> Http
         .unwrap_or(limits.ttl.default);
     page(
         status,
-        pages::index(&IndexView {
-            closed,
-            ttl_choices: &choices,
-            selected_ttl: selected,
-            error,
-        }),
+        pages::index(
+            frame,
+            &IndexView {
+                closed,
+                ttl_choices: &choices,
+                selected_ttl: selected,
+                error,
+            },
+        ),
     )
 }
 
 /// `GET /`
-pub async fn index(state: web::Data<AppState>) -> HttpResponse {
-    index_page(&state, StatusCode::OK, None)
+pub async fn index(state: web::Data<AppState>, frame: Frame) -> HttpResponse {
+    index_page(&state, &frame, StatusCode::OK, None)
 }
 
 /// `POST /share`: create (or generate) from the form. Success redirects to the
-/// receipt; a generated password is shown on the receipt in this response only.
+/// receipt, so a reload does not create a second secret; a generated password
+/// goes with the redirect through the [`handover`], shown by the first GET only.
 /// A refused form is shown again with the reason (the secret is not echoed back).
 pub async fn create(
     state: web::Data<AppState>,
+    frame: Frame,
     caller: Result<Caller, Error>,
     params: Result<Params, Error>,
 ) -> PageResult {
@@ -75,15 +86,29 @@ pub async fn create(
                 options,
             };
             let generated = service.generate(&caller, request).await?;
-            let link = service.links().secret_of(&generated.receipt);
-            Ok(page(
-                StatusCode::OK,
-                pages::receipt(
-                    &generated.receipt,
-                    link.as_deref(),
-                    Some(generated.value.expose()),
-                ),
-            ))
+            let metadata_key = generated.receipt.metadata_key.expose();
+            let value = generated.value.expose();
+            match state.generated.put(metadata_key, value) {
+                Some(token) => {
+                    let mut response = see_other(&format!("/private/{metadata_key}"));
+                    set_handover_cookie(
+                        &mut response,
+                        &state,
+                        metadata_key,
+                        &token,
+                        handover::LIFETIME.as_secs(),
+                    );
+                    Ok(response)
+                }
+                // Too many waiting: shown in this answer instead.
+                None => {
+                    let link = service.links().secret_of(&generated.receipt);
+                    Ok(page(
+                        StatusCode::OK,
+                        pages::receipt(&frame, &generated.receipt, link.as_deref(), Some(value)),
+                    ))
+                }
+            }
         } else {
             let request = Share {
                 secret: params.secret(),
@@ -102,6 +127,7 @@ pub async fn create(
         Err(Error::Internal) => Err(WebError::Page(Error::Internal)),
         Err(err) => Ok(index_page(
             &state,
+            &frame,
             err.intended_status(),
             Some(&err.to_string()),
         )),
@@ -121,51 +147,138 @@ fn signed_in(state: &AppState, mut caller: Caller, params: &mut Params) -> Resul
 /// `GET /private/{key}`: the creator's receipt.
 pub async fn receipt(
     state: web::Data<AppState>,
+    frame: Frame,
+    req: HttpRequest,
     caller: Result<Caller, Error>,
     key: Result<PathKey<MetadataKey>, Error>,
 ) -> PageResult {
-    let receipt = state.service.receipt(&caller?, &key?.0)?;
+    let PathKey(key) = key.map_err(receipt_error)?;
+    let receipt = state
+        .service
+        .receipt(&caller?, &key)
+        .map_err(receipt_error)?;
     let link = state.service.links().secret_of(&receipt);
-    Ok(page(
+    let token = cookie(&req, handover::COOKIE);
+    let generated = token.and_then(|token| state.generated.take(key.expose(), token));
+    let mut response = page(
         StatusCode::OK,
-        pages::receipt(&receipt, link.as_deref(), None),
-    ))
+        pages::receipt(
+            &frame,
+            &receipt,
+            link.as_deref(),
+            generated.as_deref().map(String::as_str),
+        ),
+    );
+    if token.is_some() {
+        set_handover_cookie(&mut response, &state, key.expose(), "", 0);
+    }
+    Ok(response)
+}
+
+/// A receipt that cannot be found gets the receipt's page, not the secret's.
+fn receipt_error(err: Error) -> WebError {
+    match err {
+        Error::UnknownSecret { .. } => WebError::UnknownReceipt,
+        other => other.into(),
+    }
+}
+
+/// The value of the cookie `name` the browser sent.
+fn cookie<'r>(req: &'r HttpRequest, name: &str) -> Option<&'r str> {
+    req.headers()
+        .get_all(actix_web::http::header::COOKIE)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (k, v) = pair.trim().split_once('=')?;
+            (k == name).then_some(v)
+        })
+}
+
+/// Sets (or, with `max_age` 0, clears) the handover cookie, scoped to this
+/// receipt's path, unreadable by script, never sent cross-site.
+fn set_handover_cookie(
+    response: &mut HttpResponse,
+    state: &AppState,
+    metadata_key: &str,
+    token: &str,
+    max_age: u64,
+) {
+    let secure = if state.service.links().origin().starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{}={token}; Path=/private/{metadata_key}; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}",
+        handover::COOKIE
+    );
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&cookie) {
+        response
+            .headers_mut()
+            .append(actix_web::http::header::SET_COOKIE, value);
+    }
 }
 
 /// `GET /private/{key}/burn`: the confirm step. Nothing to burn → the receipt.
 pub async fn confirm_burn(
     state: web::Data<AppState>,
+    frame: Frame,
     caller: Result<Caller, Error>,
     key: Result<PathKey<MetadataKey>, Error>,
 ) -> PageResult {
-    let (caller, PathKey(key)) = (caller?, key?);
-    let receipt = state.service.receipt(&caller, &key)?;
+    let (caller, PathKey(key)) = (caller?, key.map_err(receipt_error)?);
+    let receipt = state
+        .service
+        .receipt(&caller, &key)
+        .map_err(receipt_error)?;
     if !receipt.state.is_live() {
         return Ok(see_other(&format!("/private/{}", key.expose())));
     }
-    Ok(page(StatusCode::OK, pages::confirm_burn(&receipt, None)))
+    Ok(page(
+        StatusCode::OK,
+        pages::confirm_burn(&frame, &receipt, None),
+    ))
 }
 
 /// `POST /private/{key}/burn`: burns, then back to the receipt. A wrong passphrase
 /// shows the confirm step again with the reason.
 pub async fn burn(
     state: web::Data<AppState>,
+    frame: Frame,
     caller: Result<Caller, Error>,
     key: Result<PathKey<MetadataKey>, Error>,
     params: Result<Params, Error>,
 ) -> PageResult {
-    let (caller, PathKey(key)) = (caller?, key?);
+    let (caller, PathKey(key)) = (caller?, key.map_err(receipt_error)?);
     let passphrase = Passphrase::attempt(params?.take("passphrase"));
     match state.service.burn(&caller, &key, passphrase).await {
         Ok(_) => Ok(see_other(&format!("/private/{}", key.expose()))),
         Err(Error::WrongPassphraseToBurn) => {
-            let receipt = state.service.receipt(&caller, &key)?;
+            let receipt = state
+                .service
+                .receipt(&caller, &key)
+                .map_err(receipt_error)?;
             Ok(page(
                 StatusCode::BAD_REQUEST,
-                pages::confirm_burn(&receipt, Some("That passphrase is not right.")),
+                pages::confirm_burn(&frame, &receipt, Some("That passphrase is not right.")),
             ))
         }
-        Err(err) => Err(err.into()),
+        Err(Error::PassphraseLocked {
+            retry_after: seconds,
+        }) => {
+            let receipt = state
+                .service
+                .receipt(&caller, &key)
+                .map_err(receipt_error)?;
+            let mut response = page(
+                StatusCode::TOO_MANY_REQUESTS,
+                pages::confirm_burn(&frame, &receipt, Some(&locked_message(seconds))),
+            );
+            retry_after(&mut response, seconds);
+            Ok(response)
+        }
+        Err(err) => Err(receipt_error(err)),
     }
 }
 
@@ -173,6 +286,7 @@ pub async fn burn(
 /// (link previews and scanners fetch this). Marks the receipt `viewed`.
 pub async fn show_secret(
     state: web::Data<AppState>,
+    frame: Frame,
     caller: Result<Caller, Error>,
     key: Result<PathKey<SecretKey>, Error>,
 ) -> PageResult {
@@ -180,7 +294,7 @@ pub async fn show_secret(
     let preview = state.service.preview(&caller, &key)?;
     Ok(page(
         StatusCode::OK,
-        pages::reveal_form(key.expose(), preview.passphrase_required, None),
+        pages::reveal_form(&frame, key.expose(), preview.passphrase_required, None),
     ))
 }
 
@@ -188,6 +302,7 @@ pub async fn show_secret(
 /// again with the reason and keeps the secret.
 pub async fn reveal_secret(
     state: web::Data<AppState>,
+    frame: Frame,
     caller: Result<Caller, Error>,
     key: Result<PathKey<SecretKey>, Error>,
     params: Result<Params, Error>,
@@ -197,16 +312,36 @@ pub async fn reveal_secret(
     match state.service.reveal(&caller, &key, passphrase).await {
         Ok(revealed) => Ok(page(
             StatusCode::OK,
-            pages::revealed(revealed.value.expose()),
+            pages::revealed(&frame, revealed.value.expose()),
         )),
         Err(Error::WrongPassphraseToReveal { .. }) => Ok(page(
             StatusCode::BAD_REQUEST,
             pages::reveal_form(
+                &frame,
                 key.expose(),
                 true,
                 Some("That passphrase is not right. The secret is still there: try again."),
             ),
         )),
+        Err(Error::PassphraseLocked {
+            retry_after: seconds,
+        }) => {
+            let mut response = page(
+                StatusCode::TOO_MANY_REQUESTS,
+                pages::reveal_form(&frame, key.expose(), true, Some(&locked_message(seconds))),
+            );
+            retry_after(&mut response, seconds);
+            Ok(response)
+        }
         Err(err) => Err(err.into()),
     }
+}
+
+/// What a page says when this address is out of passphrase attempts.
+fn locked_message(seconds: u64) -> String {
+    format!(
+        "Too many wrong passphrases from your address. The secret is still there, \
+         but locked for you for {}: try again then.",
+        crate::format::duration(seconds)
+    )
 }

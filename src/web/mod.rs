@@ -11,7 +11,11 @@
 
 mod assets;
 mod handlers;
+mod handover;
 mod pages;
+
+pub use handover::Handover;
+pub use pages::Frame;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -23,6 +27,7 @@ use maud::Markup;
 
 use crate::app::AppState;
 use crate::error::Error;
+use crate::format::duration;
 
 /// No inline script or style, nothing from elsewhere, no framing, forms only to us.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
@@ -35,6 +40,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("")
                 .wrap(from_fn(same_origin))
+                .wrap(from_fn(render_errors))
                 .service(resource("/").route(web::get().to(handlers::index)))
                 .service(resource("/share").route(web::post().to(handlers::create)))
                 .service(
@@ -52,7 +58,45 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(|| async { WebError::NotFound.error_response() }))
+    web::resource(path).default_service(web::to(|| async {
+        Err::<HttpResponse, _>(WebError::NotFound)
+    }))
+}
+
+/// The application's answer to a path nobody serves: a page for a browser
+/// (which asks for HTML), the v1 JSON error for everyone else (API clients,
+/// scripts and `curl` that ask for nothing in particular).
+pub async fn fallback(req: actix_web::HttpRequest) -> HttpResponse {
+    let wants_html = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if wants_html && !req.path().starts_with("/api/") {
+        let frame = Frame::of(&req);
+        WebError::NotFound.render(&frame)
+    } else {
+        crate::api::not_found().await
+    }
+}
+
+/// Renders the pages' errors with the request's [`Frame`] (instance name),
+/// which [`WebError::error_response`] cannot see.
+async fn render_errors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let frame = Frame::of(req.request());
+    let response = next.call(req).await?;
+    let rendered = response
+        .response()
+        .error()
+        .and_then(|err| err.as_error::<WebError>())
+        .map(|err| err.render(&frame));
+    Ok(match rendered {
+        Some(page) => response.into_response(page),
+        None => response.map_into_boxed_body(),
+    })
 }
 
 /// An HTML page with the security headers every page carries. Pages are
@@ -96,7 +140,7 @@ pub fn see_other(location: &str) -> HttpResponse {
 /// it cannot be a cross-site forgery.
 pub async fn same_origin(
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
+    next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     if req.method() == Method::POST && req.match_pattern().is_some() {
         let state = req
@@ -109,10 +153,13 @@ pub async fn same_origin(
                 .is_some_and(|origin| !origin.eq_ignore_ascii_case(state.service.links().origin())),
         };
         if cross_site {
-            return Err(WebError::CrossSite.into());
+            // An answer carrying its error, for `render_errors` to render.
+            return Ok(req
+                .error_response(WebError::CrossSite)
+                .map_into_right_body());
         }
     }
-    next.call(req).await
+    Ok(next.call(req).await?.map_into_left_body())
 }
 
 /// Failures of the web pages, rendered as HTML in one place.
@@ -124,6 +171,9 @@ pub enum WebError {
     CrossSite,
     #[error("There is no page here.")]
     NotFound,
+    /// A receipt that is unknown, or gone with its secret: not the secret's page.
+    #[error("Unknown receipt")]
+    UnknownReceipt,
 }
 
 impl ResponseError for WebError {
@@ -131,16 +181,46 @@ impl ResponseError for WebError {
         match self {
             Self::Page(err) => err.intended_status(),
             Self::CrossSite => StatusCode::FORBIDDEN,
-            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::NotFound | Self::UnknownReceipt => StatusCode::NOT_FOUND,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
+        self.render(&Frame::default())
+    }
+}
+
+impl WebError {
+    fn render(&self, frame: &Frame) -> HttpResponse {
         let markup = match self {
             // Unknown, used, expired: one page that does not tell which.
-            Self::Page(Error::UnknownSecret { .. }) => pages::gone(),
-            other => pages::error(&other.to_string()),
+            Self::Page(Error::UnknownSecret { .. }) => pages::gone(frame),
+            Self::UnknownReceipt => pages::receipt_gone(frame),
+            Self::NotFound => pages::not_found(frame),
+            Self::Page(
+                Error::RateLimited { retry_after } | Error::PassphraseLocked { retry_after },
+            ) => pages::error(
+                frame,
+                &format!(
+                    "Too many requests from your address. Try again in {}.",
+                    duration(*retry_after)
+                ),
+            ),
+            other => pages::error(frame, &other.to_string()),
         };
-        page(self.status_code(), markup)
+        let mut response = page(self.status_code(), markup);
+        if let Self::Page(err) = self
+            && let Some(seconds) = err.retry_after()
+        {
+            retry_after(&mut response, seconds);
+        }
+        response
+    }
+}
+
+/// Adds `Retry-After: seconds`.
+pub fn retry_after(response: &mut HttpResponse, seconds: u64) {
+    if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
     }
 }

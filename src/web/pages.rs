@@ -1,12 +1,50 @@
 //! The HTML of every page. maud escapes every value it interpolates, so secrets,
 //! keys and error texts are always rendered as text, never as markup.
 
-use maud::{DOCTYPE, Markup, html};
+use std::future::{Ready, ready};
 
+use actix_web::{FromRequest, HttpRequest, web};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+use crate::app::AppState;
 use crate::format::{duration, utc};
 use crate::vault::{Receipt, State};
 
-fn layout(title: &str, content: Markup) -> Markup {
+/// What every page shows around its content: the instance's name.
+#[derive(Debug, Clone, Default)]
+pub struct Frame {
+    /// `web.instance_name`; empty for "otsd".
+    instance: String,
+}
+
+impl Frame {
+    pub fn of(req: &HttpRequest) -> Self {
+        let instance = req
+            .app_data::<web::Data<AppState>>()
+            .map(|state| state.instance_name.clone())
+            .unwrap_or_default();
+        Self { instance }
+    }
+
+    fn name(&self) -> &str {
+        if self.instance.is_empty() {
+            "otsd"
+        } else {
+            &self.instance
+        }
+    }
+}
+
+impl FromRequest for Frame {
+    type Error = std::convert::Infallible;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        ready(Ok(Self::of(req)))
+    }
+}
+
+fn layout(frame: &Frame, title: &str, content: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -14,14 +52,14 @@ fn layout(title: &str, content: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="robots" content="noindex, nofollow";
-                title { (title) " · otsd" }
+                title { (title) " · " (frame.name()) }
                 link rel="stylesheet" href="/static/style.css";
                 link rel="icon" href="/static/favicon.svg" type="image/svg+xml";
                 script src="/static/app.js" defer {}
             }
             body {
                 header {
-                    a.brand href="/" { "otsd" }
+                    a.brand href="/" { (frame.name()) }
                     span.tagline { "secrets that can be read once" }
                 }
                 main { (content) }
@@ -66,8 +104,9 @@ pub struct IndexView<'a> {
     pub error: Option<&'a str>,
 }
 
-pub fn index(view: &IndexView<'_>) -> Markup {
+pub fn index(frame: &Frame, view: &IndexView<'_>) -> Markup {
     layout(
+        frame,
         "Share a secret",
         html! {
             h1 { "Share a secret" }
@@ -119,9 +158,15 @@ fn state_text(receipt: &Receipt) -> String {
 
 /// The creator's private receipt. `link` is present while the secret is live;
 /// `generated` only right after "Generate a password".
-pub fn receipt(receipt: &Receipt, link: Option<&str>, generated: Option<&str>) -> Markup {
+pub fn receipt(
+    frame: &Frame,
+    receipt: &Receipt,
+    link: Option<&str>,
+    generated: Option<&str>,
+) -> Markup {
     let key = receipt.metadata_key.expose();
     layout(
+        frame,
         "Your secret link",
         html! {
             h1 { "Your secret link" }
@@ -135,6 +180,12 @@ pub fn receipt(receipt: &Receipt, link: Option<&str>, generated: Option<&str>) -
                     p.hint {
                         "It works once. Opening it shows a button; the secret is revealed and "
                         "deleted only when that button is pressed."
+                    }
+                    @if let Some(svg) = qr_svg(link) {
+                        figure.qr {
+                            (PreEscaped(svg))
+                            figcaption.hint { "Or scan the link with a phone's camera." }
+                        }
                     }
                 }
                 dl {
@@ -162,9 +213,10 @@ pub fn receipt(receipt: &Receipt, link: Option<&str>, generated: Option<&str>) -
 }
 
 /// The confirm step before burning.
-pub fn confirm_burn(receipt: &Receipt, error: Option<&str>) -> Markup {
+pub fn confirm_burn(frame: &Frame, receipt: &Receipt, error: Option<&str>) -> Markup {
     let key = receipt.metadata_key.expose();
     layout(
+        frame,
         "Burn this secret?",
         html! {
             h1 { "Burn this secret?" }
@@ -185,8 +237,14 @@ pub fn confirm_burn(receipt: &Receipt, error: Option<&str>) -> Markup {
 }
 
 /// The recipient's page before revealing: changes nothing on the server.
-pub fn reveal_form(key: &str, needs_passphrase: bool, error: Option<&str>) -> Markup {
+pub fn reveal_form(
+    frame: &Frame,
+    key: &str,
+    needs_passphrase: bool,
+    error: Option<&str>,
+) -> Markup {
     layout(
+        frame,
         "You have been sent a secret",
         html! {
             h1 { "You have been sent a secret" }
@@ -206,8 +264,9 @@ pub fn reveal_form(key: &str, needs_passphrase: bool, error: Option<&str>) -> Ma
 }
 
 /// The secret, once.
-pub fn revealed(value: &str) -> Markup {
+pub fn revealed(frame: &Frame, value: &str) -> Markup {
     layout(
+        frame,
         "Your secret",
         html! {
             h1 { "Your secret" }
@@ -218,13 +277,64 @@ pub fn revealed(value: &str) -> Markup {
                     "it cannot be shown again."
                 }
             }
+            p { a href="/" { "Share a secret of your own" } }
         },
     )
 }
 
-/// Unknown, used or expired — deliberately one page for all three.
-pub fn gone() -> Markup {
+/// A receipt link that is unknown, or whose receipt is gone: the creator's
+/// page, so it speaks of the receipt, not of a secret sent to the reader.
+pub fn receipt_gone(frame: &Frame) -> Markup {
     layout(
+        frame,
+        "Receipt not available",
+        html! {
+            h1 { "This receipt is not available" }
+            p {
+                "The private link is unknown, or its receipt has expired and was deleted "
+                "with its secret. Nothing can be seen or burned here."
+            }
+            p { a href="/" { "Share a secret" } }
+        },
+    )
+}
+
+/// A path no page has, asked for by a browser.
+pub fn not_found(frame: &Frame) -> Markup {
+    layout(
+        frame,
+        "Page not found",
+        html! {
+            h1 { "There is no page here" }
+            p { "Check the address. A secret's link is only valid exactly as it was sent." }
+            p { a href="/" { "Share a secret" } }
+        },
+    )
+}
+
+/// The link as a QR code, drawn on the server as an SVG (no script, no image
+/// request): dark modules on a white square with its quiet zone, which every
+/// phone camera reads, in either colour scheme.
+fn qr_svg(link: &str) -> Option<String> {
+    let code = qrcode::QrCode::new(link.as_bytes()).ok()?;
+    let svg = code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(200, 200)
+        .quiet_zone(true)
+        .build();
+    // Inline in the page: without the XML declaration, labelled for screen readers.
+    let start = svg.find("<svg")?;
+    Some(svg[start..].replacen(
+        "<svg",
+        r#"<svg role="img" aria-label="QR code of the link""#,
+        1,
+    ))
+}
+
+/// Unknown, used or expired — deliberately one page for all three.
+pub fn gone(frame: &Frame) -> Markup {
+    layout(
+        frame,
         "Secret not available",
         html! {
             h1 { "This secret is not available" }
@@ -234,8 +344,9 @@ pub fn gone() -> Markup {
     )
 }
 
-pub fn error(message: &str) -> Markup {
+pub fn error(frame: &Frame, message: &str) -> Markup {
     layout(
+        frame,
         "Something went wrong",
         html! {
             h1 { "Something went wrong" }

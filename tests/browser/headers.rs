@@ -100,7 +100,11 @@ async fn every_page_sends_the_security_headers() {
     assert_page_headers("POST /share refused", &resp);
 
     let resp = post(&app, "/share", &[("action", "generate")]).await;
-    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.status(),
+        StatusCode::SEE_OTHER,
+        "generate redirects too"
+    );
     assert_page_headers("POST /share (generate)", &resp);
 
     let resp = get(&app, &receipt_path).await;

@@ -178,6 +178,10 @@ impl Default for BrowserOptions {
     }
 }
 
+/// The window size of desktop screenshots (as started) and of phone ones.
+pub const DESKTOP: (u32, u32) = (1024, 900);
+pub const PHONE: (u32, u32) = (390, 844);
+
 /// One WebDriver session: a headless Chromium with a fresh profile.
 pub struct Browser {
     driver: Arc<Chromedriver>,
@@ -403,18 +407,52 @@ impl Browser {
         self.find("main").await.text().await
     }
 
-    /// Saves a PNG of the viewport as `<test>-<nn>-<label>-<step>.png`.
+    /// Saves PNGs of the page as `<test>-<nn>-<label>-<step>.png` (desktop
+    /// width, light), `…-phone.png` (a phone's width, light) and
+    /// `…-phone-dark.png` (a phone's width, dark), then puts the window back.
     pub async fn screenshot(&self, step: &str) -> PathBuf {
+        let n = self.shots.fetch_add(1, Ordering::SeqCst) + 1;
+        let name = format!("{}-{n:02}-{}-{step}", self.test, self.label);
+        let desktop = self.save_viewport(&format!("{name}.png")).await;
+        self.set_window(PHONE).await;
+        self.save_viewport(&format!("{name}-phone.png")).await;
+        self.set_dark(true).await;
+        self.save_viewport(&format!("{name}-phone-dark.png")).await;
+        self.set_dark(false).await;
+        self.set_window(DESKTOP).await;
+        desktop
+    }
+
+    async fn save_viewport(&self, file: &str) -> PathBuf {
         let value = self.get("/screenshot").await.expect("screenshot");
         let png = base64_decode(value.as_str().expect("base64 screenshot"))
             .expect("screenshot is valid base64");
         assert!(png.starts_with(b"\x89PNG"), "screenshot is a PNG");
-        let n = self.shots.fetch_add(1, Ordering::SeqCst) + 1;
-        let path = self
-            .shot_dir
-            .join(format!("{}-{n:02}-{}-{step}.png", self.test, self.label));
+        let path = self.shot_dir.join(file);
         std::fs::write(&path, png).expect("write screenshot");
         path
+    }
+
+    /// Resizes the window to `(width, height)` CSS pixels.
+    pub async fn set_window(&self, (width, height): (u32, u32)) {
+        self.post("/window/rect", json!({"width": width, "height": height}))
+            .await
+            .expect("resize the window");
+    }
+
+    /// Emulates `prefers-color-scheme: dark` (or light) through Chromium's
+    /// DevTools protocol.
+    pub async fn set_dark(&self, dark: bool) {
+        let scheme = if dark { "dark" } else { "light" };
+        self.post(
+            "/goog/cdp/execute",
+            json!({
+                "cmd": "Emulation.setEmulatedMedia",
+                "params": {"features": [{"name": "prefers-color-scheme", "value": scheme}]},
+            }),
+        )
+        .await
+        .expect("emulate the colour scheme");
     }
 
     fn element(&self, value: &Value) -> Element<'_> {
@@ -489,7 +527,32 @@ impl Element<'_> {
     }
 
     /// Types `text` into the element (WebDriver "Element Send Keys").
+    /// chromedriver 148 refuses characters outside the Basic Multilingual Plane
+    /// (emoji); those are inserted at the caret by script, as a paste would.
     pub async fn send_keys(&self, text: &str) {
+        let mut typed = String::new();
+        for c in text.chars() {
+            if (c as u32) <= 0xFFFF {
+                typed.push(c);
+                continue;
+            }
+            self.type_keys(&std::mem::take(&mut typed)).await;
+            let insert = "const el = arguments[0]; \
+                el.setRangeText(arguments[1], el.selectionStart, el.selectionEnd, 'end'); \
+                el.dispatchEvent(new Event('input', {bubbles: true}));";
+            let element = json!({ ELEMENT_KEY: self.id });
+            self.browser
+                .execute(insert, vec![element, Value::from(c.to_string())])
+                .await
+                .unwrap_or_else(|e| panic!("insert {c:?}: {e}"));
+        }
+        self.type_keys(&typed).await;
+    }
+
+    async fn type_keys(&self, text: &str) {
+        if text.is_empty() {
+            return;
+        }
         self.browser
             .post(&self.path("/value"), json!({ "text": text }))
             .await
@@ -511,6 +574,26 @@ impl Element<'_> {
             .as_str()
             .unwrap_or_default()
             .to_owned()
+    }
+
+    /// A PNG of the element as Chromium drew it.
+    pub async fn screenshot_png(&self) -> Vec<u8> {
+        let value = self
+            .browser
+            .get(&self.path("/screenshot"))
+            .await
+            .unwrap_or_else(|e| panic!("element screenshot: {e}"));
+        base64_decode(value.as_str().expect("base64 screenshot")).expect("valid base64")
+    }
+
+    /// A CSS property as computed (`color`, `font-family`, …).
+    pub async fn css(&self, name: &str) -> String {
+        let value = self
+            .browser
+            .get(&self.path(&format!("/css/{name}")))
+            .await
+            .unwrap_or_else(|e| panic!("css {name}: {e}"));
+        value.as_str().unwrap_or_default().to_owned()
     }
 
     /// An HTML attribute, `None` when absent.

@@ -85,9 +85,23 @@ pub async fn assert_not_authorized(resp: Response) {
     assert_error(resp, 401, NOT_AUTHORIZED).await;
 }
 
-/// Asserts the v1 rate-limit error (intended 429).
+/// Asserts the v1 rate-limit error (intended 429), with a `Retry-After` of
+/// whole seconds no longer than the test window.
 pub async fn assert_rate_limited(resp: Response) {
+    let retry_after = resp
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     assert_error(resp, 429, RATE_LIMITED).await;
+    let seconds: u64 = retry_after
+        .as_deref()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("Retry-After in whole seconds, got {retry_after:?}"));
+    assert!(
+        (1..=super::api::WINDOW).contains(&seconds),
+        "Retry-After {seconds} lies within the window"
+    );
 }
 
 /// Asserts the shape of a secret or metadata key: [`KEY_CHARS`] characters of
