@@ -1,8 +1,9 @@
-//! Times for people (pages and emails): UTC dates and rough durations, without a
-//! date library.
+//! Times for people (pages and emails): the civil UTC date of a time, and rough
+//! English durations (emails), without a date library. The pages write both in
+//! their own language (`web::i18n`).
 
-/// `2026-11-23 07:28 UTC`.
-pub fn utc(unix: u64) -> String {
+/// Year, month (1–12), day, hour and minute of a UTC time.
+pub fn civil(unix: u64) -> (i64, i64, i64, u64, u64) {
     let days = (unix / 86_400) as i64;
     let secs = unix % 86_400;
     // Civil-from-days (Howard Hinnant's algorithm), valid for the whole u64 range we use.
@@ -15,11 +16,7 @@ pub fn utc(unix: u64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        secs / 3600,
-        secs % 3600 / 60
-    )
+    (year, month, day, secs / 3600, secs % 3600 / 60)
 }
 
 /// `3 days, 4 hours` — the two largest units, for "expires in".
@@ -54,9 +51,9 @@ mod tests {
 
     #[test]
     fn dates_and_durations_read_naturally() {
-        assert_eq!(utc(0), "1970-01-01 00:00 UTC");
-        assert_eq!(utc(1_795_418_906), "2026-11-23 07:28 UTC");
-        assert_eq!(utc(951_782_400), "2000-02-29 00:00 UTC");
+        assert_eq!(civil(0), (1970, 1, 1, 0, 0));
+        assert_eq!(civil(1_795_418_906), (2026, 11, 23, 7, 28));
+        assert_eq!(civil(951_782_400), (2000, 2, 29, 0, 0));
         assert_eq!(duration(604_800), "7 days");
         assert_eq!(duration(90_061), "1 day, 1 hour");
         assert_eq!(duration(300), "5 minutes");

@@ -22,6 +22,7 @@ mod browser {
     mod flow;
     mod generate;
     mod headers;
+    mod languages;
     mod nojs;
     mod passphrase;
     mod polish;

@@ -158,7 +158,7 @@ pub async fn receipt(
         .receipt(&caller?, &key)
         .map_err(receipt_error)?;
     let link = state.service.links().secret_of(&receipt);
-    let token = cookie(&req, handover::COOKIE);
+    let token = pages::cookie(&req, handover::COOKIE);
     let generated = token.and_then(|token| state.generated.take(key.expose(), token));
     let mut response = page(
         StatusCode::OK,
@@ -181,18 +181,6 @@ fn receipt_error(err: Error) -> WebError {
         Error::UnknownSecret { .. } => WebError::UnknownReceipt,
         other => other.into(),
     }
-}
-
-/// The value of the cookie `name` the browser sent.
-fn cookie<'r>(req: &'r HttpRequest, name: &str) -> Option<&'r str> {
-    req.headers()
-        .get_all(actix_web::http::header::COOKIE)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| {
-            let (k, v) = pair.trim().split_once('=')?;
-            (k == name).then_some(v)
-        })
 }
 
 /// Sets (or, with `max_age` 0, clears) the handover cookie, scoped to this
@@ -261,7 +249,7 @@ pub async fn burn(
                 .map_err(receipt_error)?;
             Ok(page(
                 StatusCode::BAD_REQUEST,
-                pages::confirm_burn(&frame, &receipt, Some("That passphrase is not right.")),
+                pages::confirm_burn(&frame, &receipt, Some(frame.lang.t("burn.wrong"))),
             ))
         }
         Err(Error::PassphraseLocked {
@@ -273,7 +261,7 @@ pub async fn burn(
                 .map_err(receipt_error)?;
             let mut response = page(
                 StatusCode::TOO_MANY_REQUESTS,
-                pages::confirm_burn(&frame, &receipt, Some(&locked_message(seconds))),
+                pages::confirm_burn(&frame, &receipt, Some(&locked_message(&frame, seconds))),
             );
             retry_after(&mut response, seconds);
             Ok(response)
@@ -320,7 +308,7 @@ pub async fn reveal_secret(
                 &frame,
                 key.expose(),
                 true,
-                Some("That passphrase is not right. The secret is still there: try again."),
+                Some(frame.lang.t("reveal.wrong")),
             ),
         )),
         Err(Error::PassphraseLocked {
@@ -328,7 +316,12 @@ pub async fn reveal_secret(
         }) => {
             let mut response = page(
                 StatusCode::TOO_MANY_REQUESTS,
-                pages::reveal_form(&frame, key.expose(), true, Some(&locked_message(seconds))),
+                pages::reveal_form(
+                    &frame,
+                    key.expose(),
+                    true,
+                    Some(&locked_message(&frame, seconds)),
+                ),
             );
             retry_after(&mut response, seconds);
             Ok(response)
@@ -338,10 +331,7 @@ pub async fn reveal_secret(
 }
 
 /// What a page says when this address is out of passphrase attempts.
-fn locked_message(seconds: u64) -> String {
-    format!(
-        "Too many wrong passphrases from your address. The secret is still there, \
-         but locked for you for {}: try again then.",
-        crate::format::duration(seconds)
-    )
+fn locked_message(frame: &Frame, seconds: u64) -> String {
+    let lang = frame.lang;
+    lang.tf("reveal.locked", &[("duration", &lang.duration(seconds))])
 }

@@ -12,6 +12,7 @@
 mod assets;
 mod handlers;
 mod handover;
+mod i18n;
 mod pages;
 
 pub use handover::Handover;
@@ -27,7 +28,6 @@ use maud::Markup;
 
 use crate::app::AppState;
 use crate::error::Error;
-use crate::format::duration;
 
 /// No inline script or style, nothing from elsewhere, no framing, forms only to us.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
@@ -80,23 +80,37 @@ pub async fn fallback(req: actix_web::HttpRequest) -> HttpResponse {
     }
 }
 
-/// Renders the pages' errors with the request's [`Frame`] (instance name),
-/// which [`WebError::error_response`] cannot see.
+/// Renders the pages' errors with the request's [`Frame`] (instance name and
+/// language), which [`WebError::error_response`] cannot see, and remembers a
+/// language picked with the switcher in a cookie.
 async fn render_errors(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
     let frame = Frame::of(req.request());
+    let chosen = pages::chosen_lang(req.request());
     let response = next.call(req).await?;
     let rendered = response
         .response()
         .error()
         .and_then(|err| err.as_error::<WebError>())
         .map(|err| err.render(&frame));
-    Ok(match rendered {
+    let mut response = match rendered {
         Some(page) => response.into_response(page),
         None => response.map_into_boxed_body(),
-    })
+    };
+    if let Some(lang) = chosen {
+        // The switcher's choice is remembered for the next pages.
+        let cookie = format!(
+            "{}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            i18n::COOKIE,
+            lang.code()
+        );
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    Ok(response)
 }
 
 /// An HTML page with the security headers every page carries. Pages are
@@ -201,11 +215,12 @@ impl WebError {
                 Error::RateLimited { retry_after } | Error::PassphraseLocked { retry_after },
             ) => pages::error(
                 frame,
-                &format!(
-                    "Too many requests from your address. Try again in {}.",
-                    duration(*retry_after)
+                &frame.lang.tf(
+                    "error.rate_limited",
+                    &[("duration", &frame.lang.duration(*retry_after))],
                 ),
             ),
+            Self::CrossSite => pages::error(frame, frame.lang.t("error.cross_site")),
             other => pages::error(frame, &other.to_string()),
         };
         let mut response = page(self.status_code(), markup);

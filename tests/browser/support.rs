@@ -56,8 +56,26 @@ impl Lab {
 
     /// A new browser with JavaScript switched off by content settings.
     pub async fn browser_without_js(&self, label: &str) -> Browser {
-        self.browser_with(label, BrowserOptions { javascript: false })
-            .await
+        self.browser_with(
+            label,
+            BrowserOptions {
+                javascript: false,
+                ..BrowserOptions::default()
+            },
+        )
+        .await
+    }
+
+    /// A new browser whose language preference is `languages`.
+    pub async fn browser_in(&self, label: &str, languages: &'static str) -> Browser {
+        self.browser_with(
+            label,
+            BrowserOptions {
+                languages: Some(languages),
+                ..BrowserOptions::default()
+            },
+        )
+        .await
     }
 
     async fn browser_with(&self, label: &str, options: BrowserOptions) -> Browser {

@@ -170,11 +170,16 @@ impl Drop for Chromedriver {
 #[derive(Debug, Clone, Copy)]
 pub struct BrowserOptions {
     pub javascript: bool,
+    /// The browser's language preference (`Accept-Language`), e.g. `"sv,en;q=0.5"`.
+    pub languages: Option<&'static str>,
 }
 
 impl Default for BrowserOptions {
     fn default() -> Self {
-        Self { javascript: true }
+        Self {
+            javascript: true,
+            languages: None,
+        }
     }
 }
 
@@ -224,11 +229,17 @@ impl Browser {
                 "--window-size=1024,900",
             ],
         });
+        let mut prefs = serde_json::Map::new();
         if !options.javascript {
-            chrome_options["prefs"] = json!({
-                "profile.managed_default_content_settings.javascript": 2
-            });
+            prefs.insert(
+                "profile.managed_default_content_settings.javascript".into(),
+                json!(2),
+            );
         }
+        if let Some(languages) = options.languages {
+            prefs.insert("intl.accept_languages".into(), json!(languages));
+        }
+        chrome_options["prefs"] = Value::Object(prefs);
         let capabilities = json!({
             "capabilities": {
                 "alwaysMatch": {
