@@ -311,3 +311,33 @@ async fn in_the_dark_scheme_links_and_borders_take_the_checked_colours() {
         "--border of the light scheme"
     );
 }
+
+#[tokio::test]
+async fn the_burn_page_says_how_long_its_passphrase_lock_lasts_and_burns_nothing() {
+    let lab = Lab::with("burn-lock", |s| s.rate_limits.failed_passphrase = 2).await;
+    let created = lab
+        .app
+        .share(&[("secret", "guarded"), ("passphrase", "right")])
+        .await;
+    let metadata_key = created["metadata_key"].as_str().unwrap().to_owned();
+    let burn = format!("/private/{metadata_key}/burn");
+    for _ in 0..2 {
+        let wrong = lab
+            .app
+            .post_form(&burn, &[("passphrase", "wrong")])
+            .send()
+            .await;
+        assert_eq!(wrong.status(), 400);
+    }
+    let locked = lab
+        .app
+        .post_form(&burn, &[("passphrase", "right")])
+        .send()
+        .await;
+    assert_eq!(locked.status(), 429);
+    assert!(locked.headers().contains_key("retry-after"));
+    let page = locked.text().await.unwrap();
+    assert!(page.contains("locked for you for"), "{page}");
+    let receipt = lab.api_receipt(&metadata_key).await;
+    assert_eq!(receipt["state"], "new", "nothing was burned");
+}

@@ -289,8 +289,8 @@ async fn the_web_forms_links_follow_base_url_and_share_domain_whatever_the_host_
         "{link}"
     );
 
-    // Generating shows the receipt at once; an account may pick its share domain
-    // and a recipient there too.
+    // Generating redirects the same way, the password following in a cookie; an
+    // account may pick its share domain and a recipient there too.
     let resp = form_post(&[
         ("action", "generate"),
         ("account", &alice.name),
@@ -299,8 +299,13 @@ async fn the_web_forms_links_follow_base_url_and_share_domain_whatever_the_host_
         ("recipient", "friend@example.com"),
     ])
     .await;
-    assert_eq!(resp.status(), 200);
-    let page = resp.text().await.unwrap();
+    assert_eq!(resp.status(), 303);
+    let location = resp.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with("/private/"), "{location}");
+    let cookie = resp.headers()["set-cookie"].to_str().unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let page = client.get(&location).header("cookie", &cookie).await;
+    let page = page.text().await.unwrap();
     let link = link_field(&page);
     assert!(
         link.starts_with(&format!("https://{ALLOWED}/secret/")),
