@@ -87,14 +87,14 @@ async fn render_errors(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
-    let frame = Frame::of(req.request());
-    let chosen = pages::chosen_lang(req.request());
     let response = next.call(req).await?;
+    // Only an error needs the frame: a page a handler rendered has its own.
     let rendered = response
         .response()
         .error()
         .and_then(|err| err.as_error::<WebError>())
-        .map(|err| err.render(&frame));
+        .map(|err| err.render(&Frame::of(response.request())));
+    let chosen = pages::chosen_lang(response.request());
     let mut response = match rendered {
         Some(page) => response.into_response(page),
         None => response.map_into_boxed_body(),
