@@ -163,6 +163,7 @@ async fn the_switcher_works_without_javascript_and_every_page_follows_it() {
         text("de", "reveal.button")
     );
     browser.find("#reveal").await.click().await;
+    browser.find("#value").await; // the revealed page, not the form before it
     assert_eq!(
         browser.find("h1").await.text().await,
         text("de", "revealed.title")

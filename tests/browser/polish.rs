@@ -255,13 +255,16 @@ async fn too_many_wrong_passphrases_say_how_long_the_lock_lasts() {
     let key = created["secret_key"].as_str().unwrap().to_owned();
     let recipient = lab.browser("recipient").await;
     recipient.goto(&lab.url(&format!("/secret/{key}"))).await;
-    for _ in 0..2 {
-        recipient.find("#passphrase").await.send_keys("wrong").await;
+    for attempt in ["wrong", "wrong", "right"] {
+        recipient.find("#passphrase").await.send_keys(attempt).await;
         recipient.find("#reveal").await.click().await;
-        recipient.find("p.error").await;
+        // The answer is a new page, whose passphrase field is empty again.
+        wait_script(
+            &recipient,
+            "return document.querySelector('#passphrase')?.value === ''",
+        )
+        .await;
     }
-    recipient.find("#passphrase").await.send_keys("right").await;
-    recipient.find("#reveal").await.click().await;
     let said = recipient.find("p.error").await.text().await;
     assert!(said.contains("locked for you for"), "{said}");
     assert!(
@@ -340,4 +343,17 @@ async fn the_burn_page_says_how_long_its_passphrase_lock_lasts_and_burns_nothing
     assert!(page.contains("locked for you for"), "{page}");
     let receipt = lab.api_receipt(&metadata_key).await;
     assert_eq!(receipt["state"], "new", "nothing was burned");
+}
+
+/// Runs `script` (bounded) until it returns `true`: for the page that follows
+/// a form post, whose elements replace the ones found before it.
+async fn wait_script(browser: &crate::browser::webdriver::Browser, script: &str) {
+    let deadline = std::time::Instant::now() + crate::browser::webdriver::WAIT;
+    loop {
+        if let Ok(serde_json::Value::Bool(true)) = browser.execute(script, vec![]).await {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "{script} never held");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
