@@ -19,30 +19,42 @@ pub fn civil(unix: u64) -> (i64, i64, i64, u64, u64) {
     (year, month, day, secs / 3600, secs % 3600 / 60)
 }
 
-/// `3 days, 4 hours` — the two largest units, for "expires in".
-pub fn duration(seconds: u64) -> String {
-    let units = [
-        (86_400, "day"),
-        (3600, "hour"),
-        (60, "minute"),
-        (1, "second"),
-    ];
+/// The units a duration is written in, largest first, by their English names
+/// (the pages name them in their own language).
+const UNITS: [(u64, &str); 4] = [
+    (86_400, "day"),
+    (3600, "hour"),
+    (60, "minute"),
+    (1, "second"),
+];
+
+/// The two largest units of a duration that are not zero, contiguous (`1 day,
+/// 1 hour`, never `1 day, 1 second`), as counts and unit names; `0 second` for 0.
+pub fn largest_units(seconds: u64) -> Vec<(u64, &'static str)> {
     let mut parts = Vec::new();
     let mut rest = seconds;
-    for (size, name) in units {
+    for (size, name) in UNITS {
         let n = rest / size;
         if n > 0 && parts.len() < 2 {
-            parts.push(format!("{n} {name}{}", if n == 1 { "" } else { "s" }));
+            parts.push((n, name));
             rest %= size;
         } else if !parts.is_empty() {
             break;
         }
     }
     if parts.is_empty() {
-        "0 seconds".into()
-    } else {
-        parts.join(", ")
+        parts.push((0, "second"));
     }
+    parts
+}
+
+/// `3 days, 4 hours` — the two largest units, in English (emails).
+pub fn duration(seconds: u64) -> String {
+    largest_units(seconds)
+        .iter()
+        .map(|(n, name)| format!("{n} {name}{}", if *n == 1 { "" } else { "s" }))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]

@@ -100,35 +100,18 @@ impl Lang {
 
     /// `3 days, 4 hours`: the two largest units, each in this language.
     pub fn duration(self, seconds: u64) -> String {
-        let units = [
-            (86_400, "unit.day"),
-            (3600, "unit.hour"),
-            (60, "unit.minute"),
-            (1, "unit.second"),
-        ];
-        let mut parts = Vec::new();
-        let mut rest = seconds;
-        for (size, unit) in units {
-            let n = rest / size;
-            if n > 0 && parts.len() < 2 {
-                parts.push(self.count(unit, n));
-                rest %= size;
-            } else if !parts.is_empty() {
-                break;
-            }
-        }
-        if parts.is_empty() {
-            self.count("unit.second", 0)
-        } else {
-            parts.join(self.t("unit.separator"))
-        }
+        crate::format::largest_units(seconds)
+            .iter()
+            .map(|(n, unit)| self.count(unit, *n))
+            .collect::<Vec<_>>()
+            .join(self.t("unit.separator"))
     }
 
     /// `n` of a unit: `unit.day.one` for 1, `unit.day.other` otherwise (all five
     /// languages pluralise this way, Turkish with the same word for both).
     fn count(self, unit: &str, n: u64) -> String {
         let form = if n == 1 { "one" } else { "other" };
-        let key = format!("{unit}.{form}");
+        let key = format!("unit.{unit}.{form}");
         let word = catalogue(self)
             .get(key.as_str())
             .map_or(unit, String::as_str);

@@ -98,7 +98,7 @@ async fn after_a_reveal_the_reader_can_share_a_secret_of_their_own() {
     recipient.goto(&created.link).await;
     recipient.find("#reveal").await.click().await;
     recipient.find("#value").await;
-    button_or_link(&recipient, "Share a secret of your own")
+    with_text(&recipient, "main a", "Share a secret of your own")
         .await
         .click()
         .await;
@@ -106,18 +106,6 @@ async fn after_a_reveal_the_reader_can_share_a_secret_of_their_own() {
         .wait_url("the start page", |u| u == lab.url("/"))
         .await;
     recipient.find("#secret").await;
-}
-
-async fn button_or_link<'b>(
-    browser: &'b crate::browser::webdriver::Browser,
-    text: &str,
-) -> crate::browser::webdriver::Element<'b> {
-    for candidate in browser.find_all("main a").await {
-        if candidate.text().await.trim() == text {
-            return candidate;
-        }
-    }
-    panic!("no link {text:?} on {}", browser.current_url().await);
 }
 
 #[tokio::test]

@@ -178,12 +178,21 @@ pub async fn button<'b>(
     browser: &'b Browser,
     text: &str,
 ) -> crate::browser::webdriver::Element<'b> {
-    for candidate in browser.find_all("button, a.button").await {
+    with_text(browser, "button, a.button", text).await
+}
+
+/// The element matching `css` whose visible text is `text`.
+pub async fn with_text<'b>(
+    browser: &'b Browser,
+    css: &str,
+    text: &str,
+) -> crate::browser::webdriver::Element<'b> {
+    for candidate in browser.find_all(css).await {
         if candidate.text().await.trim() == text {
             return candidate;
         }
     }
-    panic!("no button {text:?} on {}", browser.current_url().await);
+    panic!("no {css} {text:?} on {}", browser.current_url().await);
 }
 
 /// Opens `/`, fills the form, presses "Create a secret link", and reads the
