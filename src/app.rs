@@ -208,6 +208,7 @@ impl Application {
                 .app_data(body_limits.clone())
                 .configure(crate::health::configure)
                 .configure(api::configure)
+                .configure(api::configure_requests)
                 .configure(crate::web::configure)
                 .default_service(web::to(crate::web::fallback))
         })

@@ -78,6 +78,13 @@ pub enum Error {
     /// the pages say how long the lock lasts and that the secret is still there.
     #[error("Rate limit exceeded. Please try again later.")]
     PassphraseLocked { retry_after: u64 },
+    /// A request link or private link that is unknown, or whose request is
+    /// closed (answered, cancelled or expired): one answer for all of them.
+    #[error("Unknown request")]
+    UnknownRequest,
+    /// The requester asked for an answer that has not arrived.
+    #[error("There is no answer yet")]
+    NoAnswerYet,
     #[error("Not Found")]
     NotFound,
     #[error("An unexpected error occurred :[")]
@@ -101,9 +108,11 @@ impl Error {
     /// The status this error would have without the v1 legacy of answering 404.
     pub fn intended_status(&self) -> StatusCode {
         match self {
-            Self::UnknownSecret { .. } | Self::WrongPassphraseToReveal { .. } | Self::NotFound => {
-                StatusCode::NOT_FOUND
-            }
+            Self::UnknownSecret { .. }
+            | Self::WrongPassphraseToReveal { .. }
+            | Self::UnknownRequest
+            | Self::NotFound => StatusCode::NOT_FOUND,
+            Self::NoAnswerYet => StatusCode::CONFLICT,
             Self::NotAuthorized | Self::AccountRequiredForEmail | Self::AccountRequiredToCreate => {
                 StatusCode::UNAUTHORIZED
             }

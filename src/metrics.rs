@@ -116,6 +116,9 @@ pub struct Metrics {
     pub secrets_created: Counter,
     pub secrets_revealed: Counter,
     pub secrets_burned: Counter,
+    /// Requests for a secret made, and answered.
+    pub requests_created: Counter,
+    pub requests_answered: Counter,
     pub failed_passphrases: Counter,
     pub rate_limited: Counter,
     pub emails_sent: Counter,
@@ -264,6 +267,15 @@ fn render(state: &AppState) -> String {
         "otsd_secrets_burned_total",
         "Secrets burned through their receipt.",
         &[("", metrics.secrets_burned.get())],
+    );
+    counter(
+        &mut out,
+        "otsd_secret_requests_total",
+        "Requests for a secret, by what happened: made, or answered.",
+        &[
+            ("event=\"created\"", metrics.requests_created.get()),
+            ("event=\"answered\"", metrics.requests_answered.get()),
+        ],
     );
     counter(
         &mut out,

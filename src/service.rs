@@ -14,14 +14,14 @@ use zeroize::Zeroizing;
 use crate::accounts::{AccountName, Accounts};
 use crate::clock::unix_now;
 use crate::domain::{
-    ANONYMOUS, CallerLimits, GeneratedLength, MetadataKey, Passphrase, SecretKey, SecretValue,
-    ShareDomain, Ttl, generate_password,
+    ANONYMOUS, CallerLimits, GeneratedLength, InboxKey, MetadataKey, Note, Passphrase, RequestKey,
+    SecretKey, SecretValue, ShareDomain, Ttl, generate_password,
 };
 use crate::error::Error;
 use crate::mail::{Invitation, Mailer, obfuscate, parse_address};
 use crate::metrics::Metrics;
 use crate::ratelimit::{Action, RateLimiter, Subject};
-use crate::vault::{NewSecret, Receipt, Revealed, Vault};
+use crate::vault::{Inbox, NewRequest, NewSecret, OpenRequest, Receipt, Revealed, Vault};
 
 /// How many receipts `recent` lists at most.
 const RECENT_LIMIT: usize = 500;
@@ -91,6 +91,14 @@ pub struct Preview {
     pub passphrase_required: bool,
 }
 
+/// Ask for a secret ("request a secret"), as the client sent it.
+#[derive(Default)]
+pub struct Ask {
+    /// What is asked for, shown to whoever answers.
+    pub note: Option<String>,
+    pub ttl: Option<String>,
+}
+
 /// Who may create, and the limits each kind of caller gets.
 pub struct Policy {
     /// `false`: only accounts may create secrets.
@@ -155,6 +163,16 @@ impl Links {
             None => format!("{}/secret/{}", self.base_url, key.expose()),
             Some(domain) => format!("https://{}/secret/{}", domain.as_str(), key.expose()),
         }
+    }
+
+    /// The request link: what a requester sends to whoever is to answer.
+    pub fn request(&self, key: &RequestKey) -> String {
+        format!("{}/ask/{}", self.base_url, key.expose())
+    }
+
+    /// The requester's private link to a request and its answer.
+    pub fn inbox(&self, key: &InboxKey) -> String {
+        format!("{}/request/{}", self.base_url, key.expose())
     }
 
     /// The link to the secret of a receipt, while it has one.
@@ -292,6 +310,66 @@ impl Service {
         let account = caller.require_account()?;
         self.rate_limit(Action::Metadata, caller)?;
         self.vault.recent(account.as_str(), RECENT_LIMIT)
+    }
+
+    /// Asks for a secret: a request link to send out and a private link to
+    /// read the answer with. Who may ask, and the limits, are those of `share`.
+    pub async fn ask(&self, caller: &Caller, ask: Ask) -> Result<Inbox, Error> {
+        self.may_create(caller)?;
+        let ttl = Ttl::parse(ask.ttl.as_deref(), &self.policy.limits(caller).ttl)?;
+        let request = NewRequest {
+            custid: caller.custid().to_owned(),
+            note: Note::parse(ask.note)?,
+            ttl,
+        };
+        let inbox = self.vault.create_request(request).await?;
+        self.metrics.requests_created.inc();
+        Ok(inbox)
+    }
+
+    /// What a request link shows before it is answered. Changes nothing.
+    pub fn open_request(&self, caller: &Caller, key: &RequestKey) -> Result<OpenRequest, Error> {
+        self.rate_limit(Action::Reveal, caller)?;
+        self.vault.open_request(key)
+    }
+
+    /// Answers a request, once. Anyone holding the request link may answer
+    /// (also on a server where only accounts create), within the create rate
+    /// limit and the caller's size limit for a secret.
+    pub async fn answer(
+        &self,
+        caller: &Caller,
+        key: &RequestKey,
+        secret: Option<Zeroizing<String>>,
+    ) -> Result<(), Error> {
+        self.rate_limit(Action::Create, caller)?;
+        let max = self.policy.limits(caller).max_secret_bytes;
+        let value = SecretValue::parse(secret.map(unwrap_zeroizing), max)?;
+        self.vault.answer(key, value).await?;
+        self.metrics.requests_answered.inc();
+        Ok(())
+    }
+
+    /// The request as its requester sees it. Changes nothing.
+    pub fn inbox(&self, caller: &Caller, key: &InboxKey) -> Result<Inbox, Error> {
+        self.rate_limit(Action::Metadata, caller)?;
+        self.vault.inbox(key)
+    }
+
+    /// Reveals a request's answer and destroys it.
+    pub async fn reveal_answer(
+        &self,
+        caller: &Caller,
+        key: &InboxKey,
+    ) -> Result<SecretValue, Error> {
+        self.rate_limit(Action::Reveal, caller)?;
+        self.vault.reveal_answer(key).await
+    }
+
+    /// Cancels a request (and any unread answer).
+    pub async fn cancel_request(&self, caller: &Caller, key: &InboxKey) -> Result<Inbox, Error> {
+        self.rate_limit(Action::Metadata, caller)?;
+        self.vault.cancel(key).await
     }
 
     /// Counts one `action` for the caller (its address, and its account), or

@@ -1,8 +1,10 @@
-//! The one place where failures become v1 API responses.
+//! The one place where failures become API responses.
 //!
 //! Every v1 error is status 404 with `{"message": ...}` (legacy behaviour clients
-//! depend on) and the real status in `X-OTS-Intended-Status`. The log gets the cause
-//! of internal errors; the client gets none of it.
+//! depend on) and the real status in `X-OTS-Intended-Status`. The requests API
+//! (`/api/requests`, otsd's own) answers the same body with the real status
+//! ([`RealStatus`]). The log gets the cause of internal errors; the client gets
+//! none of it.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -21,26 +23,59 @@ impl ResponseError for Error {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut body = Map::new();
-        body.insert("message".into(), Value::String(self.to_string()));
-        if let Some(key) = self.echoed_key() {
-            body.insert("secret_key".into(), Value::String(key.to_owned()));
-        }
-        let mut response = HttpResponse::NotFound();
-        response
-            .insert_header((INTENDED_STATUS, self.intended_status().as_str()))
-            .content_type(JSON);
-        if let Some(seconds) = self.retry_after() {
-            response.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
-        }
-        if self.closes_connection() {
-            // What is left of the body is never read, or cannot be trusted to end
-            // where it says: close, so it cannot be taken for the next request,
-            // and the socket is not held for it.
-            response.force_close();
-        }
-        response.body(Value::Object(body).to_string())
+        respond(self, StatusCode::NOT_FOUND)
     }
+}
+
+/// An [`Error`] answered with the status it really has: the shape of otsd's
+/// own API, which has no legacy to keep.
+#[derive(Debug)]
+pub struct RealStatus(pub Error);
+
+impl From<Error> for RealStatus {
+    fn from(err: Error) -> Self {
+        Self(err)
+    }
+}
+
+impl std::fmt::Display for RealStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl ResponseError for RealStatus {
+    fn status_code(&self) -> StatusCode {
+        self.0.intended_status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        respond(&self.0, self.0.intended_status())
+    }
+}
+
+/// `{"message": ...}` (with the echoed key, if any) at `status`, the intended
+/// status in its header, `Retry-After` when there is one to wait for.
+fn respond(err: &Error, status: StatusCode) -> HttpResponse {
+    let mut body = Map::new();
+    body.insert("message".into(), Value::String(err.to_string()));
+    if let Some(key) = err.echoed_key() {
+        body.insert("secret_key".into(), Value::String(key.to_owned()));
+    }
+    let mut response = HttpResponse::build(status);
+    response
+        .insert_header((INTENDED_STATUS, err.intended_status().as_str()))
+        .content_type(JSON);
+    if let Some(seconds) = err.retry_after() {
+        response.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
+    }
+    if err.closes_connection() {
+        // What is left of the body is never read, or cannot be trusted to end
+        // where it says: close, so it cannot be taken for the next request,
+        // and the socket is not held for it.
+        response.force_close();
+    }
+    response.body(Value::Object(body).to_string())
 }
 
 /// Answers any route or method the API does not have.

@@ -1,5 +1,5 @@
 //! The Onetime Secret REST API v1 (`/api/v1`, spec §2–§4): routing, JSON views,
-//! and the v1 error shape.
+//! and the v1 error shape; and otsd's own requests API (`/api/requests`).
 //!
 //! Handlers (in `v1/`) are thin: take the [`Caller`](crate::service::Caller),
 //! [`Params`](crate::request::Params) and path key, call the
@@ -7,9 +7,11 @@
 //! [`Error`](crate::Error), mapped to the v1 wire format in one place (`error.rs`).
 
 mod error;
+mod requests;
 mod v1;
 
-pub use error::{INTENDED_STATUS, JSON, not_found, v1_errors};
+pub use error::{INTENDED_STATUS, JSON, RealStatus, not_found, v1_errors};
+pub use requests::configure as configure_requests;
 
 use actix_web::http::header::{CACHE_CONTROL, PRAGMA};
 use actix_web::middleware::DefaultHeaders;

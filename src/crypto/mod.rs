@@ -17,7 +17,7 @@ use std::fmt;
 use std::num::NonZeroU32;
 use zeroize::Zeroizing;
 
-use crate::domain::{MetadataKey, Passphrase, SecretKey};
+use crate::domain::{InboxKey, MetadataKey, Passphrase, RequestKey, SecretKey};
 
 mod locator;
 
@@ -90,6 +90,10 @@ pub enum CryptoError {
 pub enum KeyKind {
     Secret,
     Metadata,
+    /// A request's public key: the link its answerer gets.
+    Request,
+    /// A request's private key: the link its requester reads the answer with.
+    Inbox,
 }
 
 impl KeyKind {
@@ -97,6 +101,8 @@ impl KeyKind {
         match self {
             Self::Secret => b'S',
             Self::Metadata => b'M',
+            Self::Request => b'R',
+            Self::Inbox => b'I',
         }
     }
 }
@@ -127,6 +133,35 @@ pub struct IssuedKeys {
     pub metadata: MetadataKey,
     pub secret_check: Check,
     pub metadata_check: Check,
+}
+
+/// A new request's two keys, and what its record keeps of each.
+pub struct IssuedRequestKeys {
+    pub request: RequestKey,
+    pub inbox: InboxKey,
+    pub request_check: Check,
+    pub inbox_check: Check,
+}
+
+/// The key a request's note and answer are sealed under: random, and stored
+/// only sealed under the request's own keys (see `Keyring::seal_answer_key`).
+pub struct AnswerKey(Zeroizing<[u8; KEY_BYTES]>);
+
+impl AnswerKey {
+    /// 32 fresh bytes from the CSPRNG.
+    pub fn generate() -> Self {
+        let mut bytes = Zeroizing::new([0u8; KEY_BYTES]);
+        fill_random(&mut bytes[..]);
+        Self(bytes)
+    }
+}
+
+/// What is sealed under an [`AnswerKey`]: each has its own derived key, so
+/// sealed bytes of one cannot pass for the other.
+#[derive(Debug, Clone, Copy)]
+pub enum Sealed {
+    Note,
+    Answer,
 }
 
 /// How a passphrase was stretched for one secret. Stored with the record so that a
@@ -197,6 +232,18 @@ impl Keyring {
             metadata: MetadataKey::issued(metadata),
             secret_check,
             metadata_check,
+        }
+    }
+
+    /// Fresh keys for the request record `id`.
+    pub fn issue_request_keys(&self, id: RecordId) -> IssuedRequestKeys {
+        let (request, request_check) = self.locator.issue(KeyKind::Request, id);
+        let (inbox, inbox_check) = self.locator.issue(KeyKind::Inbox, id);
+        IssuedRequestKeys {
+            request: RequestKey::issued(request),
+            inbox: InboxKey::issued(inbox),
+            request_check,
+            inbox_check,
         }
     }
 
@@ -326,8 +373,117 @@ impl Keyring {
     }
 
     fn receipt_key(&self, metadata: &MetadataKey) -> LessSafeKey {
-        let len = (metadata.expose().len() as u32).to_be_bytes();
-        self.aead_key(&[b"otsd/receipt/v1", &len, metadata.expose().as_bytes()])
+        self.key_under(b"otsd/receipt/v1", metadata.expose().as_bytes())
+    }
+
+    /// An AES key derived from the seal root, a label and one key's bytes
+    /// (length-prefixed, so no two inputs run together).
+    fn key_under(&self, label: &[u8], key: &[u8]) -> LessSafeKey {
+        let len = (key.len() as u32).to_be_bytes();
+        self.aead_key(&[label, &len, key])
+    }
+
+    /// Seals a request's answer key under a key derived from its request key:
+    /// what lets an answer be sealed while the request is open (the copy goes
+    /// when it is answered).
+    pub fn seal_answer_key_for_request(
+        &self,
+        request: &RequestKey,
+        id: RecordId,
+        key: &AnswerKey,
+    ) -> Result<Vec<u8>, CryptoError> {
+        let under = self.key_under(b"otsd/request/v1", request.expose().as_bytes());
+        self.seal(&under, id, &key.0[..])
+    }
+
+    /// Seals a request's answer key under a key derived from its inbox key:
+    /// the copy only the requester can open.
+    pub fn seal_answer_key_for_inbox(
+        &self,
+        inbox: &InboxKey,
+        id: RecordId,
+        key: &AnswerKey,
+    ) -> Result<Vec<u8>, CryptoError> {
+        let under = self.key_under(b"otsd/inbox/v1", inbox.expose().as_bytes());
+        self.seal(&under, id, &key.0[..])
+    }
+
+    /// Opens what `seal_answer_key_for_request` sealed.
+    pub fn open_answer_key_for_request(
+        &self,
+        request: &RequestKey,
+        id: RecordId,
+        sealed: &[u8],
+    ) -> Option<AnswerKey> {
+        let under = self.key_under(b"otsd/request/v1", request.expose().as_bytes());
+        answer_key(open(&under, id, sealed)?)
+    }
+
+    /// Opens what `seal_answer_key_for_inbox` sealed.
+    pub fn open_answer_key_for_inbox(
+        &self,
+        inbox: &InboxKey,
+        id: RecordId,
+        sealed: &[u8],
+    ) -> Option<AnswerKey> {
+        let under = self.key_under(b"otsd/inbox/v1", inbox.expose().as_bytes());
+        answer_key(open(&under, id, sealed)?)
+    }
+
+    /// Seals a request's key for its inbox, so the requester's page can show
+    /// the request link again while it waits.
+    pub fn seal_request_key(
+        &self,
+        inbox: &InboxKey,
+        id: RecordId,
+        request: &RequestKey,
+    ) -> Result<Vec<u8>, CryptoError> {
+        let under = self.key_under(b"otsd/inbox-link/v1", inbox.expose().as_bytes());
+        self.seal(&under, id, request.expose().as_bytes())
+    }
+
+    /// Opens what `seal_request_key` sealed.
+    pub fn open_request_key(
+        &self,
+        inbox: &InboxKey,
+        id: RecordId,
+        sealed: &[u8],
+    ) -> Option<RequestKey> {
+        let under = self.key_under(b"otsd/inbox-link/v1", inbox.expose().as_bytes());
+        let plain = open(&under, id, sealed)?;
+        std::str::from_utf8(&plain)
+            .ok()
+            .and_then(RequestKey::from_path)
+    }
+
+    /// Seals a request's note or answer under its answer key.
+    pub fn seal_under(
+        &self,
+        key: &AnswerKey,
+        what: Sealed,
+        id: RecordId,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        self.seal(&self.answer_aead(key, what), id, plaintext)
+    }
+
+    /// Opens what `seal_under` sealed.
+    pub fn open_under(
+        &self,
+        key: &AnswerKey,
+        what: Sealed,
+        id: RecordId,
+        sealed: &[u8],
+    ) -> Option<Zeroizing<Vec<u8>>> {
+        open(&self.answer_aead(key, what), id, sealed)
+    }
+
+    fn answer_aead(&self, key: &AnswerKey, what: Sealed) -> LessSafeKey {
+        let label: &[u8] = match what {
+            Sealed::Note => b"otsd/request-note/v1",
+            Sealed::Answer => b"otsd/request-answer/v1",
+        };
+        self.key_under(label, &key.0[..])
     }
 
     fn owner_key(&self) -> LessSafeKey {
@@ -376,6 +532,15 @@ impl ValueKey {
     pub fn open(&self, id: RecordId, sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
         open(&self.0, id, sealed)
     }
+}
+
+/// An answer key from opened bytes, if they are one.
+fn answer_key(plain: Zeroizing<Vec<u8>>) -> Option<AnswerKey> {
+    let mut bytes = Zeroizing::new([0u8; KEY_BYTES]);
+    (plain.len() == KEY_BYTES).then(|| {
+        bytes.copy_from_slice(&plain);
+        AnswerKey(bytes)
+    })
 }
 
 fn open(key: &LessSafeKey, id: RecordId, sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
@@ -470,6 +635,61 @@ mod tests {
         assert!(!a.verify(KeyKind::Metadata, secret, &keys.metadata_check));
         assert!(!b.verify(KeyKind::Secret, secret, &keys.secret_check));
         assert_ne!(b.locate(KeyKind::Secret, secret), Some(id));
+    }
+
+    #[test]
+    fn a_request_answer_opens_with_either_copy_of_its_key_and_nothing_else() {
+        let ring = keyring();
+        let id = RecordId::new(11);
+        let keys = ring.issue_request_keys(id);
+        let answer_key = AnswerKey::generate();
+        let for_request = ring
+            .seal_answer_key_for_request(&keys.request, id, &answer_key)
+            .unwrap();
+        let for_inbox = ring
+            .seal_answer_key_for_inbox(&keys.inbox, id, &answer_key)
+            .unwrap();
+        let sealed = ring
+            .seal_under(&answer_key, Sealed::Answer, id, b"s3cret")
+            .unwrap();
+        assert!(!sealed.windows(6).any(|w| w == b"s3cret"));
+        let by_request = ring
+            .open_answer_key_for_request(&keys.request, id, &for_request)
+            .unwrap();
+        let by_inbox = ring
+            .open_answer_key_for_inbox(&keys.inbox, id, &for_inbox)
+            .unwrap();
+        for key in [&by_request, &by_inbox] {
+            let opened = ring.open_under(key, Sealed::Answer, id, &sealed).unwrap();
+            assert_eq!(&opened[..], b"s3cret");
+            assert!(ring.open_under(key, Sealed::Note, id, &sealed).is_none());
+        }
+        let other = ring.issue_request_keys(id);
+        assert!(
+            ring.open_answer_key_for_inbox(&other.inbox, id, &for_inbox)
+                .is_none()
+        );
+        assert!(
+            ring.open_answer_key_for_request(&other.request, id, &for_request)
+                .is_none()
+        );
+        assert!(
+            ring.open_answer_key_for_request(&keys.request, RecordId::new(12), &for_request)
+                .is_none(),
+            "bound to its record"
+        );
+        let link = ring
+            .seal_request_key(&keys.inbox, id, &keys.request)
+            .unwrap();
+        assert_eq!(
+            ring.open_request_key(&keys.inbox, id, &link).unwrap(),
+            keys.request
+        );
+        assert_eq!(
+            ring.locate(KeyKind::Request, keys.request.expose()),
+            Some(id)
+        );
+        assert_eq!(ring.locate(KeyKind::Inbox, keys.request.expose()), None);
     }
 
     #[test]

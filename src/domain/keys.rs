@@ -1,5 +1,6 @@
-//! The two capabilities of a secret: the shareable `SecretKey` and the creator's
-//! private `MetadataKey`. Knowing one is the right to use it, so neither is ever
+//! The capabilities: a secret's shareable `SecretKey` and its creator's private
+//! `MetadataKey`; a request's `RequestKey` (sent out) and its requester's private
+//! `InboxKey`. Knowing one is the right to use it, so none is ever
 //! printed by `Debug`, logged, or stored in the clear.
 
 use std::fmt;
@@ -56,6 +57,14 @@ macro_rules! capability_key {
 
 capability_key!(SecretKey, "key that reveals a secret once");
 capability_key!(MetadataKey, "creator's private key to a secret's receipt");
+capability_key!(
+    RequestKey,
+    "request's public key: the link that takes one answer"
+);
+capability_key!(
+    InboxKey,
+    "requester's private key to a request and its answer"
+);
 
 impl SecretKey {
     /// The first 8 characters: what the burn response calls `secret_shortkey`.

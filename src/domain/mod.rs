@@ -7,13 +7,15 @@
 mod generate;
 mod keys;
 mod limits;
+mod note;
 mod passphrase;
 mod ttl;
 mod value;
 
 pub use generate::{GeneratedLength, generate_password};
-pub use keys::{FromPath, MetadataKey, SecretKey};
+pub use keys::{FromPath, InboxKey, MetadataKey, RequestKey, SecretKey};
 pub use limits::{CallerLimits, PassphrasePolicy};
+pub use note::{MAX_NOTE_CHARS, Note};
 pub use passphrase::Passphrase;
 pub use ttl::{Ttl, TtlPolicy};
 pub use value::SecretValue;
@@ -63,6 +65,10 @@ pub enum ParamError {
     InvalidShareDomain,
     #[error("Invalid recipient")]
     InvalidRecipient,
+    #[error("A note must be no more than {0} characters long")]
+    NoteTooLong(usize),
+    #[error("A note must be plain text")]
+    InvalidNote,
 }
 
 /// Parses an optional integer parameter the way Onetime Secret clients expect:

@@ -66,6 +66,8 @@ pub struct BackupSummary {
     /// burned nor dropped by the reaper.
     pub unread: u64,
     pub accounts: u64,
+    /// Requests for a secret, answered or not.
+    pub requests: u64,
     /// Every entry, indexes included.
     pub entries: u64,
 }
@@ -80,6 +82,7 @@ impl BackupSummary {
                 self.unread += u64::from(record.is_ok_and(|r| r.sealed_value.is_some()));
             }
             Part::Accounts => self.accounts += 1,
+            Part::Requests => self.requests += 1,
             _ => {}
         }
     }

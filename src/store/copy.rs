@@ -31,15 +31,17 @@ pub(super) enum Part {
     Expiry = 3,
     Owners = 4,
     Accounts = 5,
+    Requests = 6,
 }
 
 impl Part {
-    pub(super) const ALL: [Self; 5] = [
+    pub(super) const ALL: [Self; 6] = [
         Self::KeyCheck,
         Self::Secrets,
         Self::Expiry,
         Self::Owners,
         Self::Accounts,
+        Self::Requests,
     ];
 
     pub(super) fn from_tag(tag: u8) -> Option<Self> {
@@ -54,6 +56,7 @@ impl Part {
             Self::Expiry => Some("expiry"),
             Self::Owners => Some("owners"),
             Self::Accounts => Some("accounts"),
+            Self::Requests => Some("requests"),
         }
     }
 }

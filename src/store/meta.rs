@@ -29,11 +29,11 @@ impl Store {
         self.current()?.flusher.flush()
     }
 
-    /// Whether the database holds no secret and no account: nothing a new
+    /// Whether the database holds no secret, no request and no account: nothing a new
     /// master key would make unreadable.
     pub fn holds_nothing(&self) -> Result<bool, StoreError> {
         let open = self.current()?;
-        Ok(open.secrets.is_empty() && open.accounts.is_empty())
+        Ok(open.secrets.is_empty() && open.accounts.is_empty() && open.requests.is_empty())
     }
 }
 

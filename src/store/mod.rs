@@ -11,6 +11,9 @@
 //! - `owners`:   `account name ‖ 0 ‖ record id` → `()`: an account's records in
 //!   creation order, for `recent`.
 //! - `accounts`: account name → [`AccountRecord`]
+//! - `requests`: record id (u64 BE) → [`RequestRecord`]: requests for a secret.
+//!   Their ids come from the same sequence as secrets', so one `expiry` index
+//!   serves both.
 //!
 //! No sled transactions: sled 0.34 writes out its log buffer for each one (twice),
 //! which cost more than the rest of a create or a reveal (`benches/load.sh`).
@@ -31,13 +34,18 @@ mod durable;
 mod meta;
 mod open;
 mod records;
+mod requests;
 mod secrets;
 mod tally;
 
 pub use backup::{BACKUP_FORMAT, BackupError, BackupSummary, restore, verify as verify_backup};
 pub use durable::Failure;
 pub use open::DATABASE_FORMAT;
-pub use records::{AccountRecord, SecretRecord, Settlement, Stored as StoredBytes, StoredState};
+pub use records::{
+    AccountRecord, Closing, RequestRecord, RequestState, SecretRecord, Settlement,
+    Stored as StoredBytes, StoredState,
+};
+pub use requests::StoredRequest;
 pub use secrets::Stored;
 pub use tally::Tally;
 
@@ -111,6 +119,7 @@ pub(super) struct Open {
     expiry: sled::Tree,
     owners: sled::Tree,
     accounts: sled::Tree,
+    requests: sled::Tree,
     /// sled's flush made power-cut safe.
     flusher: Flusher,
     /// Added to every id sled issues (see `copy`).
@@ -126,6 +135,7 @@ impl Open {
             copy::Part::Expiry => &self.expiry,
             copy::Part::Owners => &self.owners,
             copy::Part::Accounts => &self.accounts,
+            copy::Part::Requests => &self.requests,
         }
     }
 
@@ -135,6 +145,7 @@ impl Open {
             expiry: db.open_tree("expiry")?,
             owners: db.open_tree("owners")?,
             accounts: db.open_tree("accounts")?,
+            requests: db.open_tree("requests")?,
             id_floor: copy::id_floor(&db)?,
             db,
             flusher,

@@ -86,6 +86,122 @@ impl SecretRecord {
     }
 }
 
+/// Where a request stands as stored. `expired` is worked out when it is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RequestState {
+    /// Its request link takes one answer.
+    Waiting,
+    /// Answered: the answer waits for its requester.
+    Answered,
+    /// The requester read the answer (and it is gone).
+    Revealed,
+    /// The requester cancelled it (and any answer is gone).
+    Cancelled,
+}
+
+/// How a request is closed by its requester.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closing {
+    Revealed,
+    Cancelled,
+}
+
+/// A request for a secret ("request a secret"): one record, changed only by
+/// compare-and-swap, like a secret's. Stored under its own
+/// [`crate::crypto::RecordId`] in the `requests` tree.
+///
+/// Nothing in it is readable without the master key and one of its two keys:
+/// the note and the answer are sealed under a random answer key, and that key
+/// is stored only sealed under the request key (until it is answered) and
+/// under the inbox key (until it is closed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestRecord {
+    pub request_check: Check,
+    pub inbox_check: Check,
+    pub custid: String,
+    pub ttl: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub answered: Option<u64>,
+    pub state: RequestState,
+    /// Unix seconds; from then on the request link takes no answer.
+    pub open_until: u64,
+    /// Unix seconds; from then on an answer that arrived can no longer be read.
+    pub answer_until: Option<u64>,
+    /// Unix seconds; at or after this instant the record no longer exists.
+    pub expires_at: u64,
+    /// The answer key under the request key; `None` once answered or closed.
+    pub key_for_request: Option<Vec<u8>>,
+    /// The answer key under the inbox key; `None` once closed or expired.
+    pub key_for_inbox: Option<Vec<u8>>,
+    /// The request key under the inbox key, for the requester's page while it
+    /// waits; `None` once answered or closed.
+    pub sealed_request_key: Option<Vec<u8>>,
+    /// The requester's note under the answer key; `None` without a note.
+    pub sealed_note: Option<Vec<u8>>,
+    /// The answer under the answer key, once answered, until read or gone.
+    pub sealed_answer: Option<Vec<u8>>,
+}
+
+impl RequestRecord {
+    /// Whether the request link still takes an answer at `now`.
+    pub fn is_open(&self, now: u64) -> bool {
+        self.state == RequestState::Waiting
+            && now < self.open_until
+            && self.key_for_request.is_some()
+    }
+
+    /// Whether an answer is there to be read at `now`.
+    pub fn has_answer(&self, now: u64) -> bool {
+        self.state == RequestState::Answered
+            && self.answer_until.is_some_and(|until| now < until)
+            && self.sealed_answer.is_some()
+    }
+
+    /// Whether its time ran out at `now` before it was closed.
+    pub fn is_expired(&self, now: u64) -> bool {
+        match self.state {
+            RequestState::Waiting => now >= self.open_until,
+            RequestState::Answered => self.answer_until.is_none_or(|until| now >= until),
+            RequestState::Revealed | RequestState::Cancelled => false,
+        }
+    }
+
+    /// When the reaper next has something to do: the end of what is live
+    /// (open, or an answer waiting), then the record's own end.
+    pub fn due(&self) -> u64 {
+        if self.holds_sealed() {
+            match self.state {
+                RequestState::Waiting => self.open_until,
+                _ => self.answer_until.unwrap_or(self.open_until),
+            }
+            .min(self.expires_at)
+        } else {
+            self.expires_at
+        }
+    }
+
+    /// Whether anything sealed is still in it.
+    pub fn holds_sealed(&self) -> bool {
+        self.key_for_request.is_some()
+            || self.key_for_inbox.is_some()
+            || self.sealed_request_key.is_some()
+            || self.sealed_note.is_some()
+            || self.sealed_answer.is_some()
+    }
+
+    /// Drops everything sealed; `true` if there was anything to drop.
+    pub fn drop_sealed(&mut self) -> bool {
+        let had = self.holds_sealed();
+        self.key_for_request = None;
+        self.key_for_inbox = None;
+        self.sealed_request_key = None;
+        self.sealed_note = None;
+        self.sealed_answer = None;
+        had
+    }
+}
+
 /// An account: only a keyed hash of its API token is stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountRecord {
@@ -115,6 +231,7 @@ pub trait Stored: Serialize + for<'de> Deserialize<'de> {
 
 impl Stored for SecretRecord {}
 impl Stored for AccountRecord {}
+impl Stored for RequestRecord {}
 
 pub(super) fn encode<T: Serialize>(record: &T) -> Result<Vec<u8>, StoreError> {
     let mut out = vec![FORMAT_V2];

@@ -1,6 +1,8 @@
 //! Secrets: one record each, its two indexes, and every change of its state as
 //! one compare-and-swap of that record.
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use sled::IVec;
 
 use super::copy::Part;
@@ -63,21 +65,26 @@ impl Store {
         how: Settlement,
     ) -> Result<Option<SecretRecord>, StoreError> {
         let _writing = self.writing();
-        let settled = self.update(read.id, Some(read.bytes.clone()), |record| {
-            if !record.is_live(now) {
-                return false;
-            }
-            record.state = match how {
-                Settlement::Received => StoredState::Received,
-                Settlement::Burned => StoredState::Burned,
-            };
-            if how == Settlement::Received {
-                record.received = Some(now);
-            }
-            record.updated = now;
-            record.drop_sealed();
-            true
-        })?;
+        let settled = self.update(
+            Part::Secrets,
+            read.id,
+            Some(read.bytes.clone()),
+            |record: &mut SecretRecord| {
+                if !record.is_live(now) {
+                    return false;
+                }
+                record.state = match how {
+                    Settlement::Received => StoredState::Received,
+                    Settlement::Burned => StoredState::Burned,
+                };
+                if how == Settlement::Received {
+                    record.received = Some(now);
+                }
+                record.updated = now;
+                record.drop_sealed();
+                true
+            },
+        )?;
         if settled.is_some() {
             self.tally.settled();
         }
@@ -88,14 +95,19 @@ impl Store {
     /// its own: losing it in a crash only loses a hint.
     pub fn mark_viewed(&self, read: &Stored, now: u64) -> Result<(), StoreError> {
         let _writing = self.writing();
-        self.update(read.id, Some(read.bytes.clone()), |record| {
-            let fresh = record.state == StoredState::New && record.is_live(now);
-            if fresh {
-                record.state = StoredState::Viewed;
-                record.updated = now;
-            }
-            fresh
-        })?;
+        self.update(
+            Part::Secrets,
+            read.id,
+            Some(read.bytes.clone()),
+            |record: &mut SecretRecord| {
+                let fresh = record.state == StoredState::New && record.is_live(now);
+                if fresh {
+                    record.state = StoredState::Viewed;
+                    record.updated = now;
+                }
+                fresh
+            },
+        )?;
         Ok(())
     }
 
@@ -166,7 +178,7 @@ impl Store {
                 } else {
                     // A revealed or burned record has nothing to drop.
                     if self
-                        .update(id, Some(bytes), SecretRecord::drop_sealed)?
+                        .update(Part::Secrets, id, Some(bytes), SecretRecord::drop_sealed)?
                         .is_some()
                     {
                         self.tally.settled();
@@ -176,6 +188,9 @@ impl Store {
                     self.current()?.expiry.insert(due, &[][..])?;
                     self.changed(Part::Expiry, &due);
                 }
+            } else if let Some(bytes) = self.current()?.requests.get(id_key(id))? {
+                // Ids are one sequence: an id that is no secret's may be a request's.
+                self.reap_request(id, bytes, now)?;
             }
             self.current()?.expiry.remove(entry)?;
             self.changed(Part::Expiry, entry);
@@ -227,38 +242,37 @@ impl Store {
         Ok(out)
     }
 
-    /// Applies `change` to a record atomically: a compare-and-swap from `current`
-    /// (the bytes last read, or read now when `None`), retried from a fresh read
-    /// when another write got there first. `change` says whether it changed
-    /// anything. The record as written, or `None` if it is missing or `change`
-    /// left it alone (then nothing is written).
-    fn update(
+    /// Applies `change` to the record of `part` under `id` atomically: a
+    /// compare-and-swap from `current` (the bytes last read, or read now when
+    /// `None`), retried from a fresh read when another write got there first.
+    /// `change` says whether it changed anything. The record as written, or
+    /// `None` if it is missing or `change` left it alone (then nothing is
+    /// written).
+    pub(super) fn update<T: Serialize + DeserializeOwned>(
         &self,
+        part: Part,
         id: RecordId,
         mut current: Option<IVec>,
-        change: impl Fn(&mut SecretRecord) -> bool,
-    ) -> Result<Option<SecretRecord>, StoreError> {
+        change: impl Fn(&mut T) -> bool,
+    ) -> Result<Option<T>, StoreError> {
         let key = id_key(id);
         loop {
+            let open = self.current()?;
+            let tree = open.tree(part);
             let old = match current.take() {
                 Some(bytes) => bytes,
-                None => match self.current()?.secrets.get(key)? {
+                None => match tree.get(key)? {
                     Some(bytes) => bytes,
                     None => return Ok(None),
                 },
             };
-            let mut record: SecretRecord = decode(&old)?;
+            let mut record: T = decode(&old)?;
             if !change(&mut record) {
                 return Ok(None);
             }
             let new = encode(&record)?;
-            if self
-                .current()?
-                .secrets
-                .compare_and_swap(key, Some(&old), Some(new))?
-                .is_ok()
-            {
-                self.changed(Part::Secrets, &key);
+            if tree.compare_and_swap(key, Some(&old), Some(new))?.is_ok() {
+                self.changed(part, &key);
                 return Ok(Some(record));
             }
         }
@@ -274,11 +288,11 @@ fn read_record(open: &Open, id: RecordId, now: u64) -> Result<Option<Stored>, St
     Ok((now < record.expires_at).then_some(Stored { id, record, bytes }))
 }
 
-fn id_key(id: RecordId) -> [u8; 8] {
+pub(super) fn id_key(id: RecordId) -> [u8; 8] {
     id.get().to_be_bytes()
 }
 
-fn expiry_key(due: u64, id: RecordId) -> [u8; 16] {
+pub(super) fn expiry_key(due: u64, id: RecordId) -> [u8; 16] {
     let mut key = [0u8; 16];
     key[..8].copy_from_slice(&due.to_be_bytes());
     key[8..].copy_from_slice(&id_key(id));

@@ -1,4 +1,5 @@
-//! The secret lifecycle: create, reveal once, read the receipt, burn.
+//! The secret lifecycle: create, reveal once, read the receipt, burn; and the
+//! request lifecycle (`requests`): ask, answer once, reveal once or cancel.
 //!
 //! The vault joins `crypto` (sealing) and `store` (sled) under the service. Its
 //! refusals are the request [`Error`]s they become; a failure of the store or of
@@ -16,6 +17,10 @@ use crate::domain::{ANONYMOUS, MetadataKey, Passphrase, SecretKey, SecretValue, 
 use crate::error::Error;
 use crate::store::{SecretRecord, Settlement, Store, StoreError, Stored, StoredState};
 use zeroize::Zeroizing;
+
+mod requests;
+
+pub use requests::{Inbox, NewRequest, OpenRequest, RequestStatus};
 
 /// Everything needed to store a new secret; built by the API from validated params.
 #[derive(Debug)]
@@ -300,6 +305,7 @@ impl Vault {
         let check = match kind {
             KeyKind::Secret => &read.record.secret_check,
             KeyKind::Metadata => &read.record.metadata_check,
+            KeyKind::Request | KeyKind::Inbox => return Ok(None),
         };
         Ok(self.keyring.verify(kind, key, check).then_some(read))
     }
@@ -375,14 +381,19 @@ impl Vault {
         let Some(mut plain) = value_key.open(id, sealed) else {
             return Ok(None);
         };
-        // Values went in as UTF-8 strings; anything else means the record is damaged.
-        // Moving the buffer (not copying it) leaves no unwiped plaintext behind.
-        let text = String::from_utf8(std::mem::take(&mut *plain)).map_err(|e| {
-            zeroize::Zeroize::zeroize(&mut e.into_bytes());
-            StoreError::Corrupt
-        })?;
-        Ok(Some(SecretValue::from_trusted(Zeroizing::new(text))))
+        Ok(Some(SecretValue::from_trusted(utf8_text(&mut plain)?)))
     }
+}
+
+/// Opened bytes as text. Values and notes went in as UTF-8 strings; anything
+/// else means the record is damaged. Moving the buffer (not copying it) leaves
+/// no unwiped plaintext behind.
+fn utf8_text(plain: &mut Zeroizing<Vec<u8>>) -> Result<Zeroizing<String>, Error> {
+    let text = String::from_utf8(std::mem::take(&mut **plain)).map_err(|e| {
+        zeroize::Zeroize::zeroize(&mut e.into_bytes());
+        StoreError::Corrupt
+    })?;
+    Ok(Zeroizing::new(text))
 }
 
 /// The client-visible receipt for a record whose state is worked out; the secret

@@ -1,0 +1,159 @@
+//! `/api/requests`: otsd's own small JSON API for "request a secret", beside
+//! v1 (which stays the reference's). Form, query or JSON parameters, as in v1;
+//! errors are `{"message": ...}` with their real status ([`RealStatus`]).
+//!
+//! - `POST /api/requests` (`note`, `ttl`): a request link and a private link.
+//! - `GET /api/requests/{request_key}`: the note, while it takes an answer.
+//! - `POST /api/requests/{request_key}/answer` (`secret`): answers it, once.
+//! - `GET /api/requests/private/{private_key}`: where it stands.
+//! - `POST /api/requests/private/{private_key}/reveal`: the answer, once.
+//! - `POST /api/requests/private/{private_key}/cancel`: cancels it.
+
+use actix_web::{HttpResponse, web};
+use serde_json::{Value, json};
+
+use super::error::RealStatus;
+use super::json_ok;
+use crate::app::AppState;
+use crate::clock::unix_now;
+use crate::domain::{FromPath, InboxKey, RequestKey};
+use crate::error::Error;
+use crate::request::{Params, PathKey};
+use crate::service::{Ask, Caller, Links};
+use crate::vault::Inbox;
+
+type ApiResult = Result<HttpResponse, RealStatus>;
+
+/// Registers the routes; anything else under the prefix is `Not Found`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let no_store = actix_web::middleware::DefaultHeaders::new()
+        .add((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .add((actix_web::http::header::PRAGMA, "no-cache"));
+    cfg.service(
+        web::scope("/api/requests")
+            .wrap(no_store)
+            .service(resource("").route(web::post().to(ask)))
+            // Before `/{key}`: "private" is no request key, but say so in order.
+            .service(resource("/private/{key}").route(web::get().to(inbox)))
+            .service(resource("/private/{key}/reveal").route(web::post().to(reveal)))
+            .service(resource("/private/{key}/cancel").route(web::post().to(cancel)))
+            .service(resource("/{key}").route(web::get().to(show)))
+            .service(resource("/{key}/answer").route(web::post().to(answer)))
+            .default_service(web::to(not_found)),
+    );
+}
+
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(not_found))
+}
+
+async fn not_found() -> ApiResult {
+    Err(Error::NotFound.into())
+}
+
+/// The key in the path; what cannot be a key is an unknown request.
+fn key<K: FromPath>(key: Result<PathKey<K>, Error>) -> Result<K, Error> {
+    key.map(|PathKey(key)| key)
+        .map_err(|_| Error::UnknownRequest)
+}
+
+/// `POST /api/requests`
+async fn ask(
+    state: web::Data<AppState>,
+    caller: Result<Caller, Error>,
+    params: Result<Params, Error>,
+) -> ApiResult {
+    let (caller, mut params) = (caller?, params?);
+    let ask = Ask {
+        note: params.take("note"),
+        ttl: params.take("ttl"),
+    };
+    let inbox = state.service.ask(&caller, ask).await?;
+    Ok(json_ok(&inbox_json(&inbox, state.service.links())))
+}
+
+/// `GET /api/requests/{request_key}`
+async fn show(
+    state: web::Data<AppState>,
+    caller: Result<Caller, Error>,
+    request_key: Result<PathKey<RequestKey>, Error>,
+) -> ApiResult {
+    let (caller, request_key) = (caller?, key(request_key)?);
+    let open = state.service.open_request(&caller, &request_key)?;
+    Ok(json_ok(&json!({
+        "state": "waiting",
+        "note": open.note.as_ref().map(|n| n.expose()),
+        "created": open.created,
+        "expires_in": open.open_until.saturating_sub(unix_now()),
+    })))
+}
+
+/// `POST /api/requests/{request_key}/answer`
+async fn answer(
+    state: web::Data<AppState>,
+    caller: Result<Caller, Error>,
+    request_key: Result<PathKey<RequestKey>, Error>,
+    params: Result<Params, Error>,
+) -> ApiResult {
+    let (caller, request_key, mut params) = (caller?, key(request_key)?, params?);
+    state
+        .service
+        .answer(&caller, &request_key, params.secret())
+        .await?;
+    Ok(json_ok(&json!({ "state": "answered" })))
+}
+
+/// `GET /api/requests/private/{private_key}`
+async fn inbox(
+    state: web::Data<AppState>,
+    caller: Result<Caller, Error>,
+    inbox_key: Result<PathKey<InboxKey>, Error>,
+) -> ApiResult {
+    let (caller, inbox_key) = (caller?, key(inbox_key)?);
+    let inbox = state.service.inbox(&caller, &inbox_key)?;
+    Ok(json_ok(&inbox_json(&inbox, state.service.links())))
+}
+
+/// `POST /api/requests/private/{private_key}/reveal`
+async fn reveal(
+    state: web::Data<AppState>,
+    caller: Result<Caller, Error>,
+    inbox_key: Result<PathKey<InboxKey>, Error>,
+) -> ApiResult {
+    let (caller, inbox_key) = (caller?, key(inbox_key)?);
+    let value = state.service.reveal_answer(&caller, &inbox_key).await?;
+    Ok(json_ok(&json!({
+        "state": "revealed",
+        "value": value.expose(),
+    })))
+}
+
+/// `POST /api/requests/private/{private_key}/cancel`
+async fn cancel(
+    state: web::Data<AppState>,
+    caller: Result<Caller, Error>,
+    inbox_key: Result<PathKey<InboxKey>, Error>,
+) -> ApiResult {
+    let (caller, inbox_key) = (caller?, key(inbox_key)?);
+    let inbox = state.service.cancel_request(&caller, &inbox_key).await?;
+    Ok(json_ok(&inbox_json(&inbox, state.service.links())))
+}
+
+/// The requester's view: both links while it waits (`null` after), the
+/// state, and how long what is live has left.
+fn inbox_json(inbox: &Inbox, links: &Links) -> Value {
+    json!({
+        "custid": inbox.custid,
+        "private_key": inbox.inbox_key.expose(),
+        "private_url": links.inbox(&inbox.inbox_key),
+        "request_key": inbox.request_key.as_ref().map(|k| k.expose()),
+        "request_url": inbox.request_key.as_ref().map(|k| links.request(k)),
+        "state": inbox.status.as_str(),
+        "note": inbox.note.as_ref().map(|n| n.expose()),
+        "ttl": inbox.ttl,
+        "created": inbox.created,
+        "updated": inbox.updated,
+        "answered": inbox.answered,
+        "expires_in": inbox.live_until.map(|until| until.saturating_sub(unix_now())),
+    })
+}

@@ -1,0 +1,334 @@
+//! Requests for a secret: one record each in `requests`, sharing the `expiry`
+//! index with secrets, and every change of state one compare-and-swap of the
+//! record, so concurrent answers (or an answer and a cancel) have exactly one
+//! winner and no crash leaves half of a change.
+
+use sled::IVec;
+
+use super::copy::Part;
+use super::records::{decode, encode};
+use super::secrets::{expiry_key, id_key};
+use super::{Closing, RequestRecord, RequestState, StoreError};
+use crate::crypto::RecordId;
+use crate::store::Store;
+
+/// A request as read, with the bytes it was read as (a change swaps from them).
+#[derive(Debug, Clone)]
+pub struct StoredRequest {
+    pub id: RecordId,
+    pub record: RequestRecord,
+    bytes: IVec,
+}
+
+impl Store {
+    /// Stores a new request under `id` (from [`Store::new_id`]): its expiry
+    /// entry first, so whatever part of it a crash leaves is found by the
+    /// reaper. Durable only after [`Store::commit`].
+    pub fn insert_request(&self, id: RecordId, record: &RequestRecord) -> Result<(), StoreError> {
+        let _writing = self.writing();
+        let bytes = encode(record)?;
+        self.expect_at(record.due(), id)?;
+        self.current()?.requests.insert(id_key(id), bytes)?;
+        self.changed(Part::Requests, &id_key(id));
+        Ok(())
+    }
+
+    /// The request under `id`, unless there is none or its record has expired
+    /// at `now`.
+    pub fn get_request(&self, id: RecordId, now: u64) -> Result<Option<StoredRequest>, StoreError> {
+        let Some(bytes) = self.current()?.requests.get(id_key(id))? else {
+            return Ok(None);
+        };
+        let record: RequestRecord = decode(&bytes)?;
+        Ok((now < record.expires_at).then_some(StoredRequest { id, record, bytes }))
+    }
+
+    /// Takes the one answer of an open request: `sealed_answer` goes in, the
+    /// request key's copy of the answer key goes out, in one compare-and-swap.
+    /// Exactly one caller per request gets the record as written; every other
+    /// (concurrent or later) call, and any once the request closed or expired
+    /// at `now`, gets `None`. The answer can be read for the request's TTL from
+    /// `now`. Durable only after [`Store::commit`].
+    pub fn answer_request(
+        &self,
+        read: &StoredRequest,
+        now: u64,
+        sealed_answer: Vec<u8>,
+    ) -> Result<Option<RequestRecord>, StoreError> {
+        let _writing = self.writing();
+        let answer_until = now.saturating_add(read.record.ttl);
+        // Indexed before the record says so (a lost race leaves an entry the
+        // reaper passes over).
+        self.expect_at(answer_until, read.id)?;
+        self.update(
+            Part::Requests,
+            read.id,
+            Some(read.bytes.clone()),
+            |record: &mut RequestRecord| {
+                if !record.is_open(now) {
+                    return false;
+                }
+                record.state = RequestState::Answered;
+                record.answered = Some(now);
+                record.updated = now;
+                record.answer_until = Some(answer_until);
+                record.expires_at = answer_until.saturating_add(record.ttl);
+                record.key_for_request = None;
+                record.sealed_request_key = None;
+                record.sealed_answer = Some(sealed_answer.clone());
+                true
+            },
+        )
+    }
+
+    /// Closes a request for its requester, dropping everything sealed in it:
+    /// `Revealed` needs an answer to be there, `Cancelled` a request that is
+    /// open or answered. One caller wins, as for [`Store::answer_request`].
+    pub fn close_request(
+        &self,
+        read: &StoredRequest,
+        now: u64,
+        how: Closing,
+    ) -> Result<Option<RequestRecord>, StoreError> {
+        let _writing = self.writing();
+        self.update(
+            Part::Requests,
+            read.id,
+            Some(read.bytes.clone()),
+            |record: &mut RequestRecord| {
+                let may = match how {
+                    Closing::Revealed => record.has_answer(now),
+                    Closing::Cancelled => record.is_open(now) || record.has_answer(now),
+                };
+                if !may {
+                    return false;
+                }
+                record.state = match how {
+                    Closing::Revealed => RequestState::Revealed,
+                    Closing::Cancelled => RequestState::Cancelled,
+                };
+                record.updated = now;
+                record.drop_sealed();
+                true
+            },
+        )
+    }
+
+    /// The reaper's step for a request whose expiry entry is due at `now`: the
+    /// record goes at its end; before that, whatever is sealed goes once its
+    /// time is up, and the next due time is indexed. (The caller removes the
+    /// entry it came from.)
+    pub(super) fn reap_request(
+        &self,
+        id: RecordId,
+        bytes: IVec,
+        now: u64,
+    ) -> Result<(), StoreError> {
+        let record: RequestRecord = decode(&bytes)?;
+        if record.expires_at <= now {
+            self.changed(Part::Requests, &id_key(id));
+            self.current()?.requests.remove(id_key(id))?;
+            return Ok(());
+        }
+        let dropped = self.update(Part::Requests, id, Some(bytes), |r: &mut RequestRecord| {
+            r.is_expired(now) && r.drop_sealed()
+        })?;
+        let due = dropped.as_ref().unwrap_or(&record).due();
+        self.expect_at(due.max(now.saturating_add(1)), id)
+    }
+
+    /// `(requests still holding anything sealed, requests)`, expired or not;
+    /// for tests. Reads the whole tree.
+    pub fn request_counts(&self) -> Result<(usize, usize), StoreError> {
+        let mut counts = (0, 0);
+        for entry in self.current()?.requests.iter().values() {
+            let record: RequestRecord = decode(&entry?)?;
+            counts.0 += usize::from(record.holds_sealed());
+            counts.1 += 1;
+        }
+        Ok(counts)
+    }
+
+    /// Indexes record `id` as due at `due`.
+    fn expect_at(&self, due: u64, id: RecordId) -> Result<(), StoreError> {
+        let key = expiry_key(due, id);
+        self.current()?.expiry.insert(key, &[][..])?;
+        self.changed(Part::Expiry, &key);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: u64 = 1_000_000;
+    const TTL: u64 = 100;
+
+    fn open() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db"), 1 << 20).unwrap();
+        (dir, store)
+    }
+
+    fn create(store: &Store) -> RecordId {
+        let id = store.new_id().unwrap();
+        let record = RequestRecord {
+            request_check: [1; 16],
+            inbox_check: [2; 16],
+            custid: "anon".into(),
+            ttl: TTL,
+            created: NOW,
+            updated: NOW,
+            answered: None,
+            state: RequestState::Waiting,
+            open_until: NOW + TTL,
+            answer_until: None,
+            expires_at: NOW + 2 * TTL,
+            key_for_request: Some(vec![3; 60]),
+            key_for_inbox: Some(vec![4; 60]),
+            sealed_request_key: Some(vec![5; 80]),
+            sealed_note: Some(vec![6; 40]),
+            sealed_answer: None,
+        };
+        store.insert_request(id, &record).unwrap();
+        id
+    }
+
+    fn read(store: &Store, id: RecordId, now: u64) -> StoredRequest {
+        store.get_request(id, now).unwrap().unwrap()
+    }
+
+    fn answer(store: &Store, id: RecordId, now: u64) -> bool {
+        match store.get_request(id, now).unwrap() {
+            Some(read) => store
+                .answer_request(&read, now, vec![8; 50])
+                .unwrap()
+                .is_some(),
+            None => false,
+        }
+    }
+
+    #[test]
+    fn an_answer_is_taken_once_and_the_request_keys_copy_goes_with_it() {
+        let (_dir, store) = open();
+        let id = create(&store);
+        assert!(answer(&store, id, NOW + 10));
+        let answered = read(&store, id, NOW + 10).record;
+        assert_eq!(answered.state, RequestState::Answered);
+        assert_eq!(answered.answered, Some(NOW + 10));
+        assert_eq!(answered.answer_until, Some(NOW + 10 + TTL));
+        assert_eq!(answered.expires_at, NOW + 10 + 2 * TTL);
+        assert_eq!(answered.key_for_request, None);
+        assert_eq!(answered.sealed_request_key, None);
+        assert!(answered.key_for_inbox.is_some() && answered.sealed_answer.is_some());
+        assert!(!answer(&store, id, NOW + 11), "a second answer is refused");
+        assert!(answered.has_answer(NOW + 11));
+    }
+
+    /// Answers from many threads at once, over many requests: each request
+    /// takes exactly one.
+    #[test]
+    fn concurrent_answers_have_exactly_one_winner_per_request() {
+        let (_dir, store) = open();
+        let ids: Vec<_> = (0..30).map(|_| create(&store)).collect();
+        let winners = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..8 {
+                let (store, ids, winners) = (&store, &ids, &winners);
+                scope.spawn(move || {
+                    for &id in ids {
+                        if answer(store, id, NOW) {
+                            winners.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        }
+                    }
+                });
+            }
+        });
+        assert_eq!(winners.into_inner(), ids.len());
+    }
+
+    #[test]
+    fn a_cancelled_request_takes_no_answer() {
+        let (_dir, store) = open();
+        let id = create(&store);
+        let waiting = read(&store, id, NOW);
+        let cancelled = store
+            .close_request(&waiting, NOW, Closing::Cancelled)
+            .unwrap()
+            .unwrap();
+        assert_eq!(cancelled.state, RequestState::Cancelled);
+        assert!(!cancelled.holds_sealed());
+        assert!(!answer(&store, id, NOW), "not even from the stale read");
+        assert!(
+            store
+                .answer_request(&waiting, NOW, vec![1])
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn revealing_needs_an_answer_and_drops_everything_sealed() {
+        let (_dir, store) = open();
+        let id = create(&store);
+        let waiting = read(&store, id, NOW);
+        assert!(
+            store
+                .close_request(&waiting, NOW, Closing::Revealed)
+                .unwrap()
+                .is_none()
+        );
+        assert!(answer(&store, id, NOW + 1));
+        let answered = read(&store, id, NOW + 1);
+        let revealed = store
+            .close_request(&answered, NOW + 2, Closing::Revealed)
+            .unwrap()
+            .unwrap();
+        assert_eq!(revealed.state, RequestState::Revealed);
+        assert!(!revealed.holds_sealed());
+        assert!(
+            store
+                .close_request(&answered, NOW + 3, Closing::Revealed)
+                .unwrap()
+                .is_none(),
+            "once"
+        );
+        assert!(
+            store
+                .close_request(&answered, NOW + 3, Closing::Cancelled)
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn the_reaper_drops_an_unanswered_request_at_its_end_and_the_record_a_ttl_later() {
+        let (_dir, store) = open();
+        let id = create(&store);
+        assert_eq!(store.purge_expired(NOW + TTL - 1, 100).unwrap(), 0);
+        assert!(!answer(&store, id, NOW + TTL), "closed at its end");
+        assert_eq!(store.purge_expired(NOW + TTL, 100).unwrap(), 1);
+        assert_eq!(store.request_counts().unwrap(), (0, 1));
+        assert_eq!(store.purge_expired(NOW + 2 * TTL - 1, 100).unwrap(), 0);
+        assert_eq!(store.purge_expired(NOW + 2 * TTL, 100).unwrap(), 1);
+        assert_eq!(store.request_counts().unwrap(), (0, 0));
+        assert!(store.current().unwrap().expiry.is_empty());
+    }
+
+    #[test]
+    fn an_answer_outlives_the_request_by_its_ttl_then_goes() {
+        let (_dir, store) = open();
+        let id = create(&store);
+        assert!(answer(&store, id, NOW + 90));
+        // The entry at the request's end finds an answer still to be read.
+        assert_eq!(store.purge_expired(NOW + TTL, 100).unwrap(), 1);
+        assert_eq!(store.request_counts().unwrap(), (1, 1));
+        assert!(read(&store, id, NOW + TTL).record.has_answer(NOW + TTL));
+        assert_eq!(store.purge_expired(NOW + 90 + TTL, 100).unwrap(), 1);
+        assert_eq!(store.request_counts().unwrap(), (0, 1));
+        store.purge_expired(NOW + 90 + 2 * TTL, 100).unwrap();
+        assert_eq!(store.request_counts().unwrap(), (0, 0));
+        assert!(store.current().unwrap().expiry.is_empty());
+    }
+}

@@ -1,0 +1,370 @@
+//! The request lifecycle ("request a secret"): a requester asks, the holder of
+//! the request link answers once, the requester reveals the answer once or
+//! cancels.
+//!
+//! A request's note and answer are sealed under a random answer key. The record
+//! keeps that key sealed twice: under the request key, so an answer can be
+//! sealed while the request is open (that copy goes with the answer), and under
+//! the inbox key, so only the requester can open the answer. Every change is
+//! one compare-and-swap (see `store::requests`), on disk when it returns `Ok`.
+
+use super::{Vault, utf8_text as text};
+use crate::clock::unix_now;
+use crate::crypto::{AnswerKey, KeyKind, Sealed};
+use crate::domain::{InboxKey, Note, RequestKey, SecretValue, Ttl};
+use crate::error::Error;
+use crate::store::{Closing, RequestRecord, RequestState, StoreError, StoredRequest};
+
+/// Everything needed to store a new request, validated by the service.
+#[derive(Debug)]
+pub struct NewRequest {
+    pub custid: String,
+    pub note: Option<Note>,
+    pub ttl: Ttl,
+}
+
+/// Where a request stands, as its requester sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestStatus {
+    /// Open: the request link takes one answer.
+    Waiting,
+    /// Answered: the answer can be revealed once.
+    Answered,
+    Revealed,
+    Cancelled,
+    /// Nobody answered in time, or the answer was not read in time.
+    Expired,
+}
+
+impl RequestStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Waiting => "waiting",
+            Self::Answered => "answered",
+            Self::Revealed => "revealed",
+            Self::Cancelled => "cancelled",
+            Self::Expired => "expired",
+        }
+    }
+
+    /// Whether the requester can still act on it (reveal or cancel).
+    pub fn is_live(self) -> bool {
+        matches!(self, Self::Waiting | Self::Answered)
+    }
+}
+
+/// What the requester's private link shows.
+#[derive(Debug)]
+pub struct Inbox {
+    pub custid: String,
+    pub inbox_key: InboxKey,
+    /// `Some` while the request waits for its answer.
+    pub request_key: Option<RequestKey>,
+    /// The note, while anything of the request is kept.
+    pub note: Option<Note>,
+    pub status: RequestStatus,
+    pub ttl: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub answered: Option<u64>,
+    /// When what is live ends: the request link while waiting, the answer once
+    /// answered; `None` once closed or expired.
+    pub live_until: Option<u64>,
+}
+
+/// What the request link shows to whoever may answer it.
+#[derive(Debug)]
+pub struct OpenRequest {
+    pub note: Option<Note>,
+    pub created: u64,
+    /// When the request link stops taking an answer.
+    pub open_until: u64,
+}
+
+impl Vault {
+    /// Seals and stores a new request. Durable when `Ok`.
+    pub async fn create_request(&self, new: NewRequest) -> Result<Inbox, Error> {
+        let now = unix_now();
+        let id = self.store.new_id()?;
+        let keys = self.keyring.issue_request_keys(id);
+        let answer_key = AnswerKey::generate();
+        let ttl = new.ttl.seconds();
+        let sealed_note = new
+            .note
+            .as_ref()
+            .map(|note| {
+                self.keyring
+                    .seal_under(&answer_key, Sealed::Note, id, note.expose().as_bytes())
+            })
+            .transpose()?;
+        let record = RequestRecord {
+            request_check: keys.request_check,
+            inbox_check: keys.inbox_check,
+            custid: new.custid,
+            ttl,
+            created: now,
+            updated: now,
+            answered: None,
+            state: RequestState::Waiting,
+            open_until: now + ttl,
+            answer_until: None,
+            expires_at: now + 2 * ttl,
+            key_for_request: Some(self.keyring.seal_answer_key_for_request(
+                &keys.request,
+                id,
+                &answer_key,
+            )?),
+            key_for_inbox: Some(self.keyring.seal_answer_key_for_inbox(
+                &keys.inbox,
+                id,
+                &answer_key,
+            )?),
+            sealed_request_key: Some(self.keyring.seal_request_key(
+                &keys.inbox,
+                id,
+                &keys.request,
+            )?),
+            sealed_note,
+            sealed_answer: None,
+        };
+        self.store.insert_request(id, &record)?;
+        self.store.commit().await?;
+        Ok(describe(
+            keys.inbox,
+            Some(keys.request),
+            new.note,
+            &record,
+            now,
+        ))
+    }
+
+    /// The open request a request link names; anything else (unknown,
+    /// answered, cancelled, expired) is `UnknownRequest`. Changes nothing.
+    pub fn open_request(&self, key: &RequestKey) -> Result<OpenRequest, Error> {
+        let now = unix_now();
+        let read = self
+            .find_request(KeyKind::Request, key.expose(), now)?
+            .filter(|read| read.record.is_open(now))
+            .ok_or(Error::UnknownRequest)?;
+        let answer_key = self.answer_key_for_request(key, &read)?;
+        Ok(OpenRequest {
+            note: self.note(&answer_key, &read)?,
+            created: read.record.created,
+            open_until: read.record.open_until,
+        })
+    }
+
+    /// Seals `value` as the request's one answer. Exactly one caller per
+    /// request gets `Ok`, and then the answer is on disk; every other one, and
+    /// any once the request is closed, gets `UnknownRequest`.
+    pub async fn answer(&self, key: &RequestKey, value: SecretValue) -> Result<(), Error> {
+        let now = unix_now();
+        let read = self
+            .find_request(KeyKind::Request, key.expose(), now)?
+            .filter(|read| read.record.is_open(now))
+            .ok_or(Error::UnknownRequest)?;
+        let answer_key = self.answer_key_for_request(key, &read)?;
+        let sealed = self.keyring.seal_under(
+            &answer_key,
+            Sealed::Answer,
+            read.id,
+            value.expose().as_bytes(),
+        )?;
+        self.store
+            .answer_request(&read, unix_now(), sealed)?
+            .ok_or(Error::UnknownRequest)?;
+        self.store.commit().await?;
+        Ok(())
+    }
+
+    /// The request as its requester sees it. Reading it changes nothing.
+    pub fn inbox(&self, key: &InboxKey) -> Result<Inbox, Error> {
+        let now = unix_now();
+        let read = self
+            .find_request(KeyKind::Inbox, key.expose(), now)?
+            .ok_or(Error::UnknownRequest)?;
+        self.present_inbox(key, &read, now)
+    }
+
+    /// Reveals the answer and destroys it, with everything else sealed in the
+    /// request. Exactly one caller gets `Ok`, once it is on disk. Before an
+    /// answer arrived: `NoAnswerYet`, and the request stays open.
+    pub async fn reveal_answer(&self, key: &InboxKey) -> Result<SecretValue, Error> {
+        let now = unix_now();
+        let read = self
+            .find_request(KeyKind::Inbox, key.expose(), now)?
+            .ok_or(Error::UnknownRequest)?;
+        if read.record.is_open(now) {
+            return Err(Error::NoAnswerYet);
+        }
+        if !read.record.has_answer(now) {
+            return Err(Error::UnknownRequest);
+        }
+        let answer_key = self.answer_key_for_inbox(key, &read)?;
+        let sealed = read
+            .record
+            .sealed_answer
+            .as_deref()
+            .ok_or(StoreError::Corrupt)?;
+        let mut plain = self
+            .keyring
+            .open_under(&answer_key, Sealed::Answer, read.id, sealed)
+            .ok_or(StoreError::Corrupt)?;
+        let value = text(&mut plain)?;
+        self.store
+            .close_request(&read, unix_now(), Closing::Revealed)?
+            .ok_or(Error::UnknownRequest)?;
+        self.store.commit().await?;
+        Ok(SecretValue::from_trusted(value))
+    }
+
+    /// Cancels a request that waits or holds an unread answer (which goes
+    /// unread). Anything else is `UnknownRequest`. Durable when `Ok`.
+    pub async fn cancel(&self, key: &InboxKey) -> Result<Inbox, Error> {
+        let now = unix_now();
+        let read = self
+            .find_request(KeyKind::Inbox, key.expose(), now)?
+            .ok_or(Error::UnknownRequest)?;
+        let note = self
+            .answer_key_for_inbox(key, &read)
+            .ok()
+            .map(|answer_key| self.note(&answer_key, &read))
+            .transpose()?
+            .flatten();
+        let cancelled = self
+            .store
+            .close_request(&read, now, Closing::Cancelled)?
+            .ok_or(Error::UnknownRequest)?;
+        self.store.commit().await?;
+        Ok(describe(key.clone(), None, note, &cancelled, now))
+    }
+
+    /// The request a key of `kind` opens (see `Vault::find` for secrets).
+    fn find_request(
+        &self,
+        kind: KeyKind,
+        key: &str,
+        now: u64,
+    ) -> Result<Option<StoredRequest>, Error> {
+        let Some(id) = self.keyring.locate(kind, key) else {
+            return Ok(None);
+        };
+        let Some(read) = self.store.get_request(id, now)? else {
+            return Ok(None);
+        };
+        let check = match kind {
+            KeyKind::Request => &read.record.request_check,
+            KeyKind::Inbox => &read.record.inbox_check,
+            KeyKind::Secret | KeyKind::Metadata => return Ok(None),
+        };
+        Ok(self.keyring.verify(kind, key, check).then_some(read))
+    }
+
+    fn answer_key_for_request(
+        &self,
+        key: &RequestKey,
+        read: &StoredRequest,
+    ) -> Result<AnswerKey, Error> {
+        let sealed = read
+            .record
+            .key_for_request
+            .as_deref()
+            .ok_or(StoreError::Corrupt)?;
+        Ok(self
+            .keyring
+            .open_answer_key_for_request(key, read.id, sealed)
+            .ok_or(StoreError::Corrupt)?)
+    }
+
+    fn answer_key_for_inbox(
+        &self,
+        key: &InboxKey,
+        read: &StoredRequest,
+    ) -> Result<AnswerKey, Error> {
+        let sealed = read
+            .record
+            .key_for_inbox
+            .as_deref()
+            .ok_or(StoreError::Corrupt)?;
+        Ok(self
+            .keyring
+            .open_answer_key_for_inbox(key, read.id, sealed)
+            .ok_or(StoreError::Corrupt)?)
+    }
+
+    /// The request's note, if it has one and it is still kept.
+    fn note(&self, answer_key: &AnswerKey, read: &StoredRequest) -> Result<Option<Note>, Error> {
+        let Some(sealed) = read.record.sealed_note.as_deref() else {
+            return Ok(None);
+        };
+        let mut plain = self
+            .keyring
+            .open_under(answer_key, Sealed::Note, read.id, sealed)
+            .ok_or(StoreError::Corrupt)?;
+        Ok(Some(Note::from_trusted(text(&mut plain)?)))
+    }
+
+    fn present_inbox(
+        &self,
+        key: &InboxKey,
+        read: &StoredRequest,
+        now: u64,
+    ) -> Result<Inbox, Error> {
+        let (id, record) = (read.id, &read.record);
+        let answer_key = record
+            .key_for_inbox
+            .as_ref()
+            .map(|_| self.answer_key_for_inbox(key, read))
+            .transpose()?;
+        let note = match &answer_key {
+            Some(answer_key) => self.note(answer_key, read)?,
+            None => None,
+        };
+        let request_key = if record.is_open(now) {
+            record
+                .sealed_request_key
+                .as_deref()
+                .and_then(|sealed| self.keyring.open_request_key(key, id, sealed))
+        } else {
+            None
+        };
+        Ok(describe(key.clone(), request_key, note, record, now))
+    }
+}
+
+/// The requester's view of a record whose keys and note are opened.
+fn describe(
+    inbox_key: InboxKey,
+    request_key: Option<RequestKey>,
+    note: Option<Note>,
+    record: &RequestRecord,
+    now: u64,
+) -> Inbox {
+    let status = if record.is_expired(now) {
+        RequestStatus::Expired
+    } else {
+        match record.state {
+            RequestState::Waiting => RequestStatus::Waiting,
+            RequestState::Answered => RequestStatus::Answered,
+            RequestState::Revealed => RequestStatus::Revealed,
+            RequestState::Cancelled => RequestStatus::Cancelled,
+        }
+    };
+    let live_until = match status {
+        RequestStatus::Waiting => Some(record.open_until),
+        RequestStatus::Answered => record.answer_until,
+        _ => None,
+    };
+    Inbox {
+        custid: record.custid.clone(),
+        inbox_key,
+        request_key,
+        note,
+        status,
+        ttl: record.ttl,
+        created: record.created,
+        updated: record.updated,
+        answered: record.answered,
+        live_until,
+    }
+}
