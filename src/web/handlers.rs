@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use zeroize::Zeroizing;
 
 use super::handover;
-use super::pages::{self, Frame, IndexView};
+use super::pages::{self, FormView, Frame};
 use super::{WebError, page, retry_after, see_other};
 use crate::app::AppState;
 use crate::domain::{MetadataKey, Passphrase, SecretKey};
@@ -16,13 +16,9 @@ use crate::service::{Caller, Generate, Share};
 
 type PageResult = Result<HttpResponse, WebError>;
 
-/// The create form. On a closed instance it also asks for account and token.
-fn index_page(
-    state: &AppState,
-    frame: &Frame,
-    status: StatusCode,
-    error: Option<&str>,
-) -> HttpResponse {
+/// What a creating form offers: whether it asks for an account (a closed
+/// instance), the TTL choices within the limits, and the one selected.
+fn form_choices(state: &AppState) -> (bool, Vec<u64>, u64) {
     let policy = state.service.policy();
     let closed = !policy.anonymous_create;
     let limits = if closed {
@@ -44,11 +40,24 @@ fn index_page(
         .max()
         .or_else(|| choices.first().copied())
         .unwrap_or(limits.ttl.default);
+    (closed, choices, selected)
+}
+
+/// A creating form (`render` is `pages::index` or `pages::ask`), with the
+/// reason a post was refused.
+pub(super) fn form_page(
+    state: &AppState,
+    frame: &Frame,
+    status: StatusCode,
+    error: Option<&str>,
+    render: fn(&Frame, &FormView<'_>) -> maud::Markup,
+) -> HttpResponse {
+    let (closed, choices, selected) = form_choices(state);
     page(
         status,
-        pages::index(
+        render(
             frame,
-            &IndexView {
+            &FormView {
                 closed,
                 ttl_choices: &choices,
                 selected_ttl: selected,
@@ -56,6 +65,15 @@ fn index_page(
             },
         ),
     )
+}
+
+fn index_page(
+    state: &AppState,
+    frame: &Frame,
+    status: StatusCode,
+    error: Option<&str>,
+) -> HttpResponse {
+    form_page(state, frame, status, error, pages::index)
 }
 
 /// `GET /`
@@ -135,7 +153,11 @@ pub async fn create(
 }
 
 /// The caller, signed in with the form's `account` and `token` when it has them.
-fn signed_in(state: &AppState, mut caller: Caller, params: &mut Params) -> Result<Caller, Error> {
+pub(super) fn signed_in(
+    state: &AppState,
+    mut caller: Caller,
+    params: &mut Params,
+) -> Result<Caller, Error> {
     let account = params.take("account").unwrap_or_default();
     let token = Zeroizing::new(params.take("token").unwrap_or_default());
     if !account.is_empty() || !token.is_empty() {

@@ -228,6 +228,36 @@ mod tests {
         }
     }
 
+    /// Every string literal of the pages' code shaped like a key (`word.word`)
+    /// is in the catalogue: a key mistyped in the code would show as itself.
+    #[test]
+    fn every_key_the_pages_use_is_in_the_catalogue() {
+        let english = catalogue(Lang::En);
+        let sources = [
+            include_str!("pages.rs"),
+            include_str!("handlers.rs"),
+            include_str!("requests.rs"),
+            include_str!("mod.rs"),
+        ];
+        let mut seen = 0;
+        for source in sources {
+            for literal in source.split('"').skip(1).step_by(2) {
+                let parts: Vec<&str> = literal.split('.').collect();
+                let key_shaped = parts.len() >= 2
+                    && parts.iter().all(|p| {
+                        !p.is_empty()
+                            && p.bytes()
+                                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+                    });
+                if key_shaped {
+                    seen += 1;
+                    assert!(english.contains_key(literal), "{literal} is not in en.toml");
+                }
+            }
+        }
+        assert!(seen > 80, "found the keys ({seen})");
+    }
+
     #[test]
     fn accept_language_picks_the_best_of_ours() {
         assert_eq!(Lang::negotiate("de-DE,de;q=0.9,en;q=0.8"), Some(Lang::De));

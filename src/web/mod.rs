@@ -14,6 +14,7 @@ mod handlers;
 mod handover;
 mod i18n;
 mod pages;
+mod requests;
 
 pub use handover::Handover;
 pub use pages::Frame;
@@ -53,7 +54,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     resource("/private/{key}/burn")
                         .route(web::get().to(handlers::confirm_burn))
                         .route(web::post().to(handlers::burn)),
-                ),
+                )
+                .service(
+                    resource("/request")
+                        .route(web::get().to(requests::new))
+                        .route(web::post().to(requests::create)),
+                )
+                .service(resource("/request/{key}").route(web::get().to(requests::inbox)))
+                .service(resource("/request/{key}/reveal").route(web::post().to(requests::reveal)))
+                .service(
+                    resource("/request/{key}/cancel")
+                        .route(web::get().to(requests::confirm_cancel))
+                        .route(web::post().to(requests::cancel)),
+                )
+                .service(
+                    resource("/ask/{key}")
+                        .route(web::get().to(requests::answer_form))
+                        .route(web::post().to(requests::answer)),
+                )
+                .service(resource("/ask/{key}/sent").route(web::get().to(requests::sent))),
         );
 }
 
@@ -188,6 +207,9 @@ pub enum WebError {
     /// A receipt that is unknown, or gone with its secret: not the secret's page.
     #[error("Unknown receipt")]
     UnknownReceipt,
+    /// A request's private link that is unknown, or whose request is gone.
+    #[error("Unknown request")]
+    UnknownInbox,
 }
 
 impl ResponseError for WebError {
@@ -195,7 +217,7 @@ impl ResponseError for WebError {
         match self {
             Self::Page(err) => err.intended_status(),
             Self::CrossSite => StatusCode::FORBIDDEN,
-            Self::NotFound | Self::UnknownReceipt => StatusCode::NOT_FOUND,
+            Self::NotFound | Self::UnknownReceipt | Self::UnknownInbox => StatusCode::NOT_FOUND,
         }
     }
 
@@ -210,6 +232,8 @@ impl WebError {
             // Unknown, used, expired: one page that does not tell which.
             Self::Page(Error::UnknownSecret { .. }) => pages::gone(frame),
             Self::UnknownReceipt => pages::receipt_gone(frame),
+            Self::Page(Error::UnknownRequest) => pages::request_gone(frame),
+            Self::UnknownInbox => pages::inbox_gone(frame),
             Self::NotFound => pages::not_found(frame),
             Self::Page(
                 Error::RateLimited { retry_after } | Error::PassphraseLocked { retry_after },

@@ -9,7 +9,8 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::i18n::{self, Lang};
 use crate::app::AppState;
-use crate::vault::{Receipt, State};
+use crate::domain::MAX_NOTE_CHARS;
+use crate::vault::{Inbox, OpenRequest, Receipt, RequestStatus, State};
 
 /// What every page shows around its content, and in which language.
 #[derive(Debug, Clone, Default)]
@@ -160,8 +161,8 @@ fn error_line(error: Option<&str>) -> Markup {
     }
 }
 
-/// What the create form needs to know.
-pub struct IndexView<'a> {
+/// What a form that creates (a secret, a request) needs to know.
+pub struct FormView<'a> {
     /// Closed instance: ask for the account name and token.
     pub closed: bool,
     pub ttl_choices: &'a [u64],
@@ -169,7 +170,7 @@ pub struct IndexView<'a> {
     pub error: Option<&'a str>,
 }
 
-pub fn index(frame: &Frame, view: &IndexView<'_>) -> Markup {
+pub fn index(frame: &Frame, view: &FormView<'_>) -> Markup {
     let t = |key| frame.t(key);
     layout(
         frame,
@@ -180,28 +181,14 @@ pub fn index(frame: &Frame, view: &IndexView<'_>) -> Markup {
             (error_line(view.error))
             form.card method="post" action="/share" {
                 @if view.closed {
-                    fieldset {
-                        legend { (t("index.account")) }
-                        p.hint { (t("index.account_hint")) }
-                        label for="account" { (t("index.account_name")) }
-                        input type="text" id="account" name="account" autocomplete="username" required;
-                        label for="token" { (t("index.token")) }
-                        input type="password" id="token" name="token" autocomplete="current-password" required;
-                    }
+                    (account_fields(frame))
                 }
                 label for="secret" { (t("index.secret")) }
                 textarea id="secret" name="secret" rows="6" required autocomplete="off" spellcheck="false" {}
                 label for="passphrase" { (t("index.passphrase")) }
                 input type="password" id="passphrase" name="passphrase" autocomplete="new-password";
                 p.hint { (t("index.passphrase_hint")) }
-                label for="ttl" { (t("index.ttl")) }
-                select id="ttl" name="ttl" {
-                    @for choice in view.ttl_choices {
-                        option value=(choice) selected[*choice == view.selected_ttl] {
-                            (frame.lang.duration(*choice))
-                        }
-                    }
-                }
+                (ttl_select(frame, t("index.ttl"), view.ttl_choices, view.selected_ttl))
                 div.actions {
                     button type="submit" name="action" value="share" { (t("index.share")) }
                     button.secondary type="submit" name="action" value="generate" formnovalidate {
@@ -209,8 +196,38 @@ pub fn index(frame: &Frame, view: &IndexView<'_>) -> Markup {
                     }
                 }
             }
+            p { (t("index.request_intro")) " " a href="/request" { (t("index.request")) } }
         },
     )
+}
+
+/// A closed instance's forms ask for the account's name and token.
+fn account_fields(frame: &Frame) -> Markup {
+    let t = |key| frame.t(key);
+    html! {
+        fieldset {
+            legend { (t("index.account")) }
+            p.hint { (t("index.account_hint")) }
+            label for="account" { (t("index.account_name")) }
+            input type="text" id="account" name="account" autocomplete="username" required;
+            label for="token" { (t("index.token")) }
+            input type="password" id="token" name="token" autocomplete="current-password" required;
+        }
+    }
+}
+
+/// The TTL choices of a form.
+fn ttl_select(frame: &Frame, label: &str, choices: &[u64], selected: u64) -> Markup {
+    html! {
+        label for="ttl" { (label) }
+        select id="ttl" name="ttl" {
+            @for choice in choices {
+                option value=(choice) selected[*choice == selected] {
+                    (frame.lang.duration(*choice))
+                }
+            }
+        }
+    }
 }
 
 fn state_text(lang: Lang, receipt: &Receipt) -> String {
@@ -258,12 +275,7 @@ pub fn receipt(
                 @if let Some(link) = link {
                     (copy_field(frame, "link", t("receipt.link"), link, false))
                     p.hint { (t("receipt.link_hint")) }
-                    @if let Some(svg) = qr_svg(link, t("receipt.qr_label")) {
-                        figure.qr {
-                            (PreEscaped(svg))
-                            figcaption.hint { (t("receipt.qr")) }
-                        }
-                    }
+                    (qr_figure(link, t("receipt.qr_label"), t("receipt.qr")))
                 }
                 dl {
                     dt { (t("receipt.state")) }
@@ -355,19 +367,236 @@ pub fn reveal_form(
 
 /// The secret, once.
 pub fn revealed(frame: &Frame, value: &str) -> Markup {
+    shown_once(
+        frame,
+        value,
+        ["revealed.title", "revealed.label", "revealed.deleted"],
+        ("/", "revealed.share"),
+    )
+}
+
+/// The answer to a request, once.
+pub fn revealed_answer(frame: &Frame, value: &str) -> Markup {
+    shown_once(
+        frame,
+        value,
+        [
+            "answer_revealed.title",
+            "revealed.label",
+            "answer_revealed.deleted",
+        ],
+        ("/request", "inbox.another"),
+    )
+}
+
+/// A value shown once: `[title, label, deleted]` texts, and a link onwards.
+fn shown_once(
+    frame: &Frame,
+    value: &str,
+    [title, label, deleted]: [&'static str; 3],
+    (href, onwards): (&str, &'static str),
+) -> Markup {
     let frame = &frame.without_switcher();
     let t = |key| frame.t(key);
     layout(
         frame,
-        t("revealed.title"),
+        t(title),
         html! {
-            h1 { (t("revealed.title")) }
+            h1 { (t(title)) }
             div.card {
-                (copy_field(frame, "value", t("revealed.label"), value, true))
-                p.notice { (t("revealed.deleted")) }
+                (copy_field(frame, "value", t(label), value, true))
+                p.notice { (t(deleted)) }
             }
-            p { a href="/" { (t("revealed.share")) } }
+            p { a href=(href) { (t(onwards)) } }
         },
+    )
+}
+
+/// The form that makes a request link.
+pub fn ask(frame: &Frame, view: &FormView<'_>) -> Markup {
+    let t = |key| frame.t(key);
+    layout(
+        frame,
+        t("ask.title"),
+        html! {
+            h1 { (t("ask.title")) }
+            p.hint { (t("ask.intro")) }
+            (error_line(view.error))
+            form.card method="post" action="/request" {
+                @if view.closed {
+                    (account_fields(frame))
+                }
+                label for="note" { (t("ask.note")) }
+                textarea id="note" name="note" rows="3" maxlength=(MAX_NOTE_CHARS) {}
+                p.hint { (frame.lang.tf("ask.note_hint", &[("max", &MAX_NOTE_CHARS.to_string())])) }
+                (ttl_select(frame, t("ask.ttl"), view.ttl_choices, view.selected_ttl))
+                div.actions {
+                    button type="submit" { (t("ask.create")) }
+                }
+            }
+            p { a href="/" { (t("ask.share_instead")) } }
+        },
+    )
+}
+
+fn request_state_text(lang: Lang, inbox: &Inbox) -> String {
+    match inbox.status {
+        RequestStatus::Waiting => lang.t("request.waiting").into(),
+        RequestStatus::Answered => lang.tf(
+            "request.answered",
+            &[(
+                "date",
+                &inbox.answered.map(|at| lang.date(at)).unwrap_or_default(),
+            )],
+        ),
+        RequestStatus::Revealed => lang.t("request.revealed").into(),
+        RequestStatus::Cancelled => lang.t("request.cancelled").into(),
+        RequestStatus::Expired => lang.t("request.expired").into(),
+    }
+}
+
+/// The requester's private page: the request link while it waits, the reveal
+/// button once answered, and where it stands.
+pub fn inbox(frame: &Frame, inbox: &Inbox, link: Option<&str>) -> Markup {
+    let key = inbox.inbox_key.expose();
+    let (t, lang) = (|key| frame.t(key), frame.lang);
+    layout(
+        frame,
+        t("inbox.title"),
+        html! {
+            h1 { (t("inbox.title")) }
+            div.card {
+                @if let Some(link) = link {
+                    (copy_field(frame, "link", t("inbox.link"), link, false))
+                    p.hint { (t("inbox.link_hint")) }
+                    (qr_figure(link, t("inbox.qr_label"), t("inbox.qr")))
+                }
+                @if let Some(note) = &inbox.note {
+                    p.label { (t("inbox.note")) }
+                    blockquote.note { (note.expose()) }
+                }
+                dl {
+                    dt { (t("receipt.state")) }
+                    dd { span.state data-state=(inbox.status.as_str()) { (request_state_text(lang, inbox)) } }
+                    @if let Some(until) = inbox.live_until {
+                        dt { (t("receipt.expires")) }
+                        dd {
+                            (lang.tf("receipt.expires_in", &[
+                                ("duration", &lang.duration(until.saturating_sub(crate::clock::unix_now()))),
+                                ("date", &lang.date(until)),
+                            ]))
+                        }
+                    }
+                    dt { (t("receipt.created")) }
+                    dd { (lang.date(inbox.created)) }
+                }
+                @match inbox.status {
+                    RequestStatus::Waiting => {
+                        p.hint { (t("inbox.waiting_hint")) }
+                        div.actions {
+                            a.button.secondary href={ "/request/" (key) } { (t("inbox.reload")) }
+                            a.button.secondary href={ "/request/" (key) "/cancel" } { (t("inbox.cancel")) }
+                        }
+                    }
+                    RequestStatus::Answered => {
+                        p.notice { (t("inbox.answer_ready")) }
+                        form method="post" action={ "/request/" (key) "/reveal" } {
+                            div.actions {
+                                button id="reveal" type="submit" { (t("inbox.reveal")) }
+                                a.button.secondary href={ "/request/" (key) "/cancel" } { (t("inbox.cancel")) }
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            p { a href="/request" { (t("inbox.another")) } }
+            p.hint { (t("inbox.private")) }
+        },
+    )
+}
+
+/// The confirm step before cancelling a request.
+pub fn confirm_cancel(frame: &Frame, inbox_key: &str) -> Markup {
+    let t = |key| frame.t(key);
+    layout(
+        frame,
+        t("cancel.title"),
+        html! {
+            h1 { (t("cancel.title")) }
+            p { (t("cancel.intro")) }
+            form.card method="post" action={ "/request/" (inbox_key) "/cancel" } {
+                div.actions {
+                    button.danger type="submit" { (t("cancel.confirm")) }
+                    a.button.secondary href={ "/request/" (inbox_key) } { (t("cancel.back")) }
+                }
+            }
+        },
+    )
+}
+
+/// The request link's page: the requester's note and one form.
+pub fn answer_form(
+    frame: &Frame,
+    request_key: &str,
+    open: &OpenRequest,
+    error: Option<&str>,
+) -> Markup {
+    let (t, lang) = (|key| frame.t(key), frame.lang);
+    layout(
+        frame,
+        t("answer.title"),
+        html! {
+            h1 { (t("answer.title")) }
+            p { (t("answer.intro")) }
+            (error_line(error))
+            form.card method="post" action={ "/ask/" (request_key) } {
+                @if let Some(note) = &open.note {
+                    p.label { (t("answer.note")) }
+                    blockquote.note { (note.expose()) }
+                }
+                label for="secret" { (t("answer.secret")) }
+                textarea id="secret" name="secret" rows="6" required autocomplete="off" spellcheck="false" {}
+                p.hint { (lang.tf("answer.until", &[("date", &lang.date(open.open_until))])) }
+                div.actions {
+                    button id="send" type="submit" { (t("answer.send")) }
+                }
+            }
+        },
+    )
+}
+
+/// After an answer was sent.
+pub fn answer_sent(frame: &Frame) -> Markup {
+    let t = |key| frame.t(key);
+    layout(
+        frame,
+        t("answer.sent_title"),
+        html! {
+            h1 { (t("answer.sent_heading")) }
+            p.notice { (t("answer.sent_text")) }
+            p { a href="/" { (t("gone.share")) } }
+        },
+    )
+}
+
+/// A request link that is unknown, answered, cancelled or expired: one page.
+pub fn request_gone(frame: &Frame) -> Markup {
+    let t = |key| frame.t(key);
+    layout(
+        frame,
+        t("request_gone.title"),
+        notice(frame, t("request_gone.heading"), t("request_gone.text")),
+    )
+}
+
+/// A private request link that is unknown, or whose request was deleted.
+pub fn inbox_gone(frame: &Frame) -> Markup {
+    let t = |key| frame.t(key);
+    layout(
+        frame,
+        t("inbox_gone.title"),
+        notice(frame, t("inbox_gone.heading"), t("inbox_gone.text")),
     )
 }
 
@@ -422,6 +651,18 @@ pub fn error(frame: &Frame, message: &str) -> Markup {
             p { a href="/" { (t("error.back")) } }
         },
     )
+}
+
+/// A link's QR code with its caption, if it can be drawn.
+fn qr_figure(link: &str, label: &str, caption: &str) -> Markup {
+    html! {
+        @if let Some(svg) = qr_svg(link, label) {
+            figure.qr {
+                (PreEscaped(svg))
+                figcaption.hint { (caption) }
+            }
+        }
+    }
 }
 
 /// The link as a QR code, drawn on the server as an SVG (no script, no image

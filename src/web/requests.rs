@@ -1,0 +1,201 @@
+//! The pages of "request a secret": the form that makes a request, the
+//! requester's private page (`/request/{key}`), and the request link's page
+//! (`/ask/{key}`) that takes one answer. Thin, like `handlers`: parse, call
+//! the service, render; every post that succeeds redirects.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+
+use super::handlers::{form_page, signed_in};
+use super::pages::{self, Frame};
+use super::{WebError, page, see_other};
+use crate::app::AppState;
+use crate::domain::{InboxKey, RequestKey};
+use crate::error::Error;
+use crate::request::{Params, PathKey};
+use crate::service::{Ask, Caller};
+
+type PageResult = Result<HttpResponse, WebError>;
+
+/// `GET /request`
+pub async fn new(state: web::Data<AppState>, frame: Frame) -> HttpResponse {
+    form_page(&state, &frame, StatusCode::OK, None, pages::ask)
+}
+
+/// `POST /request`: makes the request, then to its private page. A refused
+/// form is shown again with the reason.
+pub async fn create(
+    state: web::Data<AppState>,
+    frame: Frame,
+    caller: Result<Caller, Error>,
+    params: Result<Params, Error>,
+) -> PageResult {
+    let (caller, mut params) = (caller?, params?);
+    let result = async {
+        let caller = signed_in(&state, caller, &mut params)?;
+        let ask = Ask {
+            note: params.take("note"),
+            ttl: params.take("ttl"),
+        };
+        state.service.ask(&caller, ask).await
+    }
+    .await;
+    match result {
+        Ok(inbox) => Ok(see_other(&format!("/request/{}", inbox.inbox_key.expose()))),
+        Err(Error::Internal) => Err(Error::Internal.into()),
+        Err(err) => Ok(form_page(
+            &state,
+            &frame,
+            err.intended_status(),
+            Some(&err.to_string()),
+            pages::ask,
+        )),
+    }
+}
+
+/// The private key in the path; a failure is the private page's own.
+fn inbox_key(key: Result<PathKey<InboxKey>, Error>) -> Result<InboxKey, WebError> {
+    key.map(|PathKey(key)| key)
+        .map_err(|_| WebError::UnknownInbox)
+}
+
+/// A private page's failure: an unknown request is the requester's page.
+fn inbox_error(err: Error) -> WebError {
+    match err {
+        Error::UnknownRequest => WebError::UnknownInbox,
+        other => other.into(),
+    }
+}
+
+/// The request key in the path.
+fn request_key(key: Result<PathKey<RequestKey>, Error>) -> Result<RequestKey, WebError> {
+    key.map(|PathKey(key)| key)
+        .map_err(|_| Error::UnknownRequest.into())
+}
+
+/// `GET /request/{key}`: the requester's page.
+pub async fn inbox(
+    state: web::Data<AppState>,
+    frame: Frame,
+    caller: Result<Caller, Error>,
+    key: Result<PathKey<InboxKey>, Error>,
+) -> PageResult {
+    let (caller, key) = (caller?, inbox_key(key)?);
+    let inbox = state.service.inbox(&caller, &key).map_err(inbox_error)?;
+    let link = inbox
+        .request_key
+        .as_ref()
+        .map(|k| state.service.links().request(k));
+    Ok(page(
+        StatusCode::OK,
+        pages::inbox(&frame, &inbox, link.as_deref()),
+    ))
+}
+
+/// `POST /request/{key}/reveal`: the answer, once. Before it arrived: back
+/// to the private page, which says it is still waiting.
+pub async fn reveal(
+    state: web::Data<AppState>,
+    frame: Frame,
+    caller: Result<Caller, Error>,
+    key: Result<PathKey<InboxKey>, Error>,
+) -> PageResult {
+    let (caller, key) = (caller?, inbox_key(key)?);
+    match state.service.reveal_answer(&caller, &key).await {
+        Ok(value) => Ok(page(
+            StatusCode::OK,
+            pages::revealed_answer(&frame, value.expose()),
+        )),
+        Err(Error::NoAnswerYet) => Ok(see_other(&format!("/request/{}", key.expose()))),
+        Err(err) => Err(inbox_error(err)),
+    }
+}
+
+/// `GET /request/{key}/cancel`: the confirm step. Nothing to cancel → the
+/// private page.
+pub async fn confirm_cancel(
+    state: web::Data<AppState>,
+    frame: Frame,
+    caller: Result<Caller, Error>,
+    key: Result<PathKey<InboxKey>, Error>,
+) -> PageResult {
+    let (caller, key) = (caller?, inbox_key(key)?);
+    let inbox = state.service.inbox(&caller, &key).map_err(inbox_error)?;
+    if !inbox.status.is_live() {
+        return Ok(see_other(&format!("/request/{}", key.expose())));
+    }
+    Ok(page(
+        StatusCode::OK,
+        pages::confirm_cancel(&frame, key.expose()),
+    ))
+}
+
+/// `POST /request/{key}/cancel`: cancels, then back to the private page.
+pub async fn cancel(
+    state: web::Data<AppState>,
+    caller: Result<Caller, Error>,
+    key: Result<PathKey<InboxKey>, Error>,
+) -> PageResult {
+    let (caller, key) = (caller?, inbox_key(key)?);
+    match state.service.cancel_request(&caller, &key).await {
+        // Already closed (answered and read, cancelled twice): the page says so.
+        Ok(_) | Err(Error::UnknownRequest) => Ok(see_other(&format!("/request/{}", key.expose()))),
+        Err(err) => Err(inbox_error(err)),
+    }
+}
+
+/// `GET /ask/{key}`: the note and the form. Shows nothing else, changes
+/// nothing.
+pub async fn answer_form(
+    state: web::Data<AppState>,
+    frame: Frame,
+    caller: Result<Caller, Error>,
+    key: Result<PathKey<RequestKey>, Error>,
+) -> PageResult {
+    let (caller, key) = (caller?, request_key(key)?);
+    let open = state.service.open_request(&caller, &key)?;
+    Ok(page(
+        StatusCode::OK,
+        pages::answer_form(&frame, key.expose(), &open, None),
+    ))
+}
+
+/// `POST /ask/{key}`: answers, then to the confirmation. A refused answer
+/// (empty, too large) shows the form again with the reason.
+pub async fn answer(
+    state: web::Data<AppState>,
+    frame: Frame,
+    caller: Result<Caller, Error>,
+    key: Result<PathKey<RequestKey>, Error>,
+    params: Result<Params, Error>,
+) -> PageResult {
+    let (caller, key, mut params) = (caller?, request_key(key)?, params?);
+    match state.service.answer(&caller, &key, params.secret()).await {
+        Ok(()) => Ok(see_other(&format!("/ask/{}/sent", key.expose()))),
+        Err(err @ Error::Param(_)) => {
+            let open = state.service.open_request(&caller, &key)?;
+            Ok(page(
+                err.intended_status(),
+                pages::answer_form(&frame, key.expose(), &open, Some(&err.to_string())),
+            ))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// `GET /ask/{key}/sent`: the confirmation. While the request is still open
+/// nothing was sent: back to its form.
+pub async fn sent(
+    state: web::Data<AppState>,
+    frame: Frame,
+    caller: Result<Caller, Error>,
+    key: Result<PathKey<RequestKey>, Error>,
+) -> PageResult {
+    let (caller, raw) = (caller?, key.map(|PathKey(key)| key));
+    if let Ok(key) = raw
+        && state.service.open_request(&caller, &key).is_ok()
+    {
+        return Ok(see_other(&format!("/ask/{}", key.expose())));
+    }
+    Ok(page(StatusCode::OK, pages::answer_sent(&frame)))
+}
