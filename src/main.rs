@@ -196,17 +196,26 @@ fn user(settings: &otsd::Settings, init: bool, action: UserCommand) -> ExitCode 
     }
 }
 
+/// ", and N requests for a secret," when a backup holds any.
+fn requests_clause(summary: &otsd::store::BackupSummary) -> String {
+    match summary.requests {
+        0 => String::new(),
+        n => format!(", and {n} requests for a secret,"),
+    }
+}
+
 /// `otsd backup FILE`: the summary on stderr (stdout may be the backup).
 fn backup(settings: &otsd::Settings, file: &std::path::Path) -> ExitCode {
     let target = otsd::backup::Target::parse(file);
     match otsd::backup::backup(settings, &target) {
         Ok(summary) => {
             eprintln!(
-                "backup of {} secrets ({} still to be revealed) and {} accounts written \
+                "backup of {} secrets ({} still to be revealed) and {} accounts{} written \
                  to {}; it holds sealed records only: keep the master key apart from it",
                 summary.secrets,
                 summary.unread,
                 summary.accounts,
+                requests_clause(&summary),
                 match target {
                     otsd::backup::Target::Stdout => "standard output".into(),
                     otsd::backup::Target::File(path) => path.display().to_string(),
@@ -226,12 +235,13 @@ fn restore(settings: &otsd::Settings, file: &std::path::Path) -> ExitCode {
     match otsd::backup::restore(settings, file) {
         Ok(summary) => {
             eprintln!(
-                "restored {} secrets ({} still to be revealed) and {} accounts into {}; \
+                "restored {} secrets ({} still to be revealed) and {} accounts{} into {}; \
                  put the master key back ({} or the `master_key` setting) before \
                  starting the server",
                 summary.secrets,
                 summary.unread,
                 summary.accounts,
+                requests_clause(&summary),
                 settings.data_dir.display(),
                 settings.master_key_path().display()
             );

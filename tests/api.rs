@@ -17,6 +17,7 @@ mod api {
     mod metadata;
     mod metrics;
     mod params;
+    mod requests;
     mod reveal;
     mod share;
     mod status;

@@ -93,3 +93,42 @@ async fn the_generated_master_key_is_readable_by_its_owner_only() {
     assert!(meta.is_file());
     assert_eq!(meta.permissions().mode() & 0o777, 0o600);
 }
+
+/// Requests for a secret too: their notes, answers (read, unread, cancelled)
+/// and both their keys are nowhere in the database files.
+#[tokio::test]
+async fn the_database_holds_no_request_note_answer_or_key_in_the_clear() {
+    let app = spawn_app().await;
+    let mut needles = Vec::new();
+    let mut ask = async |answer: Option<&str>| {
+        let note = unique("NOTE");
+        let asked = app.ask(&[("note", &note)]).await;
+        let (request, private) = (text(&asked, "request_key"), text(&asked, "private_key"));
+        if let Some(answer) = answer {
+            ok_json(app.answer(request, answer).await).await;
+        }
+        needles.extend([note, request.to_owned(), private.to_owned()]);
+        private.to_owned()
+    };
+    ask(None).await;
+    let unread = unique("UNREAD-ANSWER");
+    ask(Some(&unread)).await;
+    let read = unique("READ-ANSWER");
+    let private = ask(Some(&read)).await;
+    ok_json(app.reveal_answer(&private).await).await;
+    let cancelled = unique("CANCELLED-ANSWER");
+    let private = ask(Some(&cancelled)).await;
+    ok_json(app.cancel_request(&private).await).await;
+    needles.extend([unread, read, cancelled]);
+
+    let data_dir = app.stop().await;
+    for (path, bytes) in &all_files(&data_dir.path().join("db")) {
+        for needle in &needles {
+            assert!(
+                !contains(bytes, needle.as_bytes()),
+                "{} holds {needle:?} in the clear",
+                path.display()
+            );
+        }
+    }
+}

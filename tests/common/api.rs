@@ -12,7 +12,10 @@ pub const AUTHCHECK: &str = "/api/v1/authcheck";
 /// An account's receipts, under both of its names.
 pub const RECENT: [&str; 2] = ["/api/v1/private/recent", "/api/v1/metadata/recent"];
 
+/// otsd's own API for requesting a secret (not part of v1).
+pub const REQUESTS: &str = "/api/requests";
 pub const UNKNOWN_SECRET: &str = "Unknown secret";
+pub const UNKNOWN_REQUEST: &str = "Unknown request";
 pub const NOT_AUTHORIZED: &str = "Not authorized";
 pub const RATE_LIMITED: &str = "Rate limit exceeded. Please try again later.";
 pub const NOTHING_TO_SHARE: &str = "You did not provide anything to share";

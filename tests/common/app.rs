@@ -139,6 +139,16 @@ pub fn count_records(data_dir: &TempDir) -> (usize, usize) {
     counts
 }
 
+/// Opens a stopped server's database and counts its requests for a secret:
+/// `(holding anything sealed, all)`.
+pub fn count_requests(data_dir: &TempDir) -> (usize, usize) {
+    let store = otsd::store::Store::open(&data_dir.path().join("db"), 1 << 20)
+        .expect("the stopped server's database opens");
+    let counts = store.request_counts().expect("count the requests");
+    store.close().expect("close the database");
+    counts
+}
+
 /// How long to wait, after a stop, for the server's last database handle to go.
 const RELEASE_DEADLINE: Duration = Duration::from_secs(5);
 

@@ -85,6 +85,22 @@ pub async fn assert_not_authorized(resp: Response) {
     assert_error(resp, 401, NOT_AUTHORIZED).await;
 }
 
+/// Asserts an error of the requests API, which answers with the real status:
+/// `status`, the same in `X-OTS-Intended-Status`, a JSON body with the exact
+/// `message`. Returns the body.
+pub async fn assert_real_error(resp: Response, status: u16, message: &str) -> Value {
+    assert_eq!(resp.status(), status);
+    let intended = resp
+        .headers()
+        .get("x-ots-intended-status")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    assert_eq!(intended.as_deref(), Some(status.to_string().as_str()));
+    let body: Value = resp.json().await.expect("JSON error body");
+    assert_eq!(body["message"], message, "body: {body}");
+    body
+}
+
 /// Asserts the v1 rate-limit error (intended 429), with a `Retry-After` of
 /// whole seconds no longer than the test window.
 pub async fn assert_rate_limited(resp: Response) {

@@ -17,7 +17,7 @@ use reqwest::{Method, RequestBuilder, Response};
 use serde_json::Value;
 
 use super::accounts::Account;
-use super::api::SHARE;
+use super::api::{REQUESTS, SHARE};
 use super::assert::{ok_json, text};
 
 /// How long one request may take before the test gives up on it (debug build,
@@ -213,6 +213,43 @@ impl Client {
     pub fn burn(&self, metadata_key: &str, passphrase: Option<&str>) -> Call {
         let form: Vec<(&str, &str)> = passphrase.map(|p| ("passphrase", p)).into_iter().collect();
         self.post_form(&format!("/api/v1/private/{metadata_key}/burn"), &form)
+    }
+}
+
+impl Client {
+    // The requests API (`/api/requests`).
+
+    /// Asks for a secret and returns the requester's view; panics unless 200.
+    pub async fn ask(&self, form: &[(&str, &str)]) -> Value {
+        ok_json(self.post_form(REQUESTS, form).await).await
+    }
+
+    /// What a request link shows (`GET /api/requests/{key}`).
+    pub fn open_request(&self, request_key: &str) -> Call {
+        self.get(&format!("{REQUESTS}/{request_key}"))
+    }
+
+    /// Answers a request.
+    pub fn answer(&self, request_key: &str, secret: &str) -> Call {
+        self.post_form(
+            &format!("{REQUESTS}/{request_key}/answer"),
+            &[("secret", secret)],
+        )
+    }
+
+    /// The requester's view (`GET /api/requests/private/{key}`).
+    pub fn inbox(&self, private_key: &str) -> Call {
+        self.get(&format!("{REQUESTS}/private/{private_key}"))
+    }
+
+    /// Reveals a request's answer.
+    pub fn reveal_answer(&self, private_key: &str) -> Call {
+        self.post_form(&format!("{REQUESTS}/private/{private_key}/reveal"), &[])
+    }
+
+    /// Cancels a request.
+    pub fn cancel_request(&self, private_key: &str) -> Call {
+        self.post_form(&format!("{REQUESTS}/private/{private_key}/cancel"), &[])
     }
 }
 

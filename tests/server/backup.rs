@@ -79,6 +79,17 @@ async fn a_backup_of_a_running_server_restores_every_live_secret_by_its_old_link
     let (owned_key, owned_meta) = share(&as_owner, &[("secret", &owned)]).await;
     let expiring = unique("expiring-value-");
     let (expiring_key, _) = share(&server, &[("secret", &expiring), ("ttl", "1")]).await;
+    // A request still open, and one whose answer waits to be read.
+    let open_note = unique("open-note-");
+    let open = server.ask(&[("note", &open_note)]).await;
+    let answered_value = unique("answered-value-");
+    let answered = server.ask(&[]).await;
+    ok_json(
+        server
+            .answer(text(&answered, "request_key"), &answered_value)
+            .await,
+    )
+    .await;
     sleep_until_unix(unix_now() + 1, Duration::from_secs(3)).await;
 
     let file = tmp.path().join("otsd.backup");
@@ -108,6 +119,10 @@ async fn a_backup_of_a_running_server_restores_every_live_secret_by_its_old_link
         &live_meta,
         &owned_meta,
         &owner.token,
+        &open_note,
+        &answered_value,
+        text(&open, "request_key"),
+        text(&open, "private_key"),
         master.trim(),
     ] {
         assert!(
@@ -133,7 +148,7 @@ async fn a_backup_of_a_running_server_restores_every_live_secret_by_its_old_link
     // reaper's first sweep (30 s after the start) reaches it.
     assert!(
         done.stderr
-            .contains("restored 5 secrets (3 still to be revealed) and 1 accounts"),
+            .contains("restored 5 secrets (3 still to be revealed) and 1 accounts, and 2 requests for a secret,"),
         "{}",
         done.stderr
     );
@@ -152,6 +167,10 @@ async fn a_backup_of_a_running_server_restores_every_live_secret_by_its_old_link
     }
     let burned_receipt = ok_json(server.metadata(&burned_meta).await).await;
     assert_eq!(burned_receipt["state"], "burned");
+    let answer = ok_json(server.reveal_answer(text(&answered, "private_key")).await).await;
+    assert_eq!(answer["value"], answered_value.as_str());
+    let still_open = ok_json(server.open_request(text(&open, "request_key")).await).await;
+    assert_eq!(still_open["note"], open_note.as_str());
     let as_owner = server.as_account(&owner);
     let recent = ok_json(as_owner.get(RECENT[0]).await).await;
     assert!(
