@@ -26,6 +26,7 @@ mod browser {
     mod nojs;
     mod passphrase;
     mod polish;
+    mod requests;
     mod support;
     mod webdriver;
 }

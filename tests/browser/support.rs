@@ -326,3 +326,21 @@ pub async fn assert_copy_button_copies(browser: &Browser, id: &str, expected: &s
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// The text of the one QR code in a PNG, as a phone's camera would read it.
+pub fn decode_qr(png: &[u8]) -> String {
+    let decoder = png::Decoder::new(std::io::Cursor::new(png));
+    let mut reader = decoder.read_info().expect("a PNG");
+    let mut pixels = vec![0; reader.output_buffer_size().expect("size")];
+    let info = reader.next_frame(&mut pixels).expect("a frame");
+    let channels = info.color_type.samples();
+    let (width, height) = (info.width as usize, info.height as usize);
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| {
+        let i = (y * width + x) * channels;
+        let rgb = &pixels[i..i + channels.min(3)];
+        (rgb.iter().map(|&c| u32::from(c)).sum::<u32>() / rgb.len() as u32) as u8
+    });
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code in the picture");
+    grids[0].decode().expect("the code decodes").1
+}
