@@ -333,6 +333,12 @@ impl Service {
         self.vault.open_request(key)
     }
 
+    /// Whether a request link's request has been answered.
+    pub fn was_answered(&self, caller: &Caller, key: &RequestKey) -> Result<bool, Error> {
+        self.rate_limit(Action::Reveal, caller)?;
+        self.vault.was_answered(key)
+    }
+
     /// Answers a request, once. Anyone holding the request link may answer
     /// (also on a server where only accounts create), within the create rate
     /// limit and the caller's size limit for a secret.

@@ -154,6 +154,14 @@ impl Vault {
         })
     }
 
+    /// Whether the request a request link names has been answered (whether
+    /// or not the answer was read since): what its confirmation page needs.
+    pub fn was_answered(&self, key: &RequestKey) -> Result<bool, Error> {
+        Ok(self
+            .find_request(KeyKind::Request, key.expose(), unix_now())?
+            .is_some_and(|read| read.record.answered.is_some()))
+    }
+
     /// Seals `value` as the request's one answer. Exactly one caller per
     /// request gets `Ok`, and then the answer is on disk; every other one, and
     /// any once the request is closed, gets `UnknownRequest`.

@@ -183,19 +183,22 @@ pub async fn answer(
     }
 }
 
-/// `GET /ask/{key}/sent`: the confirmation. While the request is still open
-/// nothing was sent: back to its form.
+/// `GET /ask/{key}/sent`: the confirmation, for a request that was answered.
+/// While it is still open nothing was sent: back to its form. Anything else
+/// (unknown, cancelled, expired) is the request's "not available" page.
 pub async fn sent(
     state: web::Data<AppState>,
     frame: Frame,
     caller: Result<Caller, Error>,
     key: Result<PathKey<RequestKey>, Error>,
 ) -> PageResult {
-    let (caller, raw) = (caller?, key.map(|PathKey(key)| key));
-    if let Ok(key) = raw
-        && state.service.open_request(&caller, &key).is_ok()
-    {
+    let (caller, key) = (caller?, request_key(key)?);
+    if state.service.open_request(&caller, &key).is_ok() {
         return Ok(see_other(&format!("/ask/{}", key.expose())));
     }
-    Ok(page(StatusCode::OK, pages::answer_sent(&frame)))
+    if state.service.was_answered(&caller, &key)? {
+        Ok(page(StatusCode::OK, pages::answer_sent(&frame)))
+    } else {
+        Err(Error::UnknownRequest.into())
+    }
 }

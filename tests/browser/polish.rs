@@ -4,7 +4,7 @@
 //! that says how long it lasts, and the dark scheme's colours as drawn.
 
 use crate::browser::support::*;
-use crate::common::RATE_LIMITED;
+use crate::common::{RATE_LIMITED, WINDOW};
 
 /// A well-formed key that was never issued.
 const UNISSUED: &str = "0000000000000000000000000000000";
@@ -217,7 +217,13 @@ async fn the_instance_name_is_in_every_header_and_title_as_text() {
 
 #[tokio::test]
 async fn too_many_wrong_passphrases_say_how_long_the_lock_lasts() {
-    let lab = Lab::with("passphrase-lock", |s| s.rate_limits.failed_passphrase = 2).await;
+    // One window for the whole test (windows are aligned to the clock: with
+    // the default minute, a test could straddle two, or see seconds left).
+    let lab = Lab::with("passphrase-lock", |s| {
+        s.rate_limits.failed_passphrase = 2;
+        s.rate_limits.window_secs = WINDOW;
+    })
+    .await;
     let created = lab
         .app
         .share(&[("secret", "guarded"), ("passphrase", "right")])

@@ -111,6 +111,12 @@ async fn a_request_is_answered_once_and_its_answer_revealed_once() {
         "never shown back"
     );
     asked.screenshot("answer-sent").await;
+    asked.refresh().await;
+    assert_eq!(
+        asked.find("h1").await.text().await,
+        "Your answer was sent",
+        "a reload sends nothing again"
+    );
 
     // The link takes no second answer: not in the browser, not over the API.
     asked.goto(&link).await;
@@ -188,6 +194,12 @@ async fn a_cancelled_request_takes_no_answer() {
 
     let asked = lab.browser("asked").await;
     asked.goto(&link).await;
+    assert_eq!(
+        asked.find("h1").await.text().await,
+        "This request is not available"
+    );
+    // Its confirmation confirms nothing: nobody answered.
+    asked.goto(&format!("{link}/sent")).await;
     assert_eq!(
         asked.find("h1").await.text().await,
         "This request is not available"

@@ -187,23 +187,19 @@ pub fn key_locate(data: &[u8]) {
     assert!(!keyring.verify(KeyKind::Secret, metadata, &keys.secret_check));
 }
 
-/// The record decoder, on bytes as the store reads them: a secret record or an
-/// account record decodes or is refused, never a panic; what decodes encodes
-/// and decodes again to the same record.
+/// The record decoder, on bytes as the store reads them: a secret, request
+/// or account record decodes or is refused, never a panic; what decodes
+/// encodes and decodes again to the same record.
 pub fn record_decode(data: &[u8]) {
-    use otsd::store::{AccountRecord, SecretRecord, StoredBytes};
-    if let Ok(record) = SecretRecord::from_stored_bytes(data) {
+    use otsd::store::{AccountRecord, RequestRecord, SecretRecord};
+    round_trips::<SecretRecord>(data);
+    round_trips::<RequestRecord>(data);
+    round_trips::<AccountRecord>(data);
+}
+
+fn round_trips<R: otsd::store::StoredBytes + PartialEq + std::fmt::Debug>(data: &[u8]) {
+    if let Ok(record) = R::from_stored_bytes(data) {
         let bytes = record.to_stored_bytes().expect("encodes");
-        assert_eq!(
-            SecretRecord::from_stored_bytes(&bytes).expect("decodes"),
-            record
-        );
-    }
-    if let Ok(record) = AccountRecord::from_stored_bytes(data) {
-        let bytes = record.to_stored_bytes().expect("encodes");
-        assert_eq!(
-            AccountRecord::from_stored_bytes(&bytes).expect("decodes"),
-            record
-        );
+        assert_eq!(R::from_stored_bytes(&bytes).expect("decodes"), record);
     }
 }
