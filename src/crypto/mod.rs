@@ -156,6 +156,13 @@ impl AnswerKey {
     }
 }
 
+/// Which of a request's two keys a copy of its answer key is sealed under.
+#[derive(Clone, Copy)]
+pub enum Holder<'a> {
+    Request(&'a RequestKey),
+    Inbox(&'a InboxKey),
+}
+
 /// What is sealed under an [`AnswerKey`]: each has its own derived key, so
 /// sealed bytes of one cannot pass for the other.
 #[derive(Debug, Clone, Copy)]
@@ -383,51 +390,34 @@ impl Keyring {
         self.aead_key(&[label, &len, key])
     }
 
-    /// Seals a request's answer key under a key derived from its request key:
-    /// what lets an answer be sealed while the request is open (the copy goes
-    /// when it is answered).
-    pub fn seal_answer_key_for_request(
+    /// Seals a request's answer key under a key derived from one of the
+    /// request's keys: the request key's copy lets an answer be sealed while
+    /// the request is open (it goes when answered), the inbox key's copy is
+    /// the one only the requester can open.
+    pub fn seal_answer_key(
         &self,
-        request: &RequestKey,
+        holder: Holder<'_>,
         id: RecordId,
         key: &AnswerKey,
     ) -> Result<Vec<u8>, CryptoError> {
-        let under = self.key_under(b"otsd/request/v1", request.expose().as_bytes());
-        self.seal(&under, id, &key.0[..])
+        self.seal(&self.holder_key(holder), id, &key.0[..])
     }
 
-    /// Seals a request's answer key under a key derived from its inbox key:
-    /// the copy only the requester can open.
-    pub fn seal_answer_key_for_inbox(
+    /// Opens what `seal_answer_key` sealed for the same holder.
+    pub fn open_answer_key(
         &self,
-        inbox: &InboxKey,
-        id: RecordId,
-        key: &AnswerKey,
-    ) -> Result<Vec<u8>, CryptoError> {
-        let under = self.key_under(b"otsd/inbox/v1", inbox.expose().as_bytes());
-        self.seal(&under, id, &key.0[..])
-    }
-
-    /// Opens what `seal_answer_key_for_request` sealed.
-    pub fn open_answer_key_for_request(
-        &self,
-        request: &RequestKey,
+        holder: Holder<'_>,
         id: RecordId,
         sealed: &[u8],
     ) -> Option<AnswerKey> {
-        let under = self.key_under(b"otsd/request/v1", request.expose().as_bytes());
-        answer_key(open(&under, id, sealed)?)
+        answer_key(open(&self.holder_key(holder), id, sealed)?)
     }
 
-    /// Opens what `seal_answer_key_for_inbox` sealed.
-    pub fn open_answer_key_for_inbox(
-        &self,
-        inbox: &InboxKey,
-        id: RecordId,
-        sealed: &[u8],
-    ) -> Option<AnswerKey> {
-        let under = self.key_under(b"otsd/inbox/v1", inbox.expose().as_bytes());
-        answer_key(open(&under, id, sealed)?)
+    fn holder_key(&self, holder: Holder<'_>) -> LessSafeKey {
+        match holder {
+            Holder::Request(key) => self.key_under(b"otsd/request/v1", key.expose().as_bytes()),
+            Holder::Inbox(key) => self.key_under(b"otsd/inbox/v1", key.expose().as_bytes()),
+        }
     }
 
     /// Seals a request's key for its inbox, so the requester's page can show
@@ -644,20 +634,20 @@ mod tests {
         let keys = ring.issue_request_keys(id);
         let answer_key = AnswerKey::generate();
         let for_request = ring
-            .seal_answer_key_for_request(&keys.request, id, &answer_key)
+            .seal_answer_key(Holder::Request(&keys.request), id, &answer_key)
             .unwrap();
         let for_inbox = ring
-            .seal_answer_key_for_inbox(&keys.inbox, id, &answer_key)
+            .seal_answer_key(Holder::Inbox(&keys.inbox), id, &answer_key)
             .unwrap();
         let sealed = ring
             .seal_under(&answer_key, Sealed::Answer, id, b"s3cret")
             .unwrap();
         assert!(!sealed.windows(6).any(|w| w == b"s3cret"));
         let by_request = ring
-            .open_answer_key_for_request(&keys.request, id, &for_request)
+            .open_answer_key(Holder::Request(&keys.request), id, &for_request)
             .unwrap();
         let by_inbox = ring
-            .open_answer_key_for_inbox(&keys.inbox, id, &for_inbox)
+            .open_answer_key(Holder::Inbox(&keys.inbox), id, &for_inbox)
             .unwrap();
         for key in [&by_request, &by_inbox] {
             let opened = ring.open_under(key, Sealed::Answer, id, &sealed).unwrap();
@@ -665,17 +655,19 @@ mod tests {
             assert!(ring.open_under(key, Sealed::Note, id, &sealed).is_none());
         }
         let other = ring.issue_request_keys(id);
+        let opens = |holder, id, sealed: &[u8]| ring.open_answer_key(holder, id, sealed).is_some();
+        assert!(!opens(Holder::Inbox(&other.inbox), id, &for_inbox));
+        assert!(!opens(Holder::Request(&other.request), id, &for_request));
         assert!(
-            ring.open_answer_key_for_inbox(&other.inbox, id, &for_inbox)
-                .is_none()
+            !opens(Holder::Inbox(&keys.inbox), id, &for_request),
+            "each copy opens with its own key only"
         );
         assert!(
-            ring.open_answer_key_for_request(&other.request, id, &for_request)
-                .is_none()
-        );
-        assert!(
-            ring.open_answer_key_for_request(&keys.request, RecordId::new(12), &for_request)
-                .is_none(),
+            !opens(
+                Holder::Request(&keys.request),
+                RecordId::new(12),
+                &for_request
+            ),
             "bound to its record"
         );
         let link = ring

@@ -10,7 +10,7 @@
 
 use super::{Vault, utf8_text as text};
 use crate::clock::unix_now;
-use crate::crypto::{AnswerKey, KeyKind, Sealed};
+use crate::crypto::{AnswerKey, Holder, KeyKind, Sealed};
 use crate::domain::{InboxKey, Note, RequestKey, SecretValue, Ttl};
 use crate::error::Error;
 use crate::store::{Closing, RequestRecord, RequestState, StoreError, StoredRequest};
@@ -109,13 +109,13 @@ impl Vault {
             open_until: now + ttl,
             answer_until: None,
             expires_at: now + 2 * ttl,
-            key_for_request: Some(self.keyring.seal_answer_key_for_request(
-                &keys.request,
+            key_for_request: Some(self.keyring.seal_answer_key(
+                Holder::Request(&keys.request),
                 id,
                 &answer_key,
             )?),
-            key_for_inbox: Some(self.keyring.seal_answer_key_for_inbox(
-                &keys.inbox,
+            key_for_inbox: Some(self.keyring.seal_answer_key(
+                Holder::Inbox(&keys.inbox),
                 id,
                 &answer_key,
             )?),
@@ -146,7 +146,7 @@ impl Vault {
             .find_request(KeyKind::Request, key.expose(), now)?
             .filter(|read| read.record.is_open(now))
             .ok_or(Error::UnknownRequest)?;
-        let answer_key = self.answer_key_for_request(key, &read)?;
+        let answer_key = self.answer_key(Holder::Request(key), &read)?;
         Ok(OpenRequest {
             note: self.note(&answer_key, &read)?,
             created: read.record.created,
@@ -171,7 +171,7 @@ impl Vault {
             .find_request(KeyKind::Request, key.expose(), now)?
             .filter(|read| read.record.is_open(now))
             .ok_or(Error::UnknownRequest)?;
-        let answer_key = self.answer_key_for_request(key, &read)?;
+        let answer_key = self.answer_key(Holder::Request(key), &read)?;
         let sealed = self.keyring.seal_under(
             &answer_key,
             Sealed::Answer,
@@ -208,7 +208,7 @@ impl Vault {
         if !read.record.has_answer(now) {
             return Err(Error::UnknownRequest);
         }
-        let answer_key = self.answer_key_for_inbox(key, &read)?;
+        let answer_key = self.answer_key(Holder::Inbox(key), &read)?;
         let sealed = read
             .record
             .sealed_answer
@@ -234,7 +234,7 @@ impl Vault {
             .find_request(KeyKind::Inbox, key.expose(), now)?
             .ok_or(Error::UnknownRequest)?;
         let note = self
-            .answer_key_for_inbox(key, &read)
+            .answer_key(Holder::Inbox(key), &read)
             .ok()
             .map(|answer_key| self.note(&answer_key, &read))
             .transpose()?
@@ -268,35 +268,16 @@ impl Vault {
         Ok(self.keyring.verify(kind, key, check).then_some(read))
     }
 
-    fn answer_key_for_request(
-        &self,
-        key: &RequestKey,
-        read: &StoredRequest,
-    ) -> Result<AnswerKey, Error> {
-        let sealed = read
-            .record
-            .key_for_request
-            .as_deref()
-            .ok_or(StoreError::Corrupt)?;
+    /// The answer key, opened from the copy `holder` has.
+    fn answer_key(&self, holder: Holder<'_>, read: &StoredRequest) -> Result<AnswerKey, Error> {
+        let copy = match holder {
+            Holder::Request(_) => &read.record.key_for_request,
+            Holder::Inbox(_) => &read.record.key_for_inbox,
+        };
+        let sealed = copy.as_deref().ok_or(StoreError::Corrupt)?;
         Ok(self
             .keyring
-            .open_answer_key_for_request(key, read.id, sealed)
-            .ok_or(StoreError::Corrupt)?)
-    }
-
-    fn answer_key_for_inbox(
-        &self,
-        key: &InboxKey,
-        read: &StoredRequest,
-    ) -> Result<AnswerKey, Error> {
-        let sealed = read
-            .record
-            .key_for_inbox
-            .as_deref()
-            .ok_or(StoreError::Corrupt)?;
-        Ok(self
-            .keyring
-            .open_answer_key_for_inbox(key, read.id, sealed)
+            .open_answer_key(holder, read.id, sealed)
             .ok_or(StoreError::Corrupt)?)
     }
 
@@ -322,7 +303,7 @@ impl Vault {
         let answer_key = record
             .key_for_inbox
             .as_ref()
-            .map(|_| self.answer_key_for_inbox(key, read))
+            .map(|_| self.answer_key(Holder::Inbox(key), read))
             .transpose()?;
         let note = match &answer_key {
             Some(answer_key) => self.note(answer_key, read)?,

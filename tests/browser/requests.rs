@@ -36,12 +36,7 @@ async fn make_request(
 /// `data-state` of the private page's badge, after loading it.
 async fn inbox_state(browser: &Browser, inbox: &str) -> String {
     browser.goto(inbox).await;
-    browser
-        .find("span.state")
-        .await
-        .attribute("data-state")
-        .await
-        .unwrap_or_default()
+    receipt_state(browser).await
 }
 
 #[tokio::test]
