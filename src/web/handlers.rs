@@ -147,7 +147,7 @@ pub async fn create(
             &state,
             &frame,
             err.intended_status(),
-            Some(&err.to_string()),
+            Some(&frame.lang.error(&err)),
         )),
     }
 }

@@ -237,6 +237,7 @@ mod tests {
             include_str!("pages.rs"),
             include_str!("handlers.rs"),
             include_str!("requests.rs"),
+            include_str!("messages.rs"),
             include_str!("mod.rs"),
         ];
         let mut seen = 0;

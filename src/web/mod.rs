@@ -13,6 +13,7 @@ mod assets;
 mod handlers;
 mod handover;
 mod i18n;
+mod messages;
 mod pages;
 mod requests;
 
@@ -235,17 +236,8 @@ impl WebError {
             Self::Page(Error::UnknownRequest) => pages::request_gone(frame),
             Self::UnknownInbox => pages::inbox_gone(frame),
             Self::NotFound => pages::not_found(frame),
-            Self::Page(
-                Error::RateLimited { retry_after } | Error::PassphraseLocked { retry_after },
-            ) => pages::error(
-                frame,
-                &frame.lang.tf(
-                    "error.rate_limited",
-                    &[("duration", &frame.lang.duration(*retry_after))],
-                ),
-            ),
             Self::CrossSite => pages::error(frame, frame.lang.t("error.cross_site")),
-            other => pages::error(frame, &other.to_string()),
+            Self::Page(err) => pages::error(frame, &frame.lang.error(err)),
         };
         let mut response = page(self.status_code(), markup);
         if let Self::Page(err) = self

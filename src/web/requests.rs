@@ -47,7 +47,7 @@ pub async fn create(
             &state,
             &frame,
             err.intended_status(),
-            Some(&err.to_string()),
+            Some(&frame.lang.error(&err)),
             pages::ask,
         )),
     }
@@ -176,7 +176,7 @@ pub async fn answer(
             let open = state.service.open_request(&caller, &key)?;
             Ok(page(
                 err.intended_status(),
-                pages::answer_form(&frame, key.expose(), &open, Some(&err.to_string())),
+                pages::answer_form(&frame, key.expose(), &open, Some(&frame.lang.error(&err))),
             ))
         }
         Err(err) => Err(err.into()),

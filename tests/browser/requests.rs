@@ -307,3 +307,37 @@ async fn a_closed_instance_asks_requesters_for_an_account_but_not_whoever_answer
         .await;
     assert_eq!(inbox_state(&requester, &inbox).await, "answered");
 }
+
+/// What the service refuses is said in the reader's language on both forms
+/// (the API keeps its English words).
+#[tokio::test]
+async fn a_refusal_is_said_in_the_readers_language() {
+    let lab = Lab::with("refusal-de", |s| s.anonymous_create = false).await;
+    add_account(&lab.app, "alice");
+    let reader = lab.browser_in("reader-de", "de-DE,de").await;
+    for (path, submit) in [
+        ("/request", "Anforderungslink erstellen"),
+        ("/", "Geheimen Link erstellen"),
+    ] {
+        reader.goto(&lab.url(path)).await;
+        reader.find("#account").await.send_keys("alice").await;
+        reader.find("#token").await.send_keys("wrong").await;
+        if let Some(secret) = reader.try_find("#secret").await {
+            secret.send_keys("s").await;
+        }
+        button(&reader, submit).await.click().await;
+        assert_eq!(
+            reader.find("p.error").await.text().await,
+            "Nicht berechtigt",
+            "{path}"
+        );
+    }
+    reader.screenshot("refused-de").await;
+    let api = lab.app.post_form(REQUESTS, &[]).await;
+    assert_real_error(
+        api,
+        401,
+        "An account is required to create secrets on this server.",
+    )
+    .await;
+}
