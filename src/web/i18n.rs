@@ -8,7 +8,11 @@
 //! messages.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
+
+use maud::PreEscaped;
 
 /// The cookie that remembers a language picked with the switcher.
 pub const COOKIE: &str = "otsd_lang";
@@ -86,45 +90,68 @@ impl Lang {
     /// The text of `key`; the key itself when it is missing (a test makes sure
     /// no language misses one).
     pub fn t(self, key: &'static str) -> &'static str {
-        catalogue(self).get(key).map_or(key, String::as_str)
+        catalogue(self)
+            .get(key)
+            .map_or(key, |text| text.plain.as_str())
     }
 
-    /// The text of `key` with each `{name}` replaced by its value.
+    /// The text of `key` escaped for HTML, done once when the catalogue was
+    /// read rather than on every page.
+    pub fn html(self, key: &'static str) -> PreEscaped<&'static str> {
+        PreEscaped(
+            catalogue(self)
+                .get(key)
+                .map_or(key, |text| text.html.as_str()),
+        )
+    }
+
+    /// The text of `key` with each `{name}` replaced by its value, in one pass
+    /// (a value is never searched for placeholders itself).
     pub fn tf(self, key: &'static str, args: &[(&str, &str)]) -> String {
-        let mut text = self.t(key).to_owned();
-        for (name, value) in args {
-            text = text.replace(&format!("{{{name}}}"), value);
+        let mut rest = self.t(key);
+        let mut out = String::with_capacity(rest.len() + 32);
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            let named = after.find('}').and_then(|close| {
+                let name = &after[..close];
+                let value = args.iter().find(|(n, _)| *n == name)?.1;
+                Some((value, close))
+            });
+            match named {
+                Some((value, close)) => {
+                    out.push_str(value);
+                    rest = &after[close + 1..];
+                }
+                None => {
+                    out.push('{');
+                    rest = after;
+                }
+            }
         }
-        text
+        out.push_str(rest);
+        out
     }
 
     /// `3 days, 4 hours`: the two largest units, each in this language.
     pub fn duration(self, seconds: u64) -> String {
-        crate::format::largest_units(seconds)
-            .iter()
-            .map(|(n, unit)| self.count(unit, *n))
-            .collect::<Vec<_>>()
-            .join(self.t("unit.separator"))
-    }
-
-    /// `n` of a unit: `unit.day.one` for 1, `unit.day.other` otherwise (all five
-    /// languages pluralise this way, Turkish with the same word for both).
-    fn count(self, unit: &str, n: u64) -> String {
-        let form = if n == 1 { "one" } else { "other" };
-        let key = format!("unit.{unit}.{form}");
-        let word = catalogue(self)
-            .get(key.as_str())
-            .map_or(unit, String::as_str);
-        format!("{n} {word}")
+        let mut out = String::new();
+        for (i, (n, unit)) in crate::format::largest_units(seconds).iter().enumerate() {
+            if i > 0 {
+                out.push_str(self.t("unit.separator"));
+            }
+            let _ = write!(out, "{n} {}", self.t(unit_key(unit, *n)));
+        }
+        out
     }
 
     /// A UTC time as this language writes a date: `9 December 2026, 11:40 UTC`.
     pub fn date(self, unix: u64) -> String {
         let (year, month, day, hour, minute) = crate::format::civil(unix);
-        let month_key = format!("month.{month}");
-        let month_name = catalogue(self)
-            .get(month_key.as_str())
-            .map_or("", String::as_str);
+        let month_name = usize::try_from(month - 1)
+            .ok()
+            .and_then(|i| MONTHS.get(i))
+            .map_or("", |key| self.t(key));
         self.tf(
             "date",
             &[
@@ -137,7 +164,58 @@ impl Lang {
     }
 }
 
-type Catalogue = HashMap<String, String>;
+/// The keys of the months, January first.
+const MONTHS: [&str; 12] = [
+    "month.1", "month.2", "month.3", "month.4", "month.5", "month.6", "month.7", "month.8",
+    "month.9", "month.10", "month.11", "month.12",
+];
+
+/// The key of `n` of a unit: `unit.day.one` for 1, `unit.day.other` otherwise
+/// (all five languages pluralise this way, Turkish with the same word for both).
+fn unit_key(unit: &'static str, n: u64) -> &'static str {
+    match (unit, n == 1) {
+        ("day", true) => "unit.day.one",
+        ("day", false) => "unit.day.other",
+        ("hour", true) => "unit.hour.one",
+        ("hour", false) => "unit.hour.other",
+        ("minute", true) => "unit.minute.one",
+        ("minute", false) => "unit.minute.other",
+        ("second", true) => "unit.second.one",
+        ("second", false) => "unit.second.other",
+        _ => unit,
+    }
+}
+
+/// One text of a catalogue: as written, and escaped for HTML.
+struct Text {
+    plain: String,
+    html: String,
+}
+
+/// FNV-1a: the catalogue's keys are short and its own (no one can choose
+/// them to collide), so a plain fast hash beats SipHash here; a page looks up
+/// dozens of them.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type Catalogue = HashMap<String, Text, BuildHasherDefault<Fnv>>;
 
 /// The catalogue of `lang`, parsed once.
 fn catalogue(lang: Lang) -> &'static Catalogue {
@@ -157,13 +235,13 @@ fn catalogue(lang: Lang) -> &'static Catalogue {
 fn parse(code: &str, text: &str) -> Catalogue {
     match toml::from_str::<toml::Table>(text) {
         Ok(table) => {
-            let mut catalogue = Catalogue::new();
+            let mut catalogue = Catalogue::default();
             flatten("", table, &mut catalogue);
             catalogue
         }
         Err(err) => {
             log::error!("the {code} catalogue does not parse: {err}");
-            Catalogue::new()
+            Catalogue::default()
         }
     }
 }
@@ -178,7 +256,8 @@ fn flatten(prefix: &str, table: toml::Table, into: &mut Catalogue) {
         };
         match value {
             toml::Value::String(text) => {
-                into.insert(key, text);
+                let html = maud::html! { (text) }.into_string();
+                into.insert(key, Text { plain: text, html });
             }
             toml::Value::Table(table) => flatten(&key, table, into),
             _ => log::error!("catalogue key {key} is not text"),
@@ -207,9 +286,11 @@ mod tests {
         for lang in Lang::all() {
             let other = catalogue(lang);
             for (key, text) in english {
-                let translated = other
+                let translated = &other
                     .get(key)
-                    .unwrap_or_else(|| panic!("{} lacks {key}", lang.code()));
+                    .unwrap_or_else(|| panic!("{} lacks {key}", lang.code()))
+                    .plain;
+                let text = &text.plain;
                 assert!(!translated.is_empty(), "{} {key} is empty", lang.code());
                 assert_eq!(
                     placeholders(translated),
@@ -257,6 +338,38 @@ mod tests {
             }
         }
         assert!(seen > 80, "found the keys ({seen})");
+    }
+
+    #[test]
+    fn placeholders_are_filled_in_one_pass_and_html_texts_are_escaped_once() {
+        let filled = Lang::En.tf(
+            "receipt.expires_in",
+            &[("duration", "{date}"), ("date", "x")],
+        );
+        assert_eq!(filled, "in {date} (x)", "a value is not searched again");
+        assert_eq!(
+            Lang::En.tf("error.unknown_domain", &[]),
+            "Unknown domain: {domain}"
+        );
+        let quoted = Lang::De.t("ask.note_hint");
+        assert!(quoted.contains('„'));
+        assert_eq!(
+            Lang::En.html("error.cross_site").0,
+            Lang::En.t("error.cross_site"),
+            "nothing to escape"
+        );
+        for lang in Lang::all() {
+            for (key, text) in catalogue(lang) {
+                assert_eq!(
+                    text.html,
+                    maud::html! { (text.plain) }.into_string(),
+                    "{key}"
+                );
+            }
+        }
+        let mut table = Catalogue::default();
+        flatten("", toml::from_str("a.b = \"<i>&\"").unwrap(), &mut table);
+        assert_eq!(table["a.b"].html, "&lt;i&gt;&amp;");
     }
 
     #[test]

@@ -7,6 +7,9 @@ use std::future::{Ready, ready};
 use actix_web::{FromRequest, HttpRequest, web};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
+/// A catalogue text, already escaped for HTML.
+type Text = PreEscaped<&'static str>;
+
 use super::i18n::{self, Lang};
 use crate::app::AppState;
 use crate::domain::MAX_NOTE_CHARS;
@@ -61,8 +64,9 @@ impl Frame {
         }
     }
 
-    fn t(&self, key: &'static str) -> &'static str {
-        self.lang.t(key)
+    /// A catalogue text, escaped once when the catalogue was read.
+    fn t(&self, key: &'static str) -> Text {
+        self.lang.html(key)
     }
 }
 
@@ -95,7 +99,7 @@ impl FromRequest for Frame {
     }
 }
 
-fn layout(frame: &Frame, title: &str, content: Markup) -> Markup {
+fn layout(frame: &Frame, title: Text, content: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(frame.lang.code()) {
@@ -137,7 +141,7 @@ fn layout(frame: &Frame, title: &str, content: Markup) -> Markup {
 
 /// A read-only field with a copy button (the button needs JavaScript, so it is
 /// hidden without it; the field can always be selected and copied by hand).
-fn copy_field(frame: &Frame, id: &str, label: &str, value: &str, multiline: bool) -> Markup {
+fn copy_field(frame: &Frame, id: &str, label: Text, value: &str, multiline: bool) -> Markup {
     html! {
         label for=(id) { (label) }
         div.copy-row {
@@ -217,7 +221,7 @@ fn account_fields(frame: &Frame) -> Markup {
 }
 
 /// The TTL choices of a form.
-fn ttl_select(frame: &Frame, label: &str, choices: &[u64], selected: u64) -> Markup {
+fn ttl_select(frame: &Frame, label: Text, choices: &[u64], selected: u64) -> Markup {
     html! {
         label for="ttl" { (label) }
         select id="ttl" name="ttl" {
@@ -601,7 +605,7 @@ pub fn inbox_gone(frame: &Frame) -> Markup {
 }
 
 /// A page that says one thing and links back to the start.
-fn notice(frame: &Frame, heading: &str, text: &str) -> Markup {
+fn notice(frame: &Frame, heading: Text, text: Text) -> Markup {
     html! {
         h1 { (heading) }
         p { (text) }
@@ -654,7 +658,7 @@ pub fn error(frame: &Frame, message: &str) -> Markup {
 }
 
 /// A link's QR code with its caption, if it can be drawn.
-fn qr_figure(link: &str, label: &str, caption: &str) -> Markup {
+fn qr_figure(link: &str, label: Text, caption: Text) -> Markup {
     html! {
         @if let Some(svg) = qr_svg(link, label) {
             figure.qr {
@@ -668,7 +672,7 @@ fn qr_figure(link: &str, label: &str, caption: &str) -> Markup {
 /// The link as a QR code, drawn on the server as an SVG (no script, no image
 /// request): dark modules on a white square with its quiet zone, which every
 /// phone camera reads, in either colour scheme.
-fn qr_svg(link: &str, label: &str) -> Option<String> {
+fn qr_svg(link: &str, label: Text) -> Option<String> {
     let code = qrcode::QrCode::new(link.as_bytes()).ok()?;
     let svg = code
         .render::<qrcode::render::svg::Color<'_>>()
@@ -677,7 +681,7 @@ fn qr_svg(link: &str, label: &str) -> Option<String> {
         .build();
     // Inline in the page: without the XML declaration, labelled for screen readers.
     let start = svg.find("<svg")?;
-    let label = maud::html! { (label) }.into_string(); // escaped for the attribute
-    let labelled = format!(r#"<svg role="img" aria-label="{label}""#);
+    // The label is escaped already (a catalogue text), so fit for the attribute.
+    let labelled = format!(r#"<svg role="img" aria-label="{}""#, label.0);
     Some(svg[start..].replacen("<svg", &labelled, 1))
 }
