@@ -13,12 +13,7 @@ use crate::crypto::RecordId;
 use crate::store::Store;
 
 /// A request as read, with the bytes it was read as (a change swaps from them).
-#[derive(Debug, Clone)]
-pub struct StoredRequest {
-    pub id: RecordId,
-    pub record: RequestRecord,
-    bytes: IVec,
-}
+pub type StoredRequest = super::Stored<RequestRecord>;
 
 impl Store {
     /// Stores a new request under `id` (from [`Store::new_id`]): its expiry

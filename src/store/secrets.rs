@@ -11,14 +11,15 @@ use super::{SecretRecord, Settlement, StoreError, StoredState};
 use crate::crypto::RecordId;
 use crate::store::{Open, Store};
 
-/// A record as read, with the bytes it was read as: a change that follows the
-/// read ([`Store::settle`], [`Store::mark_viewed`]) swaps from them instead of
-/// reading the record again (a reveal used to read it twice).
+/// A record (a secret's, or a request's) as read, with the bytes it was read
+/// as: a change that follows the read ([`Store::settle`],
+/// [`Store::mark_viewed`], [`Store::answer_request`]) swaps from them instead
+/// of reading the record again (a reveal used to read it twice).
 #[derive(Debug, Clone)]
-pub struct Stored {
+pub struct Stored<R = SecretRecord> {
     pub id: RecordId,
-    pub record: SecretRecord,
-    bytes: IVec,
+    pub record: R,
+    pub(super) bytes: IVec,
 }
 
 impl Store {

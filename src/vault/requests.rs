@@ -141,12 +141,7 @@ impl Vault {
     /// The open request a request link names; anything else (unknown,
     /// answered, cancelled, expired) is `UnknownRequest`. Changes nothing.
     pub fn open_request(&self, key: &RequestKey) -> Result<OpenRequest, Error> {
-        let now = unix_now();
-        let read = self
-            .find_request(KeyKind::Request, key.expose(), now)?
-            .filter(|read| read.record.is_open(now))
-            .ok_or(Error::UnknownRequest)?;
-        let answer_key = self.answer_key(Holder::Request(key), &read)?;
+        let (read, answer_key) = self.open_for_answer(key)?;
         Ok(OpenRequest {
             note: self.note(&answer_key, &read)?,
             created: read.record.created,
@@ -166,12 +161,7 @@ impl Vault {
     /// request gets `Ok`, and then the answer is on disk; every other one, and
     /// any once the request is closed, gets `UnknownRequest`.
     pub async fn answer(&self, key: &RequestKey, value: SecretValue) -> Result<(), Error> {
-        let now = unix_now();
-        let read = self
-            .find_request(KeyKind::Request, key.expose(), now)?
-            .filter(|read| read.record.is_open(now))
-            .ok_or(Error::UnknownRequest)?;
-        let answer_key = self.answer_key(Holder::Request(key), &read)?;
+        let (read, answer_key) = self.open_for_answer(key)?;
         let sealed = self.keyring.seal_under(
             &answer_key,
             Sealed::Answer,
@@ -245,6 +235,18 @@ impl Vault {
             .ok_or(Error::UnknownRequest)?;
         self.store.commit().await?;
         Ok(describe(key.clone(), None, note, &cancelled, now))
+    }
+
+    /// The open request a request key names, with its answer key opened:
+    /// anything not open is `UnknownRequest`.
+    fn open_for_answer(&self, key: &RequestKey) -> Result<(StoredRequest, AnswerKey), Error> {
+        let now = unix_now();
+        let read = self
+            .find_request(KeyKind::Request, key.expose(), now)?
+            .filter(|read| read.record.is_open(now))
+            .ok_or(Error::UnknownRequest)?;
+        let answer_key = self.answer_key(Holder::Request(key), &read)?;
+        Ok((read, answer_key))
     }
 
     /// The request a key of `kind` opens (see `Vault::find` for secrets).
