@@ -7,7 +7,7 @@ use sled::IVec;
 
 use super::copy::Part;
 use super::records::{decode, encode};
-use super::secrets::{expiry_key, id_key};
+use super::secrets::id_key;
 use super::{Closing, RequestRecord, RequestState, StoreError};
 use crate::crypto::RecordId;
 use crate::store::Store;
@@ -142,14 +142,6 @@ impl Store {
             counts.1 += 1;
         }
         Ok(counts)
-    }
-
-    /// Indexes record `id` as due at `due`.
-    fn expect_at(&self, due: u64, id: RecordId) -> Result<(), StoreError> {
-        let key = expiry_key(due, id);
-        self.current()?.expiry.insert(key, &[][..])?;
-        self.changed(Part::Expiry, &key);
-        Ok(())
     }
 }
 

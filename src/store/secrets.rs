@@ -32,9 +32,7 @@ impl Store {
     pub fn insert(&self, id: RecordId, record: &SecretRecord) -> Result<(), StoreError> {
         let _writing = self.writing();
         let bytes = encode(record)?;
-        let due = expiry_key(record.secret_expires_at, id);
-        self.current()?.expiry.insert(due, &[][..])?;
-        self.changed(Part::Expiry, &due);
+        self.expect_at(record.secret_expires_at, id)?;
         if let Some(key) = owner_key(record, id) {
             self.current()?.owners.insert(&key, &[][..])?;
             self.changed(Part::Owners, &key);
@@ -185,9 +183,7 @@ impl Store {
                         self.tally.settled();
                         self.tally.expired.inc();
                     }
-                    let due = expiry_key(record.expires_at, id);
-                    self.current()?.expiry.insert(due, &[][..])?;
-                    self.changed(Part::Expiry, &due);
+                    self.expect_at(record.expires_at, id)?;
                 }
             } else if let Some(bytes) = self.current()?.requests.get(id_key(id))? {
                 // Ids are one sequence: an id that is no secret's may be a request's.
@@ -243,6 +239,14 @@ impl Store {
         Ok(out)
     }
 
+    /// Indexes record `id` (a secret's or a request's) as due at `due`.
+    pub(super) fn expect_at(&self, due: u64, id: RecordId) -> Result<(), StoreError> {
+        let key = expiry_key(due, id);
+        self.current()?.expiry.insert(key, &[][..])?;
+        self.changed(Part::Expiry, &key);
+        Ok(())
+    }
+
     /// Applies `change` to the record of `part` under `id` atomically: a
     /// compare-and-swap from `current` (the bytes last read, or read now when
     /// `None`), retried from a fresh read when another write got there first.
@@ -293,7 +297,7 @@ pub(super) fn id_key(id: RecordId) -> [u8; 8] {
     id.get().to_be_bytes()
 }
 
-pub(super) fn expiry_key(due: u64, id: RecordId) -> [u8; 16] {
+fn expiry_key(due: u64, id: RecordId) -> [u8; 16] {
     let mut key = [0u8; 16];
     key[..8].copy_from_slice(&due.to_be_bytes());
     key[8..].copy_from_slice(&id_key(id));
