@@ -21,7 +21,7 @@ use crate::error::Error;
 use crate::mail::{Invitation, Mailer, obfuscate, parse_address};
 use crate::metrics::Metrics;
 use crate::ratelimit::{Action, RateLimiter, Subject};
-use crate::vault::{Inbox, NewRequest, NewSecret, OpenRequest, Receipt, Revealed, Vault};
+use crate::vault::{Asked, Inbox, NewRequest, NewSecret, OpenRequest, Receipt, Revealed, Vault};
 
 /// How many receipts `recent` lists at most.
 const RECENT_LIMIT: usize = 500;
@@ -333,10 +333,10 @@ impl Service {
         self.vault.open_request(key)
     }
 
-    /// Whether a request link's request has been answered.
-    pub fn was_answered(&self, caller: &Caller, key: &RequestKey) -> Result<bool, Error> {
+    /// Where a request link's request stands (open, answered, gone).
+    pub fn asked(&self, caller: &Caller, key: &RequestKey) -> Result<Asked, Error> {
         self.rate_limit(Action::Reveal, caller)?;
-        self.vault.was_answered(key)
+        self.vault.asked(key)
     }
 
     /// Answers a request, once. Anyone holding the request link may answer

@@ -20,7 +20,7 @@ use zeroize::Zeroizing;
 
 mod requests;
 
-pub use requests::{Inbox, NewRequest, OpenRequest, RequestStatus};
+pub use requests::{Asked, Inbox, NewRequest, OpenRequest, RequestStatus};
 
 /// Everything needed to store a new secret; built by the API from validated params.
 #[derive(Debug)]

@@ -72,6 +72,17 @@ pub struct Inbox {
     pub live_until: Option<u64>,
 }
 
+/// Where a request stands as its request link sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asked {
+    /// It takes an answer.
+    Open,
+    /// It was answered (whether or not the answer was read since).
+    Answered,
+    /// Unknown, cancelled or expired.
+    Gone,
+}
+
 /// What the request link shows to whoever may answer it.
 #[derive(Debug)]
 pub struct OpenRequest {
@@ -149,12 +160,17 @@ impl Vault {
         })
     }
 
-    /// Whether the request a request link names has been answered (whether
-    /// or not the answer was read since): what its confirmation page needs.
-    pub fn was_answered(&self, key: &RequestKey) -> Result<bool, Error> {
-        Ok(self
-            .find_request(KeyKind::Request, key.expose(), unix_now())?
-            .is_some_and(|read| read.record.answered.is_some()))
+    /// Where the request a request link names stands for whoever holds that
+    /// link: what its confirmation page needs. Changes nothing.
+    pub fn asked(&self, key: &RequestKey) -> Result<Asked, Error> {
+        let now = unix_now();
+        Ok(
+            match self.find_request(KeyKind::Request, key.expose(), now)? {
+                Some(read) if read.record.is_open(now) => Asked::Open,
+                Some(read) if read.record.answered.is_some() => Asked::Answered,
+                _ => Asked::Gone,
+            },
+        )
     }
 
     /// Seals `value` as the request's one answer. Exactly one caller per

@@ -14,6 +14,7 @@ use crate::domain::{InboxKey, RequestKey};
 use crate::error::Error;
 use crate::request::{Params, PathKey};
 use crate::service::{Ask, Caller};
+use crate::vault::Asked;
 
 type PageResult = Result<HttpResponse, WebError>;
 
@@ -193,12 +194,9 @@ pub async fn sent(
     key: Result<PathKey<RequestKey>, Error>,
 ) -> PageResult {
     let (caller, key) = (caller?, request_key(key)?);
-    if state.service.open_request(&caller, &key).is_ok() {
-        return Ok(see_other(&format!("/ask/{}", key.expose())));
-    }
-    if state.service.was_answered(&caller, &key)? {
-        Ok(page(StatusCode::OK, pages::answer_sent(&frame)))
-    } else {
-        Err(Error::UnknownRequest.into())
+    match state.service.asked(&caller, &key)? {
+        Asked::Open => Ok(see_other(&format!("/ask/{}", key.expose()))),
+        Asked::Answered => Ok(page(StatusCode::OK, pages::answer_sent(&frame))),
+        Asked::Gone => Err(Error::UnknownRequest.into()),
     }
 }
