@@ -318,14 +318,10 @@ impl Vault {
         now: u64,
     ) -> Result<Inbox, Error> {
         let (id, record) = (read.id, &read.record);
-        let answer_key = record
-            .key_for_inbox
-            .as_ref()
-            .map(|_| self.answer_key(Holder::Inbox(key), read))
-            .transpose()?;
-        let note = match &answer_key {
-            Some(answer_key) => self.note(answer_key, read)?,
-            None => None,
+        // The answer key is opened only for a note to read.
+        let note = match (&record.key_for_inbox, &record.sealed_note) {
+            (Some(_), Some(_)) => self.note(&self.answer_key(Holder::Inbox(key), read)?, read)?,
+            _ => None,
         };
         let request_key = if record.is_open(now) {
             record

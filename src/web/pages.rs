@@ -7,13 +7,13 @@ use std::future::{Ready, ready};
 use actix_web::{FromRequest, HttpRequest, web};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-/// A catalogue text, already escaped for HTML.
-type Text = PreEscaped<&'static str>;
-
 use super::i18n::{self, Lang};
 use crate::app::AppState;
 use crate::domain::MAX_NOTE_CHARS;
 use crate::vault::{Inbox, OpenRequest, Receipt, RequestStatus, State};
+
+/// A catalogue text, already escaped for HTML.
+type Text = PreEscaped<&'static str>;
 
 /// What every page shows around its content, and in which language.
 #[derive(Debug, Clone, Default)]
