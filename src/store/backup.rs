@@ -41,7 +41,7 @@ pub enum BackupError {
     )]
     Version { found: u16 },
     #[error(
-        "it was cut from database format {found}, and this otsd writes database format {ours}",
+        "it was cut from database format {found}, and this otsd restores backups of database formats 2 and {ours}",
         ours = String::from_utf8_lossy(open::format_version())
     )]
     DatabaseFormat { found: String },
@@ -239,7 +239,7 @@ impl<'a> Reader<'a> {
         let [len] = reader.array()?;
         let mut format = vec![0u8; usize::from(len)];
         reader.read(&mut format)?;
-        if format != open::format_version() {
+        if !open::holds_our_records(&format) {
             return Err(BackupError::DatabaseFormat {
                 found: String::from_utf8_lossy(&format).into_owned(),
             });

@@ -183,7 +183,7 @@ impl Store {
             let guard = self.pause_writes();
             let changed = self.changes.finish();
             for (part, key) in &changed {
-                filler.set(*part, key, old.tree(*part).get(key)?.as_deref())?;
+                filler.set(*part, key, old.get(*part, key)?.as_deref())?;
             }
             // Ids are issued under the gate too: none after this one.
             filler.set_floor(copy::next_id(&old.db, old.id_floor)?)?;

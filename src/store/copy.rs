@@ -18,6 +18,9 @@ use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, RwLockReadGuard, RwLockWriteGuard};
 
+use sled::IVec;
+
+use super::chunked::RecordTree;
 use super::{Store, StoreError};
 
 /// The parts of the database a copy carries, numbered as in a backup file.
@@ -93,33 +96,53 @@ pub(super) type Sink<'s> =
 pub(super) fn read_all(db: &sled::Db, sink: &mut Sink<'_>) -> Result<u64, StoreError> {
     let mut count = 0;
     for part in Part::ALL {
-        match part.tree() {
-            None => {
-                if let Some(check) = db.get(super::meta::KEY_CHECK)? {
-                    count += 1;
-                    if sink(part, super::meta::KEY_CHECK, &check)?.is_break() {
-                        return Ok(count);
-                    }
+        let entries: Box<dyn Iterator<Item = Result<(IVec, IVec), StoreError>>> =
+            match PartTree::open(db, part)? {
+                PartTree::Default => Box::new(
+                    db.get(super::meta::KEY_CHECK)?
+                        .map(|check| Ok((IVec::from(super::meta::KEY_CHECK), check)))
+                        .into_iter(),
+                ),
+                PartTree::Plain(tree) => {
+                    Box::new(tree.iter().map(|entry| entry.map_err(StoreError::from)))
                 }
-            }
-            Some(name) => {
-                for entry in db.open_tree(name)?.iter() {
-                    let (key, value) = entry?;
-                    count += 1;
-                    if sink(part, &key, &value)?.is_break() {
-                        return Ok(count);
-                    }
-                }
+                PartTree::Records(tree) => Box::new(tree.iter()),
+            };
+        for entry in entries {
+            let (key, value) = entry?;
+            count += 1;
+            if sink(part, &key, &value)?.is_break() {
+                return Ok(count);
             }
         }
     }
     Ok(count)
 }
 
+/// Where a part is kept in a database: the default tree, a plain tree, or a
+/// tree of records that may be stored in chunks (see `chunked`).
+enum PartTree {
+    Default,
+    Plain(sled::Tree),
+    Records(RecordTree),
+}
+
+impl PartTree {
+    fn open(db: &sled::Db, part: Part) -> Result<Self, StoreError> {
+        Ok(match (part, part.tree()) {
+            (_, None) => Self::Default,
+            (Part::Secrets | Part::Requests, Some(name)) => {
+                Self::Records(RecordTree::open(db, name)?)
+            }
+            (_, Some(name)) => Self::Plain(db.open_tree(name)?),
+        })
+    }
+}
+
 /// Writes entries into a fresh database.
 pub(super) struct Filler {
     db: sled::Db,
-    trees: Vec<Option<sled::Tree>>,
+    trees: Vec<PartTree>,
 }
 
 impl Filler {
@@ -137,9 +160,16 @@ impl Filler {
         value: Option<&[u8]>,
     ) -> Result<(), StoreError> {
         let index = Part::ALL.iter().position(|p| *p == part).unwrap_or(0);
-        let tree: &sled::Tree = match &self.trees[index] {
-            Some(tree) => tree,
-            None => &self.db,
+        let tree = match &self.trees[index] {
+            PartTree::Records(tree) => {
+                match value {
+                    Some(value) => tree.insert(key, value)?,
+                    None => drop(tree.remove(key)?),
+                }
+                return Ok(());
+            }
+            PartTree::Plain(tree) => tree,
+            PartTree::Default => &self.db,
         };
         match value {
             Some(value) => tree.insert(key, value)?,
@@ -153,7 +183,7 @@ impl Filler {
         db.insert(ID_FLOOR, &next_id.to_be_bytes())?;
         let trees = Part::ALL
             .into_iter()
-            .map(|part| part.tree().map(|name| db.open_tree(name)).transpose())
+            .map(|part| PartTree::open(db, part))
             .collect::<Result<_, _>>()?;
         Ok(Self {
             db: db.clone(),
@@ -170,9 +200,10 @@ impl Filler {
     ) -> Result<ControlFlow<()>, StoreError> {
         let index = Part::ALL.iter().position(|p| *p == part).unwrap_or(0);
         match &self.trees[index] {
-            Some(tree) => tree.insert(key, value)?,
-            None if key == super::meta::KEY_CHECK => self.db.insert(key, value)?,
-            None => return Err(StoreError::Corrupt),
+            PartTree::Records(tree) => tree.insert(key, value)?,
+            PartTree::Plain(tree) => drop(tree.insert(key, value)?),
+            PartTree::Default if key == super::meta::KEY_CHECK => drop(self.db.insert(key, value)?),
+            PartTree::Default => return Err(StoreError::Corrupt),
         };
         Ok(ControlFlow::Continue(()))
     }

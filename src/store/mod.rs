@@ -27,6 +27,7 @@
 
 mod accounts;
 mod backup;
+mod chunked;
 mod commit;
 mod compact;
 mod copy;
@@ -115,11 +116,11 @@ impl Default for Options {
 /// `compact`).
 pub(super) struct Open {
     db: sled::Db,
-    secrets: sled::Tree,
+    secrets: chunked::RecordTree,
     expiry: sled::Tree,
     owners: sled::Tree,
     accounts: sled::Tree,
-    requests: sled::Tree,
+    requests: chunked::RecordTree,
     /// sled's flush made power-cut safe.
     flusher: Flusher,
     /// Added to every id sled issues (see `copy`).
@@ -127,25 +128,36 @@ pub(super) struct Open {
 }
 
 impl Open {
-    /// The tree holding `part` (the default tree for the key check).
-    fn tree(&self, part: copy::Part) -> &sled::Tree {
-        match part {
+    /// The value of `key` in `part` (the default tree for the key check),
+    /// whole.
+    fn get(&self, part: copy::Part, key: &[u8]) -> Result<Option<sled::IVec>, StoreError> {
+        let plain = match part {
             copy::Part::KeyCheck => &self.db,
-            copy::Part::Secrets => &self.secrets,
             copy::Part::Expiry => &self.expiry,
             copy::Part::Owners => &self.owners,
             copy::Part::Accounts => &self.accounts,
+            copy::Part::Secrets | copy::Part::Requests => {
+                return Ok(self.records(part).get(key)?.map(|read| read.bytes));
+            }
+        };
+        Ok(plain.get(key)?)
+    }
+
+    /// The records of `part`: secrets' or requests' (secrets' for any other).
+    fn records(&self, part: copy::Part) -> &chunked::RecordTree {
+        match part {
             copy::Part::Requests => &self.requests,
+            _ => &self.secrets,
         }
     }
 
     fn new(db: sled::Db, flusher: Flusher) -> Result<Self, StoreError> {
         Ok(Self {
-            secrets: db.open_tree("secrets")?,
+            secrets: chunked::RecordTree::open(&db, "secrets")?,
             expiry: db.open_tree("expiry")?,
             owners: db.open_tree("owners")?,
             accounts: db.open_tree("accounts")?,
-            requests: db.open_tree("requests")?,
+            requests: chunked::RecordTree::open(&db, "requests")?,
             id_floor: copy::id_floor(&db)?,
             db,
             flusher,

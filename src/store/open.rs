@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::StoreError;
+use super::chunked::RecordTree;
 use super::durable::Flusher;
 
 /// Opens (or creates) the sled database in `path`, refusing one that lost its
@@ -23,30 +24,72 @@ pub(super) fn open_database(path: &Path, cache_bytes: u64) -> Result<sled::Db, S
         reopen_created(path, cache_bytes)?
     };
     match db.get(FORMAT_KEY)? {
-        Some(version) if *version == *FORMAT_VERSION => Ok(db),
-        Some(version) => Err(error(format!(
-            "it is in database format {found}, and this otsd reads format {ours} only; \
-             run the otsd that wrote it, or move the directory away to start empty \
-             (format 1 was never released and there is no conversion)",
-            found = String::from_utf8_lossy(&version),
-            ours = String::from_utf8_lossy(FORMAT_VERSION),
-        ))),
-        None => Err(error(
-            "it has lost its contents or is not an otsd database (its format marker \
-             is missing); keep it as it is and restore the data directory from a \
-             backup (moving it away would start an empty database without its secrets)"
-                .into(),
-        )),
+        Some(version) if *version == *FORMAT_VERSION => {}
+        Some(version) if *version == *FORMAT_WHOLE_RECORDS => split_long_records(&db)?,
+        Some(version) => {
+            return Err(error(format!(
+                "it is in database format {found}, and this otsd reads format {ours} \
+                 and converts format 2, no other; run the otsd that wrote it, or move the directory away to \
+                 start empty (format 1 was never released and there is no conversion)",
+                found = String::from_utf8_lossy(&version),
+                ours = String::from_utf8_lossy(FORMAT_VERSION),
+            )));
+        }
+        None => {
+            return Err(error(
+                "it has lost its contents or is not an otsd database (its format marker \
+                 is missing); keep it as it is and restore the data directory from a \
+                 backup (moving it away would start an empty database without its secrets)"
+                    .into(),
+            ));
+        }
     }
+    for name in RECORD_TREES {
+        let removed = RecordTree::open(&db, name)?.sweep()?;
+        if removed > 0 {
+            log::info!("removed {removed} chunks of {name} that no record names (left by a crash)");
+        }
+    }
+    Ok(db)
+}
+
+/// The trees whose records may be stored in chunks (see `chunked`).
+const RECORD_TREES: [&str; 2] = ["secrets", "requests"];
+
+/// Converts a database of format 2 to format 3: every record longer than a
+/// chunk moves into chunks, then the marker changes. Interrupted, it starts
+/// again at the next open (records already moved are passed over).
+fn split_long_records(db: &sled::Db) -> Result<(), StoreError> {
+    let mut moved = 0;
+    for name in RECORD_TREES {
+        moved += RecordTree::open(db, name)?.split_long_records()?;
+    }
+    db.insert(FORMAT_KEY, FORMAT_VERSION)?;
+    db.flush()?;
+    log::info!(
+        "converted the database to format {}: {moved} long records now stored in chunks",
+        String::from_utf8_lossy(FORMAT_VERSION)
+    );
+    Ok(())
 }
 
 /// The default tree's record that marks a complete otsd database, and its value.
 const FORMAT_KEY: &[u8] = b"otsd.format";
-/// Format 2: one record per secret under increasing ids (format 1, never in a
-/// release, kept a secret and its receipt apart under keyed hashes).
+/// Format 3: format 2 with every record longer than 4 KiB stored in chunks
+/// (see `chunked`), so that sled never writes a blob file.
 const FORMAT_VERSION: &[u8] = DATABASE_FORMAT.as_bytes();
+/// Format 2: one record per secret under increasing ids, each whole (format 1,
+/// never in a release, kept a secret and its receipt apart under keyed
+/// hashes). Opened and converted to format 3.
+const FORMAT_WHOLE_RECORDS: &[u8] = b"2";
 /// The database format this otsd reads and writes (see `FORMAT_VERSION`).
-pub const DATABASE_FORMAT: &str = "2";
+pub const DATABASE_FORMAT: &str = "3";
+
+/// Whether a backup cut from a database of `format` holds records this otsd
+/// reads: formats 2 and 3 hold the same records (a backup holds each whole).
+pub(super) fn holds_our_records(format: &[u8]) -> bool {
+    format == FORMAT_VERSION || format == FORMAT_WHOLE_RECORDS
+}
 
 /// The suffix sled 0.34.7 gives a snapshot while it writes it.
 const UNFINISHED_SNAPSHOT: &str = ".generating";

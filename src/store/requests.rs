@@ -3,7 +3,7 @@
 //! record, so concurrent answers (or an answer and a cancel) have exactly one
 //! winner and no crash leaves half of a change.
 
-use sled::IVec;
+use super::chunked::Read;
 
 use super::copy::Part;
 use super::records::{decode, encode};
@@ -23,7 +23,7 @@ impl Store {
         let _writing = self.writing();
         let bytes = encode(record)?;
         self.expect_at(record.due(), id)?;
-        self.current()?.requests.insert(id_key(id), bytes)?;
+        self.current()?.requests.insert(&id_key(id), &bytes)?;
         self.changed(Part::Requests, &id_key(id));
         Ok(())
     }
@@ -31,11 +31,11 @@ impl Store {
     /// The request under `id`, unless there is none or its record has expired
     /// at `now`.
     pub fn get_request(&self, id: RecordId, now: u64) -> Result<Option<StoredRequest>, StoreError> {
-        let Some(bytes) = self.current()?.requests.get(id_key(id))? else {
+        let Some(read) = self.current()?.requests.get(&id_key(id))? else {
             return Ok(None);
         };
-        let record: RequestRecord = decode(&bytes)?;
-        Ok((now < record.expires_at).then_some(StoredRequest { id, record, bytes }))
+        let record: RequestRecord = decode(read.bytes())?;
+        Ok((now < record.expires_at).then_some(StoredRequest { id, record, read }))
     }
 
     /// Takes the one answer of an open request: `sealed_answer` goes in, the
@@ -58,7 +58,7 @@ impl Store {
         self.update(
             Part::Requests,
             read.id,
-            Some(read.bytes.clone()),
+            Some(read.read.clone()),
             |record: &mut RequestRecord| {
                 if !record.is_open(now) {
                     return false;
@@ -89,7 +89,7 @@ impl Store {
         self.update(
             Part::Requests,
             read.id,
-            Some(read.bytes.clone()),
+            Some(read.read.clone()),
             |record: &mut RequestRecord| {
                 let may = match how {
                     Closing::Revealed => record.has_answer(now),
@@ -116,16 +116,16 @@ impl Store {
     pub(super) fn reap_request(
         &self,
         id: RecordId,
-        bytes: IVec,
+        read: Read,
         now: u64,
     ) -> Result<(), StoreError> {
-        let record: RequestRecord = decode(&bytes)?;
+        let record: RequestRecord = decode(read.bytes())?;
         if record.expires_at <= now {
             self.changed(Part::Requests, &id_key(id));
-            self.current()?.requests.remove(id_key(id))?;
+            self.current()?.requests.remove(&id_key(id))?;
             return Ok(());
         }
-        let dropped = self.update(Part::Requests, id, Some(bytes), |r: &mut RequestRecord| {
+        let dropped = self.update(Part::Requests, id, Some(read), |r: &mut RequestRecord| {
             r.is_expired(now) && r.drop_sealed()
         })?;
         let due = dropped.as_ref().unwrap_or(&record).due();
@@ -136,7 +136,7 @@ impl Store {
     /// for tests. Reads the whole tree.
     pub fn request_counts(&self) -> Result<(usize, usize), StoreError> {
         let mut counts = (0, 0);
-        for entry in self.current()?.requests.iter().values() {
+        for entry in self.current()?.requests.values() {
             let record: RequestRecord = decode(&entry?)?;
             counts.0 += usize::from(record.holds_sealed());
             counts.1 += 1;
