@@ -5,8 +5,9 @@
 //! sections: `listen` is `OTSD_LISTEN`, `limits.anonymous.max_ttl` is
 //! `OTSD_LIMITS__ANONYMOUS__MAX_TTL`. Lists are comma-separated.
 //!
-//! Unknown keys (typos) are reported as warnings; invalid values stop start-up with
-//! a message naming the key.
+//! Unknown keys (typos) stop start-up, each named with where it was written and
+//! the nearest known key (`strict = false` makes them warnings); invalid values
+//! stop start-up with a message naming the key and, in words, what it accepts.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::HashMap;
@@ -69,8 +70,11 @@ pub struct Settings {
     pub reaper: ReaperSettings,
     pub crypto: CryptoSettings,
     pub limits: LimitSettings,
-    /// Unknown keys stop start-up instead of being warned about (`--strict`
-    /// does the same).
+    /// Unknown keys stop start-up (and fail `otsd check`). On by default: a
+    /// misspelt key, such as `anonymous_creat = false`, would otherwise leave
+    /// the setting it meant at its default while every check says the
+    /// configuration is fine. `false` makes them warnings; `--strict` turns it
+    /// back on whatever the file says.
     pub strict: bool,
     /// `--accept-data-loss`: open a database that lost acknowledged commits.
     /// Never read from a file or the environment, so it cannot stay switched on.
@@ -229,7 +233,7 @@ impl Default for Settings {
                 pbkdf2_iterations: 100_000,
             },
             accept_data_loss: false,
-            strict: false,
+            strict: true,
             limits: LimitSettings {
                 min_ttl: 60,
                 max_body_bytes: 512 * 1024,
@@ -573,7 +577,7 @@ pub struct Loaded {
 pub struct Overrides {
     pub listen: Option<String>,
     pub data_dir: Option<PathBuf>,
-    /// `--strict`: unknown keys are errors.
+    /// `--strict`: unknown keys are errors even with `strict = false`.
     pub strict: bool,
 }
 
@@ -858,18 +862,20 @@ mod tests {
     }
 
     #[test]
-    fn env_overrides_nested_keys_and_warns_about_unknown_ones() {
-        let loaded = load(
-            None,
-            &Overrides::default(),
-            env(&[
-                ("OTSD_LIMITS__ANONYMOUS__MAX_TTL", "3600"),
-                ("OTSD_DATA_DIR", "/tmp/x"),
-                ("OTSD_SHARE_DOMAINS", "a.example,b.example"),
-                ("OTSD_LIMITZ__X", "1"),
-            ]),
-        )
-        .unwrap();
+    fn env_overrides_nested_keys_and_with_strict_false_warns_about_unknown_ones() {
+        let vars = [
+            ("OTSD_LIMITS__ANONYMOUS__MAX_TTL", "3600"),
+            ("OTSD_DATA_DIR", "/tmp/x"),
+            ("OTSD_SHARE_DOMAINS", "a.example,b.example"),
+            ("OTSD_LIMITZ__X", "1"),
+        ];
+        let refused = load(None, &Overrides::default(), env(&vars)).unwrap_err();
+        assert!(
+            crate::error::report(&refused).contains("`limitz` from the environment"),
+            "{refused}"
+        );
+        let relaxed = [&vars[..], &[("OTSD_STRICT", "false")]].concat();
+        let loaded = load(None, &Overrides::default(), env(&relaxed)).unwrap();
         assert_eq!(loaded.settings.limits.anonymous.max_ttl, 3600);
         assert_eq!(
             loaded.settings.limits.authenticated.max_ttl,

@@ -1,6 +1,6 @@
 //! README "Configuration": a configuration that refuses mistakes. `otsd check`
 //! lists every problem; unknown keys say where they came from and the nearest
-//! known key, and are fatal with `strict`; a port in use leaves nothing behind;
+//! known key, and are fatal unless `strict = false`; a port in use leaves nothing behind;
 //! `--version`, the manual page and the completions.
 
 use std::path::{Path, PathBuf};
@@ -62,36 +62,89 @@ fn check_lists_every_problem_each_naming_its_key() {
 }
 
 #[test]
-fn an_unknown_key_names_its_origin_and_the_nearest_key_and_strict_makes_it_fatal() {
+fn an_unknown_key_is_refused_naming_its_origin_and_the_nearest_key_and_strict_false_relaxes_it() {
     let tmp = tempfile::tempdir().unwrap();
-    let file = config_file(tmp.path(), "workrs = 2\n\n[storage]\ncache_mb = 8\n");
-    let done = check(tmp.path(), &file).env("OTSD_ACESS_LOG", "true").run();
-    assert_eq!(
-        done.status.code(),
-        Some(0),
-        "warnings only; stderr:\n{}",
-        done.stderr
+    let file = config_file(
+        tmp.path(),
+        "anonymous_creat = false\nworkrs = 2\n\n[storage]\ncache_mb = 8\n",
     );
     let path = file.display().to_string();
-    for expected in [
+    let expected = [
+        format!(
+            "unknown configuration key `anonymous_creat` in {path} (did you mean \
+             `anonymous_create`?)"
+        ),
         format!("unknown configuration key `workrs` in {path} (did you mean `workers`?)"),
         format!("`storage.cache_mb` in {path} (did you mean `storage.cache_mib`?)"),
         "`acess_log` from the environment (OTSD_ACESS_LOG) (did you mean `access_log`, \
          OTSD_ACCESS_LOG?)"
             .to_owned(),
-    ] {
-        assert!(
-            done.stderr.contains(&expected),
-            "says {expected:?}; stderr:\n{}",
-            done.stderr
-        );
-    }
-
-    let done = check(tmp.path(), &file).arg("--strict").run();
+    ];
+    let done = check(tmp.path(), &file).env("OTSD_ACESS_LOG", "true").run();
     assert_eq!(
         done.status.code(),
         Some(2),
-        "--strict; stderr:\n{}",
+        "unknown keys fail the check; stderr:\n{}",
+        done.stderr
+    );
+    assert!(!done.stderr.contains("is valid"), "{}", done.stderr);
+    for says in &expected {
+        assert!(
+            done.stderr.contains(says),
+            "says {says:?}; stderr:\n{}",
+            done.stderr
+        );
+    }
+    let done = Otsd::new(tmp.path()).arg("--config").arg(&file).refused();
+    assert_eq!(done.status.code(), Some(2), "stderr:\n{}", done.stderr);
+    assert!(done.stderr.contains("`anonymous_creat`"), "{}", done.stderr);
+    assert!(!tmp.path().join("data").exists(), "nothing is created");
+
+    // `strict = false` (or OTSD_STRICT=false) makes them warnings.
+    let relaxed = config_file(
+        tmp.path(),
+        "strict = false\nanonymous_creat = false\nworkrs = 2\n\n[storage]\ncache_mb = 8\n",
+    );
+    for (what, done) in [
+        (
+            "strict = false",
+            check(tmp.path(), &relaxed)
+                .env("OTSD_ACESS_LOG", "true")
+                .run(),
+        ),
+        (
+            "OTSD_STRICT=false",
+            check(tmp.path(), &file)
+                .env("OTSD_ACESS_LOG", "true")
+                .env("OTSD_STRICT", "false")
+                .run(),
+        ),
+    ] {
+        assert_eq!(
+            done.status.code(),
+            Some(0),
+            "{what}: warnings only; stderr:\n{}",
+            done.stderr
+        );
+        assert!(
+            done.stderr.contains("`strict = false` lets through"),
+            "{what}: {}",
+            done.stderr
+        );
+        for says in expected.iter().skip(1) {
+            assert!(
+                done.stderr.contains(says),
+                "{what}: says {says:?}; stderr:\n{}",
+                done.stderr
+            );
+        }
+    }
+
+    let done = check(tmp.path(), &relaxed).arg("--strict").run();
+    assert_eq!(
+        done.status.code(),
+        Some(2),
+        "--strict wins over strict = false; stderr:\n{}",
         done.stderr
     );
     assert!(
@@ -99,17 +152,6 @@ fn an_unknown_key_names_its_origin_and_the_nearest_key_and_strict_makes_it_fatal
         "{}",
         done.stderr
     );
-
-    let strict = config_file(tmp.path(), "strict = true\nworkrs = 2\n");
-    let done = Otsd::new(tmp.path()).arg("--config").arg(&strict).refused();
-    assert_eq!(
-        done.status.code(),
-        Some(2),
-        "strict = true; stderr:\n{}",
-        done.stderr
-    );
-    assert!(done.stderr.contains("`workrs`"), "{}", done.stderr);
-    assert!(!tmp.path().join("data").exists(), "nothing is created");
 }
 
 #[test]
@@ -167,4 +209,67 @@ fn the_manual_page_and_completions_cover_every_command() {
         );
     }
     assert!(!tmp.path().join("otsd-data").exists());
+}
+
+/// Runs `otsd check --config file` with stderr on a fresh pseudo-terminal, as
+/// apt runs a package's install script, and returns what it wrote there.
+fn check_on_a_terminal(dir: &Path, file: &Path) -> (std::process::ExitStatus, String) {
+    use std::io::Read;
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let (mut controller, mut terminal) = (0, 0);
+    // SAFETY: openpty writes two new descriptors into the two integers; the
+    // name, settings and size arguments may be null.
+    let opened = unsafe {
+        libc::openpty(
+            &mut controller,
+            &mut terminal,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors were just opened and are owned by nothing else.
+    let (controller, terminal) = unsafe {
+        (
+            OwnedFd::from_raw_fd(controller),
+            OwnedFd::from_raw_fd(terminal),
+        )
+    };
+    let mut child = std::process::Command::new(BIN)
+        .env_clear()
+        .env("TERM", "xterm-256color")
+        .current_dir(dir)
+        .arg("--config")
+        .arg(file)
+        .arg("check")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::from(terminal))
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + EXIT_LIMIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "otsd check exits");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    // The terminal side is closed now: reading ends with EIO once drained.
+    let mut written = Vec::new();
+    let _ = std::fs::File::from(controller).read_to_end(&mut written);
+    (status, String::from_utf8_lossy(&written).into_owned())
+}
+
+#[test]
+fn check_writes_no_colour_codes_even_on_the_terminal_apt_gives_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = config_file(tmp.path(), "strict = false\nanonymous_creat = false\n");
+    let (status, written) = check_on_a_terminal(tmp.path(), &file);
+    assert!(status.success(), "{written}");
+    assert!(
+        written.contains("`anonymous_creat`") && !written.contains('\u{1b}'),
+        "plain text, no escape codes: {written:?}"
+    );
 }
