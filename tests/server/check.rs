@@ -273,3 +273,99 @@ fn check_writes_no_colour_codes_even_on_the_terminal_apt_gives_it() {
         "plain text, no escape codes: {written:?}"
     );
 }
+
+/// Words of Rust's types that no message about a setting may show.
+const RUST_WORDS: [&str; 9] = [
+    "enum",
+    "variant",
+    "struct",
+    "u64",
+    "64-bit",
+    "bit integer",
+    "invalid type",
+    "sequence",
+    "expected",
+];
+
+#[test]
+fn a_value_of_the_wrong_kind_says_in_words_what_its_key_accepts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = config_file(
+        tmp.path(),
+        "anonymous_create = \"no way\"\nworkers = \"many\"\n\n[limits]\nmin_ttl = -5\n\n\
+         [rate_limits]\nipv6_prefix = 300\n\n[smtp]\nsecurity = \"ssl\"\nport = 70000\n\n\
+         [web]\nttl_choices = [3600, \"soon\"]\n",
+    );
+    let done = check(tmp.path(), &file).run();
+    assert_eq!(done.status.code(), Some(2), "stderr:\n{}", done.stderr);
+    for says in [
+        "`smtp.security` must be one of: starttls, tls, none; it is `ssl`",
+        "`limits.min_ttl` must be a whole number, 0 or more; it is `-5`",
+        "`smtp.port` must be a whole number from 0 to 65535; it is `70000`",
+        "`rate_limits.ipv6_prefix` must be a whole number from 0 to 255; it is `300`",
+        "`anonymous_create` must be true or false; it is \"no way\"",
+        "`workers` must be a whole number, 0 or more; it is \"many\"",
+        "`web.ttl_choices` must be a list, each item a whole number, 0 or more; it is \"soon\"",
+    ] {
+        assert!(
+            done.stderr.contains(says),
+            "says {says:?}; stderr:\n{}",
+            done.stderr
+        );
+    }
+
+    let cases: [(&str, &str, &str); 5] = [
+        ("OTSD_LIMITS__MIN_TTL", "-5", "(in the environment)"),
+        (
+            "OTSD_ACCESS_LOG",
+            "maybe",
+            "`access_log` must be true or false",
+        ),
+        ("OTSD_SMTP__SECURITY", "ssl", "one of: starttls, tls, none"),
+        (
+            "OTSD_CRYPTO__PBKDF2_ITERATIONS",
+            "5000000000",
+            "from 0 to 4294967295",
+        ),
+        (
+            "OTSD_LIMITS__ANONYMOUS__MAX_SECRET_BYTES",
+            "-3",
+            "0 or more; it is `-3`",
+        ),
+    ];
+    let empty = config_file(tmp.path(), "");
+    let mut messages = vec![done.stderr];
+    for (variable, value, says) in cases {
+        let done = check(tmp.path(), &empty).env(variable, value).run();
+        assert_eq!(done.status.code(), Some(2), "{variable}: {}", done.stderr);
+        assert!(done.stderr.contains(says), "{variable}: {}", done.stderr);
+        messages.push(done.stderr);
+    }
+    for (text, section) in [
+        (
+            "limits = 5\n",
+            "`limits` must be a section of settings; it is `5`",
+        ),
+        (
+            "share_domains = 5\n",
+            "`share_domains` must be a list; it is `5`",
+        ),
+        (
+            "[smtp]\nsecurity = [\"tls\"]\n",
+            "`smtp.security` must be one of",
+        ),
+    ] {
+        let done = check(tmp.path(), &config_file(tmp.path(), text)).run();
+        assert_eq!(done.status.code(), Some(2), "{text}: {}", done.stderr);
+        assert!(done.stderr.contains(section), "{text}: {}", done.stderr);
+        messages.push(done.stderr);
+    }
+    for message in &messages {
+        for word in RUST_WORDS {
+            assert!(
+                !message.contains(word),
+                "no {word:?} in a message about settings:\n{message}"
+            );
+        }
+    }
+}
