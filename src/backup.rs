@@ -44,9 +44,12 @@ pub enum CommandError {
     NoDatabase { path: PathBuf },
     #[error(
         "{path} is not empty (it holds {found}): a restore fills only an empty or absent \
-         data directory (one holding only master.key is fine)"
+         data directory (one holding only master.key, or what an interrupted restore \
+         left, is fine)"
     )]
     NotEmpty { path: PathBuf, found: String },
+    #[error("another `otsd restore` is writing {path}: wait for it to finish")]
+    RestoreRunning { path: PathBuf },
     #[error("cannot restore from {path}: {source}")]
     Restore {
         path: PathBuf,
@@ -169,19 +172,28 @@ fn cut_into(settings: &Settings, out: &mut dyn Write) -> Result<BackupSummary, C
 }
 
 /// `otsd restore`: fills the configured data directory, which must be empty or
-/// absent, from the backup in `file`.
+/// absent, from the backup in `file`. The database appears in it in one rename
+/// at the end; a restore killed before that leaves a staging directory that
+/// the server refuses to start beside, and that this command run again
+/// starts over.
 pub fn restore(settings: &Settings, file: &Path) -> Result<BackupSummary, CommandError> {
     let input = File::open(file).map_err(|source| CommandError::Input {
         path: file.to_owned(),
         source,
     })?;
     let data_dir = &settings.data_dir;
+    // What a restore killed before its last step left: its own staging
+    // directory, which this restore starts over (see `store::restore`).
+    let staging = store::restore_staging(&settings.database_path());
+    let leftover = staging
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned());
     let created = match fs::read_dir(data_dir) {
         Ok(entries) => {
             let found: Vec<String> = entries
                 .filter_map(|e| e.ok())
                 .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|name| *name != *"master.key")
+                .filter(|name| *name != *"master.key" && Some(name) != leftover.as_ref())
                 .collect();
             if !found.is_empty() {
                 return Err(CommandError::NotEmpty {
@@ -190,6 +202,15 @@ pub fn restore(settings: &Settings, file: &Path) -> Result<BackupSummary, Comman
                 });
             }
             become_owner(data_dir)?;
+            if staging.exists() {
+                if store::is_held(&staging) {
+                    return Err(CommandError::RestoreRunning { path: staging });
+                }
+                log::warn!(
+                    "starting over: {} was left by a restore that did not finish",
+                    staging.display()
+                );
+            }
             false
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {

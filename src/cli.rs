@@ -30,8 +30,8 @@ pub struct Cli {
     /// command line, for the one start after deciding not to restore a backup.
     #[arg(long, global = true)]
     pub accept_data_loss: bool,
-    /// Refuse unknown configuration keys instead of warning about them (as
-    /// `strict = true` does).
+    /// Refuse unknown configuration keys even where `strict = false` (or
+    /// OTSD_STRICT=false) makes them warnings; they are refused by default.
     #[arg(long, global = true)]
     pub strict: bool,
     #[command(subcommand)]
@@ -64,8 +64,8 @@ pub enum Command {
         file: PathBuf,
     },
     /// Check the configuration (--config, the environment, the flags) and exit
-    /// non-zero listing every problem; prints nothing else when it is valid
-    /// but warnings (unknown keys, unless --strict makes them problems).
+    /// non-zero listing every problem, unknown keys included; with
+    /// `strict = false` those are only warned about.
     Check,
     /// Print the manual page (roff) on standard output.
     Man,

@@ -5,8 +5,9 @@
 //! sections: `listen` is `OTSD_LISTEN`, `limits.anonymous.max_ttl` is
 //! `OTSD_LIMITS__ANONYMOUS__MAX_TTL`. Lists are comma-separated.
 //!
-//! Unknown keys (typos) are reported as warnings; invalid values stop start-up with
-//! a message naming the key.
+//! Unknown keys (typos) stop start-up, each named with where it was written and
+//! the nearest known key (`strict = false` makes them warnings); invalid values
+//! stop start-up with a message naming the key and, in words, what it accepts.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::HashMap;
@@ -69,8 +70,11 @@ pub struct Settings {
     pub reaper: ReaperSettings,
     pub crypto: CryptoSettings,
     pub limits: LimitSettings,
-    /// Unknown keys stop start-up instead of being warned about (`--strict`
-    /// does the same).
+    /// Unknown keys stop start-up (and fail `otsd check`). On by default: a
+    /// misspelt key, such as `anonymous_creat = false`, would otherwise leave
+    /// the setting it meant at its default while every check says the
+    /// configuration is fine. `false` makes them warnings; `--strict` turns it
+    /// back on whatever the file says.
     pub strict: bool,
     /// `--accept-data-loss`: open a database that lost acknowledged commits.
     /// Never read from a file or the environment, so it cannot stay switched on.
@@ -229,7 +233,7 @@ impl Default for Settings {
                 pbkdf2_iterations: 100_000,
             },
             accept_data_loss: false,
-            strict: false,
+            strict: true,
             limits: LimitSettings {
                 min_ttl: 60,
                 max_body_bytes: 512 * 1024,
@@ -573,7 +577,7 @@ pub struct Loaded {
 pub struct Overrides {
     pub listen: Option<String>,
     pub data_dir: Option<PathBuf>,
-    /// `--strict`: unknown keys are errors.
+    /// `--strict`: unknown keys are errors even with `strict = false`.
     pub strict: bool,
 }
 
@@ -721,19 +725,33 @@ fn deserialize_reporting_every_bad_value(
             Ok(settings) => return Ok((settings, problems)),
             Err(error) => error,
         };
-        let key = match &error {
+        let written_key = match &error {
             config::ConfigError::Type { key: Some(key), .. }
             | config::ConfigError::At { key: Some(key), .. } => key.clone(),
             _ => return Err(ConfigError::Value(Box::new(error))),
         };
+        // An item of a list (`web.ttl_choices[0]`) is replaced with its list.
+        let key = written_key
+            .split_once('[')
+            .map_or(written_key.as_str(), |(list, _)| list)
+            .to_owned();
         let default = key
             .split('.')
             .try_fold(defaults, |value, part| value.get(part))
             .cloned();
-        let (Some(default), false) = (default, replaced.contains(&key)) else {
+        let Some(default) = default else {
             return Err(ConfigError::Value(Box::new(error)));
         };
-        problems.push(Problem::new("", &error.to_string()));
+        if replaced.contains(&key) {
+            // The default did not take the bad value's place (the config
+            // crate merges an empty list into nothing): what was found so far
+            // is the answer, this key's problem included.
+            return Err(ConfigError::Invalid(problems));
+        }
+        problems.push(
+            in_words(&error, &key, key != written_key, defaults)
+                .unwrap_or_else(|| Problem::new("", &error.to_string())),
+        );
         let mut patch = serde_json::Value::Null;
         for part in key.split('.').rev() {
             let inner = std::mem::take(&mut patch);
@@ -744,6 +762,147 @@ fn deserialize_reporting_every_bad_value(
             config::Config::try_from(&patch).map_err(|e| ConfigError::Value(Box::new(e)))?;
         builder = builder.add_source(patch);
         replaced.push(key);
+    }
+}
+
+/// A value the config crate could not turn into its setting's type, said in
+/// words: the key, what it accepts, what was written and where. What a key
+/// accepts is found by trying values of each kind against the defaults (see
+/// [`accepted`]), so a new setting needs no entry in a table. The crate's own
+/// text speaks Rust ("enum SmtpSecurity does not have variant constructor
+/// ssl", "invalid type: 64-bit integer `-5`, expected an unsigned 64 bit or
+/// less integer"); none of it is kept. `None`: the error is a setting's own
+/// message (its parser's), which already says what is wrong.
+fn in_words(
+    error: &config::ConfigError,
+    key: &str,
+    item: bool,
+    defaults: &serde_json::Value,
+) -> Option<Problem> {
+    const NO_VARIANT: &str = "does not have variant constructor ";
+    let (written, origin) = match error {
+        config::ConfigError::Type {
+            unexpected, origin, ..
+        } => (plain_value(&unexpected.to_string()), origin.clone()),
+        config::ConfigError::At { error, origin, .. } => match &**error {
+            // serde's and the crate's messages ("invalid type: integer `5`,
+            // expected struct …", "enum … does not have variant constructor
+            // ssl"); a setting's own parser, whose message is kept, is on a
+            // string or a list of strings, of which `accepted` says nothing.
+            config::ConfigError::Message(text) => (
+                match text.split_once(NO_VARIANT) {
+                    Some((_, variant)) => Some(format!("`{variant}`")),
+                    None => text
+                        .strip_prefix("invalid type: ")
+                        .and_then(|found| plain_value(found.split(", expected").next()?)),
+                },
+                origin.clone(),
+            ),
+            config::ConfigError::Type { unexpected, .. } => {
+                (plain_value(&unexpected.to_string()), origin.clone())
+            }
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let accepted = accepted(key, defaults)?;
+    if item && accepted == Accepts::One("a list".into()) {
+        // An item's own parser said what is wrong with it.
+        return None;
+    }
+    let mut rule = match (item, accepted) {
+        (false, Accepts::One(what)) => format!("must be {what}"),
+        (_, Accepts::List(what)) => format!("must be a list, each item {what}"),
+        (true, Accepts::One(what)) => format!("must be {what}"),
+    };
+    if let Some(written) = written {
+        rule.push_str(&format!("; it is {written}"));
+    }
+    if let Some(origin) = origin {
+        rule.push_str(&format!(" (in {origin})"));
+    }
+    Some(Problem::new(key, &rule))
+}
+
+/// The value in the config crate's description of what it found
+/// (``64-bit integer `-5` `` is `` `-5` ``, `string "maybe"` is `"maybe"`), or
+/// `None` for a kind without one (a table, a list).
+fn plain_value(found: &str) -> Option<String> {
+    if let (Some(first), Some(last)) = (found.find('`'), found.rfind('`')) {
+        return (first < last).then(|| found[first..=last].to_owned());
+    }
+    found
+        .find('"')
+        .map(|at| found[at..].to_owned())
+        .filter(|quoted| quoted.len() > 1)
+}
+
+/// What a setting accepts, in words.
+#[derive(Debug, PartialEq, Eq)]
+enum Accepts {
+    /// "true or false", "a whole number from 0 to 65535", …
+    One(String),
+    /// A list whose items are each as said.
+    List(String),
+}
+
+/// What the setting at `key` accepts, found by deserializing the defaults
+/// with a probe value there: a bool is `true or false`; a number is a whole
+/// number up to the largest of 255, 65535, 4294967295 that its type takes (or
+/// without a bound worth saying); a string of a fixed set lists the set from
+/// serde's own refusal of a value outside it. `None` for anything else (a
+/// setting parsed by its own function says what it wants itself).
+fn accepted(key: &str, defaults: &serde_json::Value) -> Option<Accepts> {
+    let pointer = format!("/{}", key.replace('.', "/"));
+    let default = defaults.pointer(&pointer)?;
+    let takes = |value: serde_json::Value| -> Result<(), String> {
+        let mut probe = defaults.clone();
+        *probe.pointer_mut(&pointer).ok_or_else(String::new)? = value;
+        serde_json::from_value::<Settings>(probe)
+            .map(drop)
+            .map_err(|e| e.to_string())
+    };
+    match default {
+        // A list of items of no kind said here (of strings, each read by the
+        // setting's own parser, or empty by default) is just "a list".
+        serde_json::Value::Array(items) => Some(
+            match items.first().and_then(|item| {
+                describe(item, &|value| takes(serde_json::Value::Array(vec![value])))
+            }) {
+                Some(one) => Accepts::List(one),
+                None => Accepts::One("a list".into()),
+            },
+        ),
+        one => describe(one, &takes).map(Accepts::One),
+    }
+}
+
+/// [`accepted`] for one value of `default`'s kind; `takes` says whether the
+/// setting takes a probe.
+fn describe(
+    default: &serde_json::Value,
+    takes: &dyn Fn(serde_json::Value) -> Result<(), String>,
+) -> Option<String> {
+    use serde_json::Value;
+    match default {
+        Value::Bool(_) => Some("true or false".into()),
+        Value::Number(_) => {
+            let largest = [u64::MAX, u32::MAX.into(), u16::MAX.into(), u8::MAX.into()]
+                .into_iter()
+                .find(|max| takes(Value::from(*max)).is_ok())?;
+            Some(if largest == u64::MAX {
+                "a whole number, 0 or more".into()
+            } else {
+                format!("a whole number from 0 to {largest}")
+            })
+        }
+        Value::Object(_) => Some("a section of settings".into()),
+        Value::String(_) => {
+            let refusal = takes(Value::from("\u{1}")).err()?;
+            let (_, choices) = refusal.split_once("expected one of ")?;
+            Some(format!("one of: {}", choices.replace('`', "")))
+        }
+        _ => None,
     }
 }
 
@@ -858,18 +1017,20 @@ mod tests {
     }
 
     #[test]
-    fn env_overrides_nested_keys_and_warns_about_unknown_ones() {
-        let loaded = load(
-            None,
-            &Overrides::default(),
-            env(&[
-                ("OTSD_LIMITS__ANONYMOUS__MAX_TTL", "3600"),
-                ("OTSD_DATA_DIR", "/tmp/x"),
-                ("OTSD_SHARE_DOMAINS", "a.example,b.example"),
-                ("OTSD_LIMITZ__X", "1"),
-            ]),
-        )
-        .unwrap();
+    fn env_overrides_nested_keys_and_with_strict_false_warns_about_unknown_ones() {
+        let vars = [
+            ("OTSD_LIMITS__ANONYMOUS__MAX_TTL", "3600"),
+            ("OTSD_DATA_DIR", "/tmp/x"),
+            ("OTSD_SHARE_DOMAINS", "a.example,b.example"),
+            ("OTSD_LIMITZ__X", "1"),
+        ];
+        let refused = load(None, &Overrides::default(), env(&vars)).unwrap_err();
+        assert!(
+            crate::error::report(&refused).contains("`limitz` from the environment"),
+            "{refused}"
+        );
+        let relaxed = [&vars[..], &[("OTSD_STRICT", "false")]].concat();
+        let loaded = load(None, &Overrides::default(), env(&relaxed)).unwrap();
         assert_eq!(loaded.settings.limits.anonymous.max_ttl, 3600);
         assert_eq!(
             loaded.settings.limits.authenticated.max_ttl,
@@ -904,6 +1065,38 @@ mod tests {
         .unwrap_err();
         let text = crate::error::report(&err);
         assert!(text.contains("listen"), "{text}");
+    }
+
+    #[test]
+    fn what_a_key_accepts_is_found_from_its_type() {
+        // The probes deserialize the defaults with one value changed: the
+        // defaults themselves must come back whole.
+        let defaults = serde_json::to_value(Settings::default()).unwrap();
+        serde_json::from_value::<Settings>(defaults.clone()).unwrap();
+        let one = |key: &str| match accepted(key, &defaults) {
+            Some(Accepts::One(what)) => what,
+            other => panic!("{key}: {other:?}"),
+        };
+        assert_eq!(one("smtp.security"), "one of: starttls, tls, none");
+        assert_eq!(one("smtp.port"), "a whole number from 0 to 65535");
+        assert_eq!(
+            one("rate_limits.ipv6_prefix"),
+            "a whole number from 0 to 255"
+        );
+        assert_eq!(
+            one("rate_limits.create"),
+            "a whole number from 0 to 4294967295"
+        );
+        assert_eq!(one("limits.min_ttl"), "a whole number, 0 or more");
+        assert_eq!(one("strict"), "true or false");
+        assert_eq!(one("share_domains"), "a list");
+        assert_eq!(
+            accepted("web.ttl_choices", &defaults),
+            Some(Accepts::List("a whole number, 0 or more".into()))
+        );
+        // Settings with their own parsers say what they want themselves.
+        assert_eq!(accepted("listen", &defaults), None);
+        assert_eq!(accepted("master_key", &defaults), None);
     }
 
     #[test]

@@ -89,6 +89,9 @@ fn main() -> ExitCode {
         }
     };
     loaded.settings.accept_data_loss = cli.accept_data_loss;
+    if matches!(cli.command, Some(Command::Check)) {
+        return check(&loaded);
+    }
     env_logger::Builder::from_env(
         env_logger::Env::default().default_filter_or(&loaded.settings.log_level),
     )
@@ -100,11 +103,7 @@ fn main() -> ExitCode {
         Command::Serve => serve(loaded.settings),
         Command::User { init, action } => return user(&loaded.settings, init, action),
         Command::Backup { file } => return backup(&loaded.settings, &file),
-        Command::Check => {
-            eprintln!("otsd: the configuration is valid");
-            return ExitCode::SUCCESS;
-        }
-        Command::Man | Command::Completions { .. } => return ExitCode::SUCCESS,
+        Command::Check | Command::Man | Command::Completions { .. } => return ExitCode::SUCCESS,
         Command::Restore { file } => return restore(&loaded.settings, &file),
     };
     match result {
@@ -152,6 +151,26 @@ fn forbid_core_dumps() {
             );
         }
     }
+}
+
+/// `otsd check` of a configuration that loaded: its warnings (unknown keys
+/// that `strict = false` lets through), then that it is valid. Printed as plain
+/// lines, not through the logger: the package's install script runs it, and
+/// apt runs that on a pseudo-terminal, so a logger's colours reached apt's
+/// output as raw escape codes.
+fn check(loaded: &config::Loaded) -> ExitCode {
+    for warning in &loaded.warnings {
+        eprintln!("otsd: warning: {warning}");
+    }
+    if loaded.warnings.is_empty() {
+        eprintln!("otsd: the configuration is valid");
+    } else {
+        eprintln!(
+            "otsd: the configuration is valid, but for the keys above, which `strict = false` \
+             lets through and which are ignored"
+        );
+    }
+    ExitCode::SUCCESS
 }
 
 /// `otsd user …`: prints tokens on stdout (alone, for scripts), notes on stderr.

@@ -121,8 +121,11 @@ pub fn verify(input: &mut dyn Read) -> Result<BackupSummary, BackupError> {
 }
 
 /// Fills a new database at `path` (absent or an empty directory) from a backup.
-/// The database appears at `path` only once the whole file was read and its
-/// checksum matched; otherwise nothing is left behind.
+/// The database is built in [`open::restore_staging`] and appears at `path`
+/// only once the whole file was read, its checksum matched and everything was
+/// synced, by one rename; a failure leaves nothing behind. A process killed
+/// before that rename leaves the staging directory, which no server opens
+/// (and while which none starts), and which the next restore starts over.
 pub fn restore(
     input: &mut dyn Read,
     path: &Path,
@@ -131,7 +134,7 @@ pub fn restore(
     let mut reader = Reader::new(input)?;
     let mut summary = BackupSummary::default();
     let mut failure = None;
-    let staged = open::stage(path, ".restore", cache_bytes, |db| {
+    let staged = open::stage(path, open::RESTORING, cache_bytes, |db| {
         let filler = Filler::new(db, reader.next_id)?;
         let read = (|| {
             while let Some((part, key, value)) = reader.entry()? {

@@ -41,7 +41,7 @@ mod tally;
 
 pub use backup::{BACKUP_FORMAT, BackupError, BackupSummary, restore, verify as verify_backup};
 pub use durable::Failure;
-pub use open::DATABASE_FORMAT;
+pub use open::{DATABASE_FORMAT, is_held, restore_staging};
 pub use records::{
     AccountRecord, Closing, RequestRecord, RequestState, SecretRecord, Settlement,
     Stored as StoredBytes, StoredState,

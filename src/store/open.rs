@@ -14,6 +14,7 @@ pub(super) fn open_database(path: &Path, cache_bytes: u64) -> Result<sled::Db, S
         reason,
     };
     remove_compaction_leftover(path)?;
+    refuse_interrupted_restore(path)?;
     let db = if is_absent_or_empty(path) {
         create(path, cache_bytes)?;
         reopen_created(path, cache_bytes)?
@@ -232,6 +233,60 @@ fn sync_parent(path: &Path) -> std::io::Result<()> {
         Some(parent) => std::fs::File::open(parent)?.sync_all(),
         None => Ok(()),
     }
+}
+
+/// The staging directory of `otsd restore` (see `backup::restore`): the
+/// database is built there and renamed to its place as the last step, so it
+/// exists only while a restore runs or after one was interrupted.
+pub(super) const RESTORING: &str = ".restore";
+
+/// Where `otsd restore` builds the database that is to be at `path`.
+pub fn restore_staging(path: &Path) -> PathBuf {
+    sibling(path, RESTORING)
+}
+
+/// Whether another process holds the database in `dir` (sled's lock on its
+/// `db` file); a directory without one is not held.
+pub fn is_held(dir: &Path) -> bool {
+    use std::os::fd::AsRawFd;
+    let Ok(file) = std::fs::File::open(dir.join("db")) else {
+        return false;
+    };
+    // SAFETY: flock on a descriptor this function owns; dropping it releases
+    // the lock again.
+    unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) != 0 }
+}
+
+/// Refuses to open (or create) the database at `path` while a restore's
+/// staging directory is beside it. Without this, a restore killed before its
+/// last rename left a data directory with the master key and no database, and
+/// the server created an empty one there and served it: every old link
+/// answered "Unknown secret", and nothing said why.
+fn refuse_interrupted_restore(path: &Path) -> Result<(), StoreError> {
+    let staging = restore_staging(path);
+    if !staging.exists() {
+        return Ok(());
+    }
+    let what_to_do = if is_absent_or_empty(path) {
+        format!(
+            "run the same `otsd restore FILE` again (it starts over), or, to start \
+             with an empty database instead, remove {}",
+            staging.display()
+        )
+    } else {
+        format!(
+            "to go on with the database as it is, remove {}",
+            staging.display()
+        )
+    };
+    Err(error(
+        path,
+        format!(
+            "an `otsd restore` is running, or was interrupted, and left its unfinished \
+             copy in {}; the server does not start where a restore was meant: {what_to_do}",
+            staging.display()
+        ),
+    ))
 }
 
 /// The staging directory of a compaction (see `compact`).

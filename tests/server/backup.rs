@@ -411,3 +411,82 @@ async fn a_backup_taken_under_load_restores_exactly_a_state_the_server_was_in() 
     assert!(present >= 100 && absent > 0, "{present} in, {absent} not");
     server.stop();
 }
+
+/// `kill -9` of `otsd restore` while it writes, at several points: the server
+/// then refuses to start (naming the leftover and what to do) instead of
+/// serving an empty database where a restore was meant, and the same restore
+/// run again starts over and brings every secret back.
+#[tokio::test]
+async fn a_restore_killed_midway_leaves_nothing_a_server_would_start_on() {
+    // Milliseconds after the restore's staging directory appears.
+    const KILL_AFTER: [u64; 3] = [0, 40, 150];
+    const BIG: usize = 400_000;
+    const SECRETS: usize = 40;
+    let tmp = tempfile::tempdir().unwrap();
+    // Large secrets, so that a restore writes for a while (about 16 MiB).
+    let otsd = Otsd::new(tmp.path())
+        .env("OTSD_LIMITS__ANONYMOUS__MAX_SECRET_BYTES", &BIG.to_string())
+        .env("OTSD_LIMITS__MAX_BODY_BYTES", &(2 * BIG).to_string());
+    let server = otsd.start();
+    let mut shared = Vec::new();
+    for n in 0..SECRETS {
+        let value = format!("{}{}", unique(&format!("big-{n}-")), "v".repeat(BIG - 100));
+        let (key, _) = share(&server, &[("secret", &value)]).await;
+        shared.push((key, value));
+    }
+    server.stop();
+    let file = tmp.path().join("big.backup");
+    succeeded(&backup(tmp.path(), otsd.data_path(), &file), "backup");
+
+    let mut killed_midway = 0;
+    for (n, delay) in KILL_AFTER.into_iter().enumerate() {
+        let data = with_master_key_of(otsd.data_path(), &tmp.path().join(format!("into-{n}")));
+        let staging = data.join("db.restore");
+        let mut child = cli(tmp.path(), &data)
+            .arg("restore")
+            .arg(&file)
+            .spawn_child();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !staging.exists() && child.try_wait().unwrap().is_none() {
+            assert!(Instant::now() < deadline, "the restore started writing");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        std::thread::sleep(Duration::from_millis(delay));
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+        if status.success() {
+            // It finished first: nothing to see at this point.
+            continue;
+        }
+        if !data.join("db").exists() {
+            killed_midway += 1;
+            let done = Otsd::new(tmp.path()).data_dir(&data).refused();
+            assert_eq!(done.status.code(), Some(1), "stderr:\n{}", done.stderr);
+            for says in [staging.display().to_string(), "otsd restore".to_owned()] {
+                assert!(
+                    done.stderr.contains(&says),
+                    "kill after {delay} ms: the refusal names {says:?}; stderr:\n{}",
+                    done.stderr
+                );
+            }
+            assert!(!data.join("db").exists(), "no empty database was made");
+        }
+        let done = restore(tmp.path(), &data, &file);
+        succeeded(&done, "the restore run again");
+        assert!(
+            done.stderr.contains(&format!("restored {SECRETS} secrets")),
+            "stderr:\n{}",
+            done.stderr
+        );
+        assert!(!staging.exists(), "the leftover was cleared");
+        let server = otsd.clone().data_dir(&data).start();
+        for (key, value) in [&shared[0], &shared[SECRETS - 1]] {
+            assert_eq!(&server.reveal_value(key, None).await, value);
+        }
+        server.stop();
+    }
+    assert!(
+        killed_midway > 0,
+        "at least one kill came while the restore wrote"
+    );
+}

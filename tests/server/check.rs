@@ -1,6 +1,6 @@
 //! README "Configuration": a configuration that refuses mistakes. `otsd check`
 //! lists every problem; unknown keys say where they came from and the nearest
-//! known key, and are fatal with `strict`; a port in use leaves nothing behind;
+//! known key, and are fatal unless `strict = false`; a port in use leaves nothing behind;
 //! `--version`, the manual page and the completions.
 
 use std::path::{Path, PathBuf};
@@ -62,36 +62,89 @@ fn check_lists_every_problem_each_naming_its_key() {
 }
 
 #[test]
-fn an_unknown_key_names_its_origin_and_the_nearest_key_and_strict_makes_it_fatal() {
+fn an_unknown_key_is_refused_naming_its_origin_and_the_nearest_key_and_strict_false_relaxes_it() {
     let tmp = tempfile::tempdir().unwrap();
-    let file = config_file(tmp.path(), "workrs = 2\n\n[storage]\ncache_mb = 8\n");
-    let done = check(tmp.path(), &file).env("OTSD_ACESS_LOG", "true").run();
-    assert_eq!(
-        done.status.code(),
-        Some(0),
-        "warnings only; stderr:\n{}",
-        done.stderr
+    let file = config_file(
+        tmp.path(),
+        "anonymous_creat = false\nworkrs = 2\n\n[storage]\ncache_mb = 8\n",
     );
     let path = file.display().to_string();
-    for expected in [
+    let expected = [
+        format!(
+            "unknown configuration key `anonymous_creat` in {path} (did you mean \
+             `anonymous_create`?)"
+        ),
         format!("unknown configuration key `workrs` in {path} (did you mean `workers`?)"),
         format!("`storage.cache_mb` in {path} (did you mean `storage.cache_mib`?)"),
         "`acess_log` from the environment (OTSD_ACESS_LOG) (did you mean `access_log`, \
          OTSD_ACCESS_LOG?)"
             .to_owned(),
-    ] {
-        assert!(
-            done.stderr.contains(&expected),
-            "says {expected:?}; stderr:\n{}",
-            done.stderr
-        );
-    }
-
-    let done = check(tmp.path(), &file).arg("--strict").run();
+    ];
+    let done = check(tmp.path(), &file).env("OTSD_ACESS_LOG", "true").run();
     assert_eq!(
         done.status.code(),
         Some(2),
-        "--strict; stderr:\n{}",
+        "unknown keys fail the check; stderr:\n{}",
+        done.stderr
+    );
+    assert!(!done.stderr.contains("is valid"), "{}", done.stderr);
+    for says in &expected {
+        assert!(
+            done.stderr.contains(says),
+            "says {says:?}; stderr:\n{}",
+            done.stderr
+        );
+    }
+    let done = Otsd::new(tmp.path()).arg("--config").arg(&file).refused();
+    assert_eq!(done.status.code(), Some(2), "stderr:\n{}", done.stderr);
+    assert!(done.stderr.contains("`anonymous_creat`"), "{}", done.stderr);
+    assert!(!tmp.path().join("data").exists(), "nothing is created");
+
+    // `strict = false` (or OTSD_STRICT=false) makes them warnings.
+    let relaxed = config_file(
+        tmp.path(),
+        "strict = false\nanonymous_creat = false\nworkrs = 2\n\n[storage]\ncache_mb = 8\n",
+    );
+    for (what, done) in [
+        (
+            "strict = false",
+            check(tmp.path(), &relaxed)
+                .env("OTSD_ACESS_LOG", "true")
+                .run(),
+        ),
+        (
+            "OTSD_STRICT=false",
+            check(tmp.path(), &file)
+                .env("OTSD_ACESS_LOG", "true")
+                .env("OTSD_STRICT", "false")
+                .run(),
+        ),
+    ] {
+        assert_eq!(
+            done.status.code(),
+            Some(0),
+            "{what}: warnings only; stderr:\n{}",
+            done.stderr
+        );
+        assert!(
+            done.stderr.contains("`strict = false` lets through"),
+            "{what}: {}",
+            done.stderr
+        );
+        for says in expected.iter().skip(1) {
+            assert!(
+                done.stderr.contains(says),
+                "{what}: says {says:?}; stderr:\n{}",
+                done.stderr
+            );
+        }
+    }
+
+    let done = check(tmp.path(), &relaxed).arg("--strict").run();
+    assert_eq!(
+        done.status.code(),
+        Some(2),
+        "--strict wins over strict = false; stderr:\n{}",
         done.stderr
     );
     assert!(
@@ -99,17 +152,6 @@ fn an_unknown_key_names_its_origin_and_the_nearest_key_and_strict_makes_it_fatal
         "{}",
         done.stderr
     );
-
-    let strict = config_file(tmp.path(), "strict = true\nworkrs = 2\n");
-    let done = Otsd::new(tmp.path()).arg("--config").arg(&strict).refused();
-    assert_eq!(
-        done.status.code(),
-        Some(2),
-        "strict = true; stderr:\n{}",
-        done.stderr
-    );
-    assert!(done.stderr.contains("`workrs`"), "{}", done.stderr);
-    assert!(!tmp.path().join("data").exists(), "nothing is created");
 }
 
 #[test]
@@ -167,4 +209,163 @@ fn the_manual_page_and_completions_cover_every_command() {
         );
     }
     assert!(!tmp.path().join("otsd-data").exists());
+}
+
+/// Runs `otsd check --config file` with stderr on a fresh pseudo-terminal, as
+/// apt runs a package's install script, and returns what it wrote there.
+fn check_on_a_terminal(dir: &Path, file: &Path) -> (std::process::ExitStatus, String) {
+    use std::io::Read;
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let (mut controller, mut terminal) = (0, 0);
+    // SAFETY: openpty writes two new descriptors into the two integers; the
+    // name, settings and size arguments may be null.
+    let opened = unsafe {
+        libc::openpty(
+            &mut controller,
+            &mut terminal,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors were just opened and are owned by nothing else.
+    let (controller, terminal) = unsafe {
+        (
+            OwnedFd::from_raw_fd(controller),
+            OwnedFd::from_raw_fd(terminal),
+        )
+    };
+    let mut child = std::process::Command::new(BIN)
+        .env_clear()
+        .env("TERM", "xterm-256color")
+        .current_dir(dir)
+        .arg("--config")
+        .arg(file)
+        .arg("check")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::from(terminal))
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + EXIT_LIMIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "otsd check exits");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    // The terminal side is closed now: reading ends with EIO once drained.
+    let mut written = Vec::new();
+    let _ = std::fs::File::from(controller).read_to_end(&mut written);
+    (status, String::from_utf8_lossy(&written).into_owned())
+}
+
+#[test]
+fn check_writes_no_colour_codes_even_on_the_terminal_apt_gives_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = config_file(tmp.path(), "strict = false\nanonymous_creat = false\n");
+    let (status, written) = check_on_a_terminal(tmp.path(), &file);
+    assert!(status.success(), "{written}");
+    assert!(
+        written.contains("`anonymous_creat`") && !written.contains('\u{1b}'),
+        "plain text, no escape codes: {written:?}"
+    );
+}
+
+/// Words of Rust's types that no message about a setting may show.
+const RUST_WORDS: [&str; 9] = [
+    "enum",
+    "variant",
+    "struct",
+    "u64",
+    "64-bit",
+    "bit integer",
+    "invalid type",
+    "sequence",
+    "expected",
+];
+
+#[test]
+fn a_value_of_the_wrong_kind_says_in_words_what_its_key_accepts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = config_file(
+        tmp.path(),
+        "anonymous_create = \"no way\"\nworkers = \"many\"\n\n[limits]\nmin_ttl = -5\n\n\
+         [rate_limits]\nipv6_prefix = 300\n\n[smtp]\nsecurity = \"ssl\"\nport = 70000\n\n\
+         [web]\nttl_choices = [3600, \"soon\"]\n",
+    );
+    let done = check(tmp.path(), &file).run();
+    assert_eq!(done.status.code(), Some(2), "stderr:\n{}", done.stderr);
+    for says in [
+        "`smtp.security` must be one of: starttls, tls, none; it is `ssl`",
+        "`limits.min_ttl` must be a whole number, 0 or more; it is `-5`",
+        "`smtp.port` must be a whole number from 0 to 65535; it is `70000`",
+        "`rate_limits.ipv6_prefix` must be a whole number from 0 to 255; it is `300`",
+        "`anonymous_create` must be true or false; it is \"no way\"",
+        "`workers` must be a whole number, 0 or more; it is \"many\"",
+        "`web.ttl_choices` must be a list, each item a whole number, 0 or more; it is \"soon\"",
+    ] {
+        assert!(
+            done.stderr.contains(says),
+            "says {says:?}; stderr:\n{}",
+            done.stderr
+        );
+    }
+
+    let cases: [(&str, &str, &str); 5] = [
+        ("OTSD_LIMITS__MIN_TTL", "-5", "(in the environment)"),
+        (
+            "OTSD_ACCESS_LOG",
+            "maybe",
+            "`access_log` must be true or false",
+        ),
+        ("OTSD_SMTP__SECURITY", "ssl", "one of: starttls, tls, none"),
+        (
+            "OTSD_CRYPTO__PBKDF2_ITERATIONS",
+            "5000000000",
+            "from 0 to 4294967295",
+        ),
+        (
+            "OTSD_LIMITS__ANONYMOUS__MAX_SECRET_BYTES",
+            "-3",
+            "0 or more; it is `-3`",
+        ),
+    ];
+    let empty = config_file(tmp.path(), "");
+    let mut messages = vec![done.stderr];
+    for (variable, value, says) in cases {
+        let done = check(tmp.path(), &empty).env(variable, value).run();
+        assert_eq!(done.status.code(), Some(2), "{variable}: {}", done.stderr);
+        assert!(done.stderr.contains(says), "{variable}: {}", done.stderr);
+        messages.push(done.stderr);
+    }
+    for (text, section) in [
+        (
+            "limits = 5\n",
+            "`limits` must be a section of settings; it is `5`",
+        ),
+        (
+            "share_domains = 5\n",
+            "`share_domains` must be a list; it is `5`",
+        ),
+        (
+            "[smtp]\nsecurity = [\"tls\"]\n",
+            "`smtp.security` must be one of",
+        ),
+    ] {
+        let done = check(tmp.path(), &config_file(tmp.path(), text)).run();
+        assert_eq!(done.status.code(), Some(2), "{text}: {}", done.stderr);
+        assert!(done.stderr.contains(section), "{text}: {}", done.stderr);
+        messages.push(done.stderr);
+    }
+    for message in &messages {
+        for word in RUST_WORDS {
+            assert!(
+                !message.contains(word),
+                "no {word:?} in a message about settings:\n{message}"
+            );
+        }
+    }
 }

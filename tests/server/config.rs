@@ -1,5 +1,6 @@
 //! Configuration in layers: TOML file → `OTSD_*` environment → flags. Unknown keys
-//! warn, invalid values stop start-up naming the key.
+//! stop start-up (warn with `strict = false`), invalid values stop start-up
+//! naming the key.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -55,8 +56,8 @@ async fn a_config_file_sets_listen_data_dir_and_min_ttl() {
     assert!(!log.contains("unknown configuration key"), "log:\n{log}");
 }
 
-#[tokio::test]
-async fn unknown_keys_in_the_file_and_environment_warn_and_start_anyway() {
+#[test]
+fn unknown_keys_in_the_file_and_environment_stop_start_up_and_with_strict_false_warn() {
     let tmp = tempfile::tempdir().unwrap();
     let file = config_file(tmp.path(), "colour = \"blue\"\n\n[limits]\nmin_tll = 5\n");
     let otsd = Otsd::new(tmp.path())
@@ -64,15 +65,27 @@ async fn unknown_keys_in_the_file_and_environment_warn_and_start_anyway() {
         .arg(&file)
         .env("OTSD_NOPE_KEY", "1")
         .env("OTSD_LIMITS__MAX_TTTL", "9");
-    let server = otsd.start();
-    let log = server.stop().stderr;
-    let warnings: Vec<&str> = log.lines().filter(|l| l.contains("WARN")).collect();
-    for name in [
+    let names = [
         "colour",
         "limits.min_tll",
         "OTSD_NOPE_KEY",
         "OTSD_LIMITS__MAX_TTTL",
-    ] {
+    ];
+    let done = otsd.refused();
+    assert_eq!(done.status.code(), Some(2), "stderr:\n{}", done.stderr);
+    for name in names {
+        assert!(
+            done.stderr.contains(name),
+            "the refusal names {name}; stderr:\n{}",
+            done.stderr
+        );
+    }
+    assert!(!tmp.path().join("data").exists(), "nothing is created");
+
+    let server = otsd.env("OTSD_STRICT", "false").start();
+    let log = server.stop().stderr;
+    let warnings: Vec<&str> = log.lines().filter(|l| l.contains("WARN")).collect();
+    for name in names {
         assert!(
             warnings.iter().any(|w| w.contains(name)),
             "a warning names {name}; warnings: {warnings:#?}"
