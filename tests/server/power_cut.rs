@@ -9,8 +9,8 @@
 //!
 //! It needs LazyFS (built from `../shared/tools/lazyfs/` by `.ci/run`, which
 //! runs this test explicitly), `/dev/fuse` and root, so it is ignored by a
-//! plain `cargo test`: `OTSD_LAZYFS=/path/to/lazyfs cargo test --test server
-//! power_cut -- --ignored`. `OTSD_POWER_CUTS` sets the number of cycles (8).
+//! plain `cargo test`: `LAZYFS=/path/to/lazyfs cargo test --test server
+//! power_cut -- --ignored`. `POWER_CUTS` sets the number of cycles (8).
 
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
@@ -27,12 +27,12 @@ const MAX_REQUESTS_PER_WORKER: usize = 300;
 const WORKERS: usize = 6;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs LazyFS, /dev/fuse and root: OTSD_LAZYFS=… -- --ignored (see .ci/run)"]
+#[ignore = "needs LazyFS, /dev/fuse and root: LAZYFS=… -- --ignored (see .ci/run)"]
 async fn no_power_cut_loses_an_acknowledged_create_brings_back_a_reveal_or_stops_a_start() {
     let lazyfs = PathBuf::from(
-        std::env::var_os("OTSD_LAZYFS").expect("OTSD_LAZYFS names the lazyfs binary"),
+        std::env::var_os("LAZYFS").expect("LAZYFS names the lazyfs binary"),
     );
-    let cycles: usize = std::env::var("OTSD_POWER_CUTS")
+    let cycles: usize = std::env::var("POWER_CUTS")
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(8);
