@@ -346,6 +346,11 @@ async fn supervise(store: Store, data_dir: PathBuf) {
         );
         let mut pause = RETRY_FIRST;
         loop {
+            // Never at once, even with room: a write that reached the failed
+            // database just before it failed has its wait for the flush
+            // queued (and refused) well within this pause, and none of it
+            // is taken for a write to the reopened one.
+            actix_web::rt::time::sleep(ROOM_POLL).await;
             while !has_room(&data_dir) {
                 actix_web::rt::time::sleep(ROOM_POLL).await;
             }
