@@ -48,8 +48,6 @@ pub enum StartupError {
     },
     #[error("cannot handle signals")]
     Signals(#[source] std::io::Error),
-    /// The database failed while serving; the server stopped so that it is
-    /// restarted (`main` exits with `EX_TEMPFAIL`, 75).
     #[error(
         "no server answers on {}/admin.sock and there is no otsd database at {}: \
          point this command at the server's data directory with --data-dir or \
@@ -59,8 +57,6 @@ pub enum StartupError {
         path.display()
     )]
     NoDatabase { path: PathBuf },
-    #[error("stopped because the database failed; start again to reopen it")]
-    StorageFailed,
     #[error("cannot listen on {addr} (choose another address or port with --listen or `listen`)")]
     Listen {
         addr: SocketAddr,
@@ -286,13 +282,11 @@ impl Application {
     /// Serves until the server stops or `abandon` completes, then shuts down.
     ///
     /// If the database fails meanwhile (see [`crate::store::Failure`]: sled then
-    /// refuses every read and write until it is reopened, which this process
-    /// cannot do with its handles in use), the server keeps answering (with
-    /// errors) until the disk has room again, then stops by itself and returns
-    /// [`StartupError::StorageFailed`], so that its service manager starts it
-    /// again over the reopened database. It waits for the room because a
-    /// restart onto a full disk fails at once, and a service manager gives up
-    /// after a few quick failures.
+    /// refuses every read and write until it is reopened), the server goes on
+    /// answering, with 503 "cannot store secrets right now" for what needs the
+    /// database and `offline` from `/api/v1/status`, and [`supervise`] reopens
+    /// the database in place once the disk has room again: the same process
+    /// serves again, with every acknowledged secret.
     async fn run_until(self, abandon: impl Future<Output = ()>) -> Result<(), StartupError> {
         let Self {
             addr,
@@ -302,28 +296,8 @@ impl Application {
             reaper,
             admin,
         } = self;
-        let failure = store.failure();
-        let handle = server.handle();
-        let restarting = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let restart_asked = Arc::clone(&restarting);
-        let restart = async move {
-            failure.wait().await;
-            log::error!(
-                "the database failed: sled refuses every operation until it is reopened; \
-                 otsd stops by itself once the disk at {} has room again, for its service \
-                 manager to restart it",
-                data_dir.display()
-            );
-            while !has_room(&data_dir) {
-                actix_web::rt::time::sleep(ROOM_POLL).await;
-            }
-            log::warn!("the disk has room again: stopping, to be restarted");
-            crate::notify::stopping();
-            restart_asked.store(true, std::sync::atomic::Ordering::SeqCst);
-            actix_web::rt::spawn(handle.stop(true));
-            std::future::pending::<()>().await;
-        };
-        let stopping = select(Box::pin(abandon), Box::pin(restart));
+        let supervisor = supervise(store.clone(), data_dir);
+        let stopping = select(Box::pin(abandon), Box::pin(supervisor));
         // Bound and open: what systemd waits for before it starts what is
         // ordered after otsd.
         crate::notify::ready();
@@ -350,17 +324,64 @@ impl Application {
             );
         }
         served.map_err(|source| StartupError::Listen { addr, source })?;
-        if restarting.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(StartupError::StorageFailed);
-        }
         Ok(())
+    }
+}
+
+/// Waits for the database to fail, then reopens it in place once the disk at
+/// `data_dir` has room ([`Store::reopen_after_failure`]), and waits again;
+/// never returns. Looks for room every [`ROOM_POLL`] (one `statvfs`); a
+/// reopening that fails is tried again after a pause that doubles from
+/// [`RETRY_FIRST`] up to [`RETRY_MAX`], so a disk that keeps failing is not
+/// hammered and the log says so a few times, not every second.
+async fn supervise(store: Store, data_dir: PathBuf) {
+    let failure = store.failure();
+    loop {
+        failure.wait().await;
+        log::error!(
+            "the database cannot write (a full disk?): sled refuses every operation until \
+             it is reopened, so creates, reveals and burns are refused (503) meanwhile; \
+             otsd reopens it once the disk at {} has room again",
+            data_dir.display()
+        );
+        let mut pause = RETRY_FIRST;
+        loop {
+            // Never at once, even with room: a write that reached the failed
+            // database just before it failed has its wait for the flush
+            // queued (and refused) well within this pause, and none of it
+            // is taken for a write to the reopened one.
+            actix_web::rt::time::sleep(ROOM_POLL).await;
+            while !has_room(&data_dir) {
+                actix_web::rt::time::sleep(ROOM_POLL).await;
+            }
+            let reopening = store.clone();
+            let reopened =
+                actix_web::rt::task::spawn_blocking(move || reopening.reopen_after_failure()).await;
+            match reopened {
+                Ok(Ok(())) => {
+                    log::warn!("the disk has room again: reopened the database, serving again");
+                    break;
+                }
+                Ok(Err(err)) => log::error!(
+                    "reopening the database failed ({}); trying again in {} s",
+                    crate::error::report(&err),
+                    pause.as_secs()
+                ),
+                Err(err) => log::error!("reopening the database failed ({err})"),
+            }
+            actix_web::rt::time::sleep(pause).await;
+            pause = (pause * 2).min(RETRY_MAX);
+        }
     }
 }
 
 /// How often a failed server looks for room on the disk.
 const ROOM_POLL: Duration = Duration::from_secs(1);
+/// The pause after the first reopening that failed, and the longest.
+const RETRY_FIRST: Duration = Duration::from_secs(1);
+const RETRY_MAX: Duration = Duration::from_secs(30);
 /// Free space that counts as room again: enough for sled to open the database
-/// and write its first segments.
+/// again and write its first segments.
 const ROOM: u64 = 8 << 20;
 
 /// Whether the file system of `dir` has [`ROOM`] free for this user.

@@ -63,6 +63,11 @@ pub enum Error {
     BodyTimeout,
     #[error("The server is busy. Please try again later.")]
     Busy,
+    /// The database cannot write (a full disk) until the server reopens it,
+    /// which it does by itself once there is room: nothing can be created,
+    /// revealed or burned meanwhile, and nothing was.
+    #[error("The server cannot store secrets right now. Please try again later.")]
+    StorageUnavailable,
     #[error("{0}")]
     BadRequest(&'static str),
     /// A body that broke off or does not frame itself (a multipart body without
@@ -130,7 +135,7 @@ impl Error {
                 StatusCode::TOO_MANY_REQUESTS
             }
             Self::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
-            Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Busy | Self::StorageUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal | Self::EmailFailed => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -170,8 +175,15 @@ pub(crate) fn internal(err: &dyn std::error::Error) -> Error {
 }
 
 impl From<StoreError> for Error {
+    /// A full disk is the caller's to retry later (the server logs it once,
+    /// when the database fails, not at every refused request); anything else
+    /// is internal.
     fn from(err: StoreError) -> Self {
-        internal(&err)
+        if err.is_unavailable() {
+            Error::StorageUnavailable
+        } else {
+            internal(&err)
+        }
     }
 }
 

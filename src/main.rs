@@ -112,11 +112,7 @@ fn main() -> ExitCode {
             let text = otsd::error::report(&err);
             log::error!("{text}");
             eprintln!("otsd: {text}");
-            match err {
-                // EX_TEMPFAIL: start again (the unit's Restart=on-failure does).
-                otsd::app::StartupError::StorageFailed => ExitCode::from(75),
-                _ => ExitCode::FAILURE,
-            }
+            ExitCode::FAILURE
         }
     }
 }

@@ -304,6 +304,13 @@ fn render(state: &AppState) -> String {
             ("result=\"failed\"", metrics.emails_failed.get()),
         ],
     );
+    let _ = writeln!(
+        out,
+        "# HELP otsd_storage_available 1 while secrets can be stored; 0 while the \
+         database cannot write (a full disk) and until otsd has reopened it.\n\
+         # TYPE otsd_storage_available gauge\notsd_storage_available {}",
+        u8::from(state.service.can_store())
+    );
     if let Some((unread, records)) = tally.live() {
         let _ = writeln!(
             out,

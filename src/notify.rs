@@ -30,7 +30,8 @@ pub fn stopping() {
     }
 }
 
-/// Feeds the watchdog while the store answers, until dropped. A thread of its
+/// Feeds the watchdog while the store answers, or while a store that cannot
+/// write waits for room to be reopened in place, until dropped. A thread of its
 /// own: the notification socket blocks when systemd does not read it, and that
 /// must not stall the server.
 pub struct Watchdog {
@@ -56,6 +57,11 @@ impl Watchdog {
                 loop {
                     match store.readiness() {
                         Ok(()) => send(NotifyState::Watchdog),
+                        // A database that cannot write (a full disk) is reopened
+                        // in place once there is room (`app::supervise`): a
+                        // restart would do no better, and would fail while the
+                        // disk is full.
+                        Err(_) if !store.is_available() => send(NotifyState::Watchdog),
                         Err(reason) => log::warn!("not feeding the watchdog: {reason}"),
                     }
                     match stopped.recv_timeout(every) {

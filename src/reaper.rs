@@ -57,7 +57,13 @@ impl Drop for Reaper {
 }
 
 /// Removes everything due; returns `false` when asked to stop meanwhile.
+/// Skipped while the database cannot write (it refuses everything until it is
+/// reopened, and the failure was logged once): every read checks expiry
+/// itself, so nothing expired is served meanwhile.
 fn sweep(store: &Store, stopped: &mpsc::Receiver<()>) -> bool {
+    if !store.is_available() {
+        return true;
+    }
     let started = std::time::Instant::now();
     let mut total = 0;
     let mut keep_running = true;

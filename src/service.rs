@@ -216,6 +216,12 @@ impl Service {
         self.vault.readiness()
     }
 
+    /// Whether secrets can be stored now: `false` while the database cannot
+    /// write (a full disk) and until it is reopened (see `Store::is_available`).
+    pub fn can_store(&self) -> bool {
+        self.vault.can_store()
+    }
+
     /// The account these credentials name, or `Not authorized`. (The anonymous
     /// `Basic Og==` never gets here: see `request::caller`.)
     pub fn authenticate(&self, name: &str, token: &str) -> Result<AccountName, Error> {

@@ -25,12 +25,9 @@ use zeroize::Zeroizing;
 
 use super::{KeyKind, RecordId, fill_random};
 
-/// Characters in every key: 256 bits at 5 bits a character.
-pub const KEY_CHARS: usize = 52;
-/// 32 of the 36 characters Onetime Secret keys are made of (`[0-9a-z]`, so
-/// clients see familiar keys), without the easily misread `i l o u` (Crockford's
-/// choice).
-const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+use crate::domain::KEY_ALPHABET as ALPHABET;
+/// What a key is written with is the domain's (paths are parsed there).
+pub use crate::domain::KEY_CHARS;
 const KEY_BYTES: usize = 32;
 const BLOCK: usize = 16;
 

@@ -6,8 +6,19 @@
 use std::fmt;
 use zeroize::Zeroizing;
 
-/// Keys taken from a path longer than this cannot be ours; refuse to hash megabytes.
-const MAX_PATH_KEY: usize = 128;
+/// Characters in every key otsd issues: 256 bits at 5 bits a character (see
+/// `crypto::locator`).
+pub const KEY_CHARS: usize = 52;
+/// The characters keys are made of: 32 of the 36 that Onetime Secret keys use
+/// (`[0-9a-z]`, so clients see familiar keys), without the easily misread
+/// `i l o u` (Crockford's choice).
+pub const KEY_ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+
+/// Whether `raw` is written the way every issued key is: [`KEY_CHARS`]
+/// characters of [`KEY_ALPHABET`]. Anything else cannot be one of ours.
+fn is_key_shaped(raw: &str) -> bool {
+    raw.len() == KEY_CHARS && raw.bytes().all(|b| KEY_ALPHABET.contains(&b))
+}
 
 /// A key as a client may send it in a path (see `from_path` on each key).
 pub trait FromPath: Sized {
@@ -27,12 +38,14 @@ macro_rules! capability_key {
                 Self(key)
             }
 
-            /// Takes a key as a client sent it. Clients treat keys as opaque, so any
-            /// short string is accepted; it simply will not match a record unless it
-            /// is one of ours. Returns `None` for absurdly long input.
+            /// Takes a key as a client sent it, parsed strictly: `None` unless it
+            /// is written as every issued key is ([`KEY_CHARS`] characters of
+            /// [`KEY_ALPHABET`]). So a key, once parsed, is safe anywhere a path
+            /// is: in a page, a link, a redirect's `Location`, a cookie's `Path`
+            /// (no control byte, space, slash or quote can be in it). Whether it
+            /// names a record is the locator's question.
             pub fn from_path(raw: &str) -> Option<Self> {
-                (!raw.is_empty() && raw.len() <= MAX_PATH_KEY)
-                    .then(|| Self(Zeroizing::new(raw.to_owned())))
+                is_key_shaped(raw).then(|| Self(Zeroizing::new(raw.to_owned())))
             }
 
             /// The key as text, for the response body only.
@@ -90,9 +103,27 @@ mod tests {
 
     #[test]
     fn the_short_key_is_the_first_eight_characters() {
-        let k = SecretKey::from_path("0123456789abc").unwrap();
+        let k = SecretKey::from_path(&format!("0123456789{}", "a".repeat(42))).unwrap();
         assert_eq!(k.short(), "01234567");
-        assert!(SecretKey::from_path("").is_none());
-        assert!(SecretKey::from_path(&"a".repeat(MAX_PATH_KEY + 1)).is_none());
+    }
+
+    #[test]
+    fn only_text_written_as_an_issued_key_parses_as_one() {
+        let good = "0123456789abcdefghjkmnpqrstvwxyz".repeat(2)[..KEY_CHARS].to_owned();
+        assert!(InboxKey::from_path(&good).is_some());
+        assert!(InboxKey::from_path("").is_none());
+        assert!(InboxKey::from_path(&good[1..]).is_none(), "too short");
+        assert!(
+            InboxKey::from_path(&format!("{good}0")).is_none(),
+            "too long"
+        );
+        for intruder in [
+            '\r', '\n', '\0', '\t', '\x0b', '\x1b', '\x7f', ' ', '/', 'A', 'i', 'é',
+        ] {
+            let mut bad: String = good.chars().take(KEY_CHARS - 1).collect();
+            bad.push(intruder);
+            assert!(InboxKey::from_path(&bad).is_none(), "{intruder:?}");
+            assert!(SecretKey::from_path(&bad).is_none(), "{intruder:?}");
+        }
     }
 }

@@ -27,8 +27,10 @@ use super::StoreError;
 
 /// Set once a flush has failed. sled 0.34 keeps the first I/O error of its log
 /// writer (a full disk, say) and returns it from every later operation, reads
-/// included, until the database is opened again: the process cannot recover by
-/// itself and must be restarted (see `app::Application::run_until`).
+/// included, until the database is opened again: while it is set the store
+/// refuses everything as [`StoreError::Unavailable`], and the server's
+/// supervisor reopens the database in place once the disk has room
+/// (`Store::reopen_after_failure`), which then clears it.
 #[derive(Default)]
 pub struct Failure {
     failed: AtomicBool,
@@ -40,6 +42,12 @@ impl Failure {
         if !self.failed.swap(true, Ordering::SeqCst) {
             self.noticed.notify_waiters();
         }
+    }
+
+    /// Clears the flag, once the failed database was replaced by one that
+    /// writes: a later failure is noticed (and waited for) afresh.
+    pub(super) fn reset(&self) {
+        self.failed.store(false, Ordering::SeqCst);
     }
 
     pub fn is_set(&self) -> bool {

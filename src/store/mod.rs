@@ -35,6 +35,7 @@ mod durable;
 mod meta;
 mod open;
 mod records;
+mod recover;
 mod requests;
 mod secrets;
 mod tally;
@@ -83,6 +84,19 @@ pub enum StoreError {
     NotDurable,
     #[error("the database is closed (a compaction could not reopen it)")]
     Closed,
+    /// The database cannot write (its disk is full, or failing) and refuses
+    /// everything until it is reopened (see [`Failure`]). Passing: the server
+    /// reopens it in place once the disk has room.
+    #[error("the database cannot write (a full disk?) until it is reopened")]
+    Unavailable,
+}
+
+impl StoreError {
+    /// Whether this is the disk refusing writes, which passes once it has room
+    /// (the caller should try again later), rather than a fault of the database.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable | Self::Sled(sled::Error::Io(_)))
+    }
 }
 
 /// How to open the database.
@@ -300,8 +314,16 @@ impl Store {
         Arc::clone(&self.tally)
     }
 
-    /// The database now (a compaction may replace it between two calls).
+    /// The database now (a compaction, or a reopening after a failure, may
+    /// replace it between two calls). While it has failed, nothing is read or
+    /// written: [`StoreError::Unavailable`] at once, rather than sled's error
+    /// after the work that led up to it. So no reveal is shown that could not
+    /// be recorded, and no write can reach a database that is about to be
+    /// dropped.
     pub(super) fn current(&self) -> Result<Arc<Open>, StoreError> {
+        if self.failure.is_set() {
+            return Err(StoreError::Unavailable);
+        }
         current(&self.slot)
     }
 
@@ -310,6 +332,8 @@ impl Store {
     pub async fn commit(&self) -> Result<(), StoreError> {
         if self.commits.wait().await {
             Ok(())
+        } else if self.failure.is_set() {
+            Err(StoreError::Unavailable)
         } else {
             Err(StoreError::NotDurable)
         }
@@ -330,16 +354,26 @@ impl Store {
     }
 
     /// Set once the database has failed (a flush, or the reaper's sweep, hit an
-    /// I/O error): from then on sled refuses everything until it is reopened.
+    /// I/O error): from then on sled refuses everything until it is reopened
+    /// ([`Store::reopen_after_failure`]).
     pub fn failure(&self) -> Arc<Failure> {
         Arc::clone(&self.failure)
+    }
+
+    /// Whether the database can write now: `false` from a failure until it is
+    /// reopened. Cheap (one atomic load), for what is polled often.
+    pub fn is_available(&self) -> bool {
+        !self.failure.is_set()
     }
 
     /// Whether the database can serve: it has not failed, its commit thread is
     /// alive, and it answers a read. `Err` says which is not so.
     pub fn readiness(&self) -> Result<(), &'static str> {
         if self.failure.is_set() {
-            return Err("the database failed (a full disk?); otsd restarts once it has room");
+            return Err(
+                "the database cannot write (a full disk?); otsd reopens it once \
+                        the disk has room",
+            );
         }
         if !self.commits.is_running() {
             return Err("the commit thread has stopped");

@@ -113,6 +113,11 @@ impl Vault {
         self.store.readiness()
     }
 
+    /// Whether its store can write now (see `Store::is_available`).
+    pub fn can_store(&self) -> bool {
+        self.store.is_available()
+    }
+
     /// Seals and stores a new secret. Durable when `Ok`: a crash after this returns
     /// does not lose the secret.
     pub async fn create(&self, new: NewSecret) -> Result<Receipt, Error> {

@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 
 use super::handover;
 use super::pages::{self, FormView, Frame};
-use super::{WebError, page, retry_after, see_other};
+use super::{Redirect, WebError, page, retry_after, see_other};
 use crate::app::AppState;
 use crate::domain::{MetadataKey, Passphrase, SecretKey};
 use crate::error::Error;
@@ -108,11 +108,12 @@ pub async fn create(
             let value = generated.value.expose();
             match state.generated.put(metadata_key, value) {
                 Some(token) => {
-                    let mut response = see_other(&format!("/private/{metadata_key}"));
+                    let mut response =
+                        see_other(Redirect::Receipt(&generated.receipt.metadata_key));
                     set_handover_cookie(
                         &mut response,
                         &state,
-                        metadata_key,
+                        &generated.receipt.metadata_key,
                         &token,
                         handover::LIFETIME.as_secs(),
                     );
@@ -133,10 +134,7 @@ pub async fn create(
                 options,
             };
             let receipt = service.share(&caller, request).await?;
-            Ok(see_other(&format!(
-                "/private/{}",
-                receipt.metadata_key.expose()
-            )))
+            Ok(see_other(Redirect::Receipt(&receipt.metadata_key)))
         }
     }
     .await;
@@ -192,7 +190,7 @@ pub async fn receipt(
         ),
     );
     if token.is_some() {
-        set_handover_cookie(&mut response, &state, key.expose(), "", 0);
+        set_handover_cookie(&mut response, &state, &key, "", 0);
     }
     Ok(response)
 }
@@ -206,11 +204,12 @@ fn receipt_error(err: Error) -> WebError {
 }
 
 /// Sets (or, with `max_age` 0, clears) the handover cookie, scoped to this
-/// receipt's path, unreadable by script, never sent cross-site.
+/// receipt's path, unreadable by script, never sent cross-site. The path is
+/// made of a parsed key, so nothing of the request's path reaches the header.
 fn set_handover_cookie(
     response: &mut HttpResponse,
     state: &AppState,
-    metadata_key: &str,
+    metadata_key: &MetadataKey,
     token: &str,
     max_age: u64,
 ) {
@@ -220,8 +219,9 @@ fn set_handover_cookie(
         ""
     };
     let cookie = format!(
-        "{}={token}; Path=/private/{metadata_key}; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}",
-        handover::COOKIE
+        "{}={token}; Path={}; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}",
+        handover::COOKIE,
+        Redirect::Receipt(metadata_key).location()
     );
     if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&cookie) {
         response
@@ -243,7 +243,7 @@ pub async fn confirm_burn(
         .receipt(&caller, &key)
         .map_err(receipt_error)?;
     if !receipt.state.is_live() {
-        return Ok(see_other(&format!("/private/{}", key.expose())));
+        return Ok(see_other(Redirect::Receipt(&key)));
     }
     Ok(page(
         StatusCode::OK,
@@ -263,7 +263,7 @@ pub async fn burn(
     let (caller, PathKey(key)) = (caller?, key.map_err(receipt_error)?);
     let passphrase = Passphrase::attempt(params?.take("passphrase"));
     match state.service.burn(&caller, &key, passphrase).await {
-        Ok(_) => Ok(see_other(&format!("/private/{}", key.expose()))),
+        Ok(_) => Ok(see_other(Redirect::Receipt(&key))),
         Err(Error::WrongPassphraseToBurn) => {
             let receipt = state
                 .service

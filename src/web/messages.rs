@@ -46,6 +46,7 @@ impl Lang {
             Error::BodyTooLarge(max) => return count("error.body_too_large", max),
             Error::BodyTimeout => "error.body_timeout",
             Error::Busy => "error.busy",
+            Error::StorageUnavailable => "error.storage_unavailable",
             Error::BadRequest(_) | Error::BadBody(_) => "error.bad_form",
             Error::RateLimited { retry_after } | Error::PassphraseLocked { retry_after } => {
                 return self.tf(
@@ -88,6 +89,7 @@ mod tests {
             Error::EmailFailed,
             Error::BodyTooLarge(1024),
             Error::NoAnswerYet,
+            Error::StorageUnavailable,
         ] {
             assert_eq!(Lang::En.error(&err), err.to_string());
         }

@@ -29,6 +29,7 @@ use actix_web::{HttpResponse, ResponseError, web};
 use maud::Markup;
 
 use crate::app::AppState;
+use crate::domain::{InboxKey, MetadataKey, RequestKey};
 use crate::error::Error;
 
 /// No inline script or style, nothing from elsewhere, no framing, forms only to us.
@@ -156,10 +157,37 @@ fn security_headers(headers: &mut actix_web::http::header::HeaderMap) {
     }
 }
 
+/// Where a page sends the browser next: one of our own pages, named by a key
+/// that was parsed (so `[0-9a-z]` only, see `domain::keys`). Built from
+/// nothing else, a `Location` can never carry a byte of the request's path.
+#[derive(Clone, Copy)]
+pub enum Redirect<'a> {
+    /// `/private/{key}`: a secret's receipt.
+    Receipt(&'a MetadataKey),
+    /// `/request/{key}`: a requester's private page.
+    Inbox(&'a InboxKey),
+    /// `/ask/{key}`: a request link's form.
+    Ask(&'a RequestKey),
+    /// `/ask/{key}/sent`: an answer's confirmation.
+    AnswerSent(&'a RequestKey),
+}
+
+impl Redirect<'_> {
+    /// The path the redirect points to.
+    pub fn location(self) -> String {
+        match self {
+            Self::Receipt(key) => format!("/private/{}", key.expose()),
+            Self::Inbox(key) => format!("/request/{}", key.expose()),
+            Self::Ask(key) => format!("/ask/{}", key.expose()),
+            Self::AnswerSent(key) => format!("/ask/{}/sent", key.expose()),
+        }
+    }
+}
+
 /// A redirect after a successful POST (so reloading does not post again).
-pub fn see_other(location: &str) -> HttpResponse {
+pub fn see_other(to: Redirect<'_>) -> HttpResponse {
     let mut response = HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
+        .insert_header((header::LOCATION, to.location()))
         .finish();
     security_headers(response.headers_mut());
     response

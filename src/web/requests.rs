@@ -8,7 +8,7 @@ use actix_web::{HttpResponse, web};
 
 use super::handlers::{form_page, signed_in};
 use super::pages::{self, Frame};
-use super::{WebError, page, see_other};
+use super::{Redirect, WebError, page, see_other};
 use crate::app::AppState;
 use crate::domain::{InboxKey, RequestKey};
 use crate::error::Error;
@@ -42,7 +42,7 @@ pub async fn create(
     }
     .await;
     match result {
-        Ok(inbox) => Ok(see_other(&format!("/request/{}", inbox.inbox_key.expose()))),
+        Ok(inbox) => Ok(see_other(Redirect::Inbox(&inbox.inbox_key))),
         Err(Error::Internal) => Err(Error::Internal.into()),
         Err(err) => Ok(form_page(
             &state,
@@ -107,7 +107,7 @@ pub async fn reveal(
             StatusCode::OK,
             pages::revealed_answer(&frame, value.expose()),
         )),
-        Err(Error::NoAnswerYet) => Ok(see_other(&format!("/request/{}", key.expose()))),
+        Err(Error::NoAnswerYet) => Ok(see_other(Redirect::Inbox(&key))),
         Err(err) => Err(inbox_error(err)),
     }
 }
@@ -123,7 +123,7 @@ pub async fn confirm_cancel(
     let (caller, key) = (caller?, inbox_key(key)?);
     let inbox = state.service.inbox(&caller, &key).map_err(inbox_error)?;
     if !inbox.status.is_live() {
-        return Ok(see_other(&format!("/request/{}", key.expose())));
+        return Ok(see_other(Redirect::Inbox(&key)));
     }
     Ok(page(
         StatusCode::OK,
@@ -140,7 +140,7 @@ pub async fn cancel(
     let (caller, key) = (caller?, inbox_key(key)?);
     match state.service.cancel_request(&caller, &key).await {
         // Already closed (answered and read, cancelled twice): the page says so.
-        Ok(_) | Err(Error::UnknownRequest) => Ok(see_other(&format!("/request/{}", key.expose()))),
+        Ok(_) | Err(Error::UnknownRequest) => Ok(see_other(Redirect::Inbox(&key))),
         Err(err) => Err(inbox_error(err)),
     }
 }
@@ -172,7 +172,7 @@ pub async fn answer(
 ) -> PageResult {
     let (caller, key, mut params) = (caller?, request_key(key)?, params?);
     match state.service.answer(&caller, &key, params.secret()).await {
-        Ok(()) => Ok(see_other(&format!("/ask/{}/sent", key.expose()))),
+        Ok(()) => Ok(see_other(Redirect::AnswerSent(&key))),
         Err(err @ Error::Param(_)) => {
             let open = state.service.open_request(&caller, &key)?;
             Ok(page(
@@ -195,7 +195,7 @@ pub async fn sent(
 ) -> PageResult {
     let (caller, key) = (caller?, request_key(key)?);
     match state.service.asked(&caller, &key)? {
-        Asked::Open => Ok(see_other(&format!("/ask/{}", key.expose()))),
+        Asked::Open => Ok(see_other(Redirect::Ask(&key))),
         Asked::Answered => Ok(page(StatusCode::OK, pages::answer_sent(&frame))),
         Asked::Gone => Err(Error::UnknownRequest.into()),
     }

@@ -220,3 +220,154 @@ async fn heads_the_http_layer_cannot_parse_are_refused_as_documented_and_the_ser
 
     ok_json(app.get("/api/v1/status").await).await;
 }
+
+/// Every route that takes a key in its path, each method it answers, and what
+/// it answers a key it does not know with: its page (`Page`), the v1 error
+/// (`V1`, 404 with the intended status 404) or `/api/requests`' own (`Real`,
+/// a real 404).
+const KEY_ROUTES: &[(&str, &str, Answer)] = &[
+    ("GET", "/secret/{key}", Answer::Page),
+    ("POST", "/secret/{key}", Answer::Page),
+    ("GET", "/private/{key}", Answer::Page),
+    ("GET", "/private/{key}/burn", Answer::Page),
+    ("POST", "/private/{key}/burn", Answer::Page),
+    ("GET", "/request/{key}", Answer::Page),
+    ("POST", "/request/{key}/reveal", Answer::Page),
+    ("GET", "/request/{key}/cancel", Answer::Page),
+    ("POST", "/request/{key}/cancel", Answer::Page),
+    ("GET", "/ask/{key}", Answer::Page),
+    ("POST", "/ask/{key}", Answer::Page),
+    ("GET", "/ask/{key}/sent", Answer::Page),
+    ("POST", "/api/v1/secret/{key}", Answer::V1),
+    ("GET", "/api/v1/private/{key}", Answer::V1),
+    ("POST", "/api/v1/private/{key}", Answer::V1),
+    ("GET", "/api/v1/metadata/{key}", Answer::V1),
+    ("POST", "/api/v1/metadata/{key}", Answer::V1),
+    ("POST", "/api/v1/private/{key}/burn", Answer::V1),
+    ("POST", "/api/v1/metadata/{key}/burn", Answer::V1),
+    ("GET", "/api/requests/{key}", Answer::Real),
+    ("POST", "/api/requests/{key}/answer", Answer::Real),
+    ("GET", "/api/requests/private/{key}", Answer::Real),
+    ("POST", "/api/requests/private/{key}/reveal", Answer::Real),
+    ("POST", "/api/requests/private/{key}/cancel", Answer::Real),
+];
+
+#[derive(Clone, Copy, Debug)]
+enum Answer {
+    Page,
+    V1,
+    Real,
+}
+
+/// CR, LF, NUL, DEL, ESC, VT and TAB.
+const CONTROL_BYTES: [u8; 7] = [b'\r', b'\n', 0, 0x7f, 0x1b, 0x0b, b'\t'];
+
+/// One request on a connection of its own, and its answer (without waiting
+/// to see whether the server closes the connection).
+fn ask(addr: SocketAddr, request: &[u8]) -> RawResponse {
+    let mut stream = raw_http::connect(addr);
+    stream.write_all(request).expect("sent");
+    raw_http::read_one(&mut stream).expect("an answer")
+}
+
+fn assert_not_found(resp: &RawResponse, answer: Answer, what: &str) {
+    assert_eq!(resp.status, 404, "{what}: {resp:?}");
+    match answer {
+        Answer::Page => assert!(
+            resp.header("content-type")
+                .is_some_and(|t| t.starts_with("text/html")),
+            "{what}: the page's own 404: {resp:?}"
+        ),
+        Answer::V1 => assert_eq!(resp.intended(), Some(404), "{what}: {resp:?}"),
+        Answer::Real => assert!(!resp.message().is_empty(), "{what}: {resp:?}"),
+    }
+}
+
+fn assert_no_control_in_location(resp: &RawResponse, what: &str) {
+    for line in resp.head.lines().skip(1) {
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("location")
+        {
+            assert!(
+                !value.trim().bytes().any(|b| b < 0x20 || b == 0x7f),
+                "{what}: a control byte in Location: {resp:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_key_with_a_control_byte_gets_its_routes_not_found_on_every_key_route() {
+    let app = spawn_app().await;
+    let addr = app.socket_addr();
+    let base = unissued_key();
+
+    let responses = blocking(move || {
+        let mut responses = Vec::new();
+        for &(method, pattern, answer) in KEY_ROUTES {
+            for byte in CONTROL_BYTES {
+                // Alone, and in a key that is otherwise written like ours.
+                for key in [
+                    format!("%{byte:02X}"),
+                    format!("{}%{byte:02X}{}", &base[..20], &base[21..]),
+                    format!("{base}%{byte:02X}"),
+                ] {
+                    let path = pattern.replace("{key}", &key);
+                    let request = raw_http::request(
+                        method,
+                        &path,
+                        &[("Content-Type", "application/x-www-form-urlencoded")],
+                        b"secret=x&passphrase=y",
+                    );
+                    responses.push((format!("{method} {path}"), answer, ask(addr, &request)));
+                }
+            }
+        }
+        responses
+    })
+    .await;
+
+    for (what, answer, resp) in &responses {
+        assert_not_found(resp, *answer, what);
+        assert_no_control_in_location(resp, what);
+    }
+    ok_json(app.get("/api/v1/status").await).await;
+}
+
+/// Control bytes sent raw in the path, where the HTTP layer lets them through,
+/// get the route's 404 too; where it does not, a 400. Never a 500.
+#[tokio::test]
+async fn a_key_with_a_raw_control_byte_is_refused_and_never_a_500() {
+    let app = spawn_app().await;
+    let addr = app.socket_addr();
+    let base = unissued_key();
+
+    let responses = blocking(move || {
+        let mut responses = Vec::new();
+        for &(method, pattern, answer) in KEY_ROUTES {
+            for byte in [0x7f, 0x1b, 0x0b, b'\t'] {
+                let (before, after) = pattern.split_once("{key}").expect("a key route");
+                let mut request = format!("{method} {before}").into_bytes();
+                request.extend_from_slice(&base.as_bytes()[..20]);
+                request.push(byte);
+                request.extend_from_slice(format!("{after} HTTP/1.1\r\n").as_bytes());
+                request.extend_from_slice(
+                    b"Host: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+                      Content-Length: 8\r\n\r\nsecret=x",
+                );
+                let what = format!("{method} {pattern} with {byte:#04x}");
+                responses.push((what, answer, ask(addr, &request)));
+            }
+        }
+        responses
+    })
+    .await;
+
+    for (what, answer, resp) in &responses {
+        if resp.status != 400 {
+            assert_not_found(resp, *answer, what);
+        }
+        assert_no_control_in_location(resp, what);
+    }
+    ok_json(app.get("/api/v1/status").await).await;
+}

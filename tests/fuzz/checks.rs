@@ -19,6 +19,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("config_toml", config_toml),
     ("key_locate", key_locate),
     ("record_decode", record_decode),
+    ("key_path", key_path),
 ];
 
 fn pairs(params: &otsd::request::Params) -> Vec<(String, String)> {
@@ -201,5 +202,83 @@ fn round_trips<R: otsd::store::StoredBytes + PartialEq + std::fmt::Debug>(data: 
     if let Ok(record) = R::from_stored_bytes(data) {
         let bytes = record.to_stored_bytes().expect("encodes");
         assert_eq!(R::from_stored_bytes(&bytes).expect("decodes"), record);
+    }
+}
+
+/// Every route pattern that takes a key, the pages' and the APIs' (see
+/// `web::configure`, `api::configure`, `api::requests::configure`).
+const KEY_ROUTES: &[&str] = &[
+    "/secret/{key}",
+    "/private/{key}",
+    "/private/{key}/burn",
+    "/request/{key}",
+    "/request/{key}/reveal",
+    "/request/{key}/cancel",
+    "/ask/{key}",
+    "/ask/{key}/sent",
+    "/api/v1/secret/{key}",
+    "/api/v1/private/{key}",
+    "/api/v1/metadata/{key}",
+    "/api/v1/private/{key}/burn",
+    "/api/v1/metadata/{key}/burn",
+    "/api/requests/{key}",
+    "/api/requests/{key}/answer",
+    "/api/requests/private/{key}",
+    "/api/requests/private/{key}/reveal",
+    "/api/requests/private/{key}/cancel",
+];
+
+/// A request path (the input, as it would stand in the request line): what
+/// the HTTP layer takes as a URI is matched against every key route the way
+/// the server matches it (percent-decoding included), and the `{key}` it
+/// captures is parsed as each kind of key. A key that parses is written only
+/// in the key alphabet, and every redirect the pages build from it is a
+/// header value without a control byte. Never a panic.
+pub fn key_path(data: &[u8]) {
+    use actix_web::dev::{Path, ResourceDef, Url};
+    use actix_web::http::{Uri, header::HeaderValue};
+    use otsd::domain::{InboxKey, KEY_ALPHABET, MetadataKey, RequestKey, SecretKey};
+    use otsd::web::Redirect;
+
+    let Ok(uri) = Uri::try_from(data) else {
+        return;
+    };
+    let url = Url::new(uri);
+    for pattern in KEY_ROUTES {
+        let mut path = Path::new(url.clone());
+        if !ResourceDef::new(*pattern).capture_match_info(&mut path) {
+            continue;
+        }
+        let raw = path.get("key").expect("a key route captures its key");
+        let parsed = [
+            SecretKey::from_path(raw).map(|k| k.expose().to_owned()),
+            InboxKey::from_path(raw).map(|k| k.expose().to_owned()),
+            MetadataKey::from_path(raw).map(|k| k.expose().to_owned()),
+            RequestKey::from_path(raw).map(|k| k.expose().to_owned()),
+        ];
+        for key in parsed.iter().flatten() {
+            assert_eq!(key, raw, "a key is taken as it was sent");
+            assert!(key.bytes().all(|b| KEY_ALPHABET.contains(&b)), "{key:?}");
+        }
+        let (Some(metadata), Some(inbox), Some(request)) = (
+            MetadataKey::from_path(raw),
+            InboxKey::from_path(raw),
+            RequestKey::from_path(raw),
+        ) else {
+            continue;
+        };
+        for to in [
+            Redirect::Receipt(&metadata),
+            Redirect::Inbox(&inbox),
+            Redirect::Ask(&request),
+            Redirect::AnswerSent(&request),
+        ] {
+            let location = to.location();
+            assert!(HeaderValue::from_str(&location).is_ok(), "{location:?}");
+            assert!(
+                !location.bytes().any(|b| b < 0x20 || b == 0x7f),
+                "{location:?}"
+            );
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! A full disk (a small tmpfs that fills; the tests run as root to mount it):
-//! creates fail cleanly and fast while it is full, nothing acknowledged is lost,
-//! SIGTERM still exits 0, and once there is room again the server stops by itself
-//! (exit 75) so that its service manager restarts it over the reopened database.
+//! creates, reveals and burns are refused with 503 "cannot store secrets right
+//! now" while it is full (the API and the pages), `/api/v1/status` says
+//! `offline`, nothing acknowledged is lost, SIGTERM still exits 0, and once
+//! there is room again the same process reopens its database and serves again.
 
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
@@ -60,6 +61,9 @@ impl Drop for Tmpfs {
     }
 }
 
+/// What the API and the English pages say while the database cannot write.
+const CANNOT_STORE: &str = "The server cannot store secrets right now. Please try again later.";
+
 /// A server on a tmpfs, the disk filled to `left` bytes, creating 5,000-byte
 /// secrets until one fails; returns what was acknowledged before it.
 struct Full {
@@ -99,7 +103,7 @@ async fn fill_until_a_create_fails(
             acknowledged.push((text(&receipt, "secret_key").to_owned(), value));
             continue;
         }
-        assert_error(response, 500, "An unexpected error occurred :[").await;
+        assert_error(response, 503, CANNOT_STORE).await;
         assert!(
             asked.elapsed() < Duration::from_secs(2),
             "a create on a full disk fails fast, took {:?}",
@@ -165,60 +169,98 @@ async fn everything_acknowledged_is_there(full: &Full) {
     let _ = &full.fs;
 }
 
+/// `/api/v1/status`'s `status`.
+async fn status_word(server: &Server) -> String {
+    let body = ok_json(server.get(STATUS).await).await;
+    body["status"].as_str().unwrap_or_default().to_owned()
+}
+
 #[tokio::test]
-async fn once_the_full_disk_has_room_again_the_server_stops_to_be_restarted() {
+async fn once_the_full_disk_has_room_again_the_same_process_serves_every_secret_again() {
     let tmp = tempfile::tempdir().unwrap();
-    // Playing systemd: the watchdog is fed while the database answers.
+    // Playing systemd: a server that reopens its database itself is not one
+    // to kill, so its watchdog is fed all along.
     let watchdog = Notifications::listen(&tmp.path().join("notify.sock"));
     let socket = watchdog.path.to_str().unwrap().to_owned();
     let (full, server) = fill_until_a_create_fails(tmp.path(), |otsd| {
         otsd.env("NOTIFY_SOCKET", &socket)
             .env("WATCHDOG_USEC", "200000")
+            .env("OTSD_METRICS__ENABLED", "true")
     })
     .await;
-    assert!(watchdog.fed_since(Instant::now() - Duration::from_secs(600)) > 0);
+    let pid = server.pid();
 
-    // Still full: the server keeps running (answering with errors), and says it
-    // is not ready.
-    std::thread::sleep(Duration::from_secs(2));
-    let status = server.get(STATUS).await;
-    assert_eq!(status.status(), 200, "the server still answers while full");
+    // Full: everything that needs the database is refused, in words that say so.
+    assert_eq!(status_word(&server).await, "offline");
     let ready = server.get("/readyz").await;
     assert_eq!(
         ready.status(),
         503,
-        "not ready while the database has failed"
+        "not ready while the database cannot write"
     );
     let body: serde_json::Value = ready.json().await.unwrap();
-    assert_eq!(body["status"], "not ready");
-    let quiet_from = Instant::now();
-    std::thread::sleep(Duration::from_secs(1));
-    assert_eq!(
-        watchdog.fed_since(quiet_from),
-        0,
-        "the watchdog is not fed while the database has failed"
-    );
     assert!(
         body["reason"]
             .as_str()
-            .is_some_and(|r| r.contains("failed")),
+            .is_some_and(|r| r.contains("cannot write")),
         "{body}"
+    );
+    let create = server
+        .post_form(SHARE, &[("secret", "on a full disk")])
+        .await;
+    assert_error(create, 503, CANNOT_STORE).await;
+    let (first_key, _) = &full.acknowledged[0];
+    assert_error(server.reveal(first_key, None).await, 503, CANNOT_STORE).await;
+    let page = server
+        .header("accept", "text/html")
+        .post_form("/share", &[("secret", "on a full disk")])
+        .await;
+    assert_eq!(page.status(), 503);
+    let html = page.text().await.unwrap();
+    assert!(html.contains(CANNOT_STORE), "the page says why: {html}");
+    let metrics = server.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("\notsd_storage_available 0\n"),
+        "{metrics}"
+    );
+    let quiet_from = Instant::now();
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        watchdog.fed_since(quiet_from) > 0,
+        "the watchdog is fed while the server waits for room"
     );
 
     std::fs::remove_file(&full.filler).unwrap();
-    let done = server.wait_exit(Duration::from_secs(20));
-    assert_eq!(
-        done.status.code(),
-        Some(75),
-        "exits with EX_TEMPFAIL to be restarted; stderr:\n{}",
-        done.stderr
-    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while status_word(&server).await != "nominal" {
+        assert!(
+            Instant::now() < deadline,
+            "the database was not reopened within 20 s:\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    assert_eq!(server.pid(), pid);
+    assert_eq!(server.get("/readyz").await.status(), 200);
+    let metrics = server.get("/metrics").await.text().await.unwrap();
     assert!(
-        done.stderr.contains("the database failed") && done.stderr.contains("has room again"),
-        "says why it stopped:\n{}",
+        metrics.contains("\notsd_storage_available 1\n"),
+        "{metrics}"
+    );
+    server.share(&[("secret", "room again")]).await;
+    for (key, value) in &full.acknowledged {
+        assert_eq!(&server.reveal_value(key, None).await, value, "secret {key}");
+        assert_unknown_secret(server.reveal(key, None).await, key).await;
+    }
+    let done = server.stop();
+    assert_eq!(done.status.code(), Some(0), "stderr:\n{}", done.stderr);
+    assert!(
+        done.stderr.contains("cannot write") && done.stderr.contains("reopened the database"),
+        "says what happened:\n{}",
         done.stderr
     );
-    everything_acknowledged_is_there(&full).await;
+    let _ = &full.fs;
 }
 
 #[tokio::test]
