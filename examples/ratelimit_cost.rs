@@ -80,6 +80,7 @@ fn main() {
         let _ = limiter.hit(Action::Reveal, &[Subject::Ip(address(i))], now);
     }
     let reveal_ns = started.elapsed().as_nanos() as f64 / f64::from(addresses);
+    let after_reveals = LIVE.load(Ordering::Relaxed) - before;
 
     let started = Instant::now();
     for i in 0..addresses {
@@ -89,6 +90,7 @@ fn main() {
         }
     }
     let passphrase_ns = started.elapsed().as_nanos() as f64 / f64::from(addresses);
+    let after_passphrases = LIVE.load(Ordering::Relaxed) - before;
 
     let started = Instant::now();
     for i in 0..addresses {
@@ -135,9 +137,12 @@ fn main() {
     println!("  passphrase check+release, new each:    {passphrase_ns:7.1} ns");
     println!("  create check, new address each:        {create_ns:7.1} ns");
     println!("  metadata check, one address repeated:  {repeat_ns:7.1} ns");
+    let mib = |bytes: isize| bytes as f64 / (1024.0 * 1024.0);
     println!(
-        "  memory held after the flood (3 actions): {:.1} MiB",
-        held as f64 / (1024.0 * 1024.0)
+        "  memory held after reveals {:.1} MiB, + passphrases {:.1} MiB, + creates {:.1} MiB",
+        mib(after_reveals),
+        mib(after_passphrases),
+        mib(held)
     );
     println!(
         "  of 50 fresh addresses and 127.0.0.1: reveals refused {refused_reveals}, passphrase checks refused {refused_passphrases}"
