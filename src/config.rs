@@ -98,8 +98,9 @@ pub struct RateLimitSettings {
     pub email: u32,
     /// Accounts are not limited for create, reveal and metadata.
     pub exempt_accounts: bool,
-    /// Clients counted exactly per window; past that, new clients are counted in
-    /// a fixed-size sketch (see `ratelimit`), so memory stays bounded.
+    /// Counters per action and window (each exact, about 265 bytes). A full
+    /// table forgets its least-used counter for a new client rather than refuse
+    /// it (see `ratelimit`), so memory stays bounded.
     pub max_tracked: usize,
     /// IPv6 clients are counted per network of this prefix length (a /64 is
     /// usually one subscriber, who can use any of its 2^64 addresses).

@@ -266,7 +266,12 @@ impl Service {
     ) -> Result<Revealed, Error> {
         self.rate_limit(Action::Reveal, caller)?;
         let revealed = self
-            .passphrase_attempt(caller, key.expose(), self.vault.reveal(key, passphrase))
+            .passphrase_attempt(
+                caller,
+                key.expose(),
+                passphrase.is_some(),
+                self.vault.reveal(key, passphrase),
+            )
             .await?;
         self.metrics.secrets_revealed.inc();
         Ok(revealed)
@@ -302,7 +307,12 @@ impl Service {
     ) -> Result<Burned, Error> {
         self.rate_limit(Action::Metadata, caller)?;
         let (receipt, secret_shortkey) = self
-            .passphrase_attempt(caller, key.expose(), self.vault.burn(key, passphrase))
+            .passphrase_attempt(
+                caller,
+                key.expose(),
+                passphrase.is_some(),
+                self.vault.burn(key, passphrase),
+            )
             .await?;
         self.metrics.secrets_burned.inc();
         Ok(Burned {
@@ -405,12 +415,20 @@ impl Service {
     }
 
     /// Runs a passphrase attempt on the secret or receipt named `key`, unless this
-    /// address has used up its failed attempts on it (then `RateLimited`); counts
-    /// the attempt when the passphrase was wrong.
+    /// address has used up its failed attempts on it (then `PassphraseLocked`);
+    /// counts the attempt when the passphrase was wrong or missing.
+    ///
+    /// Only an attempt that fails on the passphrase ever stays counted, so reads
+    /// of unknown keys or of secrets without a passphrase use none of this
+    /// allowance. A guess (a passphrase given) is counted before it is tried and
+    /// given back unless it failed, so that concurrent guesses cannot all pass the
+    /// limit before any is counted; a request without a passphrase guesses
+    /// nothing, so it is counted only once it has failed for want of one.
     async fn passphrase_attempt<T>(
         &self,
         caller: &Caller,
         key: &str,
+        guesses: bool,
         attempt: impl Future<Output = Result<T, Error>>,
     ) -> Result<T, Error> {
         let digest = ring::digest::digest(&ring::digest::SHA256, key.as_bytes());
@@ -418,23 +436,30 @@ impl Service {
         id.copy_from_slice(digest.as_ref());
         let subject = [Subject::SecretFromIp(id, caller.ip)];
         let now = unix_now();
-        // Counted before the attempt (and given back unless it failed), so that
-        // concurrent guesses cannot all pass the limit before any is counted.
-        self.limiter
-            .hit(Action::FailedPassphrase, &subject, now)
-            .map_err(|limited| {
-                self.metrics.rate_limited.inc();
-                Error::PassphraseLocked {
-                    retry_after: limited.retry_after,
-                }
-            })?;
+        let locked = |limited: crate::ratelimit::Limited| {
+            self.metrics.rate_limited.inc();
+            Error::PassphraseLocked {
+                retry_after: limited.retry_after,
+            }
+        };
+        if guesses {
+            self.limiter
+                .hit(Action::FailedPassphrase, &subject, now)
+                .map_err(locked)?;
+        }
         let result = attempt.await;
-        if matches!(
+        let failed = matches!(
             result,
             Err(Error::WrongPassphraseToReveal { .. } | Error::WrongPassphraseToBurn)
-        ) {
+        );
+        if failed {
             self.metrics.failed_passphrases.inc();
-        } else {
+            if !guesses {
+                self.limiter
+                    .hit(Action::FailedPassphrase, &subject, now)
+                    .map_err(locked)?;
+            }
+        } else if guesses {
             self.limiter
                 .release(Action::FailedPassphrase, &subject, now);
         }

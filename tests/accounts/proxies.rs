@@ -3,6 +3,7 @@
 //! stay bounded however many addresses a client claims.
 
 use crate::common::*;
+use futures_util::StreamExt;
 
 const A: &str = "198.51.100.1";
 const B: &str = "198.51.100.2";
@@ -109,4 +110,70 @@ async fn a_proxy_that_appends_its_own_forwarded_for_line_is_believed_not_the_cli
     ok_json(with_lines("203.0.113.1").await).await;
     assert_rate_limited(with_lines("203.0.113.2").await).await;
     assert_rate_limited(share_from(&app, Some(A)).await).await;
+}
+
+/// The `i`-th of the flood's addresses: IPv4 in 10.0.0.0/8 for even `i`, an IPv6
+/// /64 of 2001:db8::/32 for odd `i`; never the proxy's own, never a fresh one.
+fn flood_address(i: u32) -> String {
+    if i.is_multiple_of(2) {
+        let [_, b, c, d] = i.to_be_bytes();
+        format!("10.{b}.{c}.{d}")
+    } else {
+        format!("2001:db8:{:x}:{:x}::1", i >> 16, i & 0xffff)
+    }
+}
+
+#[tokio::test]
+async fn reveals_of_unknown_keys_from_many_addresses_lock_out_no_fresh_client_nor_the_proxy() {
+    // Issue 24: about 30,000 such reveals with `max_tracked = 1000` refused 26 of
+    // 50 fresh clients and the proxy's own address. Here the table is smaller
+    // still, so 20,000 reveals are 200 times what it holds.
+    const FLOOD: u32 = 20_000;
+    const AT_ONCE: usize = 32;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let app = spawn_app_with(|s| {
+        behind_trusted_proxy(s);
+        s.rate_limits.max_tracked = 100;
+        s.rate_limits.create = 5;
+        s.rate_limits.reveal = 5;
+        s.rate_limits.failed_passphrase = 5;
+    })
+    .await;
+
+    let unknown = unissued_key();
+    let reveals = (0..FLOOD).map(|i| {
+        let call = app.forwarded_for(&flood_address(i)).reveal(&unknown, None);
+        async move { (i, call.await) }
+    });
+    let mut answers = futures_util::stream::iter(reveals).buffer_unordered(AT_ONCE);
+    let mut answered = 0;
+    while let Some((i, resp)) = answers.next().await {
+        let intended = resp.headers()["x-ots-intended-status"].clone();
+        assert_eq!(
+            intended,
+            "404",
+            "{} was never seen before",
+            flood_address(i)
+        );
+        answered += 1;
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {answered} of {FLOOD} reveals answered in time"
+        );
+    }
+
+    // Fresh clients, and the proxy itself (no header), each share a secret (every
+    // other one with a passphrase) and reveal it.
+    let fresh = (1..=50).map(|i| Some(format!("203.0.113.{i}")));
+    for (n, client) in fresh.chain([None]).enumerate() {
+        let caller = app.maybe_forwarded_for(client.as_deref());
+        let passphrase = (n % 2 == 0).then_some("right");
+        let mut form = vec![("secret", "real")];
+        form.extend(passphrase.map(|p| ("passphrase", p)));
+        let share = caller.post_form(SHARE, &form).await;
+        let meta = ok_json(share).await;
+        let revealed = caller.reveal(text(&meta, "secret_key"), passphrase).await;
+        let body = ok_json(revealed).await;
+        assert_eq!(body["value"], "real", "{client:?}");
+    }
 }
