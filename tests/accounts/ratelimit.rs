@@ -12,8 +12,10 @@ const A: &str = "198.51.100.1";
 const B: &str = "198.51.100.2";
 const C: &str = "198.51.100.3";
 
-/// A well-formed key that was never issued.
-const UNISSUED: &str = "0000000000000000000000000000000";
+/// A well-formed key (52 characters of the key alphabet) that was never
+/// issued: it reaches the service, which counts it. (A malformed one is
+/// refused by the path's parser before anything is looked up or counted.)
+const UNISSUED: &str = "0000000000000000000000000000000000000000000000000000";
 
 #[tokio::test]
 async fn the_create_that_crosses_the_limit_is_refused_and_stores_nothing() {
