@@ -34,7 +34,7 @@
 //! restart.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 use std::sync::{Mutex, MutexGuard};
 
 /// What is being limited. Each action is counted apart from the others.
@@ -346,12 +346,8 @@ impl RateLimiter {
 pub fn network_of(ip: IpAddr, prefix: u8) -> IpAddr {
     match ip.to_canonical() {
         IpAddr::V4(v4) => IpAddr::V4(v4),
-        IpAddr::V6(v6) => {
-            let mask = u128::MAX
-                .checked_shl(128 - u32::from(prefix.clamp(1, 128)))
-                .unwrap_or(0);
-            IpAddr::V6(Ipv6Addr::from(u128::from(v6) & mask))
-        }
+        IpAddr::V6(v6) => ipnet::Ipv6Net::new(v6, prefix.clamp(1, 128))
+            .map_or(IpAddr::V6(v6), |net| IpAddr::V6(net.network())),
     }
 }
 
@@ -380,48 +376,30 @@ pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpNet]) -
     client
 }
 
-/// An address or CIDR block (`10.0.0.0/8`, `::1`).
+/// An address or CIDR block (`10.0.0.0/8`, `::1`): the `ipnet` crate's, read
+/// also from a bare address (a network of one), and matching an IPv4-mapped
+/// IPv6 address as the IPv4 address it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IpNet {
-    addr: IpAddr,
-    prefix: u8,
-}
+pub struct IpNet(ipnet::IpNet);
 
 impl IpNet {
     pub fn parse(text: &str) -> Option<Self> {
-        let (addr, prefix) = match text.trim().split_once('/') {
-            Some((a, p)) => (a.parse::<IpAddr>().ok()?, Some(p.parse::<u8>().ok()?)),
-            None => (text.trim().parse::<IpAddr>().ok()?, None),
-        };
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        let prefix = prefix.unwrap_or(max);
-        (prefix <= max).then_some(Self { addr, prefix })
+        let text = text.trim();
+        match text.parse::<ipnet::IpNet>() {
+            Ok(net) => Some(Self(net)),
+            Err(_) => text.parse::<IpAddr>().ok().map(|ip| Self(ip.into())),
+        }
     }
 
     /// Whether `ip` is in this network (IPv4-mapped IPv6 counts as IPv4).
     pub fn contains(&self, ip: &IpAddr) -> bool {
-        let ip = ip.to_canonical();
-        match (self.addr, ip) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u32::from(net) & mask == u32::from(ip) & mask
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u128::from(net) & mask == u128::from(ip) & mask
-            }
-            _ => false,
-        }
+        self.0.contains(&ip.to_canonical())
     }
 }
 
 impl std::fmt::Display for IpNet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.addr, self.prefix)
+        self.0.fmt(f)
     }
 }
 
@@ -524,7 +502,7 @@ mod tests {
             IpAddr::from((0xC612_0000u32 + i).to_be_bytes()) // from 198.18.0.0
         } else {
             let net = (0x2001_0db8u128 << 96) | (u128::from(i) << 64);
-            IpAddr::V6(Ipv6Addr::from(net | u128::from(i)))
+            IpAddr::V6(std::net::Ipv6Addr::from(net | u128::from(i)))
         }
     }
 
