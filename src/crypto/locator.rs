@@ -93,6 +93,10 @@ impl Locator {
 /// 32 bytes in base 32, most significant bits first, as exactly [`KEY_CHARS`]
 /// characters: 4 zero bits, then 5 bits per character. Shifts and masks only (base
 /// 36 needed a long division per character, which cost 4 µs a key).
+///
+/// Hand-written, not `data-encoding`'s base 32: that crate pads at the end (the
+/// last character carries 4 unused bits), these keys at the front (the first
+/// character is `0` or `1`), and every link already issued must keep working.
 fn encode(bytes: &[u8; KEY_BYTES]) -> Zeroizing<String> {
     let mut text = Zeroizing::new(String::with_capacity(KEY_CHARS));
     let (mut acc, mut bits) = (0u32, 4u32); // the 4 leading zero bits

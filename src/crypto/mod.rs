@@ -11,6 +11,7 @@
 //! A copy of the database alone therefore reveals no value, passphrase or key.
 
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use data_encoding::{HEXLOWER, HEXLOWER_PERMISSIVE};
 use ring::rand::{SecureRandom, SystemRandom};
 use ring::{hkdf, hmac, pbkdf2};
 use std::fmt;
@@ -45,26 +46,21 @@ impl MasterKey {
 
     /// Parses the key from 64 hexadecimal characters (surrounding white space ignored).
     pub fn from_hex(text: &str) -> Result<Self, CryptoError> {
-        let text = text.trim();
-        if text.len() != KEY_BYTES * 2 {
-            return Err(CryptoError::BadMasterKey);
-        }
         let mut bytes = Zeroizing::new([0u8; KEY_BYTES]);
-        for (i, pair) in text.as_bytes().chunks(2).enumerate() {
-            let hi = (pair[0] as char)
-                .to_digit(16)
-                .ok_or(CryptoError::BadMasterKey)?;
-            let lo = (pair[1] as char)
-                .to_digit(16)
-                .ok_or(CryptoError::BadMasterKey)?;
-            bytes[i] = (hi * 16 + lo) as u8;
+        let text = text.trim().as_bytes();
+        match HEXLOWER_PERMISSIVE.decode_len(text.len()) {
+            Ok(KEY_BYTES) => {}
+            _ => return Err(CryptoError::BadMasterKey),
         }
+        HEXLOWER_PERMISSIVE
+            .decode_mut(text, &mut bytes[..])
+            .map_err(|_| CryptoError::BadMasterKey)?;
         Ok(Self(bytes))
     }
 
     /// The key as 64 lowercase hexadecimal characters, for writing the key file.
     pub fn to_hex(&self) -> Zeroizing<String> {
-        Zeroizing::new(self.0.iter().map(|b| format!("{b:02x}")).collect())
+        Zeroizing::new(HEXLOWER.encode(&self.0[..]))
     }
 }
 
