@@ -54,7 +54,7 @@ pub mod error;
 mod format;
 pub mod health;
 pub mod mail;
-mod memory;
+pub mod memory;
 pub mod metrics;
 pub mod notify;
 pub mod ratelimit;

@@ -7,41 +7,6 @@ use otsd::admin::{Request, Response};
 use otsd::cli::{Cli, Command, UserCommand};
 use otsd::config::{self, Overrides};
 
-/// glibc serves allocations from 128 KiB up with their own mapping, returned to
-/// the system when freed, but raises that threshold to the size of each such
-/// block freed (up to 32 MiB). After a few large request bodies, every later
-/// large buffer (ours and the HTTP layer's, one per connection) comes from the
-/// heap, and stays there when freed; `malloc_trim` did not give it back. With
-/// the threshold fixed, memory under a flood of large uploads stays bounded by
-/// the body budget: 1,200 clients stalling on 512 KiB bodies held the process at
-/// 82 MiB (246 MiB without), 400 at 67–76 MiB (118–131 MiB without), per
-/// `benches/stalled_bodies.py`. The price, presumably because sled's large write
-/// buffers then get a mapping each too (not profiled):
-/// in four alternating `benches/load.sh` pairs reveals ran at
-/// 8,193–11,310/s against 10,589–11,323/s without (creates: no difference), with
-/// a lower peak RSS at 100,000 live secrets (46–64 MiB against 58–69 MiB).
-/// Small allocations are unaffected. `MALLOC_MMAP_THRESHOLD_` still wins.
-///
-/// Fixing one threshold also fixes glibc's trim threshold, at 128 KiB: every
-/// arena then gave back and took again the top of its heap around each group
-/// commit (`mprotect` and page faults, 0.4 calls per create under `strace -c`).
-/// It is set to 4 MiB per arena instead; bursts are still trimmed explicitly
-/// (`api::params`). `MALLOC_TRIM_THRESHOLD_` still wins.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn fix_malloc_mmap_threshold() {
-    // SAFETY: mallopt only sets allocator parameters; no thread has started.
-    unsafe {
-        if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_none() {
-            libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
-        }
-        if std::env::var_os("MALLOC_TRIM_THRESHOLD_").is_none() {
-            libc::mallopt(libc::M_TRIM_THRESHOLD, 4 << 20);
-        }
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn fix_malloc_mmap_threshold() {}
 
 /// Built with `--features mimalloc`, the process allocates through mimalloc
 /// instead of glibc; `benches/load.sh` compares the two (README, Benchmark).
@@ -53,7 +18,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const PACKAGED_CONFIG: &str = "/etc/otsd/otsd.toml";
 
 fn main() -> ExitCode {
-    fix_malloc_mmap_threshold();
+    otsd::memory::tune_allocator();
     let mut cli = Cli::parse();
     // On an installed system, `otsd user …`, `backup` and `restore` act on the
     // service's data directory.
@@ -137,15 +102,9 @@ fn serve(settings: otsd::Settings) -> Result<(), otsd::app::StartupError> {
 /// secrets in its memory to disk: the server is made not dumpable, which also
 /// keeps other processes of its user from attaching to it.
 fn forbid_core_dumps() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: prctl with integer arguments; the result is checked.
-    unsafe {
-        if libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 {
-            eprintln!(
-                "otsd: cannot turn core dumps off: {}",
-                std::io::Error::last_os_error()
-            );
-        }
+    use rustix::process::{DumpableBehavior, set_dumpable_behavior};
+    if let Err(err) = set_dumpable_behavior(DumpableBehavior::NotDumpable) {
+        eprintln!("otsd: cannot turn core dumps off: {err}");
     }
 }
 

@@ -208,22 +208,8 @@ pub(super) fn publish(staging: &Path, path: &Path) -> std::io::Result<()> {
 /// `path`, never neither), then removes the old one. The old database must be
 /// closed.
 pub(super) fn exchange(staging: &Path, path: &Path) -> std::io::Result<()> {
-    use std::os::unix::ffi::OsStrExt;
-    let from = std::ffi::CString::new(staging.as_os_str().as_bytes())?;
-    let to = std::ffi::CString::new(path.as_os_str().as_bytes())?;
-    // SAFETY: two NUL-terminated paths that live across the call.
-    let done = unsafe {
-        libc::renameat2(
-            libc::AT_FDCWD,
-            from.as_ptr(),
-            libc::AT_FDCWD,
-            to.as_ptr(),
-            libc::RENAME_EXCHANGE,
-        )
-    };
-    if done != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    renameat_with(CWD, staging, CWD, path, RenameFlags::EXCHANGE)?;
     sync_parent(path)?;
     std::fs::remove_dir_all(staging)
 }
@@ -245,16 +231,19 @@ pub fn restore_staging(path: &Path) -> PathBuf {
     sibling(path, RESTORING)
 }
 
+/// Takes the exclusive lock sled takes on its `db` file, without waiting.
+fn try_lock(file: &std::fs::File) -> rustix::io::Result<()> {
+    rustix::fs::flock(file, rustix::fs::FlockOperation::NonBlockingLockExclusive)
+}
+
 /// Whether another process holds the database in `dir` (sled's lock on its
 /// `db` file); a directory without one is not held.
 pub fn is_held(dir: &Path) -> bool {
-    use std::os::fd::AsRawFd;
     let Ok(file) = std::fs::File::open(dir.join("db")) else {
         return false;
     };
-    // SAFETY: flock on a descriptor this function owns; dropping it releases
-    // the lock again.
-    unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) != 0 }
+    // Dropping the file releases the lock again.
+    try_lock(&file).is_err()
 }
 
 /// Refuses to open (or create) the database at `path` while a restore's
@@ -311,12 +300,10 @@ fn remove_compaction_leftover(path: &Path) -> Result<(), StoreError> {
 /// sled's threads keep its file, and its lock, a moment after the last handle
 /// is dropped (see [`reopen_created`]).
 pub(super) fn wait_until_released(path: &Path) -> Result<(), StoreError> {
-    use std::os::fd::AsRawFd;
     let file = std::fs::File::open(path.join("db")).map_err(|e| error(path, e))?;
     for _ in 0..250 {
-        // SAFETY: flock on a descriptor this function owns; closing it below
-        // releases the lock again.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+        // Closing the file below releases the lock again.
+        if try_lock(&file).is_ok() {
             return Ok(());
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
