@@ -174,7 +174,7 @@ impl Application {
                 share_domains: settings.share_domains.clone(),
             },
             links: Links::new(base_url),
-            metrics: crate::metrics::Metrics::default(),
+            metrics: crate::telemetry::Metrics::default(),
         };
         let state = web::Data::new(AppState {
             service,

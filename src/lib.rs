@@ -62,6 +62,7 @@ pub mod reaper;
 pub mod request;
 pub mod service;
 pub mod store;
+pub mod telemetry;
 pub mod vault;
 pub mod web;
 

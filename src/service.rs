@@ -19,8 +19,8 @@ use crate::domain::{
 };
 use crate::error::Error;
 use crate::mail::{Invitation, Mailer, obfuscate, parse_address};
-use crate::metrics::Metrics;
 use crate::ratelimit::{Action, RateLimiter, Subject};
+use crate::telemetry::Metrics;
 use crate::vault::{Asked, Inbox, NewRequest, NewSecret, OpenRequest, Receipt, Revealed, Vault};
 
 /// How many receipts `recent` lists at most.

@@ -151,7 +151,7 @@ fn run(shared: &Shared, slot: &Slot, tally: &Tally) {
         // The database as it is now: a compaction may have replaced it since
         // the last flush (writes made before it were flushed by it).
         let flushed = super::current(slot).and_then(|open| open.flusher.flush());
-        tally.flush.observe_duration(flushing.elapsed());
+        crate::telemetry::observe(&tally.flush, flushing.elapsed());
         tally.batch.observe(batch.len() as f64);
         let ok = match flushed {
             Ok(_) => true,

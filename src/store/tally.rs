@@ -9,7 +9,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
-use crate::metrics::{BATCH_BUCKETS, Counter, Histogram, LATENCY_BUCKETS};
+use crate::telemetry::{BATCH_BUCKETS, Counter, Histogram, LATENCY_BUCKETS, histogram};
 
 pub struct Tally {
     counted: AtomicBool,
@@ -30,8 +30,8 @@ impl Default for Tally {
             unread: AtomicI64::new(0),
             records: AtomicI64::new(0),
             expired: Counter::default(),
-            batch: Histogram::new(BATCH_BUCKETS),
-            flush: Histogram::new(LATENCY_BUCKETS),
+            batch: histogram(BATCH_BUCKETS),
+            flush: histogram(LATENCY_BUCKETS),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! README "Metrics": `GET /metrics` in the Prometheus text format, off unless
+//! README "Metrics": `GET /metrics` in the OpenMetrics text format, off unless
 //! `metrics.enabled`, readable from the allowed networks or with the bearer
 //! token, with no key, value or address in it.
 
@@ -15,7 +15,10 @@ async fn scrape(client: &Client) -> String {
     let resp = client.get("/metrics").await;
     assert_eq!(resp.status(), 200, "GET /metrics");
     let kind = resp.headers()["content-type"].to_str().unwrap().to_owned();
-    assert!(kind.starts_with("text/plain; version=0.0.4"), "{kind}");
+    assert!(
+        kind.starts_with("application/openmetrics-text; version=1.0.0"),
+        "{kind}"
+    );
     resp.text().await.unwrap()
 }
 
@@ -99,27 +102,29 @@ async fn counters_gauges_and_histograms_follow_what_the_server_did() {
     }
 
     // The exposition format: HELP and TYPE for each family, `otsd_` names,
-    // counters end in `_total`.
+    // counters' samples (and only theirs) end in `_total`, `# EOF` last.
     let mut kinds = std::collections::HashMap::new();
-    for line in body.lines() {
+    assert_eq!(body.lines().last(), Some("# EOF"), "OpenMetrics ends so");
+    for line in body.lines().filter(|line| *line != "# EOF") {
         if let Some(rest) = line.strip_prefix("# TYPE ") {
             let (name, kind) = rest.split_once(' ').unwrap();
             kinds.insert(name.to_owned(), kind.to_owned());
             assert!(name.starts_with("otsd_"), "{line}");
-            assert!(
-                (kind == "counter") == name.ends_with("_total"),
-                "counters and only counters end in _total: {line}"
-            );
         } else if !line.starts_with("# HELP ") {
             let name = line.split(['{', ' ']).next().unwrap();
-            let family = ["_bucket", "_sum", "_count"]
+            let (family, kind) = ["_bucket", "_sum", "_count", "_total"]
                 .iter()
                 .find_map(|suffix| {
-                    name.strip_suffix(suffix)
-                        .filter(|f| kinds.get(*f).is_some_and(|k| k == "histogram"))
+                    let family = name.strip_suffix(suffix)?;
+                    Some((family, kinds.get(family)?.as_str()))
                 })
-                .unwrap_or(name);
-            assert!(kinds.contains_key(family), "{line} follows its TYPE");
+                .or_else(|| Some((name, kinds.get(name)?.as_str())))
+                .unwrap_or_else(|| panic!("{line} follows its TYPE"));
+            assert_eq!(
+                kind == "counter",
+                name.ends_with("_total"),
+                "counters' samples and only theirs end in _total: {line} ({family})"
+            );
             let value = line.rsplit(' ').next().unwrap();
             assert!(value.parse::<f64>().is_ok(), "{line}");
         }
