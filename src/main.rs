@@ -7,7 +7,6 @@ use otsd::admin::{Request, Response};
 use otsd::cli::{Cli, Command, UserCommand};
 use otsd::config::{self, Overrides};
 
-
 /// Built with `--features mimalloc`, the process allocates through mimalloc
 /// instead of glibc; `benches/load.sh` compares the two (README, Benchmark).
 #[cfg(feature = "mimalloc")]

@@ -10,8 +10,8 @@
 //!
 //! A copy of the database alone therefore reveals no value, passphrase or key.
 
-use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use data_encoding::{HEXLOWER, HEXLOWER_PERMISSIVE};
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use ring::rand::{SecureRandom, SystemRandom};
 use ring::{hkdf, hmac, pbkdf2};
 use std::fmt;
