@@ -131,13 +131,14 @@ pub struct WebSettings {
 pub struct StorageSettings {
     /// sled's page cache, in MiB. The main lever on memory use.
     pub cache_mib: u64,
-    /// At start-up, compact a database of at least this many MiB that holds
-    /// less than a quarter of that in records (left so by churn) when a copy
-    /// would free at least half of it; 0 never does.
+    /// Compact a database of at least this many MiB that is mostly empty (left
+    /// so by churn) when a copy would free at least half of it: when it is
+    /// opened, and in the running server after the reaper's sweeps (see
+    /// `store::compact`); 0 never does.
     pub compact_above_mib: u64,
 }
 
-/// `GET /metrics` (Prometheus text format): off unless enabled, then readable
+/// `GET /metrics` (OpenMetrics text format): off unless enabled, then readable
 /// from the `allow` networks, or from anywhere with the bearer `token`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MetricsSettings {
