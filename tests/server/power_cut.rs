@@ -29,9 +29,7 @@ const WORKERS: usize = 6;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs LazyFS, /dev/fuse and root: LAZYFS=… -- --ignored (see .ci/run)"]
 async fn no_power_cut_loses_an_acknowledged_create_brings_back_a_reveal_or_stops_a_start() {
-    let lazyfs = PathBuf::from(
-        std::env::var_os("LAZYFS").expect("LAZYFS names the lazyfs binary"),
-    );
+    let lazyfs = PathBuf::from(std::env::var_os("LAZYFS").expect("LAZYFS names the lazyfs binary"));
     let cycles: usize = std::env::var("POWER_CUTS")
         .ok()
         .and_then(|n| n.parse().ok())
