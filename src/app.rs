@@ -318,7 +318,7 @@ impl Application {
             Either::Right((Either::Left(_), _server)) => Ok(()),
             Either::Right((Either::Right(((), abandon)), server)) => {
                 crate::notify::stopping();
-                log::error!("stopping: finishing requests in flight (signal to stop at once)");
+                log::error!("stopping: finishing requests in flight");
                 actix_web::rt::spawn(handle.stop(true));
                 match select(server, abandon).await {
                     Either::Left((served, _)) => served,
