@@ -11,13 +11,11 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::accounts::{AccountInfo, AccountName, Accounts};
 use crate::store::{BackupError, Store};
+use crate::supervisor::Shutdown;
 
 /// The socket's file name inside the data directory.
 pub const SOCKET: &str = "admin.sock";
@@ -96,69 +94,72 @@ pub fn execute(accounts: &Accounts, request: Request) -> Response {
     })
 }
 
-/// The server side: a thread answering on the socket until this is dropped.
+/// The server side: the socket, bound. [`AdminSocket::serve`] answers on it
+/// (on a thread of the server's [`Supervisor`](crate::supervisor::Supervisor))
+/// until the shutdown token says stop; dropping it (after serving, or unserved
+/// when a later start-up step failed) removes the socket file.
 pub struct AdminSocket {
-    path: PathBuf,
-    stopping: Arc<AtomicBool>,
-    /// The listening socket itself (the thread accepts on a clone of it): shutting
-    /// it down wakes the blocked `accept` whatever became of the socket file.
+    data_dir: PathBuf,
     listener: UnixListener,
-    thread: Option<JoinHandle<()>>,
+    /// The same socket, for the stop hook: shutting it down wakes the blocked
+    /// `accept` whatever became of the socket file. (Connecting to the file to
+    /// wake it would wait for ever once someone removed the file, or put
+    /// another in its place.)
+    waker: Option<UnixListener>,
 }
 
 impl AdminSocket {
     /// Binds `<data_dir>/admin.sock`, replacing a stale file left by a crash (we hold
     /// the database lock, so no other server owns it).
-    pub fn start(data_dir: &Path, accounts: Accounts, store: Store) -> std::io::Result<Self> {
+    pub fn bind(data_dir: &Path) -> std::io::Result<Self> {
         let path = data_dir.join(SOCKET);
         let _ = std::fs::remove_file(&path);
         let listener = UnixListener::bind(&path)?;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-        let stopping = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stopping);
-        let accepting = listener.try_clone()?;
-        let data_dir = data_dir.to_owned();
-        let thread = std::thread::Builder::new()
-            .name("otsd-admin".into())
-            .spawn(move || {
-                for stream in accepting.incoming() {
-                    if flag.load(Ordering::SeqCst) {
-                        return;
-                    }
-                    if let Ok(stream) = stream {
-                        serve_one(stream, &accounts, &store, &data_dir);
-                    }
-                }
-            })?;
-        Ok(Self {
-            path,
-            stopping,
+        let socket = Self {
+            data_dir: data_dir.to_owned(),
+            waker: Some(listener.try_clone()?),
             listener,
-            thread: Some(thread),
-        })
+        };
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        Ok(socket)
+    }
+
+    /// Answers one request per connection until `shutdown` says stop; then
+    /// the socket file goes (see `Drop`).
+    pub fn serve(mut self, accounts: &Accounts, store: &Store, shutdown: &Shutdown) {
+        if let Some(waker) = self.waker.take() {
+            shutdown.on_stop(move || {
+                use std::os::fd::AsRawFd;
+                // SAFETY: shutdown on a socket descriptor the hook owns; on
+                // Linux it makes every `accept` blocked on the socket return
+                // at once (EINVAL), and every later one too.
+                unsafe {
+                    libc::shutdown(waker.as_raw_fd(), libc::SHUT_RDWR);
+                }
+            });
+        }
+        for stream in self.listener.incoming() {
+            if shutdown.is_stopping() {
+                break;
+            }
+            if let Ok(stream) = stream {
+                serve_one(stream, accounts, store, &self.data_dir);
+            }
+        }
     }
 }
 
 impl Drop for AdminSocket {
-    /// Stops answering and removes the socket file. Does not depend on the file:
-    /// someone may have removed it (or put another file in its place), and a stop
-    /// that connected to it to wake the thread would then wait for ever.
+    /// Removes the socket file, once served or when a later start-up step
+    /// failed. Only if it still is a socket: someone may have removed it, or
+    /// put another file in its place.
     fn drop(&mut self) {
-        use std::os::fd::AsRawFd;
-        self.stopping.store(true, Ordering::SeqCst);
-        // SAFETY: shutdown on a socket descriptor this struct owns; on Linux it
-        // makes every `accept` blocked on it return at once (EINVAL).
-        unsafe {
-            libc::shutdown(self.listener.as_raw_fd(), libc::SHUT_RDWR);
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-        if std::fs::symlink_metadata(&self.path).is_ok_and(|m| {
+        let path = self.data_dir.join(SOCKET);
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| {
             use std::os::unix::fs::FileTypeExt;
             m.file_type().is_socket()
         }) {
-            let _ = std::fs::remove_file(&self.path);
+            let _ = std::fs::remove_file(&path);
         }
     }
 }

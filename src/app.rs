@@ -20,9 +20,9 @@ use crate::config::Settings;
 use crate::crypto::{Keyring, MasterKey};
 use crate::mail::{MailConfigError, Mailer};
 use crate::ratelimit::IpNet;
-use crate::reaper::Reaper;
 use crate::service::{Links, Policy, Service};
 use crate::store::{Store, StoreError};
+use crate::supervisor::{Panicked, Shutdown, Supervisor};
 use crate::vault::Vault;
 use std::sync::Arc;
 
@@ -48,6 +48,12 @@ pub enum StartupError {
     },
     #[error("cannot handle signals")]
     Signals(#[source] std::io::Error),
+    #[error("cannot start the server's background threads")]
+    Threads(#[source] std::io::Error),
+    /// A background thread panicked (logged with its name and message); the
+    /// server then stopped as on SIGTERM, so the exit status says so.
+    #[error("the server stopped because {0}")]
+    Thread(#[from] Panicked),
     #[error(
         "no server answers on {}/admin.sock and there is no otsd database at {}: \
          point this command at the server's data directory with --data-dir or \
@@ -121,25 +127,31 @@ pub struct AppState {
     pub metrics: crate::metrics::Access,
 }
 
-/// A server bound to its port, not yet running. Its background threads (admin
-/// socket, reaper) stop when it is dropped, so a server that is never run, or
-/// one whose start failed half-way, leaves nothing holding the database.
+/// A server bound to its port, not yet running. Its background threads (see
+/// [`start_threads`]) stop when it is dropped, so a server that is never run,
+/// or one whose start failed half-way, leaves nothing holding the database.
 pub struct Application {
     addr: SocketAddr,
     server: Server,
     store: Store,
-    data_dir: PathBuf,
-    reaper: Reaper,
-    admin: AdminSocket,
+    /// Every thread this server started besides actix's.
+    threads: Supervisor,
 }
+
+/// How long a stop waits for the background threads to end. They stop within
+/// a batch of work (a reaper's sweep step, a watchdog feed, an admin request);
+/// what may take longer (a compaction of a large database, a backup streamed
+/// to a slow reader) is left to end with the process: sled and the compaction
+/// are built to survive that, and every acknowledged change is already on disk.
+const JOIN_LIMIT: Duration = Duration::from_secs(30);
 
 impl Application {
     /// Opens the data directory and database, binds the listener and prepares the
     /// server. With `listen = "127.0.0.1:0"` the OS picks a port: see
     /// [`Application::local_addr`].
     ///
-    /// Every step that can fail runs before any thread starts; the HTTP workers
-    /// start last, once nothing else can fail.
+    /// Every step that can fail runs before any thread starts; then the HTTP
+    /// workers and, in one place ([`start_threads`]), every background thread.
     pub fn build(settings: &Settings) -> Result<Self, StartupError> {
         let mailer = Mailer::new(&settings.smtp)?;
         // Bound first: a port in use leaves no data directory or key behind.
@@ -220,27 +232,21 @@ impl Application {
             .listen(listener)
             .map_err(|source| StartupError::Listen { addr, source })?;
         let data_dir = &settings.data_dir;
-        let admin = AdminSocket::start(data_dir, accounts, store.clone()).map_err(|source| {
-            StartupError::DataDir {
-                path: data_dir.join(crate::admin::SOCKET),
-                source,
-            }
-        })?;
-        let reaper = Reaper::start(
-            store.clone(),
-            Duration::from_secs(settings.reaper.interval_secs),
-        )
-        .map_err(|source| StartupError::DataDir {
-            path: data_dir.clone(),
+        let admin = AdminSocket::bind(data_dir).map_err(|source| StartupError::DataDir {
+            path: data_dir.join(crate::admin::SOCKET),
             source,
         })?;
+        let server = server.run();
+        // Bound and open: what systemd waits for before it starts what is
+        // ordered after otsd. Sent before the watchdog's first feed.
+        crate::notify::ready();
+        let threads =
+            start_threads(settings, &store, accounts, admin).map_err(StartupError::Threads)?;
         Ok(Self {
             addr,
-            server: server.run(),
+            server,
             store,
-            data_dir: data_dir.clone(),
-            reaper,
-            admin,
+            threads,
         })
     }
 
@@ -279,12 +285,19 @@ impl Application {
         self.run_until(second_signal).await
     }
 
-    /// Serves until the server stops or `abandon` completes, then shuts down.
+    /// Serves until the server stops or `abandon` completes, then shuts down:
+    /// stops and joins the background threads, and flushes and closes the
+    /// database.
+    ///
+    /// A background thread that panics stops the server as SIGTERM does
+    /// (no new connections, requests in flight finished), and the result is
+    /// then [`StartupError::Thread`]: a server missing one of its threads is
+    /// not left running half alive.
     ///
     /// If the database fails meanwhile (see [`crate::store::Failure`]: sled then
     /// refuses every read and write until it is reopened), the server goes on
     /// answering, with 503 "cannot store secrets right now" for what needs the
-    /// database and `offline` from `/api/v1/status`, and [`supervise`] reopens
+    /// database and `offline` from `/api/v1/status`, and [`recover`] reopens
     /// the database in place once the disk has room again: the same process
     /// serves again, with every acknowledged secret.
     async fn run_until(self, abandon: impl Future<Output = ()>) -> Result<(), StartupError> {
@@ -292,26 +305,29 @@ impl Application {
             addr,
             server,
             store,
-            data_dir,
-            reaper,
-            admin,
+            mut threads,
         } = self;
-        let supervisor = supervise(store.clone(), data_dir);
-        let stopping = select(Box::pin(abandon), Box::pin(supervisor));
-        // Bound and open: what systemd waits for before it starts what is
-        // ordered after otsd.
-        crate::notify::ready();
-        let watchdog = crate::notify::Watchdog::start(store.clone());
-        let served = match select(server, stopping).await {
+        let handle = server.handle();
+        let shutdown = threads.token();
+        // Only a failure stops the token before the server has stopped.
+        let failed = shutdown.stopped();
+        let served = match select(server, select(Box::pin(abandon), Box::pin(failed))).await {
             Either::Left((served, _)) => served,
             // The worker threads still hold connections (and database handles);
             // they end with the process.
-            Either::Right((_, _server)) => Ok(()),
+            Either::Right((Either::Left(_), _server)) => Ok(()),
+            Either::Right((Either::Right(((), abandon)), server)) => {
+                crate::notify::stopping();
+                log::error!("stopping: finishing requests in flight");
+                actix_web::rt::spawn(handle.stop(true));
+                match select(server, abandon).await {
+                    Either::Left((served, _)) => served,
+                    Either::Right(_) => Ok(()),
+                }
+            }
         };
         crate::notify::stopping();
-        drop(watchdog);
-        drop(admin);
-        drop(reaper);
+        let stopped = threads.shutdown();
         if !store.wait_until_sole_handle(Duration::from_secs(5)) {
             log::warn!("request workers still hold the database after stopping");
         }
@@ -324,20 +340,75 @@ impl Application {
             );
         }
         served.map_err(|source| StartupError::Listen { addr, source })?;
+        stopped?;
         Ok(())
     }
 }
 
-/// Waits for the database to fail, then reopens it in place once the disk at
-/// `data_dir` has room ([`Store::reopen_after_failure`]), and waits again;
-/// never returns. Looks for room every [`ROOM_POLL`] (one `statvfs`); a
-/// reopening that fails is tried again after a pause that doubles from
-/// [`RETRY_FIRST`] up to [`RETRY_MAX`], so a disk that keeps failing is not
-/// hammered and the log says so a few times, not every second.
-async fn supervise(store: Store, data_dir: PathBuf) {
-    let failure = store.failure();
-    loop {
-        failure.wait().await;
+/// Starts every background thread of the server, on one [`Supervisor`]: the
+/// one place they start, after every step of [`Application::build`] that can
+/// fail, and the one way they stop (its [`Shutdown`] token). Each takes the
+/// store handle it needs, so the database is released once they are joined.
+///
+/// - `otsd-admin`: answers `otsd user …` and `otsd backup` on the admin socket.
+/// - `otsd-reaper`: deletes what expired, and compacts a database churn left
+///   mostly empty.
+/// - `otsd-recovery`: reopens a database that failed (a full disk) once the
+///   disk has room, and stops the server if the store's commit thread died.
+/// - `otsd-watchdog`: feeds systemd's watchdog, when systemd asked for one.
+///
+/// The store's commit thread is the store's own (see `store::commit`).
+fn start_threads(
+    settings: &Settings,
+    store: &Store,
+    accounts: Accounts,
+    admin: AdminSocket,
+) -> std::io::Result<Supervisor> {
+    let mut threads = Supervisor::new(JOIN_LIMIT);
+    let held = store.clone();
+    threads.spawn("otsd-admin", move |shutdown| {
+        admin.serve(&accounts, &held, &shutdown);
+    })?;
+    let held = store.clone();
+    let interval = Duration::from_secs(settings.reaper.interval_secs);
+    threads.spawn("otsd-reaper", move |shutdown| {
+        crate::reaper::run(&held, interval, &shutdown);
+    })?;
+    let held = store.clone();
+    let data_dir = settings.data_dir.clone();
+    threads.spawn("otsd-recovery", move |shutdown| {
+        recover(&held, &data_dir, &shutdown);
+    })?;
+    if let Some(every) = crate::notify::watchdog_interval() {
+        let held = store.clone();
+        threads.spawn("otsd-watchdog", move |shutdown| {
+            crate::notify::feed_watchdog(&held, every, &shutdown);
+        })?;
+    }
+    Ok(threads)
+}
+
+/// Watches the store until `shutdown` says stop. A database that failed is
+/// reopened in place once the disk at `data_dir` has room
+/// ([`Store::reopen_after_failure`]). Looks for a failure every
+/// [`WATCH_POLL`] (one atomic load) and then for room every [`ROOM_POLL`] (one
+/// `statvfs`); a reopening that fails is tried again after a pause that
+/// doubles from [`RETRY_FIRST`] up to [`RETRY_MAX`], so a disk that keeps
+/// failing is not hammered and the log says so a few times, not every second.
+///
+/// A commit thread that died (it panicked: it stops otherwise only when the
+/// store closes, after this thread) leaves a store that acknowledges nothing:
+/// that stops the server, like a panic of one of its own threads.
+fn recover(store: &Store, data_dir: &Path, shutdown: &Shutdown) {
+    while !shutdown.wait_timeout(WATCH_POLL) {
+        if !store.is_committing() {
+            log::error!("the database's commit thread has stopped; stopping the server");
+            shutdown.fail("otsd-commit");
+            return;
+        }
+        if store.is_available() {
+            continue;
+        }
         log::error!(
             "the database cannot write (a full disk?): sled refuses every operation until \
              it is reopened, so creates, reveals and burns are refused (503) meanwhile; \
@@ -350,13 +421,17 @@ async fn supervise(store: Store, data_dir: PathBuf) {
             // database just before it failed has its wait for the flush
             // queued (and refused) well within this pause, and none of it
             // is taken for a write to the reopened one.
-            actix_web::rt::time::sleep(ROOM_POLL).await;
-            while !has_room(&data_dir) {
-                actix_web::rt::time::sleep(ROOM_POLL).await;
+            if shutdown.wait_timeout(ROOM_POLL) {
+                return;
             }
-            let reopening = store.clone();
-            let reopened =
-                actix_web::rt::task::spawn_blocking(move || reopening.reopen_after_failure()).await;
+            if !has_room(data_dir) {
+                continue;
+            }
+            // sled panics on some damage; a reopening that does is retried
+            // like one that fails.
+            let reopened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                store.reopen_after_failure()
+            }));
             match reopened {
                 Ok(Ok(())) => {
                     log::warn!("the disk has room again: reopened the database, serving again");
@@ -367,14 +442,18 @@ async fn supervise(store: Store, data_dir: PathBuf) {
                     crate::error::report(&err),
                     pause.as_secs()
                 ),
-                Err(err) => log::error!("reopening the database failed ({err})"),
+                Err(_) => log::error!("reopening the database failed (it panicked)"),
             }
-            actix_web::rt::time::sleep(pause).await;
+            if shutdown.wait_timeout(pause) {
+                return;
+            }
             pause = (pause * 2).min(RETRY_MAX);
         }
     }
 }
 
+/// How often the store is checked for a failure.
+const WATCH_POLL: Duration = Duration::from_millis(100);
 /// How often a failed server looks for room on the disk.
 const ROOM_POLL: Duration = Duration::from_secs(1);
 /// The pause after the first reopening that failed, and the longest.
@@ -622,6 +701,34 @@ mod tests {
 
         drop(app);
 
+        assert_released(dir.path());
+        assert!(!dir.path().join(crate::admin::SOCKET).exists());
+    }
+
+    /// A running server whose background thread panics does not go on half
+    /// alive: it stops as on SIGTERM, reports the thread, and releases the
+    /// database and the admin socket. (The thread is the test's, spawned on
+    /// the server's own supervisor: none of the real ones panics on demand.)
+    #[actix_web::test]
+    async fn a_background_thread_that_panics_stops_the_server_with_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = Application::build(&settings(dir.path())).unwrap();
+        let addr = app.local_addr();
+        std::net::TcpStream::connect(addr).expect("the server listens");
+        app.threads
+            .spawn("otsd-test-panics", |_| panic!("on purpose"))
+            .unwrap();
+
+        let stopped =
+            actix_web::rt::time::timeout(Duration::from_secs(20), app.run_until_stopped())
+                .await
+                .expect("the server stops on its own");
+
+        let err = stopped.expect_err("a failing stop");
+        assert!(
+            matches!(&err, StartupError::Thread(p) if p.thread == "otsd-test-panics"),
+            "{err}"
+        );
         assert_released(dir.path());
         assert!(!dir.path().join(crate::admin::SOCKET).exists());
     }

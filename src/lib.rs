@@ -31,6 +31,13 @@
 //! - [`store`]: everything sled — typed records, atomic transitions, group
 //!   commit, the on-disk format (§5 durability).
 //! - [`reaper`]: the background sweep that deletes expired records (§5).
+//! - [`supervisor`]: the one place background threads start and the one way
+//!   they stop. Each layer owns the threads it starts: [`app`] starts all of
+//!   the server's (admin socket, reaper and compaction, full-disk recovery,
+//!   watchdog) on one [`supervisor::Supervisor`], after the last step that
+//!   can fail; the [`store`] starts and stops its own group-commit thread when
+//!   it opens and closes, since it also runs without a server. A panic in any
+//!   of them stops the server cleanly, with a failing exit status.
 //! - [`accounts`]: accounts and API tokens (§1: the same time for unknown
 //!   names); [`admin`]: the local socket through which `otsd user …` manages
 //!   them while the server runs.
@@ -62,6 +69,7 @@ pub mod reaper;
 pub mod request;
 pub mod service;
 pub mod store;
+pub mod supervisor;
 pub mod telemetry;
 pub mod vault;
 pub mod web;

@@ -5,12 +5,11 @@
 //! ordered, so each sweep reads only what is due) is enough. It runs on its own
 //! thread because sled calls block.
 
-use std::sync::mpsc::{self, RecvTimeoutError};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::clock::unix_now;
 use crate::store::Store;
+use crate::supervisor::Shutdown;
 
 /// How many index entries one sweep step handles before checking for shutdown.
 const BATCH: usize = 1000;
@@ -19,39 +18,13 @@ const BATCH: usize = 1000;
 /// (`malloc_trim` gave it back), and one of 1,000,000 peaked at 168–188 MiB.
 const TRIM_EVERY: usize = 64;
 
-/// The sweeping thread. Dropping this stops it (mid-sweep, between batches) and
-/// waits for it, so it never outlives the server that owns it.
-pub struct Reaper {
-    stop: mpsc::Sender<()>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Reaper {
-    /// Starts sweeping every `interval`.
-    pub fn start(store: Store, interval: Duration) -> std::io::Result<Self> {
-        let (stop, stopped) = mpsc::channel();
-        let thread = std::thread::Builder::new()
-            .name("otsd-reaper".into())
-            .spawn(move || {
-                loop {
-                    match stopped.recv_timeout(interval) {
-                        Err(RecvTimeoutError::Timeout) if sweep(&store, &stopped) => {}
-                        _ => return,
-                    }
-                }
-            })?;
-        Ok(Self {
-            stop,
-            thread: Some(thread),
-        })
-    }
-}
-
-impl Drop for Reaper {
-    fn drop(&mut self) {
-        let _ = self.stop.send(());
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+/// Sweeps every `interval` until `shutdown` says stop, which it heeds also
+/// mid-sweep, between batches. Runs on a thread of the server's
+/// [`Supervisor`](crate::supervisor::Supervisor).
+pub fn run(store: &Store, interval: Duration, shutdown: &Shutdown) {
+    while !shutdown.wait_timeout(interval) {
+        if !sweep(store, shutdown) {
+            return;
         }
     }
 }
@@ -60,7 +33,7 @@ impl Drop for Reaper {
 /// Skipped while the database cannot write (it refuses everything until it is
 /// reopened, and the failure was logged once): every read checks expiry
 /// itself, so nothing expired is served meanwhile.
-fn sweep(store: &Store, stopped: &mpsc::Receiver<()>) -> bool {
+fn sweep(store: &Store, shutdown: &Shutdown) -> bool {
     if !store.is_available() {
         return true;
     }
@@ -77,7 +50,7 @@ fn sweep(store: &Store, stopped: &mpsc::Receiver<()>) -> bool {
                 if total % (BATCH * TRIM_EVERY) == 0 {
                     crate::memory::trim_heap();
                 }
-                if stopped.try_recv().is_ok() {
+                if shutdown.is_stopping() {
                     keep_running = false;
                     break;
                 }

@@ -8,6 +8,23 @@
 //! requests instead of each paying for its own; a short gathering pause before each
 //! flush lets the batch fill even when the request workers and the committer share
 //! one core.
+//!
+//! # Whose thread this is
+//!
+//! The committer is the store's own thread, not the server's: the store is a
+//! layer below the server and is also opened without one (`otsd user` while
+//! no server runs, `otsd backup`, `otsd restore`, tests), and every one of
+//! those needs its commits flushed. So the store starts it when it opens and
+//! stops it when it closes ([`Store::close`](super::Store::close), or the drop
+//! of its last handle), serving the waiters still queued first: one place, one
+//! way, for the store's layer, just as the server's
+//! [`Supervisor`](crate::supervisor::Supervisor) is for the threads the server
+//! starts. Its `Condvar` is not a second way to stop it but how it gathers a
+//! batch: a new waiter, or the close, wakes it.
+//!
+//! A panic in it is caught here (every waiter, now and later, is refused
+//! rather than left waiting); the server sees it through
+//! [`Store::is_committing`](super::Store::is_committing) and stops.
 
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;

@@ -29,40 +29,30 @@ use super::StoreError;
 /// writer (a full disk, say) and returns it from every later operation, reads
 /// included, until the database is opened again: while it is set the store
 /// refuses everything as [`StoreError::Unavailable`], and the server's
-/// supervisor reopens the database in place once the disk has room
-/// (`Store::reopen_after_failure`), which then clears it.
+/// recovery thread (`app::recover`) reopens the database in place once the
+/// disk has room (`Store::reopen_after_failure`), which then clears it.
+///
+/// A flag, not a channel: the server's recovery thread polls it (one atomic
+/// load), so it needs no wake-up of its own and stops on the server's one
+/// shutdown token like every other thread.
 #[derive(Default)]
 pub struct Failure {
     failed: AtomicBool,
-    noticed: tokio::sync::Notify,
 }
 
 impl Failure {
     pub(super) fn set(&self) {
-        if !self.failed.swap(true, Ordering::SeqCst) {
-            self.noticed.notify_waiters();
-        }
+        self.failed.store(true, Ordering::SeqCst);
     }
 
     /// Clears the flag, once the failed database was replaced by one that
-    /// writes: a later failure is noticed (and waited for) afresh.
+    /// writes: a later failure is noticed afresh.
     pub(super) fn reset(&self) {
         self.failed.store(false, Ordering::SeqCst);
     }
 
     pub fn is_set(&self) -> bool {
         self.failed.load(Ordering::SeqCst)
-    }
-
-    /// Resolves once the database has failed.
-    pub async fn wait(&self) {
-        loop {
-            let noticed = self.noticed.notified();
-            if self.is_set() {
-                return;
-            }
-            noticed.await;
-        }
     }
 }
 

@@ -353,15 +353,10 @@ impl Store {
         true
     }
 
-    /// Set once the database has failed (a flush, or the reaper's sweep, hit an
-    /// I/O error): from then on sled refuses everything until it is reopened
-    /// ([`Store::reopen_after_failure`]).
-    pub fn failure(&self) -> Arc<Failure> {
-        Arc::clone(&self.failure)
-    }
-
-    /// Whether the database can write now: `false` from a failure until it is
-    /// reopened. Cheap (one atomic load), for what is polled often.
+    /// Whether the database can write now: `false` from a failure (a flush, or
+    /// the reaper's sweep, hit an I/O error: see [`Failure`]) until it is
+    /// reopened ([`Store::reopen_after_failure`]). Cheap (one atomic load), for
+    /// what is polled often.
     pub fn is_available(&self) -> bool {
         !self.failure.is_set()
     }
@@ -381,6 +376,14 @@ impl Store {
         self.key_check()
             .map(|_| ())
             .map_err(|_| "the database does not answer a read")
+    }
+
+    /// Whether the commit thread still serves. It stops at [`Store::close`],
+    /// when the last handle is dropped, or if it panicked; before a close, so
+    /// only by a panic, after which every commit is refused: the server then
+    /// stops rather than serve without writes.
+    pub fn is_committing(&self) -> bool {
+        self.commits.is_running()
     }
 
     /// Notes an error some operation got: an I/O error means sled has failed.

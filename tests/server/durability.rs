@@ -232,6 +232,53 @@ fn sigterm_right_after_the_listening_line_stops_cleanly() {
     );
 }
 
+/// SIGTERM stops every background thread the server started (with systemd's
+/// watchdog asked for, all four) and joins each before the database closes:
+/// "stopped cleanly" comes after the line that names them, and an idle server
+/// is gone within a few seconds.
+#[test]
+fn sigterm_stops_and_joins_every_background_thread_before_stopped_cleanly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let notify = std::os::unix::net::UnixDatagram::bind(tmp.path().join("notify.sock")).unwrap();
+    let otsd = Otsd::new(tmp.path())
+        .env(
+            "NOTIFY_SOCKET",
+            tmp.path().join("notify.sock").to_str().unwrap(),
+        )
+        .env("WATCHDOG_USEC", "2000000");
+    let server = otsd.start();
+    server.wait_until_answering();
+
+    server.sigterm();
+    let done = server.wait_exit(EXIT_LIMIT);
+
+    assert_eq!(done.status.code(), Some(0), "stderr:\n{}", done.stderr);
+    assert!(
+        done.elapsed < Duration::from_secs(5),
+        "an idle server stops within 5 s, took {:?}",
+        done.elapsed
+    );
+    let joined = done
+        .stderr
+        .find("background threads stopped: otsd-admin, otsd-reaper, otsd-recovery, otsd-watchdog")
+        .unwrap_or_else(|| panic!("every thread is named as joined; stderr:\n{}", done.stderr));
+    let clean = done
+        .stderr
+        .find("stopped cleanly")
+        .expect("stopped cleanly");
+    assert!(
+        joined < clean,
+        "joined before the clean stop; stderr:\n{}",
+        done.stderr
+    );
+    assert!(
+        !done.stderr.contains("did not stop within"),
+        "no thread was left behind; stderr:\n{}",
+        done.stderr
+    );
+    drop(notify);
+}
+
 /// A graceful stop waits for requests in flight (up to `shutdown_timeout_secs`);
 /// a second SIGTERM stops at once, and still exits 0 with the database closed:
 /// what was acknowledged before is there after a restart.
