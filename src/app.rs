@@ -218,7 +218,7 @@ impl Application {
                 .configure(api::configure)
                 .configure(api::configure_requests)
                 .configure(crate::web::configure)
-                .default_service(web::to(crate::web::fallback))
+                .default_service(web::to(fallback))
         })
         .shutdown_timeout(settings.shutdown_timeout_secs)
         // actix would install its handlers only once the server is first polled, so
@@ -569,6 +569,17 @@ pub fn account_command(
 /// forwarded client behind a trusted proxy, the peer otherwise), method, route
 /// *pattern* (never the path, which holds keys, nor the query string, which may
 /// hold a secret), status, size and time.
+/// The application's answer to a path nobody serves: a page for a browser,
+/// the v1 JSON error for everyone else. Here, above both faces, because it
+/// chooses between them (neither face imports the other).
+async fn fallback(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
+    if crate::web::wants_page(&req) {
+        crate::web::not_found(&req)
+    } else {
+        api::not_found().await
+    }
+}
+
 fn request_logger() -> Logger {
     Logger::new(r#"%{client}xi "%{route}xi" %s %b %Dms"#)
         .custom_request_replace("client", |req| {

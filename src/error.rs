@@ -1,9 +1,10 @@
-//! The one error type of a request, whichever face (API or web page) it came
-//! through. Each face turns it into a response in one place: the v1 JSON shape in
-//! `api/error.rs`, an HTML page in `web/mod.rs`. Both take the status from
-//! [`Error::intended_status`].
-
-use actix_web::http::StatusCode;
+//! The one error of the service and everything below it: what went wrong, in
+//! no face's terms (no status, no JSON, no HTML). Each face turns it into its
+//! answer in one place: the v1 API in `api/error.rs` (404, the real status in
+//! `X-OTS-Intended-Status`, the reference's exact messages), the requests API
+//! there too (the real status), the pages in `web/mod.rs` (the reader's
+//! language, from `web/messages.rs`). The status each has in HTTP is
+//! [`request::status`](crate::request::status).
 
 use crate::crypto::CryptoError;
 use crate::domain::ParamError;
@@ -110,36 +111,6 @@ impl Error {
         }
     }
 
-    /// The status this error would have without the v1 legacy of answering 404.
-    pub fn intended_status(&self) -> StatusCode {
-        match self {
-            Self::UnknownSecret { .. }
-            | Self::WrongPassphraseToReveal { .. }
-            | Self::UnknownRequest
-            | Self::NotFound => StatusCode::NOT_FOUND,
-            Self::NoAnswerYet => StatusCode::CONFLICT,
-            Self::NotAuthorized | Self::AccountRequiredForEmail | Self::AccountRequiredToCreate => {
-                StatusCode::UNAUTHORIZED
-            }
-            Self::WrongPassphraseToBurn
-            | Self::UnknownDomain(_)
-            | Self::EmailNotConfigured
-            | Self::UndeliverableEmail(_)
-            | Self::BadRequest(_)
-            | Self::BadBody(_) => StatusCode::BAD_REQUEST,
-            Self::Param(ParamError::SecretTooLarge(_)) | Self::BodyTooLarge(_) => {
-                StatusCode::PAYLOAD_TOO_LARGE
-            }
-            Self::Param(_) => StatusCode::BAD_REQUEST,
-            Self::RateLimited { .. } | Self::PassphraseLocked { .. } => {
-                StatusCode::TOO_MANY_REQUESTS
-            }
-            Self::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
-            Self::Busy | Self::StorageUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal | Self::EmailFailed => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
     /// The key the caller sent, for the errors that echo it.
     pub fn echoed_key(&self) -> Option<&str> {
         match self {
@@ -156,15 +127,6 @@ impl Error {
             }
             _ => None,
         }
-    }
-
-    /// Errors about the body as a whole: answered before all of it was read, or
-    /// about a body that does not end where it should.
-    pub fn closes_connection(&self) -> bool {
-        matches!(
-            self,
-            Self::BodyTooLarge(_) | Self::BodyTimeout | Self::Busy | Self::BadBody(_)
-        )
     }
 }
 

@@ -9,7 +9,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{AUTHORIZATION, CACHE_CONTROL, WWW_AUTHENTICATE};
 use actix_web::middleware::Next;
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
@@ -72,7 +72,7 @@ pub async fn time_requests(
 pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let access = &state.metrics;
     if !access.enabled {
-        return crate::error::Error::NotFound.error_response();
+        return crate::api::not_found().await;
     }
     let presented = req
         .headers()

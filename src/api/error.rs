@@ -1,29 +1,74 @@
-//! The one place where failures become API responses.
+//! The one place where failures become API responses, and the API's
+//! extractors, which refuse a request with them.
 //!
-//! Every v1 error is status 404 with `{"message": ...}` (legacy behaviour clients
-//! depend on) and the real status in `X-OTS-Intended-Status`. The requests API
-//! (`/api/requests`, otsd's own) answers the same body with the real status
-//! ([`RealStatus`]). The log gets the cause of internal errors; the client gets
-//! none of it.
+//! Every v1 error ([`V1Error`]) is status 404 with `{"message": ...}` (legacy
+//! behaviour clients depend on) and the real status in `X-OTS-Intended-Status`.
+//! The requests API (`/api/requests`, otsd's own) answers the same body with the
+//! real status ([`RealStatus`]). The log gets the cause of internal errors; the
+//! client gets none of it.
 
+use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
 use serde_json::{Map, Value};
 
 use crate::error::Error;
+use crate::request::status::{closes_connection, intended};
+use crate::request::{Extract, Extracting, UnknownKey, extract};
 
 /// Header carrying the status an error would really have.
 pub const INTENDED_STATUS: &str = "X-OTS-Intended-Status";
 /// Content type of every API response.
 pub const JSON: &str = "application/json; charset=utf-8";
 
-impl ResponseError for Error {
+/// An [`Error`] as the v1 API answers it: always 404, the real status in
+/// `X-OTS-Intended-Status`.
+#[derive(Debug)]
+pub struct V1Error(pub Error);
+
+impl From<Error> for V1Error {
+    fn from(err: Error) -> Self {
+        Self(err)
+    }
+}
+
+/// A path that holds no key is an unknown secret (for a metadata key too, as
+/// the reference says), echoing what was sent.
+impl<K> From<UnknownKey<K>> for V1Error {
+    fn from(unknown: UnknownKey<K>) -> Self {
+        Self(Error::unknown(&unknown.raw))
+    }
+}
+
+impl std::fmt::Display for V1Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl ResponseError for V1Error {
     fn status_code(&self) -> StatusCode {
         StatusCode::NOT_FOUND
     }
 
     fn error_response(&self) -> HttpResponse {
-        respond(self, StatusCode::NOT_FOUND)
+        respond(&self.0, StatusCode::NOT_FOUND)
+    }
+}
+
+/// An extractor of the v1 API: the caller, the parameters or the path's key,
+/// or a refusal as a [`V1Error`].
+pub struct V1<T>(pub T);
+
+impl<T: Extract> FromRequest for V1<T>
+where
+    V1Error: From<T::Rejection>,
+{
+    type Error = V1Error;
+    type Future = Extracting<T, Self, V1Error>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        extract(req, payload, |taken| taken.map(V1).map_err(V1Error::from))
     }
 }
 
@@ -38,6 +83,14 @@ impl From<Error> for RealStatus {
     }
 }
 
+/// A path that holds no key is an unknown request: the requests API takes
+/// only request keys and private keys.
+impl<K> From<UnknownKey<K>> for RealStatus {
+    fn from(_: UnknownKey<K>) -> Self {
+        Self(Error::UnknownRequest)
+    }
+}
+
 impl std::fmt::Display for RealStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.0.fmt(f)
@@ -46,11 +99,29 @@ impl std::fmt::Display for RealStatus {
 
 impl ResponseError for RealStatus {
     fn status_code(&self) -> StatusCode {
-        self.0.intended_status()
+        intended(&self.0)
     }
 
     fn error_response(&self) -> HttpResponse {
-        respond(&self.0, self.0.intended_status())
+        respond(&self.0, intended(&self.0))
+    }
+}
+
+/// An extractor of the requests API: the caller, the parameters or the path's
+/// key, or a refusal as a [`RealStatus`].
+pub struct Real<T>(pub T);
+
+impl<T: Extract> FromRequest for Real<T>
+where
+    RealStatus: From<T::Rejection>,
+{
+    type Error = RealStatus;
+    type Future = Extracting<T, Self, RealStatus>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        extract(req, payload, |taken| {
+            taken.map(Real).map_err(RealStatus::from)
+        })
     }
 }
 
@@ -64,12 +135,12 @@ fn respond(err: &Error, status: StatusCode) -> HttpResponse {
     }
     let mut response = HttpResponse::build(status);
     response
-        .insert_header((INTENDED_STATUS, err.intended_status().as_str()))
+        .insert_header((INTENDED_STATUS, intended(err).as_str()))
         .content_type(JSON);
     if let Some(seconds) = err.retry_after() {
         response.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
     }
-    if err.closes_connection() {
+    if closes_connection(err) {
         // What is left of the body is never read, or cannot be trusted to end
         // where it says: close, so it cannot be taken for the next request,
         // and the socket is not held for it.
@@ -80,11 +151,11 @@ fn respond(err: &Error, status: StatusCode) -> HttpResponse {
 
 /// Answers any route or method the API does not have.
 pub async fn not_found() -> HttpResponse {
-    Error::NotFound.error_response()
+    V1Error(Error::NotFound).error_response()
 }
 
 /// Middleware for `/api/`: any error answer that did not come from an
-/// [`Error`] (one actix or a library produced inside the app) is rewritten as
+/// [`V1Error`] (one actix or a library produced inside the app) is rewritten as
 /// the v1 error, so clients of the API only ever see its one error shape. The
 /// HTTP layer's own answers to requests it cannot parse (a malformed head, a head
 /// too large, a head that never arrives) are sent before any of otsd's code runs,
@@ -155,7 +226,7 @@ mod tests {
                     .route(
                         "/ours",
                         web::get().to(|| async {
-                            Err::<HttpResponse, _>(Error::RateLimited { retry_after: 1 })
+                            Err::<HttpResponse, _>(V1Error(Error::RateLimited { retry_after: 1 }))
                         }),
                     )
                     .route("/fine", web::get().to(|| async { "ok" })),

@@ -2,15 +2,16 @@
 //! and the v1 error shape; and otsd's own requests API (`/api/requests`).
 //!
 //! Handlers (in `v1/`) are thin: take the [`Caller`](crate::service::Caller),
-//! [`Params`](crate::request::Params) and path key, call the
-//! [`Service`](crate::service::Service), render JSON. Every failure is the one
-//! [`Error`](crate::Error), mapped to the v1 wire format in one place (`error.rs`).
+//! [`Params`](crate::request::Params) and path key through the [`V1`] extractor,
+//! call the [`Service`](crate::service::Service), render JSON. Every failure is
+//! the one [`Error`](crate::Error), answered in the v1 wire format by [`V1Error`]
+//! in one place (`error.rs`); a request refused before its handler ran too.
 
 mod error;
 mod requests;
 mod v1;
 
-pub use error::{INTENDED_STATUS, JSON, RealStatus, not_found, v1_errors};
+pub use error::{INTENDED_STATUS, JSON, Real, RealStatus, V1, V1Error, not_found, v1_errors};
 pub use requests::configure as configure_requests;
 
 use actix_web::http::header::{CACHE_CONTROL, PRAGMA};
@@ -63,7 +64,7 @@ pub fn json_ok<T: Serialize>(body: &T) -> HttpResponse {
         Ok(text) => HttpResponse::Ok().content_type(JSON).body(text),
         Err(err) => {
             log::error!("serialising a response failed: {err}");
-            actix_web::ResponseError::error_response(&crate::Error::Internal)
+            actix_web::ResponseError::error_response(&V1Error(crate::Error::Internal))
         }
     }
 }

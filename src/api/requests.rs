@@ -12,13 +12,13 @@
 use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
 
-use super::error::RealStatus;
+use super::error::{Real, RealStatus};
 use super::json_ok;
 use crate::app::AppState;
 use crate::clock::unix_now;
-use crate::domain::{FromPath, InboxKey, RequestKey};
+use crate::domain::{InboxKey, RequestKey};
 use crate::error::Error;
-use crate::request::{Params, PathKey};
+use crate::request::Params;
 use crate::service::{Ask, Caller, Links};
 use crate::vault::Inbox;
 
@@ -51,19 +51,12 @@ async fn not_found() -> ApiResult {
     Err(Error::NotFound.into())
 }
 
-/// The key in the path; what cannot be a key is an unknown request.
-fn key<K: FromPath>(key: Result<PathKey<K>, Error>) -> Result<K, Error> {
-    key.map(|PathKey(key)| key)
-        .map_err(|_| Error::UnknownRequest)
-}
-
 /// `POST /api/requests`
 async fn ask(
     state: web::Data<AppState>,
-    caller: Result<Caller, Error>,
-    params: Result<Params, Error>,
+    Real(caller): Real<Caller>,
+    Real(mut params): Real<Params>,
 ) -> ApiResult {
-    let (caller, mut params) = (caller?, params?);
     let ask = Ask {
         note: params.take("note"),
         ttl: params.take("ttl"),
@@ -75,10 +68,9 @@ async fn ask(
 /// `GET /api/requests/{request_key}`
 async fn show(
     state: web::Data<AppState>,
-    caller: Result<Caller, Error>,
-    request_key: Result<PathKey<RequestKey>, Error>,
+    Real(caller): Real<Caller>,
+    Real(request_key): Real<RequestKey>,
 ) -> ApiResult {
-    let (caller, request_key) = (caller?, key(request_key)?);
     let open = state.service.open_request(&caller, &request_key)?;
     Ok(json_ok(&json!({
         "state": "waiting",
@@ -91,11 +83,10 @@ async fn show(
 /// `POST /api/requests/{request_key}/answer`
 async fn answer(
     state: web::Data<AppState>,
-    caller: Result<Caller, Error>,
-    request_key: Result<PathKey<RequestKey>, Error>,
-    params: Result<Params, Error>,
+    Real(caller): Real<Caller>,
+    Real(request_key): Real<RequestKey>,
+    Real(mut params): Real<Params>,
 ) -> ApiResult {
-    let (caller, request_key, mut params) = (caller?, key(request_key)?, params?);
     state
         .service
         .answer(&caller, &request_key, params.secret())
@@ -106,10 +97,9 @@ async fn answer(
 /// `GET /api/requests/private/{private_key}`
 async fn inbox(
     state: web::Data<AppState>,
-    caller: Result<Caller, Error>,
-    inbox_key: Result<PathKey<InboxKey>, Error>,
+    Real(caller): Real<Caller>,
+    Real(inbox_key): Real<InboxKey>,
 ) -> ApiResult {
-    let (caller, inbox_key) = (caller?, key(inbox_key)?);
     let inbox = state.service.inbox(&caller, &inbox_key)?;
     Ok(json_ok(&inbox_json(&inbox, state.service.links())))
 }
@@ -117,10 +107,9 @@ async fn inbox(
 /// `POST /api/requests/private/{private_key}/reveal`
 async fn reveal(
     state: web::Data<AppState>,
-    caller: Result<Caller, Error>,
-    inbox_key: Result<PathKey<InboxKey>, Error>,
+    Real(caller): Real<Caller>,
+    Real(inbox_key): Real<InboxKey>,
 ) -> ApiResult {
-    let (caller, inbox_key) = (caller?, key(inbox_key)?);
     let value = state.service.reveal_answer(&caller, &inbox_key).await?;
     Ok(json_ok(&json!({
         "state": "revealed",
@@ -131,10 +120,9 @@ async fn reveal(
 /// `POST /api/requests/private/{private_key}/cancel`
 async fn cancel(
     state: web::Data<AppState>,
-    caller: Result<Caller, Error>,
-    inbox_key: Result<PathKey<InboxKey>, Error>,
+    Real(caller): Real<Caller>,
+    Real(inbox_key): Real<InboxKey>,
 ) -> ApiResult {
-    let (caller, inbox_key) = (caller?, key(inbox_key)?);
     let inbox = state.service.cancel_request(&caller, &inbox_key).await?;
     Ok(json_ok(&inbox_json(&inbox, state.service.links())))
 }

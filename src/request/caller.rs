@@ -8,7 +8,7 @@
 
 use actix_web::dev::Payload;
 use actix_web::http::header::{AUTHORIZATION, HeaderValue};
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{HttpRequest, web};
 use actix_web_httpauth::headers::authorization::{Basic, Scheme};
 use std::future::{Ready, ready};
 use std::net::{IpAddr, Ipv4Addr};
@@ -19,11 +19,11 @@ use crate::error::Error;
 use crate::ratelimit::client_ip;
 use crate::service::Caller;
 
-impl FromRequest for Caller {
-    type Error = Error;
+impl super::Extract for Caller {
+    type Rejection = Error;
     type Future = Ready<Result<Self, Error>>;
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+    fn extract(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(identify(req))
     }
 }

@@ -7,11 +7,12 @@ use zeroize::Zeroizing;
 
 use super::handover;
 use super::pages::{self, FormView, Frame};
-use super::{Redirect, WebError, page, retry_after, see_other};
+use super::{Page, Redirect, WebError, page, retry_after, see_other};
 use crate::app::AppState;
 use crate::domain::{MetadataKey, Passphrase, SecretKey};
 use crate::error::Error;
-use crate::request::{Params, PathKey};
+use crate::request::Params;
+use crate::request::status::intended;
 use crate::service::{Caller, Generate, Share};
 
 type PageResult = Result<HttpResponse, WebError>;
@@ -67,18 +68,29 @@ pub(super) fn form_page(
     )
 }
 
-fn index_page(
+/// A creating form's post the service refused: the form again, with the
+/// reason. Only an internal failure is the error page.
+pub(super) fn form_again(
     state: &AppState,
     frame: &Frame,
-    status: StatusCode,
-    error: Option<&str>,
-) -> HttpResponse {
-    form_page(state, frame, status, error, pages::index)
+    err: Error,
+    render: fn(&Frame, &FormView<'_>) -> maud::Markup,
+) -> PageResult {
+    match err {
+        Error::Internal => Err(WebError::Page(Error::Internal)),
+        err => Ok(form_page(
+            state,
+            frame,
+            intended(&err),
+            Some(&frame.lang.error(&err)),
+            render,
+        )),
+    }
 }
 
 /// `GET /`
 pub async fn index(state: web::Data<AppState>, frame: Frame) -> HttpResponse {
-    index_page(&state, &frame, StatusCode::OK, None)
+    form_page(&state, &frame, StatusCode::OK, None, pages::index)
 }
 
 /// `POST /share`: create (or generate) from the form. Success redirects to the
@@ -88,11 +100,9 @@ pub async fn index(state: web::Data<AppState>, frame: Frame) -> HttpResponse {
 pub async fn create(
     state: web::Data<AppState>,
     frame: Frame,
-    caller: Result<Caller, Error>,
-    params: Result<Params, Error>,
+    Page(mut params): Page<Params>,
+    Page(caller): Page<Caller>,
 ) -> PageResult {
-    let mut params = params?;
-    let caller = caller?;
     let service = &state.service;
     let result = async {
         // A closed instance's form carries the account's credentials itself.
@@ -138,16 +148,7 @@ pub async fn create(
         }
     }
     .await;
-    match result {
-        Ok(response) => Ok(response),
-        Err(Error::Internal) => Err(WebError::Page(Error::Internal)),
-        Err(err) => Ok(index_page(
-            &state,
-            &frame,
-            err.intended_status(),
-            Some(&frame.lang.error(&err)),
-        )),
-    }
+    result.or_else(|err| form_again(&state, &frame, err, pages::index))
 }
 
 /// The caller, signed in with the form's `account` and `token` when it has them.
@@ -169,13 +170,12 @@ pub async fn receipt(
     state: web::Data<AppState>,
     frame: Frame,
     req: HttpRequest,
-    caller: Result<Caller, Error>,
-    key: Result<PathKey<MetadataKey>, Error>,
+    Page(key): Page<MetadataKey>,
+    Page(caller): Page<Caller>,
 ) -> PageResult {
-    let PathKey(key) = key.map_err(receipt_error)?;
     let receipt = state
         .service
-        .receipt(&caller?, &key)
+        .receipt(&caller, &key)
         .map_err(receipt_error)?;
     let link = state.service.links().secret_of(&receipt);
     let token = pages::cookie(&req, handover::COOKIE);
@@ -234,10 +234,9 @@ fn set_handover_cookie(
 pub async fn confirm_burn(
     state: web::Data<AppState>,
     frame: Frame,
-    caller: Result<Caller, Error>,
-    key: Result<PathKey<MetadataKey>, Error>,
+    Page(caller): Page<Caller>,
+    Page(key): Page<MetadataKey>,
 ) -> PageResult {
-    let (caller, PathKey(key)) = (caller?, key.map_err(receipt_error)?);
     let receipt = state
         .service
         .receipt(&caller, &key)
@@ -256,39 +255,23 @@ pub async fn confirm_burn(
 pub async fn burn(
     state: web::Data<AppState>,
     frame: Frame,
-    caller: Result<Caller, Error>,
-    key: Result<PathKey<MetadataKey>, Error>,
-    params: Result<Params, Error>,
+    Page(caller): Page<Caller>,
+    Page(key): Page<MetadataKey>,
+    Page(mut params): Page<Params>,
 ) -> PageResult {
-    let (caller, PathKey(key)) = (caller?, key.map_err(receipt_error)?);
-    let passphrase = Passphrase::attempt(params?.take("passphrase"));
+    let passphrase = Passphrase::attempt(params.take("passphrase"));
     match state.service.burn(&caller, &key, passphrase).await {
         Ok(_) => Ok(see_other(Redirect::Receipt(&key))),
-        Err(Error::WrongPassphraseToBurn) => {
-            let receipt = state
-                .service
-                .receipt(&caller, &key)
-                .map_err(receipt_error)?;
-            Ok(page(
-                StatusCode::BAD_REQUEST,
-                pages::confirm_burn(&frame, &receipt, Some(frame.lang.t("burn.wrong"))),
-            ))
-        }
-        Err(Error::PassphraseLocked {
-            retry_after: seconds,
-        }) => {
-            let receipt = state
-                .service
-                .receipt(&caller, &key)
-                .map_err(receipt_error)?;
-            let mut response = page(
-                StatusCode::TOO_MANY_REQUESTS,
-                pages::confirm_burn(&frame, &receipt, Some(&locked_message(&frame, seconds))),
-            );
-            retry_after(&mut response, seconds);
-            Ok(response)
-        }
-        Err(err) => Err(receipt_error(err)),
+        Err(err) => match Refusal::of_passphrase(&frame, &err) {
+            Some(refusal) => {
+                let receipt = state
+                    .service
+                    .receipt(&caller, &key)
+                    .map_err(receipt_error)?;
+                Ok(refusal.page(|reason| pages::confirm_burn(&frame, &receipt, Some(reason))))
+            }
+            None => Err(receipt_error(err)),
+        },
     }
 }
 
@@ -297,10 +280,9 @@ pub async fn burn(
 pub async fn show_secret(
     state: web::Data<AppState>,
     frame: Frame,
-    caller: Result<Caller, Error>,
-    key: Result<PathKey<SecretKey>, Error>,
+    Page(caller): Page<Caller>,
+    Page(key): Page<SecretKey>,
 ) -> PageResult {
-    let (caller, PathKey(key)) = (caller?, key?);
     let preview = state.service.preview(&caller, &key)?;
     Ok(page(
         StatusCode::OK,
@@ -313,47 +295,65 @@ pub async fn show_secret(
 pub async fn reveal_secret(
     state: web::Data<AppState>,
     frame: Frame,
-    caller: Result<Caller, Error>,
-    key: Result<PathKey<SecretKey>, Error>,
-    params: Result<Params, Error>,
+    Page(caller): Page<Caller>,
+    Page(key): Page<SecretKey>,
+    Page(mut params): Page<Params>,
 ) -> PageResult {
-    let (caller, PathKey(key)) = (caller?, key?);
-    let passphrase = Passphrase::attempt(params?.take("passphrase"));
+    let passphrase = Passphrase::attempt(params.take("passphrase"));
     match state.service.reveal(&caller, &key, passphrase).await {
         Ok(revealed) => Ok(page(
             StatusCode::OK,
             pages::revealed(&frame, revealed.value.expose()),
         )),
-        Err(Error::WrongPassphraseToReveal { .. }) => Ok(page(
-            StatusCode::BAD_REQUEST,
-            pages::reveal_form(
-                &frame,
-                key.expose(),
-                true,
-                Some(frame.lang.t("reveal.wrong")),
-            ),
-        )),
-        Err(Error::PassphraseLocked {
-            retry_after: seconds,
-        }) => {
-            let mut response = page(
-                StatusCode::TOO_MANY_REQUESTS,
-                pages::reveal_form(
-                    &frame,
-                    key.expose(),
-                    true,
-                    Some(&locked_message(&frame, seconds)),
-                ),
-            );
-            retry_after(&mut response, seconds);
-            Ok(response)
+        Err(err) => {
+            match Refusal::of_passphrase(&frame, &err) {
+                Some(refusal) => Ok(refusal
+                    .page(|reason| pages::reveal_form(&frame, key.expose(), true, Some(reason)))),
+                None => Err(err.into()),
+            }
         }
-        Err(err) => Err(err.into()),
     }
 }
 
-/// What a page says when this address is out of passphrase attempts.
-fn locked_message(frame: &Frame, seconds: u64) -> String {
-    let lang = frame.lang;
-    lang.tf("reveal.locked", &[("duration", &lang.duration(seconds))])
+/// A passphrase the service refused: the form is asked again with the reason,
+/// the secret kept. Wrong is a 400; out of attempts for this address is a 429
+/// that says how long the lock lasts, with `Retry-After`.
+struct Refusal {
+    status: StatusCode,
+    reason: String,
+    retry_after: Option<u64>,
+}
+
+impl Refusal {
+    /// `None` for any error that is not about the passphrase.
+    fn of_passphrase(frame: &Frame, err: &Error) -> Option<Self> {
+        let lang = frame.lang;
+        let wrong = |key| Self {
+            status: StatusCode::BAD_REQUEST,
+            reason: lang.t(key).to_owned(),
+            retry_after: None,
+        };
+        match err {
+            Error::WrongPassphraseToBurn => Some(wrong("burn.wrong")),
+            Error::WrongPassphraseToReveal { .. } => Some(wrong("reveal.wrong")),
+            Error::PassphraseLocked { retry_after } => Some(Self {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                reason: lang.tf(
+                    "reveal.locked",
+                    &[("duration", &lang.duration(*retry_after))],
+                ),
+                retry_after: Some(*retry_after),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The form, rendered with the reason.
+    fn page(self, form: impl FnOnce(&str) -> maud::Markup) -> HttpResponse {
+        let mut response = page(self.status, form(&self.reason));
+        if let Some(seconds) = self.retry_after {
+            retry_after(&mut response, seconds);
+        }
+        response
+    }
 }

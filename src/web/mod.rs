@@ -6,8 +6,10 @@
 //!
 //! Every page goes through [`page`], which sets the security headers, and every
 //! POST first passes [`same_origin`], the middleware on the pages' scope that
-//! refuses cross-site form posts. Handlers parse the form, call the
-//! [`Service`](crate::service::Service), and render.
+//! refuses cross-site form posts. Handlers take what they need through the
+//! [`Page`] extractor, call the [`Service`](crate::service::Service), and render.
+//! Every failure, a request refused before its handler ran too, is a
+//! [`WebError`], rendered as a page in one place ([`WebError::render`]).
 
 mod assets;
 mod handlers;
@@ -19,18 +21,21 @@ mod requests;
 
 pub use handover::Handover;
 pub use pages::Frame;
+use pages::Notice;
 
 use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::{Next, from_fn};
-use actix_web::{HttpResponse, ResponseError, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
 use maud::Markup;
 
 use crate::app::AppState;
-use crate::domain::{InboxKey, MetadataKey, RequestKey};
+use crate::domain::{InboxKey, MetadataKey, RequestKey, SecretKey};
 use crate::error::Error;
+use crate::request::status::intended;
+use crate::request::{Extract, Extracting, UnknownKey, extract};
 
 /// No inline script or style, nothing from elsewhere, no framing, forms only to us.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
@@ -84,21 +89,21 @@ fn resource(path: &str) -> actix_web::Resource {
     }))
 }
 
-/// The application's answer to a path nobody serves: a page for a browser
-/// (which asks for HTML), the v1 JSON error for everyone else (API clients,
-/// scripts and `curl` that ask for nothing in particular).
-pub async fn fallback(req: actix_web::HttpRequest) -> HttpResponse {
+/// Whether `req` is a browser's that should get a page rather than the API's
+/// JSON: one that asks for HTML, outside `/api/`. (API clients, scripts and
+/// `curl` ask for nothing in particular.)
+pub fn wants_page(req: &HttpRequest) -> bool {
     let wants_html = req
         .headers()
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"));
-    if wants_html && !req.path().starts_with("/api/") {
-        let frame = Frame::of(&req);
-        WebError::NotFound.render(&frame)
-    } else {
-        crate::api::not_found().await
-    }
+    wants_html && !req.path().starts_with("/api/")
+}
+
+/// The page for a path nobody serves, in the request's language.
+pub fn not_found(req: &HttpRequest) -> HttpResponse {
+    WebError::NotFound.render(&Frame::of(req))
 }
 
 /// Renders the pages' errors with the request's [`Frame`] (instance name and
@@ -224,6 +229,24 @@ pub async fn same_origin(
     Ok(next.call(req).await?.map_into_left_body())
 }
 
+/// An extractor of the pages: the caller, the form's parameters or the path's
+/// key, or a refusal as a [`WebError`], which is always a page.
+pub struct Page<T>(pub T);
+
+impl<T: Extract> FromRequest for Page<T>
+where
+    WebError: From<T::Rejection>,
+{
+    type Error = WebError;
+    type Future = Extracting<T, Self, WebError>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        extract(req, payload, |taken| {
+            taken.map(Page).map_err(WebError::from)
+        })
+    }
+}
+
 /// Failures of the web pages, rendered as HTML in one place.
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
@@ -241,10 +264,35 @@ pub enum WebError {
     UnknownInbox,
 }
 
+/// A link whose key cannot be a key gets the page of what it would have named.
+impl From<UnknownKey<SecretKey>> for WebError {
+    fn from(unknown: UnknownKey<SecretKey>) -> Self {
+        Self::Page(Error::unknown(&unknown.raw))
+    }
+}
+
+impl From<UnknownKey<MetadataKey>> for WebError {
+    fn from(_: UnknownKey<MetadataKey>) -> Self {
+        Self::UnknownReceipt
+    }
+}
+
+impl From<UnknownKey<RequestKey>> for WebError {
+    fn from(_: UnknownKey<RequestKey>) -> Self {
+        Self::Page(Error::UnknownRequest)
+    }
+}
+
+impl From<UnknownKey<InboxKey>> for WebError {
+    fn from(_: UnknownKey<InboxKey>) -> Self {
+        Self::UnknownInbox
+    }
+}
+
 impl ResponseError for WebError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::Page(err) => err.intended_status(),
+            Self::Page(err) => intended(err),
             Self::CrossSite => StatusCode::FORBIDDEN,
             Self::NotFound | Self::UnknownReceipt | Self::UnknownInbox => StatusCode::NOT_FOUND,
         }
@@ -259,11 +307,11 @@ impl WebError {
     fn render(&self, frame: &Frame) -> HttpResponse {
         let markup = match self {
             // Unknown, used, expired: one page that does not tell which.
-            Self::Page(Error::UnknownSecret { .. }) => pages::gone(frame),
-            Self::UnknownReceipt => pages::receipt_gone(frame),
-            Self::Page(Error::UnknownRequest) => pages::request_gone(frame),
-            Self::UnknownInbox => pages::inbox_gone(frame),
-            Self::NotFound => pages::not_found(frame),
+            Self::Page(Error::UnknownSecret { .. }) => pages::notice(frame, Notice::Gone),
+            Self::UnknownReceipt => pages::notice(frame, Notice::ReceiptGone),
+            Self::Page(Error::UnknownRequest) => pages::notice(frame, Notice::RequestGone),
+            Self::UnknownInbox => pages::notice(frame, Notice::InboxGone),
+            Self::NotFound => pages::notice(frame, Notice::NotFound),
             Self::CrossSite => pages::error(frame, frame.lang.t("error.cross_site")),
             Self::Page(err) => pages::error(frame, &frame.lang.error(err)),
         };

@@ -584,63 +584,55 @@ pub fn answer_sent(frame: &Frame) -> Markup {
     )
 }
 
-/// A request link that is unknown, answered, cancelled or expired: one page.
-pub fn request_gone(frame: &Frame) -> Markup {
-    let t = |key| frame.t(key);
-    layout(
-        frame,
-        t("request_gone.title"),
-        notice(frame, t("request_gone.heading"), t("request_gone.text")),
-    )
+/// The pages that say one thing and link back to the start: each of something
+/// a link named that is not there (or not any more), or of no page at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Notice {
+    /// Unknown, used or expired — deliberately one page for all three.
+    Gone,
+    /// A receipt link that is unknown, or whose receipt is gone: the creator's
+    /// page, so it speaks of the receipt, not of a secret sent to the reader.
+    ReceiptGone,
+    /// A request link that is unknown, answered, cancelled or expired: one page.
+    RequestGone,
+    /// A private request link that is unknown, or whose request was deleted.
+    InboxGone,
+    /// A path no page has, asked for by a browser.
+    NotFound,
 }
 
-/// A private request link that is unknown, or whose request was deleted.
-pub fn inbox_gone(frame: &Frame) -> Markup {
-    let t = |key| frame.t(key);
-    layout(
-        frame,
-        t("inbox_gone.title"),
-        notice(frame, t("inbox_gone.heading"), t("inbox_gone.text")),
-    )
-}
-
-/// A page that says one thing and links back to the start.
-fn notice(frame: &Frame, heading: Text, text: Text) -> Markup {
-    html! {
-        h1 { (heading) }
-        p { (text) }
-        p { a href="/" { (frame.t("gone.share")) } }
+impl Notice {
+    /// The catalogue's title, heading and text.
+    fn keys(self) -> [&'static str; 3] {
+        match self {
+            Self::Gone => ["gone.title", "gone.heading", "gone.text"],
+            Self::ReceiptGone => [
+                "receipt_gone.title",
+                "receipt_gone.heading",
+                "receipt_gone.text",
+            ],
+            Self::RequestGone => [
+                "request_gone.title",
+                "request_gone.heading",
+                "request_gone.text",
+            ],
+            Self::InboxGone => ["inbox_gone.title", "inbox_gone.heading", "inbox_gone.text"],
+            Self::NotFound => ["not_found.title", "not_found.heading", "not_found.text"],
+        }
     }
 }
 
-/// Unknown, used or expired — deliberately one page for all three.
-pub fn gone(frame: &Frame) -> Markup {
-    let t = |key| frame.t(key);
+/// A [`Notice`] page.
+pub fn notice(frame: &Frame, which: Notice) -> Markup {
+    let [title, heading, text] = which.keys().map(|key| frame.t(key));
     layout(
         frame,
-        t("gone.title"),
-        notice(frame, t("gone.heading"), t("gone.text")),
-    )
-}
-
-/// A receipt link that is unknown, or whose receipt is gone: the creator's
-/// page, so it speaks of the receipt, not of a secret sent to the reader.
-pub fn receipt_gone(frame: &Frame) -> Markup {
-    let t = |key| frame.t(key);
-    layout(
-        frame,
-        t("receipt_gone.title"),
-        notice(frame, t("receipt_gone.heading"), t("receipt_gone.text")),
-    )
-}
-
-/// A path no page has, asked for by a browser.
-pub fn not_found(frame: &Frame) -> Markup {
-    let t = |key| frame.t(key);
-    layout(
-        frame,
-        t("not_found.title"),
-        notice(frame, t("not_found.heading"), t("not_found.text")),
+        title,
+        html! {
+            h1 { (heading) }
+            p { (text) }
+            p { a href="/" { (frame.t("gone.share")) } }
+        },
     )
 }
 

@@ -6,13 +6,14 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
-use super::handlers::{form_page, signed_in};
+use super::handlers::{form_again, form_page, signed_in};
 use super::pages::{self, Frame};
-use super::{Redirect, WebError, page, see_other};
+use super::{Page, Redirect, WebError, page, see_other};
 use crate::app::AppState;
 use crate::domain::{InboxKey, RequestKey};
 use crate::error::Error;
-use crate::request::{Params, PathKey};
+use crate::request::Params;
+use crate::request::status::intended;
 use crate::service::{Ask, Caller};
 use crate::vault::Asked;
 
@@ -28,10 +29,9 @@ pub async fn new(state: web::Data<AppState>, frame: Frame) -> HttpResponse {
 pub async fn create(
     state: web::Data<AppState>,
     frame: Frame,
-    caller: Result<Caller, Error>,
-    params: Result<Params, Error>,
+    Page(caller): Page<Caller>,
+    Page(mut params): Page<Params>,
 ) -> PageResult {
-    let (caller, mut params) = (caller?, params?);
     let result = async {
         let caller = signed_in(&state, caller, &mut params)?;
         let ask = Ask {
@@ -43,21 +43,8 @@ pub async fn create(
     .await;
     match result {
         Ok(inbox) => Ok(see_other(Redirect::Inbox(&inbox.inbox_key))),
-        Err(Error::Internal) => Err(Error::Internal.into()),
-        Err(err) => Ok(form_page(
-            &state,
-            &frame,
-            err.intended_status(),
-            Some(&frame.lang.error(&err)),
-            pages::ask,
-        )),
+        Err(err) => form_again(&state, &frame, err, pages::ask),
     }
-}
-
-/// The private key in the path; a failure is the private page's own.
-fn inbox_key(key: Result<PathKey<InboxKey>, Error>) -> Result<InboxKey, WebError> {
-    key.map(|PathKey(key)| key)
-        .map_err(|_| WebError::UnknownInbox)
 }
 
 /// A private page's failure: an unknown request is the requester's page.
@@ -68,20 +55,13 @@ fn inbox_error(err: Error) -> WebError {
     }
 }
 
-/// The request key in the path.
-fn request_key(key: Result<PathKey<RequestKey>, Error>) -> Result<RequestKey, WebError> {
-    key.map(|PathKey(key)| key)
-        .map_err(|_| Error::UnknownRequest.into())
-}
-
 /// `GET /request/{key}`: the requester's page.
 pub async fn inbox(
     state: web::Data<AppState>,
     frame: Frame,
-    caller: Result<Caller, Error>,
-    key: Result<PathKey<InboxKey>, Error>,
+    Page(caller): Page<Caller>,
+    Page(key): Page<InboxKey>,
 ) -> PageResult {
-    let (caller, key) = (caller?, inbox_key(key)?);
     let inbox = state.service.inbox(&caller, &key).map_err(inbox_error)?;
     let link = inbox
         .request_key
@@ -98,10 +78,9 @@ pub async fn inbox(
 pub async fn reveal(
     state: web::Data<AppState>,
     frame: Frame,
-    caller: Result<Caller, Error>,
-    key: Result<PathKey<InboxKey>, Error>,
+    Page(caller): Page<Caller>,
+    Page(key): Page<InboxKey>,
 ) -> PageResult {
-    let (caller, key) = (caller?, inbox_key(key)?);
     match state.service.reveal_answer(&caller, &key).await {
         Ok(value) => Ok(page(
             StatusCode::OK,
@@ -117,10 +96,9 @@ pub async fn reveal(
 pub async fn confirm_cancel(
     state: web::Data<AppState>,
     frame: Frame,
-    caller: Result<Caller, Error>,
-    key: Result<PathKey<InboxKey>, Error>,
+    Page(caller): Page<Caller>,
+    Page(key): Page<InboxKey>,
 ) -> PageResult {
-    let (caller, key) = (caller?, inbox_key(key)?);
     let inbox = state.service.inbox(&caller, &key).map_err(inbox_error)?;
     if !inbox.status.is_live() {
         return Ok(see_other(Redirect::Inbox(&key)));
@@ -134,10 +112,9 @@ pub async fn confirm_cancel(
 /// `POST /request/{key}/cancel`: cancels, then back to the private page.
 pub async fn cancel(
     state: web::Data<AppState>,
-    caller: Result<Caller, Error>,
-    key: Result<PathKey<InboxKey>, Error>,
+    Page(caller): Page<Caller>,
+    Page(key): Page<InboxKey>,
 ) -> PageResult {
-    let (caller, key) = (caller?, inbox_key(key)?);
     match state.service.cancel_request(&caller, &key).await {
         // Already closed (answered and read, cancelled twice): the page says so.
         Ok(_) | Err(Error::UnknownRequest) => Ok(see_other(Redirect::Inbox(&key))),
@@ -150,10 +127,9 @@ pub async fn cancel(
 pub async fn answer_form(
     state: web::Data<AppState>,
     frame: Frame,
-    caller: Result<Caller, Error>,
-    key: Result<PathKey<RequestKey>, Error>,
+    Page(caller): Page<Caller>,
+    Page(key): Page<RequestKey>,
 ) -> PageResult {
-    let (caller, key) = (caller?, request_key(key)?);
     let open = state.service.open_request(&caller, &key)?;
     Ok(page(
         StatusCode::OK,
@@ -166,17 +142,16 @@ pub async fn answer_form(
 pub async fn answer(
     state: web::Data<AppState>,
     frame: Frame,
-    caller: Result<Caller, Error>,
-    key: Result<PathKey<RequestKey>, Error>,
-    params: Result<Params, Error>,
+    Page(caller): Page<Caller>,
+    Page(key): Page<RequestKey>,
+    Page(mut params): Page<Params>,
 ) -> PageResult {
-    let (caller, key, mut params) = (caller?, request_key(key)?, params?);
     match state.service.answer(&caller, &key, params.secret()).await {
         Ok(()) => Ok(see_other(Redirect::AnswerSent(&key))),
         Err(err @ Error::Param(_)) => {
             let open = state.service.open_request(&caller, &key)?;
             Ok(page(
-                err.intended_status(),
+                intended(&err),
                 pages::answer_form(&frame, key.expose(), &open, Some(&frame.lang.error(&err))),
             ))
         }
@@ -190,10 +165,9 @@ pub async fn answer(
 pub async fn sent(
     state: web::Data<AppState>,
     frame: Frame,
-    caller: Result<Caller, Error>,
-    key: Result<PathKey<RequestKey>, Error>,
+    Page(caller): Page<Caller>,
+    Page(key): Page<RequestKey>,
 ) -> PageResult {
-    let (caller, key) = (caller?, request_key(key)?);
     match state.service.asked(&caller, &key)? {
         Asked::Open => Ok(see_other(Redirect::Ask(&key))),
         Asked::Answered => Ok(page(StatusCode::OK, pages::answer_sent(&frame))),

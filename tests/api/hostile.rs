@@ -371,3 +371,89 @@ async fn a_key_with_a_raw_control_byte_is_refused_and_never_a_500() {
     }
     ok_json(app.get("/api/v1/status").await).await;
 }
+
+/// Every page route that takes the caller, and whether it also reads a form.
+const PAGE_ROUTES: &[(&str, &str, bool)] = &[
+    ("POST", "/share", true),
+    ("GET", "/secret/{key}", false),
+    ("POST", "/secret/{key}", true),
+    ("GET", "/private/{key}", false),
+    ("GET", "/private/{key}/burn", false),
+    ("POST", "/private/{key}/burn", true),
+    ("POST", "/request", true),
+    ("GET", "/request/{key}", false),
+    ("POST", "/request/{key}/reveal", false),
+    ("GET", "/request/{key}/cancel", false),
+    ("POST", "/request/{key}/cancel", false),
+    ("GET", "/ask/{key}", false),
+    ("POST", "/ask/{key}", true),
+    ("GET", "/ask/{key}/sent", false),
+];
+
+fn assert_page(resp: &RawResponse, status: u16, what: &str) {
+    assert_eq!(resp.status, status, "{what}: {resp:?}");
+    assert!(
+        resp.header("content-type")
+            .is_some_and(|t| t.starts_with("text/html")),
+        "{what}: a page, not the API's JSON: {resp:?}"
+    );
+    assert!(resp.intended().is_none(), "{what}: {resp:?}");
+    assert!(resp.body.contains("<html"), "{what}: {resp:?}");
+}
+
+#[tokio::test]
+async fn a_page_refuses_bad_credentials_a_bad_form_and_a_bad_key_with_a_page_never_the_api_json() {
+    let app = spawn_app().await;
+    let addr = app.socket_addr();
+    // Written as issued keys are (`unissued_key` may hold letters no key has).
+    let key: String = unissued_key()
+        .chars()
+        .map(|c| match c {
+            'i' | 'l' => '1',
+            'o' => '0',
+            'u' => 'v',
+            c => c,
+        })
+        .collect();
+
+    let responses = blocking(move || {
+        let form = ("Content-Type", "application/x-www-form-urlencoded");
+        let mut responses = Vec::new();
+        for &(method, pattern, reads_form) in PAGE_ROUTES {
+            let path = pattern.replace("{key}", &key);
+            // Credentials of no account: the caller is refused.
+            let request = raw_http::request(
+                method,
+                &path,
+                &[form, ("Authorization", "Basic bm9ib2R5Om5vcGU=")],
+                b"secret=x",
+            );
+            responses.push((
+                format!("{method} {path} as nobody"),
+                401,
+                ask(addr, &request),
+            ));
+            // Parameters that are not UTF-8: the form is refused.
+            if reads_form {
+                let request = raw_http::request(method, &path, &[form], b"secret=%FF&passphrase=y");
+                responses.push((
+                    format!("{method} {path} not UTF-8"),
+                    400,
+                    ask(addr, &request),
+                ));
+            }
+            // A key that cannot be a key: the page of what it would have named.
+            if pattern.contains("{key}") {
+                let path = pattern.replace("{key}", "not-a-key");
+                let request = raw_http::request(method, &path, &[form], b"secret=x");
+                responses.push((format!("{method} {path}"), 404, ask(addr, &request)));
+            }
+        }
+        responses
+    })
+    .await;
+
+    for (what, status, resp) in &responses {
+        assert_page(resp, *status, what);
+    }
+}

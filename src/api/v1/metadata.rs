@@ -7,19 +7,18 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use super::views::{MetadataJson, Shape};
-use crate::api::json_ok;
+use crate::api::{V1, V1Error, json_ok};
 use crate::app::AppState;
 use crate::domain::{MetadataKey, Passphrase};
-use crate::error::Error;
-use crate::request::{Params, PathKey};
+use crate::request::Params;
 use crate::service::Caller;
 
 /// The receipt. Never contains the secret's value; reading it changes nothing.
 pub async fn metadata(
     state: web::Data<AppState>,
-    caller: Caller,
-    PathKey(key): PathKey<MetadataKey>,
-) -> Result<HttpResponse, Error> {
+    V1(caller): V1<Caller>,
+    V1(key): V1<MetadataKey>,
+) -> Result<HttpResponse, V1Error> {
     let receipt = state.service.receipt(&caller, &key)?;
     Ok(json_ok(&MetadataJson::new(&receipt, Shape::Full)))
 }
@@ -27,10 +26,10 @@ pub async fn metadata(
 /// Destroys the unread secret: `{"state": {receipt}, "secret_shortkey": "..."}`.
 pub async fn burn(
     state: web::Data<AppState>,
-    caller: Caller,
-    mut params: Params,
-    PathKey(key): PathKey<MetadataKey>,
-) -> Result<HttpResponse, Error> {
+    V1(caller): V1<Caller>,
+    V1(mut params): V1<Params>,
+    V1(key): V1<MetadataKey>,
+) -> Result<HttpResponse, V1Error> {
     let passphrase = Passphrase::attempt(params.take("passphrase"));
     let burned = state.service.burn(&caller, &key, passphrase).await?;
     Ok(json_ok(&json!({
@@ -40,7 +39,10 @@ pub async fn burn(
 }
 
 /// The caller's receipts, newest first, without secret keys. Accounts only.
-pub async fn recent(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, Error> {
+pub async fn recent(
+    state: web::Data<AppState>,
+    V1(caller): V1<Caller>,
+) -> Result<HttpResponse, V1Error> {
     let receipts = state.service.recent(&caller)?;
     let listing: Vec<_> = receipts
         .iter()

@@ -3,20 +3,19 @@
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use crate::api::json_ok;
+use crate::api::{V1, V1Error, json_ok};
 use crate::app::AppState;
 use crate::domain::{Passphrase, SecretKey};
-use crate::error::Error;
-use crate::request::{Params, PathKey};
+use crate::request::Params;
 use crate::service::Caller;
 
 /// Reveals the secret and destroys it in the same step.
 pub async fn reveal(
     state: web::Data<AppState>,
-    caller: Caller,
-    mut params: Params,
-    PathKey(key): PathKey<SecretKey>,
-) -> Result<HttpResponse, Error> {
+    V1(caller): V1<Caller>,
+    V1(mut params): V1<Params>,
+    V1(key): V1<SecretKey>,
+) -> Result<HttpResponse, V1Error> {
     let passphrase = Passphrase::attempt(params.take("passphrase"));
     let revealed = state.service.reveal(&caller, &key, passphrase).await?;
     let origin = state

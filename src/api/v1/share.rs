@@ -3,18 +3,17 @@
 use actix_web::{HttpResponse, web};
 
 use super::views::{MetadataJson, Shape};
-use crate::api::json_ok;
+use crate::api::{V1, V1Error, json_ok};
 use crate::app::AppState;
-use crate::error::Error;
 use crate::request::Params;
 use crate::service::{Caller, Generate, Share};
 
 /// Stores the `secret` parameter.
 pub async fn share(
     state: web::Data<AppState>,
-    caller: Caller,
-    mut params: Params,
-) -> Result<HttpResponse, Error> {
+    V1(caller): V1<Caller>,
+    V1(mut params): V1<Params>,
+) -> Result<HttpResponse, V1Error> {
     let request = Share {
         secret: params.secret(),
         options: params.secret_options(),
@@ -26,9 +25,9 @@ pub async fn share(
 /// Generates a password, stores it, and returns it once in `value`.
 pub async fn generate(
     state: web::Data<AppState>,
-    caller: Caller,
-    mut params: Params,
-) -> Result<HttpResponse, Error> {
+    V1(caller): V1<Caller>,
+    V1(mut params): V1<Params>,
+) -> Result<HttpResponse, V1Error> {
     let request = Generate {
         length: params.take("length"),
         options: params.secret_options(),

@@ -2,9 +2,8 @@
 
 use actix_web::{HttpResponse, web};
 
-use crate::api::JSON;
+use crate::api::{JSON, V1, V1Error};
 use crate::app::AppState;
-use crate::error::Error;
 use crate::service::Caller;
 
 /// The answer both routes give while secrets can be stored. Fixed texts, not a
@@ -18,13 +17,16 @@ const OFFLINE: &str = r#"{"status":"offline","locale":"en"}"#;
 
 /// Whether the server can serve secrets (any caller; bad credentials are
 /// still refused).
-pub async fn status(state: web::Data<AppState>, _caller: Caller) -> HttpResponse {
+pub async fn status(state: web::Data<AppState>, _caller: V1<Caller>) -> HttpResponse {
     answer(&state)
 }
 
 /// The same body as `status`, for an authenticated caller only: lets a client test
 /// its credentials.
-pub async fn authcheck(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, Error> {
+pub async fn authcheck(
+    state: web::Data<AppState>,
+    V1(caller): V1<Caller>,
+) -> Result<HttpResponse, V1Error> {
     caller.require_account()?;
     Ok(answer(&state))
 }

@@ -8,7 +8,7 @@ pub use decode::decode_params;
 
 use actix_web::dev::Payload;
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{HttpRequest, web};
 use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
 use std::sync::Arc;
@@ -164,11 +164,11 @@ impl Drop for Params {
     }
 }
 
-impl FromRequest for Params {
-    type Error = Error;
+impl super::Extract for Params {
+    type Rejection = Error;
     type Future = LocalBoxFuture<'static, Result<Self, Error>>;
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+    fn extract(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let req = req.clone();
         let payload = payload.take();
         Box::pin(async move { parse(&req, payload).await })
