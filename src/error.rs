@@ -4,7 +4,7 @@
 //! `X-OTS-Intended-Status`, the reference's exact messages), the requests API
 //! there too (the real status), the pages in `web/mod.rs` (the reader's
 //! language, from `web/messages.rs`). The status each has in HTTP is
-//! [`request::status`](crate::request::status).
+//! `http::extract::status`.
 
 use crate::crypto::CryptoError;
 use crate::domain::ParamError;

@@ -49,9 +49,6 @@
 
 pub mod accounts;
 pub mod admin;
-pub mod api;
-pub mod app;
-pub mod backup;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -59,21 +56,19 @@ pub mod crypto;
 pub mod domain;
 pub mod error;
 mod format;
-pub mod health;
+pub mod http;
 pub mod mail;
 pub mod memory;
-pub mod metrics;
 pub mod notify;
 pub mod ratelimit;
 pub mod reaper;
-pub mod request;
 pub mod service;
+pub mod startup;
 pub mod store;
 pub mod supervisor;
 pub mod telemetry;
 pub mod vault;
-pub mod web;
 
-pub use app::Application;
 pub use config::Settings;
 pub use error::Error;
+pub use startup::Application;

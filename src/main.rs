@@ -81,10 +81,10 @@ fn main() -> ExitCode {
     }
 }
 
-fn serve(settings: otsd::Settings) -> Result<(), otsd::app::StartupError> {
+fn serve(settings: otsd::Settings) -> Result<(), otsd::startup::StartupError> {
     forbid_core_dumps();
     actix_web::rt::System::new().block_on(async move {
-        let signals = otsd::app::StopSignals::install()?;
+        let signals = otsd::startup::StopSignals::install()?;
         let app = otsd::Application::build(&settings)?;
         log::info!(
             "otsd {} listening on {}",
@@ -135,7 +135,7 @@ fn user(settings: &otsd::Settings, init: bool, action: UserCommand) -> ExitCode 
         UserCommand::Remove { name } => Request::Remove { name },
         UserCommand::Token { name } => Request::Token { name },
     };
-    match otsd::app::account_command(settings, request, init) {
+    match otsd::startup::account_command(settings, request, init) {
         Ok(Response::Token { name, token }) => {
             eprintln!("API token for account {name} (shown only this once):");
             println!("{token}");
@@ -179,8 +179,8 @@ fn requests_clause(summary: &otsd::store::BackupSummary) -> String {
 
 /// `otsd backup FILE`: the summary on stderr (stdout may be the backup).
 fn backup(settings: &otsd::Settings, file: &std::path::Path) -> ExitCode {
-    let target = otsd::backup::Target::parse(file);
-    match otsd::backup::backup(settings, &target) {
+    let target = otsd::startup::backup::Target::parse(file);
+    match otsd::startup::backup::backup(settings, &target) {
         Ok(summary) => {
             eprintln!(
                 "backup of {} secrets ({} still to be revealed) and {} accounts{} written \
@@ -190,8 +190,8 @@ fn backup(settings: &otsd::Settings, file: &std::path::Path) -> ExitCode {
                 summary.accounts,
                 requests_clause(&summary),
                 match target {
-                    otsd::backup::Target::Stdout => "standard output".into(),
-                    otsd::backup::Target::File(path) => path.display().to_string(),
+                    otsd::startup::backup::Target::Stdout => "standard output".into(),
+                    otsd::startup::backup::Target::File(path) => path.display().to_string(),
                 }
             );
             ExitCode::SUCCESS
@@ -205,7 +205,7 @@ fn backup(settings: &otsd::Settings, file: &std::path::Path) -> ExitCode {
 
 /// `otsd restore FILE`.
 fn restore(settings: &otsd::Settings, file: &std::path::Path) -> ExitCode {
-    match otsd::backup::restore(settings, file) {
+    match otsd::startup::backup::restore(settings, file) {
         Ok(summary) => {
             eprintln!(
                 "restored {} secrets ({} still to be revealed) and {} accounts{} into {}; \

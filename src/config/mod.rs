@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 
 use crate::crypto::MasterKey;
 use crate::domain::{CallerLimits, PassphrasePolicy, TtlPolicy};
-use crate::ratelimit::{IpNet, Limits, RateLimiter};
+use crate::ratelimit::IpNet;
 
 mod load;
 mod validate;
@@ -288,49 +288,9 @@ impl Settings {
         }
     }
 
-    /// How request bodies are read.
-    pub fn body_limits(&self) -> crate::request::BodyLimits {
-        crate::request::BodyLimits::new(
-            self.limits.max_body_bytes,
-            std::time::Duration::from_secs(self.limits.body_timeout_secs),
-            self.limits.max_body_bytes_in_flight,
-        )
-    }
-
-    /// The rate limits as the limiter takes them.
-    pub fn rate_limiter(&self) -> RateLimiter {
-        let r = &self.rate_limits;
-        let on = |n: u32| (r.enabled && n > 0).then_some(n);
-        RateLimiter::new(
-            Limits {
-                create: on(r.create),
-                reveal: on(r.reveal),
-                metadata: on(r.metadata),
-                failed_passphrase: on(r.failed_passphrase),
-                email: on(r.email),
-            },
-            r.window_secs,
-            r.max_tracked,
-            r.ipv6_prefix,
-        )
-    }
-
     /// The database's directory inside the data directory.
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("db")
-    }
-
-    /// How the server opens its database.
-    pub fn store_options(&self) -> crate::store::Options {
-        crate::store::Options {
-            cache_bytes: self.storage.cache_mib << 20,
-            accept_data_loss: self.accept_data_loss,
-            compact_above_bytes: match self.storage.compact_above_mib {
-                0 => u64::MAX,
-                mib => mib << 20,
-            },
-            count_records: self.metrics.enabled,
-        }
     }
 
     /// Where the generated master key lives unless configured otherwise.

@@ -7,11 +7,11 @@ use crate::common::UNKNOWN_SECRET;
 
 /// Each language's code and catalogue, as built into the server.
 const CATALOGUES: [(&str, &str); 5] = [
-    ("en", include_str!("../../src/web/locales/en.toml")),
-    ("de", include_str!("../../src/web/locales/de.toml")),
-    ("nl", include_str!("../../src/web/locales/nl.toml")),
-    ("sv", include_str!("../../src/web/locales/sv.toml")),
-    ("tr", include_str!("../../src/web/locales/tr.toml")),
+    ("en", include_str!("../../src/http/web/locales/en.toml")),
+    ("de", include_str!("../../src/http/web/locales/de.toml")),
+    ("nl", include_str!("../../src/http/web/locales/nl.toml")),
+    ("sv", include_str!("../../src/http/web/locales/sv.toml")),
+    ("tr", include_str!("../../src/http/web/locales/tr.toml")),
 ];
 
 /// The text of a dotted `key` (`index.title`) in the catalogue of `code`.

@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-use otsd::request::decode_params;
+use otsd::http::extract::decode_params;
 use std::collections::HashMap;
 
 /// A check: returns when the input is handled as it must be, panics otherwise.
@@ -22,7 +22,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("key_path", key_path),
 ];
 
-fn pairs(params: &otsd::request::Params) -> Vec<(String, String)> {
+fn pairs(params: &otsd::http::extract::Params) -> Vec<(String, String)> {
     params
         .iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -238,7 +238,7 @@ pub fn key_path(data: &[u8]) {
     use actix_web::dev::{Path, ResourceDef, Url};
     use actix_web::http::{Uri, header::HeaderValue};
     use otsd::domain::{InboxKey, KEY_ALPHABET, MetadataKey, RequestKey, SecretKey};
-    use otsd::web::Redirect;
+    use otsd::http::web::Redirect;
 
     let Ok(uri) = Uri::try_from(data) else {
         return;

@@ -2,7 +2,7 @@
 //! and the v1 error shape; and otsd's own requests API (`/api/requests`).
 //!
 //! Handlers (in `v1/`) are thin: take the [`Caller`](crate::service::Caller),
-//! [`Params`](crate::request::Params) and path key through the [`V1`] extractor,
+//! [`Params`](crate::http::extract::Params) and path key through the [`V1`] extractor,
 //! call the [`Service`](crate::service::Service), render JSON. Every failure is
 //! the one [`Error`](crate::Error), answered in the v1 wire format by [`V1Error`]
 //! in one place (`error.rs`); a request refused before its handler ran too.

@@ -9,11 +9,11 @@ use actix_web::{HttpResponse, web};
 use super::handlers::{form_again, form_page, signed_in};
 use super::pages::{self, Frame};
 use super::{Page, Redirect, WebError, page, see_other};
-use crate::app::AppState;
 use crate::domain::{InboxKey, RequestKey};
 use crate::error::Error;
-use crate::request::Params;
-use crate::request::status::intended;
+use crate::http::AppState;
+use crate::http::extract::Params;
+use crate::http::extract::status::intended;
 use crate::service::{Ask, Caller};
 use crate::vault::Asked;
 

@@ -7,10 +7,10 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use super::views::{MetadataJson, Shape};
-use crate::api::{V1, V1Error, json_ok};
-use crate::app::AppState;
 use crate::domain::{MetadataKey, Passphrase};
-use crate::request::Params;
+use crate::http::AppState;
+use crate::http::api::{V1, V1Error, json_ok};
+use crate::http::extract::Params;
 use crate::service::Caller;
 
 /// The receipt. Never contains the secret's value; reading it changes nothing.

@@ -8,8 +8,8 @@ use actix_web::{FromRequest, HttpRequest, web};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::i18n::{self, Lang};
-use crate::app::AppState;
 use crate::domain::MAX_NOTE_CHARS;
+use crate::http::AppState;
 use crate::vault::{Inbox, OpenRequest, Receipt, RequestStatus, State};
 
 /// A catalogue text, already escaped for HTML.

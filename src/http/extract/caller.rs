@@ -14,8 +14,8 @@ use std::future::{Ready, ready};
 use std::net::{IpAddr, Ipv4Addr};
 
 use crate::accounts::AccountName;
-use crate::app::AppState;
 use crate::error::Error;
+use crate::http::AppState;
 use crate::ratelimit::client_ip;
 use crate::service::Caller;
 

@@ -13,8 +13,8 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
 use serde_json::{Map, Value};
 
 use crate::error::Error;
-use crate::request::status::{closes_connection, intended};
-use crate::request::{Extract, Extracting, UnknownKey, extract};
+use crate::http::extract::status::{closes_connection, intended};
+use crate::http::extract::{Extract, Extracting, UnknownKey, extract};
 
 /// Header carrying the status an error would really have.
 pub const INTENDED_STATUS: &str = "X-OTS-Intended-Status";

@@ -14,11 +14,11 @@ use serde_json::{Value, json};
 
 use super::error::{Real, RealStatus};
 use super::json_ok;
-use crate::app::AppState;
 use crate::clock::unix_now;
 use crate::domain::{InboxKey, RequestKey};
 use crate::error::Error;
-use crate::request::Params;
+use crate::http::AppState;
+use crate::http::extract::Params;
 use crate::service::{Ask, Caller, Links};
 use crate::vault::Inbox;
 

@@ -15,9 +15,9 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use subtle::ConstantTimeEq;
 
-use crate::app::AppState;
+use crate::http::AppState;
+use crate::http::extract::client_address;
 use crate::ratelimit::IpNet;
-use crate::request::client_address;
 use crate::telemetry::{Counter, RequestLabels};
 
 /// Who may read `/metrics`.
@@ -72,7 +72,7 @@ pub async fn time_requests(
 pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let access = &state.metrics;
     if !access.enabled {
-        return crate::api::not_found().await;
+        return crate::http::api::not_found().await;
     }
     let presented = req
         .headers()

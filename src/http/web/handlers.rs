@@ -8,11 +8,11 @@ use zeroize::Zeroizing;
 use super::handover;
 use super::pages::{self, FormView, Frame};
 use super::{Page, Redirect, WebError, page, retry_after, see_other};
-use crate::app::AppState;
 use crate::domain::{MetadataKey, Passphrase, SecretKey};
 use crate::error::Error;
-use crate::request::Params;
-use crate::request::status::intended;
+use crate::http::AppState;
+use crate::http::extract::Params;
+use crate::http::extract::status::intended;
 use crate::service::{Caller, Generate, Share};
 
 type PageResult = Result<HttpResponse, WebError>;

@@ -31,11 +31,11 @@ use actix_web::middleware::{Next, from_fn};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
 use maud::Markup;
 
-use crate::app::AppState;
 use crate::domain::{InboxKey, MetadataKey, RequestKey, SecretKey};
 use crate::error::Error;
-use crate::request::status::intended;
-use crate::request::{Extract, Extracting, UnknownKey, extract};
+use crate::http::AppState;
+use crate::http::extract::status::intended;
+use crate::http::extract::{Extract, Extracting, UnknownKey, extract};
 
 /// No inline script or style, nothing from elsewhere, no framing, forms only to us.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \

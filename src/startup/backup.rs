@@ -163,7 +163,7 @@ fn cut_into(settings: &Settings, out: &mut dyn Write) -> Result<BackupSummary, C
     // The database is read as it is: no compaction on the way.
     let options = store::Options {
         compact_above_bytes: u64::MAX,
-        ..settings.store_options()
+        ..super::convert::store_options(settings)
     };
     let store = Store::open_with(&path, &options)?;
     let summary = store.backup(out).map_err(CommandError::Backup)?;
@@ -234,7 +234,7 @@ pub fn restore(settings: &Settings, file: &Path) -> Result<BackupSummary, Comman
     let restored = store::restore(
         &mut BufReader::new(input),
         &settings.database_path(),
-        settings.store_options().cache_bytes,
+        super::convert::store_options(settings).cache_bytes,
     );
     restored.map_err(|source| {
         if created {

@@ -1,7 +1,10 @@
 //! Building and running the server: the one function tests and `main` share.
 
+pub mod backup;
+mod convert;
+
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::{Condition, Logger};
+use actix_web::middleware::Condition;
 use actix_web::{App, HttpServer, web};
 use std::fs;
 use std::io::Write;
@@ -15,11 +18,10 @@ use futures_util::future::{Either, select};
 
 use crate::accounts::Accounts;
 use crate::admin::{AdminSocket, Request, Response};
-use crate::api;
 use crate::config::Settings;
 use crate::crypto::{Keyring, MasterKey};
+use crate::http::{self, AppState};
 use crate::mail::{MailConfigError, Mailer};
-use crate::ratelimit::IpNet;
 use crate::service::{Links, Policy, Service};
 use crate::store::{Store, StoreError};
 use crate::supervisor::{Panicked, Shutdown, Supervisor};
@@ -111,22 +113,6 @@ impl StopSignals {
     }
 }
 
-/// What every handler shares, as app data: the service, and the two things only
-/// the HTTP layer needs (whose `X-Forwarded-For` to believe, and the web form's
-/// expiry choices).
-pub struct AppState {
-    pub service: Service,
-    pub trusted_proxies: Vec<IpNet>,
-    /// Expiry choices (seconds) offered by the web form.
-    pub ttl_choices: Vec<u64>,
-    /// `web.instance_name`: the pages' header and title.
-    pub instance_name: String,
-    /// Generated passwords waiting for the redirect that shows them.
-    pub generated: crate::web::Handover,
-    /// Who may read `/metrics`.
-    pub metrics: crate::metrics::Access,
-}
-
 /// A server bound to its port, not yet running. Its background threads (see
 /// [`start_threads`]) stop when it is dropped, so a server that is never run,
 /// or one whose start failed half-way, leaves nothing holding the database.
@@ -176,7 +162,7 @@ impl Application {
         let service = Service {
             vault: Vault::new(store.clone(), keyring),
             accounts: accounts.clone(),
-            limiter: settings.rate_limiter(),
+            limiter: convert::rate_limiter(settings),
             mailer,
             policy: Policy {
                 anonymous_create: settings.anonymous_create,
@@ -193,32 +179,28 @@ impl Application {
             trusted_proxies: settings.rate_limits.trusted_proxies.clone(),
             ttl_choices: settings.web.ttl_choices.clone(),
             instance_name: settings.web.instance_name.clone(),
-            generated: crate::web::Handover::default(),
-            metrics: crate::metrics::Access {
+            generated: crate::http::web::Handover::default(),
+            metrics: crate::http::metrics::Access {
                 enabled: settings.metrics.enabled,
                 allow: settings.metrics.allow.clone(),
                 token: zeroize::Zeroizing::new(settings.metrics.token.0.clone()),
             },
         });
         let metrics_on = settings.metrics.enabled;
-        let body_limits = settings.body_limits();
+        let body_limits = convert::body_limits(settings);
         let access_log = settings.access_log;
 
         let mut server = HttpServer::new(move || {
             App::new()
-                .wrap(actix_web::middleware::from_fn(crate::health::head_as_get))
+                .wrap(actix_web::middleware::from_fn(http::health::head_as_get))
                 .wrap(Condition::new(
                     metrics_on,
-                    actix_web::middleware::from_fn(crate::metrics::time_requests),
+                    actix_web::middleware::from_fn(http::metrics::time_requests),
                 ))
-                .wrap(Condition::new(access_log, request_logger()))
+                .wrap(Condition::new(access_log, http::request_logger()))
                 .app_data(state.clone())
                 .app_data(body_limits.clone())
-                .configure(crate::health::configure)
-                .configure(api::configure)
-                .configure(api::configure_requests)
-                .configure(crate::web::configure)
-                .default_service(web::to(fallback))
+                .configure(http::routes)
         })
         .shutdown_timeout(settings.shutdown_timeout_secs)
         // actix would install its handlers only once the server is first polled, so
@@ -495,7 +477,7 @@ pub fn open_storage(settings: &Settings) -> Result<(Store, Arc<Keyring>), Startu
             path: data_dir.clone(),
             source,
         })?;
-    let store = Store::open_with(&settings.database_path(), &settings.store_options())?;
+    let store = Store::open_with(&settings.database_path(), &convert::store_options(settings))?;
     let (master, origin) = load_master_key(settings, &store)?;
     // `validate` refused 0.
     let iterations = NonZeroU32::new(settings.crypto.pbkdf2_iterations).unwrap_or(NonZeroU32::MIN);
@@ -563,38 +545,6 @@ pub fn account_command(
     let response = crate::admin::execute(&Accounts::new(store.clone(), keyring), request);
     store.close()?;
     Ok(response)
-}
-
-/// The access log: the client address (the one rate limits count: the
-/// forwarded client behind a trusted proxy, the peer otherwise), method, route
-/// *pattern* (never the path, which holds keys, nor the query string, which may
-/// hold a secret), status, size and time.
-/// The application's answer to a path nobody serves: a page for a browser,
-/// the v1 JSON error for everyone else. Here, above both faces, because it
-/// chooses between them (neither face imports the other).
-async fn fallback(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
-    if crate::web::wants_page(&req) {
-        crate::web::not_found(&req)
-    } else {
-        api::not_found().await
-    }
-}
-
-fn request_logger() -> Logger {
-    Logger::new(r#"%{client}xi "%{route}xi" %s %b %Dms"#)
-        .custom_request_replace("client", |req| {
-            match req.app_data::<web::Data<AppState>>() {
-                Some(state) => crate::request::client_address(req.request(), state).to_string(),
-                None => "-".into(),
-            }
-        })
-        .custom_request_replace("route", |req| {
-            format!(
-                "{} {}",
-                req.method(),
-                req.match_pattern().unwrap_or_else(|| "<unmatched>".into())
-            )
-        })
 }
 
 /// The master key from config, from a key file, or generated into the data

@@ -9,17 +9,17 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     (
         "style.css",
         "text/css; charset=utf-8",
-        include_bytes!("../../static/style.css"),
+        include_bytes!("../../../static/style.css"),
     ),
     (
         "app.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../static/app.js"),
+        include_bytes!("../../../static/app.js"),
     ),
     (
         "favicon.svg",
         "image/svg+xml",
-        include_bytes!("../../static/favicon.svg"),
+        include_bytes!("../../../static/favicon.svg"),
     ),
 ];
 

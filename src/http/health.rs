@@ -11,14 +11,14 @@ use actix_web::http::header::CACHE_CONTROL;
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, web};
 
-use crate::api::JSON;
-use crate::app::AppState;
+use crate::http::AppState;
+use crate::http::api::JSON;
 
 /// Registers `/healthz` and `/readyz`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
-        .route("/metrics", web::get().to(crate::metrics::metrics));
+        .route("/metrics", web::get().to(crate::http::metrics::metrics));
 }
 
 async fn healthz() -> HttpResponse {

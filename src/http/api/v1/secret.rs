@@ -3,10 +3,10 @@
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use crate::api::{V1, V1Error, json_ok};
-use crate::app::AppState;
 use crate::domain::{Passphrase, SecretKey};
-use crate::request::Params;
+use crate::http::AppState;
+use crate::http::api::{V1, V1Error, json_ok};
+use crate::http::extract::Params;
 use crate::service::Caller;
 
 /// Reveals the secret and destroys it in the same step.

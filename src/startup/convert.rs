@@ -1,0 +1,47 @@
+//! The settings turned into the objects that run: the one place plain
+//! configuration data becomes a body reader's limits, a rate limiter or the
+//! store's options.
+
+use crate::config::Settings;
+use crate::http::extract::BodyLimits;
+use crate::ratelimit::{Limits, RateLimiter};
+
+/// How request bodies are read.
+pub fn body_limits(settings: &Settings) -> BodyLimits {
+    BodyLimits::new(
+        settings.limits.max_body_bytes,
+        std::time::Duration::from_secs(settings.limits.body_timeout_secs),
+        settings.limits.max_body_bytes_in_flight,
+    )
+}
+
+/// The rate limits as the limiter takes them.
+pub fn rate_limiter(settings: &Settings) -> RateLimiter {
+    let r = &settings.rate_limits;
+    let on = |n: u32| (r.enabled && n > 0).then_some(n);
+    RateLimiter::new(
+        Limits {
+            create: on(r.create),
+            reveal: on(r.reveal),
+            metadata: on(r.metadata),
+            failed_passphrase: on(r.failed_passphrase),
+            email: on(r.email),
+        },
+        r.window_secs,
+        r.max_tracked,
+        r.ipv6_prefix,
+    )
+}
+
+/// How the server (or a backup, a restore, `otsd user`) opens its database.
+pub fn store_options(settings: &Settings) -> crate::store::Options {
+    crate::store::Options {
+        cache_bytes: settings.storage.cache_mib << 20,
+        accept_data_loss: settings.accept_data_loss,
+        compact_above_bytes: match settings.storage.compact_above_mib {
+            0 => u64::MAX,
+            mib => mib << 20,
+        },
+        count_records: settings.metrics.enabled,
+    }
+}
