@@ -635,11 +635,13 @@ mod tests {
         store.close().unwrap();
     }
 
+    /// A port in use stops the start before anything is made: no data
+    /// directory, no key.
     #[actix_web::test]
-    async fn a_start_that_fails_after_opening_the_database_leaves_nothing_holding_it() {
+    async fn a_port_in_use_stops_the_start_before_the_data_directory_is_made() {
         let dir = tempfile::tempdir().unwrap();
         let taken = TcpListener::bind("127.0.0.1:0").unwrap();
-        let mut settings = settings(dir.path());
+        let mut settings = settings(&dir.path().join("data"));
         settings.listen = taken.local_addr().unwrap();
 
         let err = Application::build(&settings)
@@ -647,11 +649,29 @@ mod tests {
             .expect("the port is taken");
 
         assert!(matches!(err, StartupError::Listen { .. }), "{err}");
-        assert_released(dir.path());
+        assert!(!dir.path().join("data").exists(), "nothing was made");
+    }
+
+    /// The admin socket is bound after the database is open: a start that
+    /// fails there (a directory in the socket's place) must not leave the
+    /// database held by anything of the failed server.
+    #[actix_web::test]
+    async fn a_start_that_fails_after_opening_the_database_leaves_nothing_holding_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = settings(dir.path());
+        Application::build(&settings).unwrap(); // made, then dropped
+        std::fs::create_dir(dir.path().join(crate::admin::SOCKET)).unwrap();
+
+        let err = Application::build(&settings)
+            .err()
+            .expect("the admin socket cannot be bound");
+
+        assert!(matches!(err, StartupError::DataDir { .. }), "{err}");
         assert!(
-            !dir.path().join(crate::admin::SOCKET).exists(),
-            "no admin socket was left behind"
+            dir.path().join("db").join("db").exists(),
+            "the database was opened before the failure"
         );
+        assert_released(dir.path());
     }
 
     #[actix_web::test]
