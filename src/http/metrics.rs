@@ -109,21 +109,41 @@ fn render(state: &AppState) -> String {
     let metrics = &state.service.metrics;
     let tally = state.service.vault.tally();
     let mut registry = Registry::default();
-    registry.register(
-        "otsd_secrets_created",
-        "Secrets created (shared or generated)",
-        metrics.secrets_created.clone(),
-    );
-    registry.register(
-        "otsd_secrets_revealed",
-        "Secrets revealed",
-        metrics.secrets_revealed.clone(),
-    );
-    registry.register(
-        "otsd_secrets_burned",
-        "Secrets burned through their receipt",
-        metrics.secrets_burned.clone(),
-    );
+    let counters = [
+        (
+            "otsd_secrets_created",
+            "Secrets created (shared or generated)",
+            &metrics.secrets_created,
+        ),
+        (
+            "otsd_secrets_revealed",
+            "Secrets revealed",
+            &metrics.secrets_revealed,
+        ),
+        (
+            "otsd_secrets_burned",
+            "Secrets burned through their receipt",
+            &metrics.secrets_burned,
+        ),
+        (
+            "otsd_secrets_expired",
+            "Secrets whose value the reaper dropped unread at their expiry",
+            &tally.expired,
+        ),
+        (
+            "otsd_failed_passphrases",
+            "Reveals and burns refused for a missing or wrong passphrase",
+            &metrics.failed_passphrases,
+        ),
+        (
+            "otsd_rate_limited_requests",
+            "Requests refused by a rate limit",
+            &metrics.rate_limited,
+        ),
+    ];
+    for (name, help, counter) in counters {
+        registry.register(name, help, counter.clone());
+    }
     registry.register(
         "otsd_secret_requests",
         "Requests for a secret, by what happened: made, or answered",
@@ -134,21 +154,6 @@ fn render(state: &AppState) -> String {
                 ("answered", &metrics.requests_answered),
             ],
         ),
-    );
-    registry.register(
-        "otsd_secrets_expired",
-        "Secrets whose value the reaper dropped unread at their expiry",
-        tally.expired.clone(),
-    );
-    registry.register(
-        "otsd_failed_passphrases",
-        "Reveals and burns refused for a missing or wrong passphrase",
-        metrics.failed_passphrases.clone(),
-    );
-    registry.register(
-        "otsd_rate_limited_requests",
-        "Requests refused by a rate limit",
-        metrics.rate_limited.clone(),
     );
     registry.register(
         "otsd_emails",

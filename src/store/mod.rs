@@ -416,3 +416,11 @@ impl Store {
         copy::next_id(&open.db, open.id_floor)
     }
 }
+
+/// A fresh database in a temporary directory, for the store's tests.
+#[cfg(test)]
+pub(super) fn open_temp() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("db"), 1 << 20).unwrap();
+    (dir, store)
+}

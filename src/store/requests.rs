@@ -152,11 +152,7 @@ mod tests {
     const NOW: u64 = 1_000_000;
     const TTL: u64 = 100;
 
-    fn open() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("db"), 1 << 20).unwrap();
-        (dir, store)
-    }
+    use crate::store::open_temp as open;
 
     fn create(store: &Store) -> RecordId {
         let id = store.new_id().unwrap();

@@ -352,11 +352,7 @@ mod tests {
 
     const NOW: u64 = 1_000_000;
 
-    fn open() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("db"), 1 << 20).unwrap();
-        (dir, store)
-    }
+    use crate::store::open_temp as open;
 
     /// Stores a fresh anonymous secret (ttl 100 s); its id.
     fn create(store: &Store) -> RecordId {
