@@ -215,9 +215,11 @@ pub struct AccountRecord {
     pub listed_from: u64,
 }
 
-/// The stored form of a record (a format byte, then postcard), for what checks
-/// the decoder from outside the store: the fuzz targets and their replay.
-pub trait Stored: Serialize + for<'de> Deserialize<'de> {
+/// A record type the store keeps (its *type*; a record as read is a
+/// [`super::Fetched`]), and its stored form (a format byte, then
+/// postcard), for what checks the decoder from outside the store: the fuzz
+/// targets and their replay.
+pub trait Record: Serialize + for<'de> Deserialize<'de> {
     fn to_stored_bytes(&self) -> Result<Vec<u8>, StoreError> {
         encode(self)
     }
@@ -229,9 +231,9 @@ pub trait Stored: Serialize + for<'de> Deserialize<'de> {
     }
 }
 
-impl Stored for SecretRecord {}
-impl Stored for AccountRecord {}
-impl Stored for RequestRecord {}
+impl Record for SecretRecord {}
+impl Record for AccountRecord {}
+impl Record for RequestRecord {}
 
 pub(super) fn encode<T: Serialize>(record: &T) -> Result<Vec<u8>, StoreError> {
     let mut out = vec![FORMAT_V2];

@@ -13,7 +13,7 @@ use crate::crypto::RecordId;
 use crate::store::Store;
 
 /// A request as read, with the bytes it was read as (a change swaps from them).
-pub type StoredRequest = super::Stored<RequestRecord>;
+pub type FetchedRequest = super::Fetched<RequestRecord>;
 
 impl Store {
     /// Stores a new request under `id` (from [`Store::new_id`]): its expiry
@@ -30,12 +30,16 @@ impl Store {
 
     /// The request under `id`, unless there is none or its record has expired
     /// at `now`.
-    pub fn get_request(&self, id: RecordId, now: u64) -> Result<Option<StoredRequest>, StoreError> {
+    pub fn get_request(
+        &self,
+        id: RecordId,
+        now: u64,
+    ) -> Result<Option<FetchedRequest>, StoreError> {
         let Some(read) = self.current()?.requests.get(&id_key(id))? else {
             return Ok(None);
         };
         let record: RequestRecord = decode(read.bytes())?;
-        Ok((now < record.expires_at).then_some(StoredRequest { id, record, read }))
+        Ok((now < record.expires_at).then_some(FetchedRequest { id, record, read }))
     }
 
     /// Takes the one answer of an open request: `sealed_answer` goes in, the
@@ -46,7 +50,7 @@ impl Store {
     /// `now`. Durable only after [`Store::commit`].
     pub fn answer_request(
         &self,
-        read: &StoredRequest,
+        read: &FetchedRequest,
         now: u64,
         sealed_answer: Vec<u8>,
     ) -> Result<Option<RequestRecord>, StoreError> {
@@ -81,7 +85,7 @@ impl Store {
     /// open or answered. One caller wins, as for [`Store::answer_request`].
     pub fn close_request(
         &self,
-        read: &StoredRequest,
+        read: &FetchedRequest,
         now: u64,
         how: Closing,
     ) -> Result<Option<RequestRecord>, StoreError> {
@@ -182,7 +186,7 @@ mod tests {
         id
     }
 
-    fn read(store: &Store, id: RecordId, now: u64) -> StoredRequest {
+    fn read(store: &Store, id: RecordId, now: u64) -> FetchedRequest {
         store.get_request(id, now).unwrap().unwrap()
     }
 

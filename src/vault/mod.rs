@@ -15,7 +15,7 @@ use crate::clock::unix_now;
 use crate::crypto::{KeyKind, Keyring, RecordId, Stretch, ValueKey};
 use crate::domain::{ANONYMOUS, MetadataKey, Passphrase, SecretKey, SecretValue, ShareDomain, Ttl};
 use crate::error::Error;
-use crate::store::{SecretRecord, Settlement, Store, StoreError, Stored, StoredState};
+use crate::store::{Fetched, SecretRecord, Settlement, Store, StoreError, StoredState};
 use zeroize::Zeroizing;
 
 mod requests;
@@ -264,7 +264,7 @@ impl Vault {
     pub fn recent(&self, custid: &str, limit: usize) -> Result<Vec<Receipt>, Error> {
         let now = unix_now();
         let mut out = Vec::new();
-        for Stored { id, record, .. } in self.store.recent(custid, limit, now)? {
+        for Fetched { id, record, .. } in self.store.recent(custid, limit, now)? {
             let sealed = record
                 .sealed_metadata_key
                 .as_deref()
@@ -300,7 +300,7 @@ impl Vault {
     /// The record a key of `kind` opens: the key must name a record (see
     /// `crypto::locator`) whose stored check it matches. A mistyped, forged or
     /// other-kind key finds nothing, exactly like an unknown one.
-    fn find(&self, kind: KeyKind, key: &str, now: u64) -> Result<Option<Stored>, Error> {
+    fn find(&self, kind: KeyKind, key: &str, now: u64) -> Result<Option<Fetched>, Error> {
         let Some(id) = self.keyring.locate(kind, key) else {
             return Ok(None);
         };

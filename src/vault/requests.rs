@@ -13,7 +13,7 @@ use crate::clock::unix_now;
 use crate::crypto::{AnswerKey, Holder, KeyKind, Sealed};
 use crate::domain::{InboxKey, Note, RequestKey, SecretValue, Ttl};
 use crate::error::Error;
-use crate::store::{Closing, RequestRecord, RequestState, StoreError, StoredRequest};
+use crate::store::{Closing, FetchedRequest, RequestRecord, RequestState, StoreError};
 
 /// Everything needed to store a new request, validated by the service.
 #[derive(Debug)]
@@ -255,7 +255,7 @@ impl Vault {
 
     /// The open request a request key names, with its answer key opened:
     /// anything not open is `UnknownRequest`.
-    fn open_for_answer(&self, key: &RequestKey) -> Result<(StoredRequest, AnswerKey), Error> {
+    fn open_for_answer(&self, key: &RequestKey) -> Result<(FetchedRequest, AnswerKey), Error> {
         let now = unix_now();
         let read = self
             .find_request(KeyKind::Request, key.expose(), now)?
@@ -271,7 +271,7 @@ impl Vault {
         kind: KeyKind,
         key: &str,
         now: u64,
-    ) -> Result<Option<StoredRequest>, Error> {
+    ) -> Result<Option<FetchedRequest>, Error> {
         let Some(id) = self.keyring.locate(kind, key) else {
             return Ok(None);
         };
@@ -287,7 +287,7 @@ impl Vault {
     }
 
     /// The answer key, opened from the copy `holder` has.
-    fn answer_key(&self, holder: Holder<'_>, read: &StoredRequest) -> Result<AnswerKey, Error> {
+    fn answer_key(&self, holder: Holder<'_>, read: &FetchedRequest) -> Result<AnswerKey, Error> {
         let copy = match holder {
             Holder::Request(_) => &read.record.key_for_request,
             Holder::Inbox(_) => &read.record.key_for_inbox,
@@ -300,7 +300,7 @@ impl Vault {
     }
 
     /// The request's note, if it has one and it is still kept.
-    fn note(&self, answer_key: &AnswerKey, read: &StoredRequest) -> Result<Option<Note>, Error> {
+    fn note(&self, answer_key: &AnswerKey, read: &FetchedRequest) -> Result<Option<Note>, Error> {
         let Some(sealed) = read.record.sealed_note.as_deref() else {
             return Ok(None);
         };
@@ -314,7 +314,7 @@ impl Vault {
     fn present_inbox(
         &self,
         key: &InboxKey,
-        read: &StoredRequest,
+        read: &FetchedRequest,
         now: u64,
     ) -> Result<Inbox, Error> {
         let (id, record) = (read.id, &read.record);

@@ -198,7 +198,7 @@ pub fn record_decode(data: &[u8]) {
     round_trips::<AccountRecord>(data);
 }
 
-fn round_trips<R: otsd::store::StoredBytes + PartialEq + std::fmt::Debug>(data: &[u8]) {
+fn round_trips<R: otsd::store::Record + PartialEq + std::fmt::Debug>(data: &[u8]) {
     if let Ok(record) = R::from_stored_bytes(data) {
         let bytes = record.to_stored_bytes().expect("encodes");
         assert_eq!(R::from_stored_bytes(&bytes).expect("decodes"), record);
