@@ -18,7 +18,7 @@ use std::fmt;
 use std::num::NonZeroU32;
 use zeroize::Zeroizing;
 
-use crate::domain::{InboxKey, MetadataKey, Passphrase, RequestKey, SecretKey};
+use crate::domain::{MetadataKey, Passphrase, PrivateKey, RequestKey, SecretKey};
 
 mod locator;
 
@@ -89,16 +89,19 @@ pub enum KeyKind {
     /// A request's public key: the link its answerer gets.
     Request,
     /// A request's private key: the link its requester reads the answer with.
-    Inbox,
+    Private,
 }
 
 impl KeyKind {
+    /// The byte written inside every key of this kind. Frozen: keys already
+    /// handed out carry it (`I` is from when the private key was called the
+    /// inbox key).
     fn tag(self) -> u8 {
         match self {
             Self::Secret => b'S',
             Self::Metadata => b'M',
             Self::Request => b'R',
-            Self::Inbox => b'I',
+            Self::Private => b'I',
         }
     }
 }
@@ -134,9 +137,9 @@ pub struct IssuedKeys {
 /// A new request's two keys, and what its record keeps of each.
 pub struct IssuedRequestKeys {
     pub request: RequestKey,
-    pub inbox: InboxKey,
+    pub private: PrivateKey,
     pub request_check: Check,
-    pub inbox_check: Check,
+    pub private_check: Check,
 }
 
 /// The key a request's note and answer are sealed under: random, and stored
@@ -152,11 +155,17 @@ impl AnswerKey {
     }
 }
 
+/// The derivation labels of the keys sealed under a request's private key.
+/// Frozen: stored records are sealed under them (the private key was once
+/// called the inbox key, hence the words).
+const PRIVATE_LABEL: &[u8] = b"otsd/inbox/v1";
+const PRIVATE_LINK_LABEL: &[u8] = b"otsd/inbox-link/v1";
+
 /// Which of a request's two keys a copy of its answer key is sealed under.
 #[derive(Clone, Copy)]
 pub enum Holder<'a> {
     Request(&'a RequestKey),
-    Inbox(&'a InboxKey),
+    Private(&'a PrivateKey),
 }
 
 /// What is sealed under an [`AnswerKey`]: each has its own derived key, so
@@ -241,12 +250,12 @@ impl Keyring {
     /// Fresh keys for the request record `id`.
     pub fn issue_request_keys(&self, id: RecordId) -> IssuedRequestKeys {
         let (request, request_check) = self.locator.issue(KeyKind::Request, id);
-        let (inbox, inbox_check) = self.locator.issue(KeyKind::Inbox, id);
+        let (private, private_check) = self.locator.issue(KeyKind::Private, id);
         IssuedRequestKeys {
             request: RequestKey::issued(request),
-            inbox: InboxKey::issued(inbox),
+            private: PrivateKey::issued(private),
             request_check,
-            inbox_check,
+            private_check,
         }
     }
 
@@ -388,7 +397,7 @@ impl Keyring {
 
     /// Seals a request's answer key under a key derived from one of the
     /// request's keys: the request key's copy lets an answer be sealed while
-    /// the request is open (it goes when answered), the inbox key's copy is
+    /// the request is open (it goes when answered), the private key's copy is
     /// the one only the requester can open.
     pub fn seal_answer_key(
         &self,
@@ -412,30 +421,30 @@ impl Keyring {
     fn holder_key(&self, holder: Holder<'_>) -> LessSafeKey {
         match holder {
             Holder::Request(key) => self.key_under(b"otsd/request/v1", key.expose().as_bytes()),
-            Holder::Inbox(key) => self.key_under(b"otsd/inbox/v1", key.expose().as_bytes()),
+            Holder::Private(key) => self.key_under(PRIVATE_LABEL, key.expose().as_bytes()),
         }
     }
 
-    /// Seals a request's key for its inbox, so the requester's page can show
+    /// Seals a request's key under its private key, so the requester's page can show
     /// the request link again while it waits.
     pub fn seal_request_key(
         &self,
-        inbox: &InboxKey,
+        private: &PrivateKey,
         id: RecordId,
         request: &RequestKey,
     ) -> Result<Vec<u8>, CryptoError> {
-        let under = self.key_under(b"otsd/inbox-link/v1", inbox.expose().as_bytes());
+        let under = self.key_under(PRIVATE_LINK_LABEL, private.expose().as_bytes());
         self.seal(&under, id, request.expose().as_bytes())
     }
 
     /// Opens what `seal_request_key` sealed.
     pub fn open_request_key(
         &self,
-        inbox: &InboxKey,
+        private: &PrivateKey,
         id: RecordId,
         sealed: &[u8],
     ) -> Option<RequestKey> {
-        let under = self.key_under(b"otsd/inbox-link/v1", inbox.expose().as_bytes());
+        let under = self.key_under(PRIVATE_LINK_LABEL, private.expose().as_bytes());
         let plain = open(&under, id, sealed)?;
         std::str::from_utf8(&plain)
             .ok()
@@ -632,8 +641,8 @@ mod tests {
         let for_request = ring
             .seal_answer_key(Holder::Request(&keys.request), id, &answer_key)
             .unwrap();
-        let for_inbox = ring
-            .seal_answer_key(Holder::Inbox(&keys.inbox), id, &answer_key)
+        let for_private = ring
+            .seal_answer_key(Holder::Private(&keys.private), id, &answer_key)
             .unwrap();
         let sealed = ring
             .seal_under(&answer_key, Sealed::Answer, id, b"s3cret")
@@ -642,20 +651,20 @@ mod tests {
         let by_request = ring
             .open_answer_key(Holder::Request(&keys.request), id, &for_request)
             .unwrap();
-        let by_inbox = ring
-            .open_answer_key(Holder::Inbox(&keys.inbox), id, &for_inbox)
+        let by_private = ring
+            .open_answer_key(Holder::Private(&keys.private), id, &for_private)
             .unwrap();
-        for key in [&by_request, &by_inbox] {
+        for key in [&by_request, &by_private] {
             let opened = ring.open_under(key, Sealed::Answer, id, &sealed).unwrap();
             assert_eq!(&opened[..], b"s3cret");
             assert!(ring.open_under(key, Sealed::Note, id, &sealed).is_none());
         }
         let other = ring.issue_request_keys(id);
         let opens = |holder, id, sealed: &[u8]| ring.open_answer_key(holder, id, sealed).is_some();
-        assert!(!opens(Holder::Inbox(&other.inbox), id, &for_inbox));
+        assert!(!opens(Holder::Private(&other.private), id, &for_private));
         assert!(!opens(Holder::Request(&other.request), id, &for_request));
         assert!(
-            !opens(Holder::Inbox(&keys.inbox), id, &for_request),
+            !opens(Holder::Private(&keys.private), id, &for_request),
             "each copy opens with its own key only"
         );
         assert!(
@@ -667,17 +676,17 @@ mod tests {
             "bound to its record"
         );
         let link = ring
-            .seal_request_key(&keys.inbox, id, &keys.request)
+            .seal_request_key(&keys.private, id, &keys.request)
             .unwrap();
         assert_eq!(
-            ring.open_request_key(&keys.inbox, id, &link).unwrap(),
+            ring.open_request_key(&keys.private, id, &link).unwrap(),
             keys.request
         );
         assert_eq!(
             ring.locate(KeyKind::Request, keys.request.expose()),
             Some(id)
         );
-        assert_eq!(ring.locate(KeyKind::Inbox, keys.request.expose()), None);
+        assert_eq!(ring.locate(KeyKind::Private, keys.request.expose()), None);
     }
 
     #[test]

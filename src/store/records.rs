@@ -113,11 +113,11 @@ pub enum Closing {
 /// Nothing in it is readable without the master key and one of its two keys:
 /// the note and the answer are sealed under a random answer key, and that key
 /// is stored only sealed under the request key (until it is answered) and
-/// under the inbox key (until it is closed).
+/// under the private key (until it is closed).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestRecord {
     pub request_check: Check,
-    pub inbox_check: Check,
+    pub private_check: Check,
     pub custid: String,
     pub ttl: u64,
     pub created: u64,
@@ -132,9 +132,9 @@ pub struct RequestRecord {
     pub expires_at: u64,
     /// The answer key under the request key; `None` once answered or closed.
     pub key_for_request: Option<Vec<u8>>,
-    /// The answer key under the inbox key; `None` once closed or expired.
-    pub key_for_inbox: Option<Vec<u8>>,
-    /// The request key under the inbox key, for the requester's page while it
+    /// The answer key under the private key; `None` once closed or expired.
+    pub key_for_private: Option<Vec<u8>>,
+    /// The request key under the private key, for the requester's page while it
     /// waits; `None` once answered or closed.
     pub sealed_request_key: Option<Vec<u8>>,
     /// The requester's note under the answer key; `None` without a note.
@@ -184,7 +184,7 @@ impl RequestRecord {
     /// Whether anything sealed is still in it.
     pub fn holds_sealed(&self) -> bool {
         self.key_for_request.is_some()
-            || self.key_for_inbox.is_some()
+            || self.key_for_private.is_some()
             || self.sealed_request_key.is_some()
             || self.sealed_note.is_some()
             || self.sealed_answer.is_some()
@@ -194,7 +194,7 @@ impl RequestRecord {
     pub fn drop_sealed(&mut self) -> bool {
         let had = self.holds_sealed();
         self.key_for_request = None;
-        self.key_for_inbox = None;
+        self.key_for_private = None;
         self.sealed_request_key = None;
         self.sealed_note = None;
         self.sealed_answer = None;

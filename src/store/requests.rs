@@ -166,7 +166,7 @@ mod tests {
         let id = store.new_id().unwrap();
         let record = RequestRecord {
             request_check: [1; 16],
-            inbox_check: [2; 16],
+            private_check: [2; 16],
             custid: "anon".into(),
             ttl: TTL,
             created: NOW,
@@ -177,7 +177,7 @@ mod tests {
             answer_until: None,
             expires_at: NOW + 2 * TTL,
             key_for_request: Some(vec![3; 60]),
-            key_for_inbox: Some(vec![4; 60]),
+            key_for_private: Some(vec![4; 60]),
             sealed_request_key: Some(vec![5; 80]),
             sealed_note: Some(vec![6; 40]),
             sealed_answer: None,
@@ -212,7 +212,7 @@ mod tests {
         assert_eq!(answered.expires_at, NOW + 10 + 2 * TTL);
         assert_eq!(answered.key_for_request, None);
         assert_eq!(answered.sealed_request_key, None);
-        assert!(answered.key_for_inbox.is_some() && answered.sealed_answer.is_some());
+        assert!(answered.key_for_private.is_some() && answered.sealed_answer.is_some());
         assert!(!answer(&store, id, NOW + 11), "a second answer is refused");
         assert!(answered.has_answer(NOW + 11));
     }

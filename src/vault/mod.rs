@@ -20,7 +20,7 @@ use zeroize::Zeroizing;
 
 mod requests;
 
-pub use requests::{Asked, Inbox, NewRequest, OpenRequest, RequestStatus};
+pub use requests::{Asked, NewRequest, OpenRequest, PrivateView, RequestStatus};
 
 /// Everything needed to store a new secret; built by the API from validated params.
 #[derive(Debug)]
@@ -310,7 +310,7 @@ impl Vault {
         let check = match kind {
             KeyKind::Secret => &read.record.secret_check,
             KeyKind::Metadata => &read.record.metadata_check,
-            KeyKind::Request | KeyKind::Inbox => return Ok(None),
+            KeyKind::Request | KeyKind::Private => return Ok(None),
         };
         Ok(self.keyring.verify(kind, key, check).then_some(read))
     }

@@ -237,7 +237,7 @@ const KEY_ROUTES: &[&str] = &[
 pub fn key_path(data: &[u8]) {
     use actix_web::dev::{Path, ResourceDef, Url};
     use actix_web::http::{Uri, header::HeaderValue};
-    use otsd::domain::{InboxKey, KEY_ALPHABET, MetadataKey, RequestKey, SecretKey};
+    use otsd::domain::{KEY_ALPHABET, MetadataKey, PrivateKey, RequestKey, SecretKey};
     use otsd::http::web::Redirect;
 
     let Ok(uri) = Uri::try_from(data) else {
@@ -252,7 +252,7 @@ pub fn key_path(data: &[u8]) {
         let raw = path.get("key").expect("a key route captures its key");
         let parsed = [
             SecretKey::from_path(raw).map(|k| k.expose().to_owned()),
-            InboxKey::from_path(raw).map(|k| k.expose().to_owned()),
+            PrivateKey::from_path(raw).map(|k| k.expose().to_owned()),
             MetadataKey::from_path(raw).map(|k| k.expose().to_owned()),
             RequestKey::from_path(raw).map(|k| k.expose().to_owned()),
         ];
@@ -260,16 +260,16 @@ pub fn key_path(data: &[u8]) {
             assert_eq!(key, raw, "a key is taken as it was sent");
             assert!(key.bytes().all(|b| KEY_ALPHABET.contains(&b)), "{key:?}");
         }
-        let (Some(metadata), Some(inbox), Some(request)) = (
+        let (Some(metadata), Some(private), Some(request)) = (
             MetadataKey::from_path(raw),
-            InboxKey::from_path(raw),
+            PrivateKey::from_path(raw),
             RequestKey::from_path(raw),
         ) else {
             continue;
         };
         for to in [
             Redirect::Receipt(&metadata),
-            Redirect::Inbox(&inbox),
+            Redirect::Private(&private),
             Redirect::Ask(&request),
             Redirect::AnswerSent(&request),
         ] {
