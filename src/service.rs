@@ -14,8 +14,8 @@ use zeroize::Zeroizing;
 use crate::accounts::{AccountName, Accounts};
 use crate::clock::unix_now;
 use crate::domain::{
-    ANONYMOUS, CallerLimits, GeneratedLength, MetadataKey, Note, Passphrase, PrivateKey,
-    RequestKey, SecretKey, SecretValue, ShareDomain, Ttl, generate_password,
+    ANONYMOUS, CallerLimits, GeneratedLength, Note, Passphrase, PrivateKey, ReceiptKey, RequestKey,
+    SecretKey, SecretValue, ShareDomain, Ttl, generate_password,
 };
 use crate::error::Error;
 use crate::mail::{Invitation, Mailer, obfuscate, parse_address};
@@ -294,7 +294,7 @@ impl Service {
     }
 
     /// The receipt. Reading it changes nothing.
-    pub fn receipt(&self, caller: &Caller, key: &MetadataKey) -> Result<Receipt, Error> {
+    pub fn receipt(&self, caller: &Caller, key: &ReceiptKey) -> Result<Receipt, Error> {
         self.rate_limit(Action::Metadata, caller)?;
         self.vault.receipt(key)
     }
@@ -304,7 +304,7 @@ impl Service {
     pub async fn burn(
         &self,
         caller: &Caller,
-        key: &MetadataKey,
+        key: &ReceiptKey,
         passphrase: Option<Passphrase>,
     ) -> Result<Burned, Error> {
         self.rate_limit(Action::Metadata, caller)?;
@@ -584,7 +584,7 @@ impl Service {
             Err(err) => {
                 self.metrics.emails_failed.inc();
                 log::warn!("emailing a recipient failed ({err}); the new secret was discarded");
-                self.vault.discard(&receipt.metadata_key).await?;
+                self.vault.discard(&receipt.receipt_key).await?;
                 Err(Error::EmailFailed)
             }
         }

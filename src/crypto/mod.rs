@@ -3,7 +3,7 @@
 //! One 32-byte master key is expanded (HKDF-SHA256) into
 //! - a *locator*: every key carries its record's id under a keyed permutation, and
 //!   the record holds only a keyed hash of the key ([`locator`]), so the database
-//!   never holds a secret key or metadata key in the clear;
+//!   never holds a secret key or receipt key in the clear;
 //! - a *seal root*: each value is sealed with AES-256-GCM under a key derived from the
 //!   seal root, the secret key and, when set, the passphrase stretched by
 //!   PBKDF2-HMAC-SHA256. Without the master key *and* the secret key a record is noise.
@@ -18,7 +18,7 @@ use std::fmt;
 use std::num::NonZeroU32;
 use zeroize::Zeroizing;
 
-use crate::domain::{MetadataKey, Passphrase, PrivateKey, RequestKey, SecretKey};
+use crate::domain::{Passphrase, PrivateKey, ReceiptKey, RequestKey, SecretKey};
 
 mod locator;
 
@@ -81,11 +81,11 @@ pub enum CryptoError {
 }
 
 /// Which of a secret's two keys: written inside the key, so a secret key can never
-/// stand in for a metadata key or the other way round.
+/// stand in for a receipt key or the other way round.
 #[derive(Debug, Clone, Copy)]
 pub enum KeyKind {
     Secret,
-    Metadata,
+    Receipt,
     /// A request's public key: the link its answerer gets.
     Request,
     /// A request's private key: the link its requester reads the answer with.
@@ -99,7 +99,7 @@ impl KeyKind {
     fn tag(self) -> u8 {
         match self {
             Self::Secret => b'S',
-            Self::Metadata => b'M',
+            Self::Receipt => b'M',
             Self::Request => b'R',
             Self::Private => b'I',
         }
@@ -129,9 +129,9 @@ impl RecordId {
 /// A new secret's two keys, and what its record keeps of each.
 pub struct IssuedKeys {
     pub secret: SecretKey,
-    pub metadata: MetadataKey,
+    pub receipt: ReceiptKey,
     pub secret_check: Check,
-    pub metadata_check: Check,
+    pub receipt_check: Check,
 }
 
 /// A new request's two keys, and what its record keeps of each.
@@ -238,12 +238,12 @@ impl Keyring {
     /// Fresh keys for the record `id`.
     pub fn issue_keys(&self, id: RecordId) -> IssuedKeys {
         let (secret, secret_check) = self.locator.issue(KeyKind::Secret, id);
-        let (metadata, metadata_check) = self.locator.issue(KeyKind::Metadata, id);
+        let (receipt, receipt_check) = self.locator.issue(KeyKind::Receipt, id);
         IssuedKeys {
             secret: SecretKey::issued(secret),
-            metadata: MetadataKey::issued(metadata),
+            receipt: ReceiptKey::issued(receipt),
             secret_check,
-            metadata_check,
+            receipt_check,
         }
     }
 
@@ -331,47 +331,51 @@ impl Keyring {
         ]))
     }
 
-    /// Seals a secret key inside its receipt, under a key derived from the metadata
-    /// key: only the holder of the metadata key can read the secret key back.
+    /// Seals a secret key inside its receipt, under a key derived from the receipt
+    /// key: only the holder of the receipt key can read the secret key back.
     pub fn seal_secret_key(
         &self,
-        metadata: &MetadataKey,
+        receipt: &ReceiptKey,
         id: RecordId,
         secret: &SecretKey,
     ) -> Result<Vec<u8>, CryptoError> {
-        self.seal(&self.receipt_key(metadata), id, secret.expose().as_bytes())
+        self.seal(
+            &self.under_receipt_key(receipt),
+            id,
+            secret.expose().as_bytes(),
+        )
     }
 
     /// Opens what `seal_secret_key` sealed; `None` if the bytes were not made for
-    /// this metadata key.
+    /// this receipt key.
     pub fn open_secret_key(
         &self,
-        metadata: &MetadataKey,
+        receipt: &ReceiptKey,
         id: RecordId,
         sealed: &[u8],
     ) -> Option<SecretKey> {
-        let plain = open(&self.receipt_key(metadata), id, sealed)?;
+        let plain = open(&self.under_receipt_key(receipt), id, sealed)?;
         std::str::from_utf8(&plain)
             .ok()
             .and_then(SecretKey::from_path)
     }
 
-    /// Seals a metadata key so the server (master key holder) can list an account's
+    /// Seals a receipt key so the server (master key holder) can list an account's
     /// receipts later, while a copy of the database alone cannot.
-    pub fn seal_metadata_key(
+    pub fn seal_receipt_key(
         &self,
         id: RecordId,
-        metadata: &MetadataKey,
+        receipt: &ReceiptKey,
     ) -> Result<Vec<u8>, CryptoError> {
-        self.seal(&self.owner_key(), id, metadata.expose().as_bytes())
+        self.seal(&self.owner_key(), id, receipt.expose().as_bytes())
     }
 
-    /// Opens what `seal_metadata_key` sealed.
-    pub fn open_metadata_key(&self, id: RecordId, sealed: &[u8]) -> Option<MetadataKey> {
+    /// Opens what `seal_receipt_key` sealed.
+    pub fn open_receipt_key(&self, id: RecordId, sealed: &[u8]) -> Option<ReceiptKey> {
         let plain = open(&self.owner_key(), id, sealed)?;
         std::str::from_utf8(&plain)
             .ok()
-            .and_then(MetadataKey::from_path)
+            .and_then(ReceiptKey::from_path)
     }
 
     /// Seals a value under a `ValueKey`, bound to the record id it is stored under.
@@ -384,8 +388,8 @@ impl Keyring {
         self.seal(&key.0, id, plaintext)
     }
 
-    fn receipt_key(&self, metadata: &MetadataKey) -> LessSafeKey {
-        self.key_under(b"otsd/receipt/v1", metadata.expose().as_bytes())
+    fn under_receipt_key(&self, receipt: &ReceiptKey) -> LessSafeKey {
+        self.key_under(b"otsd/receipt/v1", receipt.expose().as_bytes())
     }
 
     /// An AES key derived from the seal root, a label and one key's bytes
@@ -602,18 +606,18 @@ mod tests {
     }
 
     #[test]
-    fn secret_key_round_trips_through_the_receipt_only_with_the_metadata_key() {
+    fn secret_key_round_trips_through_the_receipt_only_with_the_receipt_key() {
         let ring = keyring();
         let id = RecordId::new(9);
         let keys = ring.issue_keys(id);
         let sealed = ring
-            .seal_secret_key(&keys.metadata, id, &keys.secret)
+            .seal_secret_key(&keys.receipt, id, &keys.secret)
             .unwrap();
         assert_eq!(
-            ring.open_secret_key(&keys.metadata, id, &sealed).unwrap(),
+            ring.open_secret_key(&keys.receipt, id, &sealed).unwrap(),
             keys.secret
         );
-        let stranger = ring.issue_keys(id).metadata;
+        let stranger = ring.issue_keys(id).receipt;
         assert!(ring.open_secret_key(&stranger, id, &sealed).is_none());
     }
 
@@ -622,12 +626,12 @@ mod tests {
         let (a, b) = (keyring(), keyring());
         let id = RecordId::new(5);
         let keys = a.issue_keys(id);
-        let (secret, metadata) = (keys.secret.expose(), keys.metadata.expose());
+        let (secret, receipt) = (keys.secret.expose(), keys.receipt.expose());
         assert_eq!(a.locate(KeyKind::Secret, secret), Some(id));
-        assert_eq!(a.locate(KeyKind::Metadata, metadata), Some(id));
+        assert_eq!(a.locate(KeyKind::Receipt, receipt), Some(id));
         assert!(a.verify(KeyKind::Secret, secret, &keys.secret_check));
-        assert!(a.verify(KeyKind::Metadata, metadata, &keys.metadata_check));
-        assert!(!a.verify(KeyKind::Metadata, secret, &keys.metadata_check));
+        assert!(a.verify(KeyKind::Receipt, receipt, &keys.receipt_check));
+        assert!(!a.verify(KeyKind::Receipt, secret, &keys.receipt_check));
         assert!(!b.verify(KeyKind::Secret, secret, &keys.secret_check));
         assert_ne!(b.locate(KeyKind::Secret, secret), Some(id));
     }

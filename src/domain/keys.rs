@@ -1,5 +1,5 @@
 //! The capabilities: a secret's shareable `SecretKey` and its creator's private
-//! `MetadataKey`; a request's `RequestKey` (sent out) and its requester's private
+//! `ReceiptKey`; a request's `RequestKey` (sent out) and its requester's private
 //! `PrivateKey`. Knowing one is the right to use it, so none is ever
 //! printed by `Debug`, logged, or stored in the clear.
 
@@ -69,7 +69,7 @@ macro_rules! capability_key {
 }
 
 capability_key!(SecretKey, "key that reveals a secret once");
-capability_key!(MetadataKey, "creator's private key to a secret's receipt");
+capability_key!(ReceiptKey, "creator's private key to a secret's receipt");
 capability_key!(
     RequestKey,
     "request's public key: the link that takes one answer"
@@ -100,7 +100,7 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_key() {
-        let k = MetadataKey::issued(Zeroizing::new("k3y".repeat(10)));
+        let k = ReceiptKey::issued(Zeroizing::new("k3y".repeat(10)));
         assert!(!format!("{k:?}").contains(k.expose()));
     }
 

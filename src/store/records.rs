@@ -28,28 +28,28 @@ pub enum Settlement {
 }
 
 /// Everything about one secret: the sealed value for its recipient and the
-/// receipt (the v1 "metadata") for its creator, in one record, so that every
+/// receipt (v1 says "metadata"; see `http::api::v1`) for its creator, in one record, so that every
 /// change of state is one atomic write. Stored under its [`crate::crypto::RecordId`].
 ///
 /// It lives until `expires_at`, twice the secret's TTL; the sealed value goes
 /// when the secret is received, burned, or reaches `secret_expires_at`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecretRecord {
-    /// Keyed hashes of the secret key and the metadata key: what a key presented
+    /// Keyed hashes of the secret key and the receipt key: what a key presented
     /// must match (see `crypto::locator`).
     pub secret_check: Check,
-    pub metadata_check: Check,
+    pub receipt_check: Check,
     pub custid: String,
     /// `nonce ‖ AES-256-GCM(value) ‖ tag`; `None` once the secret is gone.
     pub sealed_value: Option<Vec<u8>>,
     /// Present when the secret has a passphrase.
     pub stretch: Option<Stretch>,
-    /// The secret key, sealed under a key derived from the metadata key, so the
+    /// The secret key, sealed under a key derived from the receipt key, so the
     /// receipt can show it while the secret is live; `None` once it is gone.
     pub sealed_secret_key: Option<Vec<u8>>,
-    /// The metadata key sealed under the server's key, so an account's receipts can
+    /// The receipt key sealed under the server's key, so an account's receipts can
     /// be listed; `None` for anonymous secrets, which nobody can list.
-    pub sealed_metadata_key: Option<Vec<u8>>,
+    pub sealed_receipt_key: Option<Vec<u8>>,
     pub ttl: u64,
     pub created: u64,
     pub updated: u64,

@@ -309,7 +309,7 @@ fn expiry_key(due: u64, id: RecordId) -> [u8; 16] {
 /// The owner-index key of an account's record; `None` for anonymous records
 /// (nobody can list those).
 fn owner_key(record: &SecretRecord, id: RecordId) -> Option<Vec<u8>> {
-    record.sealed_metadata_key.as_ref()?;
+    record.sealed_receipt_key.as_ref()?;
     let mut key = owner_prefix(&record.custid);
     key.extend_from_slice(&id_key(id));
     Some(key)
@@ -328,12 +328,12 @@ pub(super) fn owner_prefix(custid: &str) -> Vec<u8> {
 pub(super) fn sample_record(now: u64, ttl: u64, len: usize) -> SecretRecord {
     SecretRecord {
         secret_check: [1; 16],
-        metadata_check: [2; 16],
+        receipt_check: [2; 16],
         custid: "anon".into(),
         sealed_value: Some(vec![7; len]),
         stretch: None,
         sealed_secret_key: Some(vec![9; 40]),
-        sealed_metadata_key: None,
+        sealed_receipt_key: None,
         ttl,
         created: now,
         updated: now,

@@ -281,7 +281,7 @@ impl Vault {
         let check = match kind {
             KeyKind::Request => &read.record.request_check,
             KeyKind::Private => &read.record.private_check,
-            KeyKind::Secret | KeyKind::Metadata => return Ok(None),
+            KeyKind::Secret | KeyKind::Receipt => return Ok(None),
         };
         Ok(self.keyring.verify(kind, key, check).then_some(read))
     }

@@ -31,7 +31,7 @@ use actix_web::middleware::{Next, from_fn};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
 use maud::Markup;
 
-use crate::domain::{MetadataKey, PrivateKey, RequestKey, SecretKey};
+use crate::domain::{PrivateKey, ReceiptKey, RequestKey, SecretKey};
 use crate::error::Error;
 use crate::http::AppState;
 use crate::http::extract::status::intended;
@@ -171,7 +171,7 @@ fn security_headers(headers: &mut actix_web::http::header::HeaderMap) {
 #[derive(Clone, Copy)]
 pub enum Redirect<'a> {
     /// `/private/{key}`: a secret's receipt.
-    Receipt(&'a MetadataKey),
+    Receipt(&'a ReceiptKey),
     /// `/request/{key}`: a requester's private page (the path predates the
     /// name "private"; links handed out keep working).
     Private(&'a PrivateKey),
@@ -275,8 +275,8 @@ impl From<UnknownKey<SecretKey>> for WebError {
     }
 }
 
-impl From<UnknownKey<MetadataKey>> for WebError {
-    fn from(_: UnknownKey<MetadataKey>) -> Self {
+impl From<UnknownKey<ReceiptKey>> for WebError {
+    fn from(_: UnknownKey<ReceiptKey>) -> Self {
         Self::UnknownReceipt
     }
 }

@@ -259,7 +259,7 @@ pub fn receipt(
     link: Option<&str>,
     generated: Option<&str>,
 ) -> Markup {
-    let key = receipt.metadata_key.expose();
+    let key = receipt.receipt_key.expose();
     let frame = &if generated.is_some() {
         frame.without_switcher()
     } else {
@@ -318,7 +318,7 @@ pub fn receipt(
 
 /// The confirm step before burning.
 pub fn confirm_burn(frame: &Frame, receipt: &Receipt, error: Option<&str>) -> Markup {
-    let key = receipt.metadata_key.expose();
+    let key = receipt.receipt_key.expose();
     let t = |key| frame.t(key);
     layout(
         frame,
