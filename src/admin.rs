@@ -3,7 +3,7 @@
 //! sled lets one process open a database. The running server therefore listens on
 //! a Unix socket in the data directory (`admin.sock`, mode 0600 inside the 0700
 //! data directory: only the service's user, and root, can connect), and the CLI
-//! sends it one JSON request per connection. When no server runs, the CLI opens
+//! sends it one JSON command per connection (an [`AdminCommand`]; the answer is an [`AdminReply`]). When no server runs, the CLI opens
 //! the database itself and does the same thing through [`execute`].
 
 use serde::{Deserialize, Serialize};
@@ -19,12 +19,12 @@ use crate::supervisor::Shutdown;
 
 /// The socket's file name inside the data directory.
 pub const SOCKET: &str = "admin.sock";
-/// Largest request line accepted.
-const MAX_REQUEST: u64 = 4096;
+/// Largest command line accepted (one JSON line).
+const MAX_COMMAND_LINE: u64 = 4096;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case")]
-pub enum Request {
+pub enum AdminCommand {
     Add {
         name: String,
     },
@@ -35,14 +35,14 @@ pub enum Request {
     Token {
         name: String,
     },
-    /// A consistent backup: answered with [`Response::Backup`], then its bytes.
+    /// A consistent backup: answered with [`AdminReply::Backup`], then its bytes.
     Backup,
 }
 
 /// The answer. Not `Debug`: it can carry a token.
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
-pub enum Response {
+pub enum AdminReply {
     Token {
         name: String,
         token: String,
@@ -62,34 +62,34 @@ pub enum Response {
     },
 }
 
-/// Carries out one account request.
-pub fn execute(accounts: &Accounts, request: Request) -> Response {
-    let result = match request {
-        Request::Add { name } => AccountName::parse(&name)
+/// Carries out one account command.
+pub fn execute(accounts: &Accounts, command: AdminCommand) -> AdminReply {
+    let result = match command {
+        AdminCommand::Add { name } => AccountName::parse(&name)
             .and_then(|n| accounts.add(&n))
-            .map(|t| Response::Token {
+            .map(|t| AdminReply::Token {
                 name,
                 token: t.expose().to_owned(),
             }),
-        Request::Token { name } => AccountName::parse(&name)
+        AdminCommand::Token { name } => AccountName::parse(&name)
             .and_then(|n| accounts.rotate(&n))
-            .map(|t| Response::Token {
+            .map(|t| AdminReply::Token {
                 name,
                 token: t.expose().to_owned(),
             }),
-        Request::Remove { name } => AccountName::parse(&name)
+        AdminCommand::Remove { name } => AccountName::parse(&name)
             .and_then(|n| accounts.remove(&n))
-            .map(|()| Response::Removed { name }),
-        Request::List => accounts
+            .map(|()| AdminReply::Removed { name }),
+        AdminCommand::List => accounts
             .list()
-            .map(|accounts| Response::Accounts { accounts }),
-        Request::Backup => {
-            return Response::Error {
+            .map(|accounts| AdminReply::Accounts { accounts }),
+        AdminCommand::Backup => {
+            return AdminReply::Error {
                 message: "a backup is not an account request".into(),
             };
         }
     };
-    result.unwrap_or_else(|e| Response::Error {
+    result.unwrap_or_else(|e| AdminReply::Error {
         message: e.to_string(),
     })
 }
@@ -124,7 +124,7 @@ impl AdminSocket {
         Ok(socket)
     }
 
-    /// Answers one request per connection until `shutdown` says stop; then
+    /// Answers one command per connection until `shutdown` says stop; then
     /// the socket file goes (see `Drop`).
     pub fn serve(mut self, accounts: &Accounts, store: &Store, shutdown: &Shutdown) {
         if let Some(waker) = self.waker.take() {
@@ -167,32 +167,32 @@ impl Drop for AdminSocket {
 fn serve_one(stream: UnixStream, accounts: &Accounts, store: &Store, data_dir: &Path) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
     let mut line = String::new();
-    let read = BufReader::new((&stream).take(MAX_REQUEST)).read_line(&mut line);
-    let response = match read
+    let read = BufReader::new((&stream).take(MAX_COMMAND_LINE)).read_line(&mut line);
+    let reply = match read
         .ok()
-        .and_then(|_| serde_json::from_str::<Request>(&line).ok())
+        .and_then(|_| serde_json::from_str::<AdminCommand>(&line).ok())
     {
-        Some(Request::Backup) => {
+        Some(AdminCommand::Backup) => {
             log::info!("admin: backup");
             match send_backup(&stream, store, data_dir) {
                 Ok(()) => return,
                 Err(err) => {
                     log::warn!("admin: the backup failed: {err}");
-                    Response::Error {
+                    AdminReply::Error {
                         message: format!("the server could not make the backup: {err}"),
                     }
                 }
             }
         }
-        Some(request) => {
-            log::info!("admin: {}", describe(&request));
-            execute(accounts, request)
+        Some(command) => {
+            log::info!("admin: {}", describe(&command));
+            execute(accounts, command)
         }
-        None => Response::Error {
+        None => AdminReply::Error {
             message: "malformed request".into(),
         },
     };
-    if let Ok(mut text) = serde_json::to_string(&response) {
+    if let Ok(mut text) = serde_json::to_string(&reply) {
         text.push('\n');
         let _ = (&stream).write_all(text.as_bytes());
     }
@@ -222,7 +222,7 @@ fn send_backup(stream: &UnixStream, store: &Store, data_dir: &Path) -> Result<()
     );
     let _ = stream.set_write_timeout(Some(Duration::from_secs(60)));
     let mut head =
-        serde_json::to_string(&Response::Backup { bytes }).map_err(std::io::Error::other)?;
+        serde_json::to_string(&AdminReply::Backup { bytes }).map_err(std::io::Error::other)?;
     head.push('\n');
     let mut out = stream;
     out.write_all(head.as_bytes())?;
@@ -230,35 +230,35 @@ fn send_backup(stream: &UnixStream, store: &Store, data_dir: &Path) -> Result<()
     Ok(())
 }
 
-fn describe(request: &Request) -> String {
-    match request {
-        Request::Add { name } => format!("add account {name}"),
-        Request::List => "list accounts".into(),
-        Request::Remove { name } => format!("remove account {name}"),
-        Request::Token { name } => format!("new token for account {name}"),
-        Request::Backup => "backup".into(),
+fn describe(command: &AdminCommand) -> String {
+    match command {
+        AdminCommand::Add { name } => format!("add account {name}"),
+        AdminCommand::List => "list accounts".into(),
+        AdminCommand::Remove { name } => format!("remove account {name}"),
+        AdminCommand::Token { name } => format!("new token for account {name}"),
+        AdminCommand::Backup => "backup".into(),
     }
 }
 
-/// The client side: sends one request to a running server. `Ok(None)` when no
+/// The client side: sends one command to a running server. `Ok(None)` when no
 /// server answers on the socket.
-pub fn send(data_dir: &Path, request: &Request) -> std::io::Result<Option<Response>> {
-    Ok(connect(data_dir, request, Duration::from_secs(10))?.map(|(response, _)| response))
+pub fn send(data_dir: &Path, command: &AdminCommand) -> std::io::Result<Option<AdminReply>> {
+    Ok(connect(data_dir, command, Duration::from_secs(10))?.map(|(reply, _)| reply))
 }
 
 /// Asks a running server for a backup: its length and a reader of its bytes.
 /// `Ok(None)` when no server answers on the socket.
-pub fn request_backup(data_dir: &Path) -> std::io::Result<Option<(Response, impl Read)>> {
+pub fn request_backup(data_dir: &Path) -> std::io::Result<Option<(AdminReply, impl Read)>> {
     // The server answers once the cut is written: minutes for a large database.
-    connect(data_dir, &Request::Backup, Duration::from_secs(600))
+    connect(data_dir, &AdminCommand::Backup, Duration::from_secs(600))
 }
 
-/// Sends one request; the answer's line, and the connection positioned after it.
+/// Sends one command; the answer's line, and the connection positioned after it.
 fn connect(
     data_dir: &Path,
-    request: &Request,
+    command: &AdminCommand,
     timeout: Duration,
-) -> std::io::Result<Option<(Response, BufReader<UnixStream>)>> {
+) -> std::io::Result<Option<(AdminReply, BufReader<UnixStream>)>> {
     let stream = match UnixStream::connect(data_dir.join(SOCKET)) {
         Ok(stream) => stream,
         Err(e)
@@ -272,14 +272,14 @@ fn connect(
         Err(e) => return Err(e),
     };
     stream.set_read_timeout(Some(timeout))?;
-    let mut text = serde_json::to_string(request).map_err(std::io::Error::other)?;
+    let mut text = serde_json::to_string(command).map_err(std::io::Error::other)?;
     text.push('\n');
     (&stream).write_all(text.as_bytes())?;
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
     reader.read_line(&mut line)?;
-    let response = serde_json::from_str(&line).map_err(std::io::Error::other)?;
-    Ok(Some((response, reader)))
+    let reply = serde_json::from_str(&line).map_err(std::io::Error::other)?;
+    Ok(Some((reply, reader)))
 }
 
 /// When run by root on a data directory another user owns (the `otsd` service

@@ -3,7 +3,7 @@
 use clap::Parser;
 use std::process::ExitCode;
 
-use otsd::admin::{Request, Response};
+use otsd::admin::{AdminCommand, AdminReply};
 use otsd::cli::{Cli, Command, UserCommand};
 use otsd::config::{self, Overrides};
 
@@ -129,19 +129,19 @@ fn check(loaded: &config::Loaded) -> ExitCode {
 
 /// `otsd user …`: prints tokens on stdout (alone, for scripts), notes on stderr.
 fn user(settings: &otsd::Settings, init: bool, action: UserCommand) -> ExitCode {
-    let request = match action {
-        UserCommand::Add { name } => Request::Add { name },
-        UserCommand::List => Request::List,
-        UserCommand::Remove { name } => Request::Remove { name },
-        UserCommand::Token { name } => Request::Token { name },
+    let command = match action {
+        UserCommand::Add { name } => AdminCommand::Add { name },
+        UserCommand::List => AdminCommand::List,
+        UserCommand::Remove { name } => AdminCommand::Remove { name },
+        UserCommand::Token { name } => AdminCommand::Token { name },
     };
-    match otsd::startup::account_command(settings, request, init) {
-        Ok(Response::Token { name, token }) => {
+    match otsd::startup::account_command(settings, command, init) {
+        Ok(AdminReply::Token { name, token }) => {
             eprintln!("API token for account {name} (shown only this once):");
             println!("{token}");
             ExitCode::SUCCESS
         }
-        Ok(Response::Accounts { accounts }) => {
+        Ok(AdminReply::Accounts { accounts }) => {
             for account in accounts {
                 println!(
                     "{}\tcreated {}\tupdated {}",
@@ -150,15 +150,15 @@ fn user(settings: &otsd::Settings, init: bool, action: UserCommand) -> ExitCode 
             }
             ExitCode::SUCCESS
         }
-        Ok(Response::Removed { name }) => {
+        Ok(AdminReply::Removed { name }) => {
             eprintln!("account {name} removed");
             ExitCode::SUCCESS
         }
-        Ok(Response::Error { message }) => {
+        Ok(AdminReply::Error { message }) => {
             eprintln!("otsd: {message}");
             ExitCode::FAILURE
         }
-        Ok(Response::Backup { .. }) => {
+        Ok(AdminReply::Backup { .. }) => {
             eprintln!("otsd: the server answered with a backup");
             ExitCode::FAILURE
         }

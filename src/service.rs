@@ -14,14 +14,16 @@ use zeroize::Zeroizing;
 use crate::accounts::{AccountName, Accounts};
 use crate::clock::unix_now;
 use crate::domain::{
-    ANONYMOUS, CallerLimits, GeneratedLength, InboxKey, MetadataKey, Note, Passphrase, RequestKey,
+    ANONYMOUS, CallerLimits, GeneratedLength, Note, Passphrase, PrivateKey, ReceiptKey, RequestKey,
     SecretKey, SecretValue, ShareDomain, Ttl, generate_password,
 };
 use crate::error::Error;
 use crate::mail::{Invitation, Mailer, obfuscate, parse_address};
 use crate::ratelimit::{Action, RateLimiter, Subject};
 use crate::telemetry::Metrics;
-use crate::vault::{Asked, Inbox, NewRequest, NewSecret, OpenRequest, Receipt, Revealed, Vault};
+use crate::vault::{
+    Asked, NewRequest, NewSecret, OpenRequest, PrivateView, Receipt, Revealed, Vault,
+};
 
 /// How many receipts `recent` lists at most.
 const RECENT_LIMIT: usize = 500;
@@ -171,7 +173,7 @@ impl Links {
     }
 
     /// The requester's private link to a request and its answer.
-    pub fn inbox(&self, key: &InboxKey) -> String {
+    pub fn private(&self, key: &PrivateKey) -> String {
         format!("{}/request/{}", self.base_url, key.expose())
     }
 
@@ -292,7 +294,7 @@ impl Service {
     }
 
     /// The receipt. Reading it changes nothing.
-    pub fn receipt(&self, caller: &Caller, key: &MetadataKey) -> Result<Receipt, Error> {
+    pub fn receipt(&self, caller: &Caller, key: &ReceiptKey) -> Result<Receipt, Error> {
         self.rate_limit(Action::Metadata, caller)?;
         self.vault.receipt(key)
     }
@@ -302,7 +304,7 @@ impl Service {
     pub async fn burn(
         &self,
         caller: &Caller,
-        key: &MetadataKey,
+        key: &ReceiptKey,
         passphrase: Option<Passphrase>,
     ) -> Result<Burned, Error> {
         self.rate_limit(Action::Metadata, caller)?;
@@ -330,7 +332,7 @@ impl Service {
 
     /// Asks for a secret: a request link to send out and a private link to
     /// read the answer with. Who may ask, and the limits, are those of `share`.
-    pub async fn ask(&self, caller: &Caller, ask: Ask) -> Result<Inbox, Error> {
+    pub async fn ask(&self, caller: &Caller, ask: Ask) -> Result<PrivateView, Error> {
         self.may_create(caller)?;
         let ttl = Ttl::parse(ask.ttl.as_deref(), &self.policy.limits(caller).ttl)?;
         let request = NewRequest {
@@ -338,9 +340,9 @@ impl Service {
             note: Note::parse(ask.note)?,
             ttl,
         };
-        let inbox = self.vault.create_request(request).await?;
+        let view = self.vault.create_request(request).await?;
         self.metrics.requests_created.inc();
-        Ok(inbox)
+        Ok(view)
     }
 
     /// What a request link shows before it is answered. Changes nothing.
@@ -373,23 +375,27 @@ impl Service {
     }
 
     /// The request as its requester sees it. Changes nothing.
-    pub fn inbox(&self, caller: &Caller, key: &InboxKey) -> Result<Inbox, Error> {
+    pub fn private_view(&self, caller: &Caller, key: &PrivateKey) -> Result<PrivateView, Error> {
         self.rate_limit(Action::Metadata, caller)?;
-        self.vault.inbox(key)
+        self.vault.private_view(key)
     }
 
     /// Reveals a request's answer and destroys it.
     pub async fn reveal_answer(
         &self,
         caller: &Caller,
-        key: &InboxKey,
+        key: &PrivateKey,
     ) -> Result<SecretValue, Error> {
         self.rate_limit(Action::Reveal, caller)?;
         self.vault.reveal_answer(key).await
     }
 
     /// Cancels a request (and any unread answer).
-    pub async fn cancel_request(&self, caller: &Caller, key: &InboxKey) -> Result<Inbox, Error> {
+    pub async fn cancel_request(
+        &self,
+        caller: &Caller,
+        key: &PrivateKey,
+    ) -> Result<PrivateView, Error> {
         self.rate_limit(Action::Metadata, caller)?;
         self.vault.cancel(key).await
     }
@@ -578,7 +584,7 @@ impl Service {
             Err(err) => {
                 self.metrics.emails_failed.inc();
                 log::warn!("emailing a recipient failed ({err}); the new secret was discarded");
-                self.vault.discard(&receipt.metadata_key).await?;
+                self.vault.discard(&receipt.receipt_key).await?;
                 Err(Error::EmailFailed)
             }
         }

@@ -10,7 +10,7 @@
 //!
 //! The AES key is derived from the master key, so without it the first block is
 //! noise: its 7 random bytes make two keys for one id (a secret key and its
-//! metadata key) look unrelated, and no key shows the order or the number of
+//! receipt key) look unrelated, and no key shows the order or the number of
 //! secrets. The 23 random bytes (184 bits) are what makes a key unguessable: the
 //! record stores a keyed hash of the whole key (its [`Check`]), and a key whose
 //! block decrypts to a real id still opens nothing unless that hash matches
@@ -182,8 +182,8 @@ mod tests {
         assert!(secret.bytes().all(|c| ALPHABET.contains(&c)));
         assert_eq!(locator.locate(KeyKind::Secret, &secret), Some(id));
         assert!(locator.verify(KeyKind::Secret, &secret, &check));
-        assert_eq!(locator.locate(KeyKind::Metadata, &secret), None);
-        assert!(!locator.verify(KeyKind::Metadata, &secret, &check));
+        assert_eq!(locator.locate(KeyKind::Receipt, &secret), None);
+        assert!(!locator.verify(KeyKind::Receipt, &secret, &check));
     }
 
     #[test]
@@ -203,9 +203,9 @@ mod tests {
     #[test]
     fn another_master_key_locates_nothing() {
         let (ours, theirs) = (locator(), locator());
-        let (key, _) = ours.issue(KeyKind::Metadata, RecordId::new(3));
+        let (key, _) = ours.issue(KeyKind::Receipt, RecordId::new(3));
         // The block decrypts to noise: the kind byte matches by chance 1 in 256.
-        let found = theirs.locate(KeyKind::Metadata, &key);
+        let found = theirs.locate(KeyKind::Receipt, &key);
         assert_ne!(found, Some(RecordId::new(3)));
     }
 }

@@ -3,7 +3,7 @@
 //! One 32-byte master key is expanded (HKDF-SHA256) into
 //! - a *locator*: every key carries its record's id under a keyed permutation, and
 //!   the record holds only a keyed hash of the key ([`locator`]), so the database
-//!   never holds a secret key or metadata key in the clear;
+//!   never holds a secret key or receipt key in the clear;
 //! - a *seal root*: each value is sealed with AES-256-GCM under a key derived from the
 //!   seal root, the secret key and, when set, the passphrase stretched by
 //!   PBKDF2-HMAC-SHA256. Without the master key *and* the secret key a record is noise.
@@ -18,7 +18,7 @@ use std::fmt;
 use std::num::NonZeroU32;
 use zeroize::Zeroizing;
 
-use crate::domain::{InboxKey, MetadataKey, Passphrase, RequestKey, SecretKey};
+use crate::domain::{Passphrase, PrivateKey, ReceiptKey, RequestKey, SecretKey};
 
 mod locator;
 
@@ -81,24 +81,27 @@ pub enum CryptoError {
 }
 
 /// Which of a secret's two keys: written inside the key, so a secret key can never
-/// stand in for a metadata key or the other way round.
+/// stand in for a receipt key or the other way round.
 #[derive(Debug, Clone, Copy)]
 pub enum KeyKind {
     Secret,
-    Metadata,
+    Receipt,
     /// A request's public key: the link its answerer gets.
     Request,
     /// A request's private key: the link its requester reads the answer with.
-    Inbox,
+    Private,
 }
 
 impl KeyKind {
+    /// The byte written inside every key of this kind. Frozen: keys already
+    /// handed out carry it (`I` is from when the private key was called the
+    /// inbox key).
     fn tag(self) -> u8 {
         match self {
             Self::Secret => b'S',
-            Self::Metadata => b'M',
+            Self::Receipt => b'M',
             Self::Request => b'R',
-            Self::Inbox => b'I',
+            Self::Private => b'I',
         }
     }
 }
@@ -126,17 +129,17 @@ impl RecordId {
 /// A new secret's two keys, and what its record keeps of each.
 pub struct IssuedKeys {
     pub secret: SecretKey,
-    pub metadata: MetadataKey,
+    pub receipt: ReceiptKey,
     pub secret_check: Check,
-    pub metadata_check: Check,
+    pub receipt_check: Check,
 }
 
 /// A new request's two keys, and what its record keeps of each.
 pub struct IssuedRequestKeys {
     pub request: RequestKey,
-    pub inbox: InboxKey,
+    pub private: PrivateKey,
     pub request_check: Check,
-    pub inbox_check: Check,
+    pub private_check: Check,
 }
 
 /// The key a request's note and answer are sealed under: random, and stored
@@ -152,11 +155,17 @@ impl AnswerKey {
     }
 }
 
+/// The derivation labels of the keys sealed under a request's private key.
+/// Frozen: stored records are sealed under them (the private key was once
+/// called the inbox key, hence the words).
+const PRIVATE_LABEL: &[u8] = b"otsd/inbox/v1";
+const PRIVATE_LINK_LABEL: &[u8] = b"otsd/inbox-link/v1";
+
 /// Which of a request's two keys a copy of its answer key is sealed under.
 #[derive(Clone, Copy)]
 pub enum Holder<'a> {
     Request(&'a RequestKey),
-    Inbox(&'a InboxKey),
+    Private(&'a PrivateKey),
 }
 
 /// What is sealed under an [`AnswerKey`]: each has its own derived key, so
@@ -229,24 +238,24 @@ impl Keyring {
     /// Fresh keys for the record `id`.
     pub fn issue_keys(&self, id: RecordId) -> IssuedKeys {
         let (secret, secret_check) = self.locator.issue(KeyKind::Secret, id);
-        let (metadata, metadata_check) = self.locator.issue(KeyKind::Metadata, id);
+        let (receipt, receipt_check) = self.locator.issue(KeyKind::Receipt, id);
         IssuedKeys {
             secret: SecretKey::issued(secret),
-            metadata: MetadataKey::issued(metadata),
+            receipt: ReceiptKey::issued(receipt),
             secret_check,
-            metadata_check,
+            receipt_check,
         }
     }
 
     /// Fresh keys for the request record `id`.
     pub fn issue_request_keys(&self, id: RecordId) -> IssuedRequestKeys {
         let (request, request_check) = self.locator.issue(KeyKind::Request, id);
-        let (inbox, inbox_check) = self.locator.issue(KeyKind::Inbox, id);
+        let (private, private_check) = self.locator.issue(KeyKind::Private, id);
         IssuedRequestKeys {
             request: RequestKey::issued(request),
-            inbox: InboxKey::issued(inbox),
+            private: PrivateKey::issued(private),
             request_check,
-            inbox_check,
+            private_check,
         }
     }
 
@@ -322,47 +331,51 @@ impl Keyring {
         ]))
     }
 
-    /// Seals a secret key inside its receipt, under a key derived from the metadata
-    /// key: only the holder of the metadata key can read the secret key back.
+    /// Seals a secret key inside its receipt, under a key derived from the receipt
+    /// key: only the holder of the receipt key can read the secret key back.
     pub fn seal_secret_key(
         &self,
-        metadata: &MetadataKey,
+        receipt: &ReceiptKey,
         id: RecordId,
         secret: &SecretKey,
     ) -> Result<Vec<u8>, CryptoError> {
-        self.seal(&self.receipt_key(metadata), id, secret.expose().as_bytes())
+        self.seal(
+            &self.under_receipt_key(receipt),
+            id,
+            secret.expose().as_bytes(),
+        )
     }
 
     /// Opens what `seal_secret_key` sealed; `None` if the bytes were not made for
-    /// this metadata key.
+    /// this receipt key.
     pub fn open_secret_key(
         &self,
-        metadata: &MetadataKey,
+        receipt: &ReceiptKey,
         id: RecordId,
         sealed: &[u8],
     ) -> Option<SecretKey> {
-        let plain = open(&self.receipt_key(metadata), id, sealed)?;
+        let plain = open(&self.under_receipt_key(receipt), id, sealed)?;
         std::str::from_utf8(&plain)
             .ok()
             .and_then(SecretKey::from_path)
     }
 
-    /// Seals a metadata key so the server (master key holder) can list an account's
+    /// Seals a receipt key so the server (master key holder) can list an account's
     /// receipts later, while a copy of the database alone cannot.
-    pub fn seal_metadata_key(
+    pub fn seal_receipt_key(
         &self,
         id: RecordId,
-        metadata: &MetadataKey,
+        receipt: &ReceiptKey,
     ) -> Result<Vec<u8>, CryptoError> {
-        self.seal(&self.owner_key(), id, metadata.expose().as_bytes())
+        self.seal(&self.owner_key(), id, receipt.expose().as_bytes())
     }
 
-    /// Opens what `seal_metadata_key` sealed.
-    pub fn open_metadata_key(&self, id: RecordId, sealed: &[u8]) -> Option<MetadataKey> {
+    /// Opens what `seal_receipt_key` sealed.
+    pub fn open_receipt_key(&self, id: RecordId, sealed: &[u8]) -> Option<ReceiptKey> {
         let plain = open(&self.owner_key(), id, sealed)?;
         std::str::from_utf8(&plain)
             .ok()
-            .and_then(MetadataKey::from_path)
+            .and_then(ReceiptKey::from_path)
     }
 
     /// Seals a value under a `ValueKey`, bound to the record id it is stored under.
@@ -375,8 +388,8 @@ impl Keyring {
         self.seal(&key.0, id, plaintext)
     }
 
-    fn receipt_key(&self, metadata: &MetadataKey) -> LessSafeKey {
-        self.key_under(b"otsd/receipt/v1", metadata.expose().as_bytes())
+    fn under_receipt_key(&self, receipt: &ReceiptKey) -> LessSafeKey {
+        self.key_under(b"otsd/receipt/v1", receipt.expose().as_bytes())
     }
 
     /// An AES key derived from the seal root, a label and one key's bytes
@@ -388,7 +401,7 @@ impl Keyring {
 
     /// Seals a request's answer key under a key derived from one of the
     /// request's keys: the request key's copy lets an answer be sealed while
-    /// the request is open (it goes when answered), the inbox key's copy is
+    /// the request is open (it goes when answered), the private key's copy is
     /// the one only the requester can open.
     pub fn seal_answer_key(
         &self,
@@ -412,30 +425,30 @@ impl Keyring {
     fn holder_key(&self, holder: Holder<'_>) -> LessSafeKey {
         match holder {
             Holder::Request(key) => self.key_under(b"otsd/request/v1", key.expose().as_bytes()),
-            Holder::Inbox(key) => self.key_under(b"otsd/inbox/v1", key.expose().as_bytes()),
+            Holder::Private(key) => self.key_under(PRIVATE_LABEL, key.expose().as_bytes()),
         }
     }
 
-    /// Seals a request's key for its inbox, so the requester's page can show
+    /// Seals a request's key under its private key, so the requester's page can show
     /// the request link again while it waits.
     pub fn seal_request_key(
         &self,
-        inbox: &InboxKey,
+        private: &PrivateKey,
         id: RecordId,
         request: &RequestKey,
     ) -> Result<Vec<u8>, CryptoError> {
-        let under = self.key_under(b"otsd/inbox-link/v1", inbox.expose().as_bytes());
+        let under = self.key_under(PRIVATE_LINK_LABEL, private.expose().as_bytes());
         self.seal(&under, id, request.expose().as_bytes())
     }
 
     /// Opens what `seal_request_key` sealed.
     pub fn open_request_key(
         &self,
-        inbox: &InboxKey,
+        private: &PrivateKey,
         id: RecordId,
         sealed: &[u8],
     ) -> Option<RequestKey> {
-        let under = self.key_under(b"otsd/inbox-link/v1", inbox.expose().as_bytes());
+        let under = self.key_under(PRIVATE_LINK_LABEL, private.expose().as_bytes());
         let plain = open(&under, id, sealed)?;
         std::str::from_utf8(&plain)
             .ok()
@@ -593,18 +606,18 @@ mod tests {
     }
 
     #[test]
-    fn secret_key_round_trips_through_the_receipt_only_with_the_metadata_key() {
+    fn secret_key_round_trips_through_the_receipt_only_with_the_receipt_key() {
         let ring = keyring();
         let id = RecordId::new(9);
         let keys = ring.issue_keys(id);
         let sealed = ring
-            .seal_secret_key(&keys.metadata, id, &keys.secret)
+            .seal_secret_key(&keys.receipt, id, &keys.secret)
             .unwrap();
         assert_eq!(
-            ring.open_secret_key(&keys.metadata, id, &sealed).unwrap(),
+            ring.open_secret_key(&keys.receipt, id, &sealed).unwrap(),
             keys.secret
         );
-        let stranger = ring.issue_keys(id).metadata;
+        let stranger = ring.issue_keys(id).receipt;
         assert!(ring.open_secret_key(&stranger, id, &sealed).is_none());
     }
 
@@ -613,12 +626,12 @@ mod tests {
         let (a, b) = (keyring(), keyring());
         let id = RecordId::new(5);
         let keys = a.issue_keys(id);
-        let (secret, metadata) = (keys.secret.expose(), keys.metadata.expose());
+        let (secret, receipt) = (keys.secret.expose(), keys.receipt.expose());
         assert_eq!(a.locate(KeyKind::Secret, secret), Some(id));
-        assert_eq!(a.locate(KeyKind::Metadata, metadata), Some(id));
+        assert_eq!(a.locate(KeyKind::Receipt, receipt), Some(id));
         assert!(a.verify(KeyKind::Secret, secret, &keys.secret_check));
-        assert!(a.verify(KeyKind::Metadata, metadata, &keys.metadata_check));
-        assert!(!a.verify(KeyKind::Metadata, secret, &keys.metadata_check));
+        assert!(a.verify(KeyKind::Receipt, receipt, &keys.receipt_check));
+        assert!(!a.verify(KeyKind::Receipt, secret, &keys.receipt_check));
         assert!(!b.verify(KeyKind::Secret, secret, &keys.secret_check));
         assert_ne!(b.locate(KeyKind::Secret, secret), Some(id));
     }
@@ -632,8 +645,8 @@ mod tests {
         let for_request = ring
             .seal_answer_key(Holder::Request(&keys.request), id, &answer_key)
             .unwrap();
-        let for_inbox = ring
-            .seal_answer_key(Holder::Inbox(&keys.inbox), id, &answer_key)
+        let for_private = ring
+            .seal_answer_key(Holder::Private(&keys.private), id, &answer_key)
             .unwrap();
         let sealed = ring
             .seal_under(&answer_key, Sealed::Answer, id, b"s3cret")
@@ -642,20 +655,20 @@ mod tests {
         let by_request = ring
             .open_answer_key(Holder::Request(&keys.request), id, &for_request)
             .unwrap();
-        let by_inbox = ring
-            .open_answer_key(Holder::Inbox(&keys.inbox), id, &for_inbox)
+        let by_private = ring
+            .open_answer_key(Holder::Private(&keys.private), id, &for_private)
             .unwrap();
-        for key in [&by_request, &by_inbox] {
+        for key in [&by_request, &by_private] {
             let opened = ring.open_under(key, Sealed::Answer, id, &sealed).unwrap();
             assert_eq!(&opened[..], b"s3cret");
             assert!(ring.open_under(key, Sealed::Note, id, &sealed).is_none());
         }
         let other = ring.issue_request_keys(id);
         let opens = |holder, id, sealed: &[u8]| ring.open_answer_key(holder, id, sealed).is_some();
-        assert!(!opens(Holder::Inbox(&other.inbox), id, &for_inbox));
+        assert!(!opens(Holder::Private(&other.private), id, &for_private));
         assert!(!opens(Holder::Request(&other.request), id, &for_request));
         assert!(
-            !opens(Holder::Inbox(&keys.inbox), id, &for_request),
+            !opens(Holder::Private(&keys.private), id, &for_request),
             "each copy opens with its own key only"
         );
         assert!(
@@ -667,17 +680,17 @@ mod tests {
             "bound to its record"
         );
         let link = ring
-            .seal_request_key(&keys.inbox, id, &keys.request)
+            .seal_request_key(&keys.private, id, &keys.request)
             .unwrap();
         assert_eq!(
-            ring.open_request_key(&keys.inbox, id, &link).unwrap(),
+            ring.open_request_key(&keys.private, id, &link).unwrap(),
             keys.request
         );
         assert_eq!(
             ring.locate(KeyKind::Request, keys.request.expose()),
             Some(id)
         );
-        assert_eq!(ring.locate(KeyKind::Inbox, keys.request.expose()), None);
+        assert_eq!(ring.locate(KeyKind::Private, keys.request.expose()), None);
     }
 
     #[test]

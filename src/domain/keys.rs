@@ -1,6 +1,6 @@
 //! The capabilities: a secret's shareable `SecretKey` and its creator's private
-//! `MetadataKey`; a request's `RequestKey` (sent out) and its requester's private
-//! `InboxKey`. Knowing one is the right to use it, so none is ever
+//! `ReceiptKey`; a request's `RequestKey` (sent out) and its requester's private
+//! `PrivateKey`. Knowing one is the right to use it, so none is ever
 //! printed by `Debug`, logged, or stored in the clear.
 
 use std::fmt;
@@ -69,13 +69,16 @@ macro_rules! capability_key {
 }
 
 capability_key!(SecretKey, "key that reveals a secret once");
-capability_key!(MetadataKey, "creator's private key to a secret's receipt");
+capability_key!(ReceiptKey, "creator's private key to a secret's receipt");
 capability_key!(
     RequestKey,
     "request's public key: the link that takes one answer"
 );
+// `private_key` in `/api/requests`' JSON and routes; the page is at
+// `/request/{key}` (see `http::web`). Not an asymmetric key: a capability like
+// the others.
 capability_key!(
-    InboxKey,
+    PrivateKey,
     "requester's private key to a request and its answer"
 );
 
@@ -97,7 +100,7 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_key() {
-        let k = MetadataKey::issued(Zeroizing::new("k3y".repeat(10)));
+        let k = ReceiptKey::issued(Zeroizing::new("k3y".repeat(10)));
         assert!(!format!("{k:?}").contains(k.expose()));
     }
 
@@ -110,11 +113,11 @@ mod tests {
     #[test]
     fn only_text_written_as_an_issued_key_parses_as_one() {
         let good = "0123456789abcdefghjkmnpqrstvwxyz".repeat(2)[..KEY_CHARS].to_owned();
-        assert!(InboxKey::from_path(&good).is_some());
-        assert!(InboxKey::from_path("").is_none());
-        assert!(InboxKey::from_path(&good[1..]).is_none(), "too short");
+        assert!(PrivateKey::from_path(&good).is_some());
+        assert!(PrivateKey::from_path("").is_none());
+        assert!(PrivateKey::from_path(&good[1..]).is_none(), "too short");
         assert!(
-            InboxKey::from_path(&format!("{good}0")).is_none(),
+            PrivateKey::from_path(&format!("{good}0")).is_none(),
             "too long"
         );
         for intruder in [
@@ -122,7 +125,7 @@ mod tests {
         ] {
             let mut bad: String = good.chars().take(KEY_CHARS - 1).collect();
             bad.push(intruder);
-            assert!(InboxKey::from_path(&bad).is_none(), "{intruder:?}");
+            assert!(PrivateKey::from_path(&bad).is_none(), "{intruder:?}");
             assert!(SecretKey::from_path(&bad).is_none(), "{intruder:?}");
         }
     }

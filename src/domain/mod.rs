@@ -13,7 +13,7 @@ mod ttl;
 mod value;
 
 pub use generate::{GeneratedLength, generate_password};
-pub use keys::{FromPath, InboxKey, KEY_ALPHABET, KEY_CHARS, MetadataKey, RequestKey, SecretKey};
+pub use keys::{FromPath, KEY_ALPHABET, KEY_CHARS, PrivateKey, ReceiptKey, RequestKey, SecretKey};
 pub use limits::{CallerLimits, PassphrasePolicy};
 pub use note::{MAX_NOTE_CHARS, Note};
 pub use passphrase::Passphrase;

@@ -11,7 +11,7 @@ use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use crate::admin::{self, Response};
+use crate::admin::{self, AdminReply};
 use crate::config::Settings;
 use crate::store::{self, BackupError, BackupSummary, Store, StoreError};
 
@@ -138,9 +138,9 @@ fn cut_into(settings: &Settings, out: &mut dyn Write) -> Result<BackupSummary, C
         path: data_dir.join(admin::SOCKET),
         source,
     };
-    if let Some((response, stream)) = admin::request_backup(data_dir).map_err(socket_error)? {
-        return match response {
-            Response::Backup { bytes } => {
+    if let Some((reply, stream)) = admin::request_backup(data_dir).map_err(socket_error)? {
+        return match reply {
+            AdminReply::Backup { bytes } => {
                 // Checked as it is copied: a connection cut short is a truncated
                 // file, not a backup.
                 let mut tee = Tee {
@@ -149,7 +149,7 @@ fn cut_into(settings: &Settings, out: &mut dyn Write) -> Result<BackupSummary, C
                 };
                 store::verify_backup(&mut tee).map_err(CommandError::Backup)
             }
-            Response::Error { message } => Err(CommandError::Server(message)),
+            AdminReply::Error { message } => Err(CommandError::Server(message)),
             _ => Err(CommandError::Server(
                 "the server answered something else".into(),
             )),

@@ -17,7 +17,7 @@ use std::time::Duration;
 use futures_util::future::{Either, select};
 
 use crate::accounts::Accounts;
-use crate::admin::{AdminSocket, Request, Response};
+use crate::admin::{AdminCommand, AdminReply, AdminSocket};
 use crate::config::Settings;
 use crate::crypto::{Keyring, MasterKey};
 use crate::http::{self, AppState};
@@ -516,17 +516,15 @@ impl KeyOrigin {
 /// answers, otherwise directly on the database, which must exist unless `init`.
 pub fn account_command(
     settings: &Settings,
-    request: Request,
+    command: AdminCommand,
     init: bool,
-) -> Result<Response, StartupError> {
+) -> Result<AdminReply, StartupError> {
     let socket_error = |source| StartupError::DataDir {
         path: settings.data_dir.join(crate::admin::SOCKET),
         source,
     };
-    if let Some(response) =
-        crate::admin::send(&settings.data_dir, &request).map_err(socket_error)?
-    {
-        return Ok(response);
+    if let Some(reply) = crate::admin::send(&settings.data_dir, &command).map_err(socket_error)? {
+        return Ok(reply);
     }
     let database = settings.database_path();
     if !init && !database.join("db").is_file() {
@@ -542,9 +540,9 @@ pub fn account_command(
         }
     })?;
     let (store, keyring) = open_storage(settings)?;
-    let response = crate::admin::execute(&Accounts::new(store.clone(), keyring), request);
+    let reply = crate::admin::execute(&Accounts::new(store.clone(), keyring), command);
     store.close()?;
-    Ok(response)
+    Ok(reply)
 }
 
 /// The master key from config, from a key file, or generated into the data

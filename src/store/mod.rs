@@ -44,11 +44,11 @@ pub use backup::{BACKUP_FORMAT, BackupError, BackupSummary, restore, verify as v
 pub use durable::Failure;
 pub use open::{DATABASE_FORMAT, is_held, restore_staging};
 pub use records::{
-    AccountRecord, Closing, RequestRecord, RequestState, SecretRecord, Settlement,
-    Stored as StoredBytes, StoredState,
+    AccountRecord, Closing, Record, RequestRecord, RequestState, SecretRecord, Settlement,
+    StoredState,
 };
-pub use requests::StoredRequest;
-pub use secrets::Stored;
+pub use requests::FetchedRequest;
+pub use secrets::Fetched;
 pub use tally::Tally;
 
 use crate::crypto::RecordId;

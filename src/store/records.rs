@@ -28,28 +28,28 @@ pub enum Settlement {
 }
 
 /// Everything about one secret: the sealed value for its recipient and the
-/// receipt (the v1 "metadata") for its creator, in one record, so that every
+/// receipt (v1 says "metadata"; see `http::api::v1`) for its creator, in one record, so that every
 /// change of state is one atomic write. Stored under its [`crate::crypto::RecordId`].
 ///
 /// It lives until `expires_at`, twice the secret's TTL; the sealed value goes
 /// when the secret is received, burned, or reaches `secret_expires_at`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecretRecord {
-    /// Keyed hashes of the secret key and the metadata key: what a key presented
+    /// Keyed hashes of the secret key and the receipt key: what a key presented
     /// must match (see `crypto::locator`).
     pub secret_check: Check,
-    pub metadata_check: Check,
+    pub receipt_check: Check,
     pub custid: String,
     /// `nonce ‖ AES-256-GCM(value) ‖ tag`; `None` once the secret is gone.
     pub sealed_value: Option<Vec<u8>>,
     /// Present when the secret has a passphrase.
     pub stretch: Option<Stretch>,
-    /// The secret key, sealed under a key derived from the metadata key, so the
+    /// The secret key, sealed under a key derived from the receipt key, so the
     /// receipt can show it while the secret is live; `None` once it is gone.
     pub sealed_secret_key: Option<Vec<u8>>,
-    /// The metadata key sealed under the server's key, so an account's receipts can
+    /// The receipt key sealed under the server's key, so an account's receipts can
     /// be listed; `None` for anonymous secrets, which nobody can list.
-    pub sealed_metadata_key: Option<Vec<u8>>,
+    pub sealed_receipt_key: Option<Vec<u8>>,
     pub ttl: u64,
     pub created: u64,
     pub updated: u64,
@@ -113,11 +113,11 @@ pub enum Closing {
 /// Nothing in it is readable without the master key and one of its two keys:
 /// the note and the answer are sealed under a random answer key, and that key
 /// is stored only sealed under the request key (until it is answered) and
-/// under the inbox key (until it is closed).
+/// under the private key (until it is closed).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestRecord {
     pub request_check: Check,
-    pub inbox_check: Check,
+    pub private_check: Check,
     pub custid: String,
     pub ttl: u64,
     pub created: u64,
@@ -132,9 +132,9 @@ pub struct RequestRecord {
     pub expires_at: u64,
     /// The answer key under the request key; `None` once answered or closed.
     pub key_for_request: Option<Vec<u8>>,
-    /// The answer key under the inbox key; `None` once closed or expired.
-    pub key_for_inbox: Option<Vec<u8>>,
-    /// The request key under the inbox key, for the requester's page while it
+    /// The answer key under the private key; `None` once closed or expired.
+    pub key_for_private: Option<Vec<u8>>,
+    /// The request key under the private key, for the requester's page while it
     /// waits; `None` once answered or closed.
     pub sealed_request_key: Option<Vec<u8>>,
     /// The requester's note under the answer key; `None` without a note.
@@ -184,7 +184,7 @@ impl RequestRecord {
     /// Whether anything sealed is still in it.
     pub fn holds_sealed(&self) -> bool {
         self.key_for_request.is_some()
-            || self.key_for_inbox.is_some()
+            || self.key_for_private.is_some()
             || self.sealed_request_key.is_some()
             || self.sealed_note.is_some()
             || self.sealed_answer.is_some()
@@ -194,7 +194,7 @@ impl RequestRecord {
     pub fn drop_sealed(&mut self) -> bool {
         let had = self.holds_sealed();
         self.key_for_request = None;
-        self.key_for_inbox = None;
+        self.key_for_private = None;
         self.sealed_request_key = None;
         self.sealed_note = None;
         self.sealed_answer = None;
@@ -215,9 +215,11 @@ pub struct AccountRecord {
     pub listed_from: u64,
 }
 
-/// The stored form of a record (a format byte, then postcard), for what checks
-/// the decoder from outside the store: the fuzz targets and their replay.
-pub trait Stored: Serialize + for<'de> Deserialize<'de> {
+/// A record type the store keeps (its *type*; a record as read is a
+/// [`super::Fetched`]), and its stored form (a format byte, then
+/// postcard), for what checks the decoder from outside the store: the fuzz
+/// targets and their replay.
+pub trait Record: Serialize + for<'de> Deserialize<'de> {
     fn to_stored_bytes(&self) -> Result<Vec<u8>, StoreError> {
         encode(self)
     }
@@ -229,9 +231,9 @@ pub trait Stored: Serialize + for<'de> Deserialize<'de> {
     }
 }
 
-impl Stored for SecretRecord {}
-impl Stored for AccountRecord {}
-impl Stored for RequestRecord {}
+impl Record for SecretRecord {}
+impl Record for AccountRecord {}
+impl Record for RequestRecord {}
 
 pub(super) fn encode<T: Serialize>(record: &T) -> Result<Vec<u8>, StoreError> {
     let mut out = vec![FORMAT_V2];

@@ -13,7 +13,7 @@ use crate::crypto::RecordId;
 use crate::store::Store;
 
 /// A request as read, with the bytes it was read as (a change swaps from them).
-pub type StoredRequest = super::Stored<RequestRecord>;
+pub type FetchedRequest = super::Fetched<RequestRecord>;
 
 impl Store {
     /// Stores a new request under `id` (from [`Store::new_id`]): its expiry
@@ -30,12 +30,16 @@ impl Store {
 
     /// The request under `id`, unless there is none or its record has expired
     /// at `now`.
-    pub fn get_request(&self, id: RecordId, now: u64) -> Result<Option<StoredRequest>, StoreError> {
+    pub fn get_request(
+        &self,
+        id: RecordId,
+        now: u64,
+    ) -> Result<Option<FetchedRequest>, StoreError> {
         let Some(read) = self.current()?.requests.get(&id_key(id))? else {
             return Ok(None);
         };
         let record: RequestRecord = decode(read.bytes())?;
-        Ok((now < record.expires_at).then_some(StoredRequest { id, record, read }))
+        Ok((now < record.expires_at).then_some(FetchedRequest { id, record, read }))
     }
 
     /// Takes the one answer of an open request: `sealed_answer` goes in, the
@@ -46,7 +50,7 @@ impl Store {
     /// `now`. Durable only after [`Store::commit`].
     pub fn answer_request(
         &self,
-        read: &StoredRequest,
+        read: &FetchedRequest,
         now: u64,
         sealed_answer: Vec<u8>,
     ) -> Result<Option<RequestRecord>, StoreError> {
@@ -81,7 +85,7 @@ impl Store {
     /// open or answered. One caller wins, as for [`Store::answer_request`].
     pub fn close_request(
         &self,
-        read: &StoredRequest,
+        read: &FetchedRequest,
         now: u64,
         how: Closing,
     ) -> Result<Option<RequestRecord>, StoreError> {
@@ -158,7 +162,7 @@ mod tests {
         let id = store.new_id().unwrap();
         let record = RequestRecord {
             request_check: [1; 16],
-            inbox_check: [2; 16],
+            private_check: [2; 16],
             custid: "anon".into(),
             ttl: TTL,
             created: NOW,
@@ -169,7 +173,7 @@ mod tests {
             answer_until: None,
             expires_at: NOW + 2 * TTL,
             key_for_request: Some(vec![3; 60]),
-            key_for_inbox: Some(vec![4; 60]),
+            key_for_private: Some(vec![4; 60]),
             sealed_request_key: Some(vec![5; 80]),
             sealed_note: Some(vec![6; 40]),
             sealed_answer: None,
@@ -178,7 +182,7 @@ mod tests {
         id
     }
 
-    fn read(store: &Store, id: RecordId, now: u64) -> StoredRequest {
+    fn read(store: &Store, id: RecordId, now: u64) -> FetchedRequest {
         store.get_request(id, now).unwrap().unwrap()
     }
 
@@ -204,7 +208,7 @@ mod tests {
         assert_eq!(answered.expires_at, NOW + 10 + 2 * TTL);
         assert_eq!(answered.key_for_request, None);
         assert_eq!(answered.sealed_request_key, None);
-        assert!(answered.key_for_inbox.is_some() && answered.sealed_answer.is_some());
+        assert!(answered.key_for_private.is_some() && answered.sealed_answer.is_some());
         assert!(!answer(&store, id, NOW + 11), "a second answer is refused");
         assert!(answered.has_answer(NOW + 11));
     }

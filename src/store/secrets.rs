@@ -13,12 +13,12 @@ use super::{SecretRecord, Settlement, StoreError, StoredState};
 use crate::crypto::RecordId;
 use crate::store::{Open, Store};
 
-/// A record (a secret's, or a request's) as read, with the bytes it was read
-/// as: a change that follows the read ([`Store::settle`],
+/// A record (a secret's, or a request's) as fetched, with the bytes it was
+/// read as: a change that follows the read ([`Store::settle`],
 /// [`Store::mark_viewed`], [`Store::answer_request`]) swaps from them instead
 /// of reading the record again (a reveal used to read it twice).
 #[derive(Debug, Clone)]
-pub struct Stored<R = SecretRecord> {
+pub struct Fetched<R = SecretRecord> {
     pub id: RecordId,
     pub record: R,
     pub(super) read: Read,
@@ -48,7 +48,7 @@ impl Store {
     /// The record stored under `id`, unless there is none or it has expired at
     /// `now` (twice its secret's TTL). Whether the secret itself is still live is
     /// [`SecretRecord::is_live`].
-    pub fn get(&self, id: RecordId, now: u64) -> Result<Option<Stored>, StoreError> {
+    pub fn get(&self, id: RecordId, now: u64) -> Result<Option<Fetched>, StoreError> {
         read_record(&*self.current()?, id, now)
     }
 
@@ -61,7 +61,7 @@ impl Store {
     /// [`Store::commit`].
     pub fn settle(
         &self,
-        read: &Stored,
+        read: &Fetched,
         now: u64,
         how: Settlement,
     ) -> Result<Option<SecretRecord>, StoreError> {
@@ -94,7 +94,7 @@ impl Store {
 
     /// Moves a secret from `new` to `viewed` (its page was opened). Not durable on
     /// its own: losing it in a crash only loses a hint.
-    pub fn mark_viewed(&self, read: &Stored, now: u64) -> Result<(), StoreError> {
+    pub fn mark_viewed(&self, read: &Fetched, now: u64) -> Result<(), StoreError> {
         let _writing = self.writing();
         self.update(
             Part::Secrets,
@@ -211,7 +211,7 @@ impl Store {
 
     /// The newest records of `custid` that have not expired at `now`, newest
     /// first, at most `limit`.
-    pub fn recent(&self, custid: &str, limit: usize, now: u64) -> Result<Vec<Stored>, StoreError> {
+    pub fn recent(&self, custid: &str, limit: usize, now: u64) -> Result<Vec<Fetched>, StoreError> {
         let Some(account) = self.account(custid)? else {
             return Ok(Vec::new());
         };
@@ -287,12 +287,12 @@ impl Store {
 }
 
 /// The record under `id` in `open`, unless missing or expired at `now`.
-fn read_record(open: &Open, id: RecordId, now: u64) -> Result<Option<Stored>, StoreError> {
+fn read_record(open: &Open, id: RecordId, now: u64) -> Result<Option<Fetched>, StoreError> {
     let Some(read) = open.secrets.get(&id_key(id))? else {
         return Ok(None);
     };
     let record: SecretRecord = decode(read.bytes())?;
-    Ok((now < record.expires_at).then_some(Stored { id, record, read }))
+    Ok((now < record.expires_at).then_some(Fetched { id, record, read }))
 }
 
 pub(super) fn id_key(id: RecordId) -> [u8; 8] {
@@ -309,7 +309,7 @@ fn expiry_key(due: u64, id: RecordId) -> [u8; 16] {
 /// The owner-index key of an account's record; `None` for anonymous records
 /// (nobody can list those).
 fn owner_key(record: &SecretRecord, id: RecordId) -> Option<Vec<u8>> {
-    record.sealed_metadata_key.as_ref()?;
+    record.sealed_receipt_key.as_ref()?;
     let mut key = owner_prefix(&record.custid);
     key.extend_from_slice(&id_key(id));
     Some(key)
@@ -328,12 +328,12 @@ pub(super) fn owner_prefix(custid: &str) -> Vec<u8> {
 pub(super) fn sample_record(now: u64, ttl: u64, len: usize) -> SecretRecord {
     SecretRecord {
         secret_check: [1; 16],
-        metadata_check: [2; 16],
+        receipt_check: [2; 16],
         custid: "anon".into(),
         sealed_value: Some(vec![7; len]),
         stretch: None,
         sealed_secret_key: Some(vec![9; 40]),
-        sealed_metadata_key: None,
+        sealed_receipt_key: None,
         ttl,
         created: now,
         updated: now,

@@ -13,14 +13,14 @@ use std::sync::Arc;
 
 use crate::clock::unix_now;
 use crate::crypto::{KeyKind, Keyring, RecordId, Stretch, ValueKey};
-use crate::domain::{ANONYMOUS, MetadataKey, Passphrase, SecretKey, SecretValue, ShareDomain, Ttl};
+use crate::domain::{ANONYMOUS, Passphrase, ReceiptKey, SecretKey, SecretValue, ShareDomain, Ttl};
 use crate::error::Error;
-use crate::store::{SecretRecord, Settlement, Store, StoreError, Stored, StoredState};
+use crate::store::{Fetched, SecretRecord, Settlement, Store, StoreError, StoredState};
 use zeroize::Zeroizing;
 
 mod requests;
 
-pub use requests::{Asked, Inbox, NewRequest, OpenRequest, RequestStatus};
+pub use requests::{Asked, NewRequest, OpenRequest, PrivateView, RequestStatus};
 
 /// Everything needed to store a new secret; built by the API from validated params.
 #[derive(Debug)]
@@ -67,11 +67,11 @@ impl State {
 #[derive(Debug)]
 pub struct Receipt {
     pub custid: String,
-    pub metadata_key: MetadataKey,
+    pub receipt_key: ReceiptKey,
     /// `Some` only while the secret is live.
     pub secret_key: Option<SecretKey>,
     pub ttl: u64,
-    pub metadata_ttl: u64,
+    pub receipt_ttl: u64,
     /// Seconds the secret has left; `Some` only while live.
     pub secret_ttl: Option<u64>,
     pub state: State,
@@ -134,16 +134,16 @@ impl Vault {
         let ttl = new.ttl.seconds();
         let record = SecretRecord {
             secret_check: keys.secret_check,
-            metadata_check: keys.metadata_check,
+            receipt_check: keys.receipt_check,
             sealed_value: Some(sealed_value),
             stretch,
             sealed_secret_key: Some(self.keyring.seal_secret_key(
-                &keys.metadata,
+                &keys.receipt,
                 id,
                 &keys.secret,
             )?),
-            sealed_metadata_key: (new.custid != ANONYMOUS)
-                .then(|| self.keyring.seal_metadata_key(id, &keys.metadata))
+            sealed_receipt_key: (new.custid != ANONYMOUS)
+                .then(|| self.keyring.seal_receipt_key(id, &keys.receipt))
                 .transpose()?,
             custid: new.custid,
             ttl,
@@ -164,7 +164,7 @@ impl Vault {
         self.store.commit().await?;
         // Just made: `new`, and the secret key is at hand (no need to read back).
         Ok(present(
-            keys.metadata,
+            keys.receipt,
             &record,
             now,
             State::New,
@@ -205,11 +205,11 @@ impl Vault {
         })
     }
 
-    /// The receipt for a metadata key. Reading it changes nothing.
-    pub fn receipt(&self, key: &MetadataKey) -> Result<Receipt, Error> {
+    /// The receipt for a receipt key. Reading it changes nothing.
+    pub fn receipt(&self, key: &ReceiptKey) -> Result<Receipt, Error> {
         let now = unix_now();
         let read = self
-            .find(KeyKind::Metadata, key.expose(), now)?
+            .find(KeyKind::Receipt, key.expose(), now)?
             .ok_or_else(|| Error::unknown(key.expose()))?;
         Ok(self.describe(key.clone(), read.id, &read.record, now))
     }
@@ -219,12 +219,12 @@ impl Vault {
     /// Durable when `Ok`. Returns the burned receipt and the secret's short key.
     pub async fn burn(
         &self,
-        key: &MetadataKey,
+        key: &ReceiptKey,
         passphrase: Option<Passphrase>,
     ) -> Result<(Receipt, String), Error> {
         let unknown = || Error::unknown(key.expose());
         let read = self
-            .find(KeyKind::Metadata, key.expose(), unix_now())?
+            .find(KeyKind::Receipt, key.expose(), unix_now())?
             .filter(|read| read.record.is_live(unix_now()))
             .ok_or_else(unknown)?;
         let (id, record) = (read.id, &read.record);
@@ -252,8 +252,8 @@ impl Vault {
     }
 
     /// Removes a just-created secret and its receipt (its delivery failed), durably.
-    pub async fn discard(&self, key: &MetadataKey) -> Result<(), Error> {
-        if let Some(read) = self.find(KeyKind::Metadata, key.expose(), unix_now())? {
+    pub async fn discard(&self, key: &ReceiptKey) -> Result<(), Error> {
+        if let Some(read) = self.find(KeyKind::Receipt, key.expose(), unix_now())? {
             self.store.discard(read.id)?;
             self.store.commit().await?;
         }
@@ -264,14 +264,14 @@ impl Vault {
     pub fn recent(&self, custid: &str, limit: usize) -> Result<Vec<Receipt>, Error> {
         let now = unix_now();
         let mut out = Vec::new();
-        for Stored { id, record, .. } in self.store.recent(custid, limit, now)? {
+        for Fetched { id, record, .. } in self.store.recent(custid, limit, now)? {
             let sealed = record
-                .sealed_metadata_key
+                .sealed_receipt_key
                 .as_deref()
                 .ok_or(StoreError::Corrupt)?;
             let key = self
                 .keyring
-                .open_metadata_key(id, sealed)
+                .open_receipt_key(id, sealed)
                 .ok_or(StoreError::Corrupt)?;
             out.push(self.describe(key, id, &record, now));
         }
@@ -300,7 +300,7 @@ impl Vault {
     /// The record a key of `kind` opens: the key must name a record (see
     /// `crypto::locator`) whose stored check it matches. A mistyped, forged or
     /// other-kind key finds nothing, exactly like an unknown one.
-    fn find(&self, kind: KeyKind, key: &str, now: u64) -> Result<Option<Stored>, Error> {
+    fn find(&self, kind: KeyKind, key: &str, now: u64) -> Result<Option<Fetched>, Error> {
         let Some(id) = self.keyring.locate(kind, key) else {
             return Ok(None);
         };
@@ -309,8 +309,8 @@ impl Vault {
         };
         let check = match kind {
             KeyKind::Secret => &read.record.secret_check,
-            KeyKind::Metadata => &read.record.metadata_check,
-            KeyKind::Request | KeyKind::Inbox => return Ok(None),
+            KeyKind::Receipt => &read.record.receipt_check,
+            KeyKind::Request | KeyKind::Private => return Ok(None),
         };
         Ok(self.keyring.verify(kind, key, check).then_some(read))
     }
@@ -319,7 +319,7 @@ impl Vault {
     /// `orphaned` when a live-looking record has lost its value.
     fn describe(
         &self,
-        metadata_key: MetadataKey,
+        receipt_key: ReceiptKey,
         id: RecordId,
         record: &SecretRecord,
         now: u64,
@@ -341,11 +341,11 @@ impl Vault {
             record
                 .sealed_secret_key
                 .as_deref()
-                .and_then(|sealed| self.keyring.open_secret_key(&metadata_key, id, sealed))
+                .and_then(|sealed| self.keyring.open_secret_key(&receipt_key, id, sealed))
         } else {
             None
         };
-        present(metadata_key, record, now, state, secret_key)
+        present(receipt_key, record, now, state, secret_key)
     }
 
     /// Derives the value key, on the blocking pool when PBKDF2 is involved.
@@ -404,7 +404,7 @@ fn utf8_text(plain: &mut Zeroizing<Vec<u8>>) -> Result<Zeroizing<String>, Error>
 /// The client-visible receipt for a record whose state is worked out; the secret
 /// key is shown only while the secret is live.
 fn present(
-    metadata_key: MetadataKey,
+    receipt_key: ReceiptKey,
     record: &SecretRecord,
     now: u64,
     state: State,
@@ -416,9 +416,9 @@ fn present(
             .as_ref()
             .map(|_| record.secret_expires_at.saturating_sub(now)),
         secret_key,
-        metadata_key,
+        receipt_key,
         ttl: record.ttl,
-        metadata_ttl: record.expires_at.saturating_sub(now),
+        receipt_ttl: record.expires_at.saturating_sub(now),
         state,
         created: record.created,
         updated: record.updated,

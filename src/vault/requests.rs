@@ -5,15 +5,15 @@
 //! A request's note and answer are sealed under a random answer key. The record
 //! keeps that key sealed twice: under the request key, so an answer can be
 //! sealed while the request is open (that copy goes with the answer), and under
-//! the inbox key, so only the requester can open the answer. Every change is
+//! the private key, so only the requester can open the answer. Every change is
 //! one compare-and-swap (see `store::requests`), on disk when it returns `Ok`.
 
 use super::{Vault, utf8_text as text};
 use crate::clock::unix_now;
 use crate::crypto::{AnswerKey, Holder, KeyKind, Sealed};
-use crate::domain::{InboxKey, Note, RequestKey, SecretValue, Ttl};
+use crate::domain::{Note, PrivateKey, RequestKey, SecretValue, Ttl};
 use crate::error::Error;
-use crate::store::{Closing, RequestRecord, RequestState, StoreError, StoredRequest};
+use crate::store::{Closing, FetchedRequest, RequestRecord, RequestState, StoreError};
 
 /// Everything needed to store a new request, validated by the service.
 #[derive(Debug)]
@@ -55,9 +55,9 @@ impl RequestStatus {
 
 /// What the requester's private link shows.
 #[derive(Debug)]
-pub struct Inbox {
+pub struct PrivateView {
     pub custid: String,
-    pub inbox_key: InboxKey,
+    pub private_key: PrivateKey,
     /// `Some` while the request waits for its answer.
     pub request_key: Option<RequestKey>,
     /// The note, while anything of the request is kept.
@@ -94,7 +94,7 @@ pub struct OpenRequest {
 
 impl Vault {
     /// Seals and stores a new request. Durable when `Ok`.
-    pub async fn create_request(&self, new: NewRequest) -> Result<Inbox, Error> {
+    pub async fn create_request(&self, new: NewRequest) -> Result<PrivateView, Error> {
         let now = unix_now();
         let id = self.store.new_id()?;
         let keys = self.keyring.issue_request_keys(id);
@@ -110,7 +110,7 @@ impl Vault {
             .transpose()?;
         let record = RequestRecord {
             request_check: keys.request_check,
-            inbox_check: keys.inbox_check,
+            private_check: keys.private_check,
             custid: new.custid,
             ttl,
             created: now,
@@ -125,13 +125,13 @@ impl Vault {
                 id,
                 &answer_key,
             )?),
-            key_for_inbox: Some(self.keyring.seal_answer_key(
-                Holder::Inbox(&keys.inbox),
+            key_for_private: Some(self.keyring.seal_answer_key(
+                Holder::Private(&keys.private),
                 id,
                 &answer_key,
             )?),
             sealed_request_key: Some(self.keyring.seal_request_key(
-                &keys.inbox,
+                &keys.private,
                 id,
                 &keys.request,
             )?),
@@ -141,7 +141,7 @@ impl Vault {
         self.store.insert_request(id, &record)?;
         self.store.commit().await?;
         Ok(describe(
-            keys.inbox,
+            keys.private,
             Some(keys.request),
             new.note,
             &record,
@@ -192,21 +192,21 @@ impl Vault {
     }
 
     /// The request as its requester sees it. Reading it changes nothing.
-    pub fn inbox(&self, key: &InboxKey) -> Result<Inbox, Error> {
+    pub fn private_view(&self, key: &PrivateKey) -> Result<PrivateView, Error> {
         let now = unix_now();
         let read = self
-            .find_request(KeyKind::Inbox, key.expose(), now)?
+            .find_request(KeyKind::Private, key.expose(), now)?
             .ok_or(Error::UnknownRequest)?;
-        self.present_inbox(key, &read, now)
+        self.present_private_view(key, &read, now)
     }
 
     /// Reveals the answer and destroys it, with everything else sealed in the
     /// request. Exactly one caller gets `Ok`, once it is on disk. Before an
     /// answer arrived: `NoAnswerYet`, and the request stays open.
-    pub async fn reveal_answer(&self, key: &InboxKey) -> Result<SecretValue, Error> {
+    pub async fn reveal_answer(&self, key: &PrivateKey) -> Result<SecretValue, Error> {
         let now = unix_now();
         let read = self
-            .find_request(KeyKind::Inbox, key.expose(), now)?
+            .find_request(KeyKind::Private, key.expose(), now)?
             .ok_or(Error::UnknownRequest)?;
         if read.record.is_open(now) {
             return Err(Error::NoAnswerYet);
@@ -214,7 +214,7 @@ impl Vault {
         if !read.record.has_answer(now) {
             return Err(Error::UnknownRequest);
         }
-        let answer_key = self.answer_key(Holder::Inbox(key), &read)?;
+        let answer_key = self.answer_key(Holder::Private(key), &read)?;
         let sealed = read
             .record
             .sealed_answer
@@ -234,13 +234,13 @@ impl Vault {
 
     /// Cancels a request that waits or holds an unread answer (which goes
     /// unread). Anything else is `UnknownRequest`. Durable when `Ok`.
-    pub async fn cancel(&self, key: &InboxKey) -> Result<Inbox, Error> {
+    pub async fn cancel(&self, key: &PrivateKey) -> Result<PrivateView, Error> {
         let now = unix_now();
         let read = self
-            .find_request(KeyKind::Inbox, key.expose(), now)?
+            .find_request(KeyKind::Private, key.expose(), now)?
             .ok_or(Error::UnknownRequest)?;
         let note = self
-            .answer_key(Holder::Inbox(key), &read)
+            .answer_key(Holder::Private(key), &read)
             .ok()
             .map(|answer_key| self.note(&answer_key, &read))
             .transpose()?
@@ -255,7 +255,7 @@ impl Vault {
 
     /// The open request a request key names, with its answer key opened:
     /// anything not open is `UnknownRequest`.
-    fn open_for_answer(&self, key: &RequestKey) -> Result<(StoredRequest, AnswerKey), Error> {
+    fn open_for_answer(&self, key: &RequestKey) -> Result<(FetchedRequest, AnswerKey), Error> {
         let now = unix_now();
         let read = self
             .find_request(KeyKind::Request, key.expose(), now)?
@@ -271,7 +271,7 @@ impl Vault {
         kind: KeyKind,
         key: &str,
         now: u64,
-    ) -> Result<Option<StoredRequest>, Error> {
+    ) -> Result<Option<FetchedRequest>, Error> {
         let Some(id) = self.keyring.locate(kind, key) else {
             return Ok(None);
         };
@@ -280,17 +280,17 @@ impl Vault {
         };
         let check = match kind {
             KeyKind::Request => &read.record.request_check,
-            KeyKind::Inbox => &read.record.inbox_check,
-            KeyKind::Secret | KeyKind::Metadata => return Ok(None),
+            KeyKind::Private => &read.record.private_check,
+            KeyKind::Secret | KeyKind::Receipt => return Ok(None),
         };
         Ok(self.keyring.verify(kind, key, check).then_some(read))
     }
 
     /// The answer key, opened from the copy `holder` has.
-    fn answer_key(&self, holder: Holder<'_>, read: &StoredRequest) -> Result<AnswerKey, Error> {
+    fn answer_key(&self, holder: Holder<'_>, read: &FetchedRequest) -> Result<AnswerKey, Error> {
         let copy = match holder {
             Holder::Request(_) => &read.record.key_for_request,
-            Holder::Inbox(_) => &read.record.key_for_inbox,
+            Holder::Private(_) => &read.record.key_for_private,
         };
         let sealed = copy.as_deref().ok_or(StoreError::Corrupt)?;
         Ok(self
@@ -300,7 +300,7 @@ impl Vault {
     }
 
     /// The request's note, if it has one and it is still kept.
-    fn note(&self, answer_key: &AnswerKey, read: &StoredRequest) -> Result<Option<Note>, Error> {
+    fn note(&self, answer_key: &AnswerKey, read: &FetchedRequest) -> Result<Option<Note>, Error> {
         let Some(sealed) = read.record.sealed_note.as_deref() else {
             return Ok(None);
         };
@@ -311,16 +311,16 @@ impl Vault {
         Ok(Some(Note::from_trusted(text(&mut plain)?)))
     }
 
-    fn present_inbox(
+    fn present_private_view(
         &self,
-        key: &InboxKey,
-        read: &StoredRequest,
+        key: &PrivateKey,
+        read: &FetchedRequest,
         now: u64,
-    ) -> Result<Inbox, Error> {
+    ) -> Result<PrivateView, Error> {
         let (id, record) = (read.id, &read.record);
         // The answer key is opened only for a note to read.
-        let note = match (&record.key_for_inbox, &record.sealed_note) {
-            (Some(_), Some(_)) => self.note(&self.answer_key(Holder::Inbox(key), read)?, read)?,
+        let note = match (&record.key_for_private, &record.sealed_note) {
+            (Some(_), Some(_)) => self.note(&self.answer_key(Holder::Private(key), read)?, read)?,
             _ => None,
         };
         let request_key = if record.is_open(now) {
@@ -337,12 +337,12 @@ impl Vault {
 
 /// The requester's view of a record whose keys and note are opened.
 fn describe(
-    inbox_key: InboxKey,
+    private_key: PrivateKey,
     request_key: Option<RequestKey>,
     note: Option<Note>,
     record: &RequestRecord,
     now: u64,
-) -> Inbox {
+) -> PrivateView {
     let status = if record.is_expired(now) {
         RequestStatus::Expired
     } else {
@@ -358,9 +358,9 @@ fn describe(
         RequestStatus::Answered => record.answer_until,
         _ => None,
     };
-    Inbox {
+    PrivateView {
         custid: record.custid.clone(),
-        inbox_key,
+        private_key,
         request_key,
         note,
         status,

@@ -46,14 +46,17 @@ async fn a_request_takes_one_answer_which_its_requester_reveals_once() {
     assert!(open.get("private_key").is_none(), "{open}");
     assert!(!open.to_string().contains(&private), "{open}");
     assert_real_error(app.reveal_answer(&private).await, 409, NO_ANSWER_YET).await;
-    assert_eq!(ok_json(app.inbox(&private).await).await["state"], "waiting");
+    assert_eq!(
+        ok_json(app.private_view(&private).await).await["state"],
+        "waiting"
+    );
 
     let answered = ok_json(app.answer(&request, "hunter2").await).await;
     assert_eq!(answered, serde_json::json!({ "state": "answered" }));
     assert_real_error(app.answer(&request, "again").await, 404, UNKNOWN_REQUEST).await;
     assert_real_error(app.open_request(&request).await, 404, UNKNOWN_REQUEST).await;
 
-    let waiting = ok_json(app.inbox(&private).await).await;
+    let waiting = ok_json(app.private_view(&private).await).await;
     assert_eq!(waiting["state"], "answered");
     assert_eq!(waiting["request_key"], Value::Null);
     assert_eq!(waiting["request_url"], Value::Null);
@@ -65,7 +68,7 @@ async fn a_request_takes_one_answer_which_its_requester_reveals_once() {
     assert_eq!(revealed["value"], "hunter2");
     assert_eq!(revealed["state"], "revealed");
     assert_real_error(app.reveal_answer(&private).await, 404, UNKNOWN_REQUEST).await;
-    let after = ok_json(app.inbox(&private).await).await;
+    let after = ok_json(app.private_view(&private).await).await;
     assert_eq!(after["state"], "revealed");
     assert_eq!(after["note"], Value::Null, "gone with the answer");
     assert_eq!(after["expires_in"], Value::Null);
@@ -136,13 +139,16 @@ async fn keys_open_only_their_own_kind() {
         assert_real_error(app.answer(wrong, "x").await, 404, UNKNOWN_REQUEST).await;
     }
     for wrong in [&request, secret_key, metadata_key, "not-a-key"] {
-        assert_real_error(app.inbox(wrong).await, 404, UNKNOWN_REQUEST).await;
+        assert_real_error(app.private_view(wrong).await, 404, UNKNOWN_REQUEST).await;
         assert_real_error(app.reveal_answer(wrong).await, 404, UNKNOWN_REQUEST).await;
         assert_real_error(app.cancel_request(wrong).await, 404, UNKNOWN_REQUEST).await;
     }
     assert_unknown_secret(app.reveal(&request, None).await, &request).await;
     assert_unknown_secret(app.metadata(&private).await, &private).await;
-    assert_eq!(ok_json(app.inbox(&private).await).await["state"], "waiting");
+    assert_eq!(
+        ok_json(app.private_view(&private).await).await["state"],
+        "waiting"
+    );
 }
 
 #[tokio::test]
@@ -185,7 +191,7 @@ async fn notes_answers_and_ttls_are_held_to_their_limits() {
     )
     .await;
     assert_eq!(
-        ok_json(app.inbox(&private).await).await["state"],
+        ok_json(app.private_view(&private).await).await["state"],
         "waiting",
         "refused answers change nothing"
     );
@@ -253,13 +259,13 @@ async fn an_unanswered_request_expires_and_the_reaper_removes_it() {
     sleep_until_unix(created + 2, Duration::from_secs(4)).await;
     assert_real_error(app.open_request(&request).await, 404, UNKNOWN_REQUEST).await;
     assert_real_error(app.answer(&request, "late").await, 404, UNKNOWN_REQUEST).await;
-    let expired = ok_json(app.inbox(&private).await).await;
+    let expired = ok_json(app.private_view(&private).await).await;
     assert_eq!(expired["state"], "expired");
     assert_eq!(expired["expires_in"], Value::Null);
     assert_real_error(app.reveal_answer(&private).await, 404, UNKNOWN_REQUEST).await;
 
     sleep_until_unix(created + 4, Duration::from_secs(4)).await;
-    assert_real_error(app.inbox(&private).await, 404, UNKNOWN_REQUEST).await;
+    assert_real_error(app.private_view(&private).await, 404, UNKNOWN_REQUEST).await;
     // The reaper runs every second: give it two rounds.
     tokio::time::sleep(Duration::from_millis(2_500)).await;
     let dir = app.stop().await;
@@ -281,8 +287,8 @@ async fn an_answer_can_be_read_for_a_ttl_after_it_came() {
     ok_json(app.answer(&request, "just in time").await).await;
 
     sleep_until_unix(created + 4, Duration::from_secs(4)).await;
-    let inbox = ok_json(app.inbox(&private).await).await;
-    assert_eq!(inbox["state"], "answered", "past the request's own end");
+    let view = ok_json(app.private_view(&private).await).await;
+    assert_eq!(view["state"], "answered", "past the request's own end");
     let revealed = ok_json(app.reveal_answer(&private).await).await;
     assert_eq!(revealed["value"], "just in time");
 }

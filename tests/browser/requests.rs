@@ -23,19 +23,19 @@ async fn make_request(
     }
     button(browser, button_text).await.click().await;
     let prefix = lab.url("/request/");
-    let inbox = browser
+    let private_page = browser
         .wait_url("the private page", |u| u.starts_with(&prefix))
         .await;
-    assert_key(&inbox[prefix.len()..], "private key in the URL");
+    assert_key(&private_page[prefix.len()..], "private key in the URL");
     let link = browser.find("#link").await.value().await;
     assert!(link.starts_with(&lab.url("/ask/")), "{link}");
     assert_key(&link[lab.url("/ask/").len()..], "request key in the link");
-    (inbox, link)
+    (private_page, link)
 }
 
 /// `data-state` of the private page's badge, after loading it.
-async fn inbox_state(browser: &Browser, inbox: &str) -> String {
-    browser.goto(inbox).await;
+async fn private_state(browser: &Browser, private_page: &str) -> String {
+    browser.goto(private_page).await;
     receipt_state(browser).await
 }
 
@@ -67,16 +67,16 @@ async fn a_request_is_answered_once_and_its_answer_revealed_once() {
     requester.screenshot("ask").await;
 
     // The private page: the request link (with its QR code), the note, waiting.
-    let (inbox, link) = make_request(&lab, &requester, NOTE, "Create a request link").await;
+    let (private_page, link) = make_request(&lab, &requester, NOTE, "Create a request link").await;
     assert_eq!(requester.find("blockquote.note").await.text().await, NOTE);
     let qr = requester.find("figure.qr svg").await.screenshot_png().await;
     assert_eq!(decode_qr(&qr), link, "the QR code holds the request link");
-    assert_eq!(inbox_state(&requester, &inbox).await, "waiting");
+    assert_eq!(private_state(&requester, &private_page).await, "waiting");
     assert!(
         requester.try_find("#reveal").await.is_none(),
         "nothing to reveal yet"
     );
-    requester.screenshot("inbox-waiting").await;
+    requester.screenshot("private-waiting").await;
 
     // The person asked, in a browser of their own: the note as text, one form.
     let asked = lab.browser("asked").await;
@@ -91,7 +91,7 @@ async fn a_request_is_answered_once_and_its_answer_revealed_once() {
         "the note's markup is text"
     );
     assert!(
-        !asked.source().await.contains(&inbox),
+        !asked.source().await.contains(&private_page),
         "no private link here"
     );
     asked.screenshot("answer-form").await;
@@ -125,12 +125,12 @@ async fn a_request_is_answered_once_and_its_answer_revealed_once() {
     assert_eq!(lab.app.answer(request_key, "second").await.status(), 404);
 
     // The requester: the answer is there; revealed once, exactly as sent.
-    assert_eq!(inbox_state(&requester, &inbox).await, "answered");
+    assert_eq!(private_state(&requester, &private_page).await, "answered");
     assert!(
         requester.try_find("#link").await.is_none(),
         "the link is spent"
     );
-    requester.screenshot("inbox-answered").await;
+    requester.screenshot("private-answered").await;
     requester.find("#reveal").await.click().await;
     let value = requester.find("textarea#value").await;
     assert_eq!(value.value().await, MULTILINE);
@@ -145,10 +145,10 @@ async fn a_request_is_answered_once_and_its_answer_revealed_once() {
             .contains("deleted from the server")
     );
     requester.screenshot("answer-revealed").await;
-    assert_eq!(inbox_state(&requester, &inbox).await, "revealed");
+    assert_eq!(private_state(&requester, &private_page).await, "revealed");
     assert!(requester.try_find("#reveal").await.is_none());
     assert!(!requester.source().await.contains("秘密の合言葉"));
-    requester.screenshot("inbox-revealed").await;
+    requester.screenshot("private-revealed").await;
 }
 
 #[tokio::test]
@@ -156,7 +156,7 @@ async fn a_cancelled_request_takes_no_answer() {
     let lab = Lab::new("request-cancel").await;
     let requester = lab.browser("requester").await;
     requester.goto(&lab.url("/request")).await;
-    let (inbox, link) = make_request(&lab, &requester, "", "Create a request link").await;
+    let (private_page, link) = make_request(&lab, &requester, "", "Create a request link").await;
     assert!(
         requester.try_find("blockquote.note").await.is_none(),
         "no note, no quote"
@@ -172,7 +172,11 @@ async fn a_cancelled_request_takes_no_answer() {
     );
     requester.screenshot("cancel-confirm").await;
     button(&requester, "Keep it").await.click().await;
-    assert_eq!(inbox_state(&requester, &inbox).await, "waiting", "kept");
+    assert_eq!(
+        private_state(&requester, &private_page).await,
+        "waiting",
+        "kept"
+    );
 
     button(&requester, "Cancel this request")
         .await
@@ -182,8 +186,10 @@ async fn a_cancelled_request_takes_no_answer() {
         .await
         .click()
         .await;
-    requester.wait_url("the private page", |u| u == inbox).await;
-    assert_eq!(inbox_state(&requester, &inbox).await, "cancelled");
+    requester
+        .wait_url("the private page", |u| u == private_page)
+        .await;
+    assert_eq!(private_state(&requester, &private_page).await, "cancelled");
     assert_eq!(requester.find("span.state").await.text().await, "Cancelled");
     requester.screenshot("cancelled").await;
 
@@ -221,7 +227,7 @@ async fn each_side_reads_its_own_language() {
         requester.find("h1").await.text().await,
         "Ein Geheimnis anfordern"
     );
-    let (inbox, link) = make_request(
+    let (private_page, link) = make_request(
         &lab,
         &requester,
         "Das Passwort bitte",
@@ -241,7 +247,7 @@ async fn each_side_reads_its_own_language() {
             .as_deref(),
         Some("de")
     );
-    requester.screenshot("inbox-de").await;
+    requester.screenshot("private-de").await;
 
     let asked = lab.browser_in("asked-sv", "sv-SE,sv").await;
     asked.goto(&link).await;
@@ -260,7 +266,7 @@ async fn each_side_reads_its_own_language() {
         "Ditt svar har skickats"
     );
 
-    assert_eq!(inbox_state(&requester, &inbox).await, "answered");
+    assert_eq!(private_state(&requester, &private_page).await, "answered");
     button(&requester, "Antwort anzeigen").await.click().await;
     assert_eq!(
         requester.find("textarea#value").await.value().await,
@@ -291,9 +297,16 @@ async fn a_closed_instance_asks_requesters_for_an_account_but_not_whoever_answer
 
     requester.find("#account").await.send_keys("alice").await;
     requester.find("#token").await.send_keys(&token).await;
-    let (inbox, link) = make_request(&lab, &requester, "for alice", "Create a request link").await;
-    let private_key = &inbox[lab.url("/request/").len()..];
-    let view: serde_json::Value = lab.app.inbox(private_key).await.json().await.unwrap();
+    let (private_page, link) =
+        make_request(&lab, &requester, "for alice", "Create a request link").await;
+    let private_key = &private_page[lab.url("/request/").len()..];
+    let view: serde_json::Value = lab
+        .app
+        .private_view(private_key)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(view["custid"], "alice");
 
     // Without JavaScript, too: the pages are plain forms.
@@ -305,7 +318,7 @@ async fn a_closed_instance_asks_requesters_for_an_account_but_not_whoever_answer
     asked
         .wait_url("the confirmation", |u| u.ends_with("/sent"))
         .await;
-    assert_eq!(inbox_state(&requester, &inbox).await, "answered");
+    assert_eq!(private_state(&requester, &private_page).await, "answered");
 }
 
 /// What the service refuses is said in the reader's language on both forms

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use otsd::admin::{Request, Response, send};
+use otsd::admin::{AdminCommand, AdminReply, send};
 
 /// An account and its API token.
 #[derive(Clone, Debug)]
@@ -34,34 +34,34 @@ pub trait Admin {
 
 /// Creates an account through the running server's admin socket.
 pub fn add_account(server: &impl Admin, name: &str) -> Account {
-    token_from(admin(server, Request::Add { name: name.into() }), name)
+    token_from(admin(server, AdminCommand::Add { name: name.into() }), name)
 }
 
 /// Replaces an account's token through the admin socket; returns the new one.
 pub fn replace_token(server: &impl Admin, account: &Account) -> Account {
     let name = account.name.clone();
-    token_from(admin(server, Request::Token { name }), &account.name)
+    token_from(admin(server, AdminCommand::Token { name }), &account.name)
 }
 
 /// Removes an account through the admin socket.
 pub fn remove_account(server: &impl Admin, account: &Account) {
     let name = account.name.clone();
-    match admin(server, Request::Remove { name }) {
-        Response::Removed { .. } => {}
+    match admin(server, AdminCommand::Remove { name }) {
+        AdminReply::Removed { .. } => {}
         _ => panic!("removing account {} failed", account.name),
     }
 }
 
-fn admin(server: &impl Admin, request: Request) -> Response {
-    send(server.data_path(), &request)
+fn admin(server: &impl Admin, command: AdminCommand) -> AdminReply {
+    send(server.data_path(), &command)
         .expect("admin socket")
         .expect("the running server answers on its admin socket")
 }
 
-fn token_from(response: Response, name: &str) -> Account {
-    match response {
-        Response::Token { name, token } => Account { name, token },
-        Response::Error { message } => panic!("account {name}: {message}"),
+fn token_from(reply: AdminReply, name: &str) -> Account {
+    match reply {
+        AdminReply::Token { name, token } => Account { name, token },
+        AdminReply::Error { message } => panic!("account {name}: {message}"),
         _ => panic!("account {name}: the answer carries no token"),
     }
 }

@@ -238,7 +238,7 @@ impl Client {
     }
 
     /// The requester's view (`GET /api/requests/private/{key}`).
-    pub fn inbox(&self, private_key: &str) -> Call {
+    pub fn private_view(&self, private_key: &str) -> Call {
         self.get(&format!("{REQUESTS}/private/{private_key}"))
     }
 

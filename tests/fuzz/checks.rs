@@ -167,7 +167,7 @@ pub fn key_locate(data: &[u8]) {
     let kind = if selector & 1 == 0 {
         KeyKind::Secret
     } else {
-        KeyKind::Metadata
+        KeyKind::Receipt
     };
     if let Ok(text) = std::str::from_utf8(rest) {
         let _ = keyring.locate(kind, text);
@@ -178,14 +178,14 @@ pub fn key_locate(data: &[u8]) {
     }
     let id = RecordId::new(u64::from_be_bytes(id));
     let keys = keyring.issue_keys(id);
-    let (secret, metadata) = (keys.secret.expose(), keys.metadata.expose());
+    let (secret, receipt) = (keys.secret.expose(), keys.receipt.expose());
     assert_eq!(keyring.locate(KeyKind::Secret, secret), Some(id));
-    assert_eq!(keyring.locate(KeyKind::Metadata, metadata), Some(id));
-    assert_eq!(keyring.locate(KeyKind::Metadata, secret), None);
-    assert_eq!(keyring.locate(KeyKind::Secret, metadata), None);
+    assert_eq!(keyring.locate(KeyKind::Receipt, receipt), Some(id));
+    assert_eq!(keyring.locate(KeyKind::Receipt, secret), None);
+    assert_eq!(keyring.locate(KeyKind::Secret, receipt), None);
     assert!(keyring.verify(KeyKind::Secret, secret, &keys.secret_check));
-    assert!(keyring.verify(KeyKind::Metadata, metadata, &keys.metadata_check));
-    assert!(!keyring.verify(KeyKind::Secret, metadata, &keys.secret_check));
+    assert!(keyring.verify(KeyKind::Receipt, receipt, &keys.receipt_check));
+    assert!(!keyring.verify(KeyKind::Secret, receipt, &keys.secret_check));
 }
 
 /// The record decoder, on bytes as the store reads them: a secret, request
@@ -198,7 +198,7 @@ pub fn record_decode(data: &[u8]) {
     round_trips::<AccountRecord>(data);
 }
 
-fn round_trips<R: otsd::store::StoredBytes + PartialEq + std::fmt::Debug>(data: &[u8]) {
+fn round_trips<R: otsd::store::Record + PartialEq + std::fmt::Debug>(data: &[u8]) {
     if let Ok(record) = R::from_stored_bytes(data) {
         let bytes = record.to_stored_bytes().expect("encodes");
         assert_eq!(R::from_stored_bytes(&bytes).expect("decodes"), record);
@@ -218,9 +218,9 @@ const KEY_ROUTES: &[&str] = &[
     "/ask/{key}/sent",
     "/api/v1/secret/{key}",
     "/api/v1/private/{key}",
-    "/api/v1/metadata/{key}",
+    "/api/v1/receipt/{key}",
     "/api/v1/private/{key}/burn",
-    "/api/v1/metadata/{key}/burn",
+    "/api/v1/receipt/{key}/burn",
     "/api/requests/{key}",
     "/api/requests/{key}/answer",
     "/api/requests/private/{key}",
@@ -237,7 +237,7 @@ const KEY_ROUTES: &[&str] = &[
 pub fn key_path(data: &[u8]) {
     use actix_web::dev::{Path, ResourceDef, Url};
     use actix_web::http::{Uri, header::HeaderValue};
-    use otsd::domain::{InboxKey, KEY_ALPHABET, MetadataKey, RequestKey, SecretKey};
+    use otsd::domain::{KEY_ALPHABET, PrivateKey, ReceiptKey, RequestKey, SecretKey};
     use otsd::http::web::Redirect;
 
     let Ok(uri) = Uri::try_from(data) else {
@@ -252,24 +252,24 @@ pub fn key_path(data: &[u8]) {
         let raw = path.get("key").expect("a key route captures its key");
         let parsed = [
             SecretKey::from_path(raw).map(|k| k.expose().to_owned()),
-            InboxKey::from_path(raw).map(|k| k.expose().to_owned()),
-            MetadataKey::from_path(raw).map(|k| k.expose().to_owned()),
+            PrivateKey::from_path(raw).map(|k| k.expose().to_owned()),
+            ReceiptKey::from_path(raw).map(|k| k.expose().to_owned()),
             RequestKey::from_path(raw).map(|k| k.expose().to_owned()),
         ];
         for key in parsed.iter().flatten() {
             assert_eq!(key, raw, "a key is taken as it was sent");
             assert!(key.bytes().all(|b| KEY_ALPHABET.contains(&b)), "{key:?}");
         }
-        let (Some(metadata), Some(inbox), Some(request)) = (
-            MetadataKey::from_path(raw),
-            InboxKey::from_path(raw),
+        let (Some(receipt), Some(private), Some(request)) = (
+            ReceiptKey::from_path(raw),
+            PrivateKey::from_path(raw),
             RequestKey::from_path(raw),
         ) else {
             continue;
         };
         for to in [
-            Redirect::Receipt(&metadata),
-            Redirect::Inbox(&inbox),
+            Redirect::Receipt(&receipt),
+            Redirect::Private(&private),
             Redirect::Ask(&request),
             Redirect::AnswerSent(&request),
         ] {

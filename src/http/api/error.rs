@@ -32,7 +32,7 @@ impl From<Error> for V1Error {
     }
 }
 
-/// A path that holds no key is an unknown secret (for a metadata key too, as
+/// A path that holds no key is an unknown secret (for a receipt key too, as
 /// the reference says), echoing what was sent.
 impl<K> From<UnknownKey<K>> for V1Error {
     fn from(unknown: UnknownKey<K>) -> Self {

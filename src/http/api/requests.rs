@@ -15,12 +15,12 @@ use serde_json::{Value, json};
 use super::error::{Real, RealStatus};
 use super::json_ok;
 use crate::clock::unix_now;
-use crate::domain::{InboxKey, RequestKey};
+use crate::domain::{PrivateKey, RequestKey};
 use crate::error::Error;
 use crate::http::AppState;
 use crate::http::extract::Params;
 use crate::service::{Ask, Caller, Links};
-use crate::vault::Inbox;
+use crate::vault::PrivateView;
 
 type ApiResult = Result<HttpResponse, RealStatus>;
 
@@ -34,7 +34,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .wrap(no_store)
             .service(resource("").route(web::post().to(ask)))
             // Before `/{key}`: "private" is no request key, but say so in order.
-            .service(resource("/private/{key}").route(web::get().to(inbox)))
+            .service(resource("/private/{key}").route(web::get().to(private_view)))
             .service(resource("/private/{key}/reveal").route(web::post().to(reveal)))
             .service(resource("/private/{key}/cancel").route(web::post().to(cancel)))
             .service(resource("/{key}").route(web::get().to(show)))
@@ -61,8 +61,8 @@ async fn ask(
         note: params.take("note"),
         ttl: params.take("ttl"),
     };
-    let inbox = state.service.ask(&caller, ask).await?;
-    Ok(json_ok(&inbox_json(&inbox, state.service.links())))
+    let view = state.service.ask(&caller, ask).await?;
+    Ok(json_ok(&private_json(&view, state.service.links())))
 }
 
 /// `GET /api/requests/{request_key}`
@@ -95,22 +95,22 @@ async fn answer(
 }
 
 /// `GET /api/requests/private/{private_key}`
-async fn inbox(
+async fn private_view(
     state: web::Data<AppState>,
     Real(caller): Real<Caller>,
-    Real(inbox_key): Real<InboxKey>,
+    Real(private_key): Real<PrivateKey>,
 ) -> ApiResult {
-    let inbox = state.service.inbox(&caller, &inbox_key)?;
-    Ok(json_ok(&inbox_json(&inbox, state.service.links())))
+    let view = state.service.private_view(&caller, &private_key)?;
+    Ok(json_ok(&private_json(&view, state.service.links())))
 }
 
 /// `POST /api/requests/private/{private_key}/reveal`
 async fn reveal(
     state: web::Data<AppState>,
     Real(caller): Real<Caller>,
-    Real(inbox_key): Real<InboxKey>,
+    Real(private_key): Real<PrivateKey>,
 ) -> ApiResult {
-    let value = state.service.reveal_answer(&caller, &inbox_key).await?;
+    let value = state.service.reveal_answer(&caller, &private_key).await?;
     Ok(json_ok(&json!({
         "state": "revealed",
         "value": value.expose(),
@@ -121,27 +121,27 @@ async fn reveal(
 async fn cancel(
     state: web::Data<AppState>,
     Real(caller): Real<Caller>,
-    Real(inbox_key): Real<InboxKey>,
+    Real(private_key): Real<PrivateKey>,
 ) -> ApiResult {
-    let inbox = state.service.cancel_request(&caller, &inbox_key).await?;
-    Ok(json_ok(&inbox_json(&inbox, state.service.links())))
+    let view = state.service.cancel_request(&caller, &private_key).await?;
+    Ok(json_ok(&private_json(&view, state.service.links())))
 }
 
 /// The requester's view: both links while it waits (`null` after), the
 /// state, and how long what is live has left.
-fn inbox_json(inbox: &Inbox, links: &Links) -> Value {
+fn private_json(view: &PrivateView, links: &Links) -> Value {
     json!({
-        "custid": inbox.custid,
-        "private_key": inbox.inbox_key.expose(),
-        "private_url": links.inbox(&inbox.inbox_key),
-        "request_key": inbox.request_key.as_ref().map(|k| k.expose()),
-        "request_url": inbox.request_key.as_ref().map(|k| links.request(k)),
-        "state": inbox.status.as_str(),
-        "note": inbox.note.as_ref().map(|n| n.expose()),
-        "ttl": inbox.ttl,
-        "created": inbox.created,
-        "updated": inbox.updated,
-        "answered": inbox.answered,
-        "expires_in": inbox.live_until.map(|until| until.saturating_sub(unix_now())),
+        "custid": view.custid,
+        "private_key": view.private_key.expose(),
+        "private_url": links.private(&view.private_key),
+        "request_key": view.request_key.as_ref().map(|k| k.expose()),
+        "request_url": view.request_key.as_ref().map(|k| links.request(k)),
+        "state": view.status.as_str(),
+        "note": view.note.as_ref().map(|n| n.expose()),
+        "ttl": view.ttl,
+        "created": view.created,
+        "updated": view.updated,
+        "answered": view.answered,
+        "expires_in": view.live_until.map(|until| until.saturating_sub(unix_now())),
     })
 }

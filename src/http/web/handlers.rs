@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 use super::handover;
 use super::pages::{self, FormView, Frame};
 use super::{Page, Redirect, WebError, page, retry_after, see_other};
-use crate::domain::{MetadataKey, Passphrase, SecretKey};
+use crate::domain::{Passphrase, ReceiptKey, SecretKey};
 use crate::error::Error;
 use crate::http::AppState;
 use crate::http::extract::Params;
@@ -114,16 +114,15 @@ pub async fn create(
                 options,
             };
             let generated = service.generate(&caller, request).await?;
-            let metadata_key = generated.receipt.metadata_key.expose();
+            let receipt_key = generated.receipt.receipt_key.expose();
             let value = generated.value.expose();
-            match state.generated.put(metadata_key, value) {
+            match state.generated.put(receipt_key, value) {
                 Some(token) => {
-                    let mut response =
-                        see_other(Redirect::Receipt(&generated.receipt.metadata_key));
+                    let mut response = see_other(Redirect::Receipt(&generated.receipt.receipt_key));
                     set_handover_cookie(
                         &mut response,
                         &state,
-                        &generated.receipt.metadata_key,
+                        &generated.receipt.receipt_key,
                         &token,
                         handover::LIFETIME.as_secs(),
                     );
@@ -144,7 +143,7 @@ pub async fn create(
                 options,
             };
             let receipt = service.share(&caller, request).await?;
-            Ok(see_other(Redirect::Receipt(&receipt.metadata_key)))
+            Ok(see_other(Redirect::Receipt(&receipt.receipt_key)))
         }
     }
     .await;
@@ -170,7 +169,7 @@ pub async fn receipt(
     state: web::Data<AppState>,
     frame: Frame,
     req: HttpRequest,
-    Page(key): Page<MetadataKey>,
+    Page(key): Page<ReceiptKey>,
     Page(caller): Page<Caller>,
 ) -> PageResult {
     let receipt = state
@@ -209,7 +208,7 @@ fn receipt_error(err: Error) -> WebError {
 fn set_handover_cookie(
     response: &mut HttpResponse,
     state: &AppState,
-    metadata_key: &MetadataKey,
+    receipt_key: &ReceiptKey,
     token: &str,
     max_age: u64,
 ) {
@@ -221,7 +220,7 @@ fn set_handover_cookie(
     let cookie = format!(
         "{}={token}; Path={}; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}",
         handover::COOKIE,
-        Redirect::Receipt(metadata_key).location()
+        Redirect::Receipt(receipt_key).location()
     );
     if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&cookie) {
         response
@@ -235,7 +234,7 @@ pub async fn confirm_burn(
     state: web::Data<AppState>,
     frame: Frame,
     Page(caller): Page<Caller>,
-    Page(key): Page<MetadataKey>,
+    Page(key): Page<ReceiptKey>,
 ) -> PageResult {
     let receipt = state
         .service
@@ -256,7 +255,7 @@ pub async fn burn(
     state: web::Data<AppState>,
     frame: Frame,
     Page(caller): Page<Caller>,
-    Page(key): Page<MetadataKey>,
+    Page(key): Page<ReceiptKey>,
     Page(mut params): Page<Params>,
 ) -> PageResult {
     let passphrase = Passphrase::attempt(params.take("passphrase"));

@@ -30,16 +30,16 @@ struct Waiting {
     until: Instant,
 }
 
-/// Generated passwords waiting to be shown, by metadata key.
+/// Generated passwords waiting to be shown, by receipt key.
 #[derive(Default)]
 pub struct Handover {
     waiting: Mutex<HashMap<String, Waiting>>,
 }
 
 impl Handover {
-    /// Keeps `value` for the receipt `metadata_key`; the token for the cookie, or
+    /// Keeps `value` for the receipt `receipt_key`; the token for the cookie, or
     /// `None` when too many are waiting.
-    pub fn put(&self, metadata_key: &str, value: &str) -> Option<String> {
+    pub fn put(&self, receipt_key: &str, value: &str) -> Option<String> {
         let now = Instant::now();
         let mut waiting = self.lock();
         waiting.retain(|_, w| w.until > now);
@@ -49,7 +49,7 @@ impl Handover {
         let mut token = [0u8; 16];
         rand::rng().fill(&mut token);
         waiting.insert(
-            metadata_key.to_owned(),
+            receipt_key.to_owned(),
             Waiting {
                 token,
                 value: Zeroizing::new(value.to_owned()),
@@ -59,16 +59,16 @@ impl Handover {
         Some(hex(&token))
     }
 
-    /// Takes the password waiting for `metadata_key` when `token` is its token
+    /// Takes the password waiting for `receipt_key` when `token` is its token
     /// (compared in constant time) and it has not expired.
-    pub fn take(&self, metadata_key: &str, token: &str) -> Option<Zeroizing<String>> {
+    pub fn take(&self, receipt_key: &str, token: &str) -> Option<Zeroizing<String>> {
         let mut waiting = self.lock();
-        let entry = waiting.get(metadata_key)?;
+        let entry = waiting.get(receipt_key)?;
         let matches: bool = hex(&entry.token).as_bytes().ct_eq(token.as_bytes()).into();
         if !matches {
             return None;
         }
-        let entry = waiting.remove(metadata_key)?;
+        let entry = waiting.remove(receipt_key)?;
         (entry.until > Instant::now()).then_some(entry.value)
     }
 

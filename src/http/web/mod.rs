@@ -31,7 +31,7 @@ use actix_web::middleware::{Next, from_fn};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
 use maud::Markup;
 
-use crate::domain::{InboxKey, MetadataKey, RequestKey, SecretKey};
+use crate::domain::{PrivateKey, ReceiptKey, RequestKey, SecretKey};
 use crate::error::Error;
 use crate::http::AppState;
 use crate::http::extract::status::intended;
@@ -67,7 +67,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(web::get().to(requests::new))
                         .route(web::post().to(requests::create)),
                 )
-                .service(resource("/request/{key}").route(web::get().to(requests::inbox)))
+                // The requester's private page. Its key is the private key
+                // (`private_key` in `/api/requests`), but the page stays at
+                // `/request/{key}`: links already handed out point there.
+                .service(resource("/request/{key}").route(web::get().to(requests::private_page)))
                 .service(resource("/request/{key}/reveal").route(web::post().to(requests::reveal)))
                 .service(
                     resource("/request/{key}/cancel")
@@ -168,9 +171,10 @@ fn security_headers(headers: &mut actix_web::http::header::HeaderMap) {
 #[derive(Clone, Copy)]
 pub enum Redirect<'a> {
     /// `/private/{key}`: a secret's receipt.
-    Receipt(&'a MetadataKey),
-    /// `/request/{key}`: a requester's private page.
-    Inbox(&'a InboxKey),
+    Receipt(&'a ReceiptKey),
+    /// `/request/{key}`: a requester's private page (the path predates the
+    /// name "private"; links handed out keep working).
+    Private(&'a PrivateKey),
     /// `/ask/{key}`: a request link's form.
     Ask(&'a RequestKey),
     /// `/ask/{key}/sent`: an answer's confirmation.
@@ -182,7 +186,7 @@ impl Redirect<'_> {
     pub fn location(self) -> String {
         match self {
             Self::Receipt(key) => format!("/private/{}", key.expose()),
-            Self::Inbox(key) => format!("/request/{}", key.expose()),
+            Self::Private(key) => format!("/request/{}", key.expose()),
             Self::Ask(key) => format!("/ask/{}", key.expose()),
             Self::AnswerSent(key) => format!("/ask/{}/sent", key.expose()),
         }
@@ -261,7 +265,7 @@ pub enum WebError {
     UnknownReceipt,
     /// A request's private link that is unknown, or whose request is gone.
     #[error("Unknown request")]
-    UnknownInbox,
+    UnknownPrivateLink,
 }
 
 /// A link whose key cannot be a key gets the page of what it would have named.
@@ -271,8 +275,8 @@ impl From<UnknownKey<SecretKey>> for WebError {
     }
 }
 
-impl From<UnknownKey<MetadataKey>> for WebError {
-    fn from(_: UnknownKey<MetadataKey>) -> Self {
+impl From<UnknownKey<ReceiptKey>> for WebError {
+    fn from(_: UnknownKey<ReceiptKey>) -> Self {
         Self::UnknownReceipt
     }
 }
@@ -283,9 +287,9 @@ impl From<UnknownKey<RequestKey>> for WebError {
     }
 }
 
-impl From<UnknownKey<InboxKey>> for WebError {
-    fn from(_: UnknownKey<InboxKey>) -> Self {
-        Self::UnknownInbox
+impl From<UnknownKey<PrivateKey>> for WebError {
+    fn from(_: UnknownKey<PrivateKey>) -> Self {
+        Self::UnknownPrivateLink
     }
 }
 
@@ -294,7 +298,9 @@ impl ResponseError for WebError {
         match self {
             Self::Page(err) => intended(err),
             Self::CrossSite => StatusCode::FORBIDDEN,
-            Self::NotFound | Self::UnknownReceipt | Self::UnknownInbox => StatusCode::NOT_FOUND,
+            Self::NotFound | Self::UnknownReceipt | Self::UnknownPrivateLink => {
+                StatusCode::NOT_FOUND
+            }
         }
     }
 
@@ -310,7 +316,7 @@ impl WebError {
             Self::Page(Error::UnknownSecret { .. }) => pages::notice(frame, Notice::Gone),
             Self::UnknownReceipt => pages::notice(frame, Notice::ReceiptGone),
             Self::Page(Error::UnknownRequest) => pages::notice(frame, Notice::RequestGone),
-            Self::UnknownInbox => pages::notice(frame, Notice::InboxGone),
+            Self::UnknownPrivateLink => pages::notice(frame, Notice::PrivateGone),
             Self::NotFound => pages::notice(frame, Notice::NotFound),
             Self::CrossSite => pages::error(frame, frame.lang.t("error.cross_site")),
             Self::Page(err) => pages::error(frame, &frame.lang.error(err)),

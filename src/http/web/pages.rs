@@ -10,7 +10,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use super::i18n::{self, Lang};
 use crate::domain::MAX_NOTE_CHARS;
 use crate::http::AppState;
-use crate::vault::{Inbox, OpenRequest, Receipt, RequestStatus, State};
+use crate::vault::{OpenRequest, PrivateView, Receipt, RequestStatus, State};
 
 /// A catalogue text, already escaped for HTML.
 type Text = PreEscaped<&'static str>;
@@ -259,7 +259,7 @@ pub fn receipt(
     link: Option<&str>,
     generated: Option<&str>,
 ) -> Markup {
-    let key = receipt.metadata_key.expose();
+    let key = receipt.receipt_key.expose();
     let frame = &if generated.is_some() {
         frame.without_switcher()
     } else {
@@ -318,7 +318,7 @@ pub fn receipt(
 
 /// The confirm step before burning.
 pub fn confirm_burn(frame: &Frame, receipt: &Receipt, error: Option<&str>) -> Markup {
-    let key = receipt.metadata_key.expose();
+    let key = receipt.receipt_key.expose();
     let t = |key| frame.t(key);
     layout(
         frame,
@@ -389,7 +389,7 @@ pub fn revealed_answer(frame: &Frame, value: &str) -> Markup {
             "revealed.label",
             "answer_revealed.deleted",
         ],
-        ("/request", "inbox.another"),
+        ("/request", "private.another"),
     )
 }
 
@@ -443,14 +443,14 @@ pub fn ask(frame: &Frame, view: &FormView<'_>) -> Markup {
     )
 }
 
-fn request_state_text(lang: Lang, inbox: &Inbox) -> String {
-    match inbox.status {
+fn request_state_text(lang: Lang, view: &PrivateView) -> String {
+    match view.status {
         RequestStatus::Waiting => lang.t("request.waiting").into(),
         RequestStatus::Answered => lang.tf(
             "request.answered",
             &[(
                 "date",
-                &inbox.answered.map(|at| lang.date(at)).unwrap_or_default(),
+                &view.answered.map(|at| lang.date(at)).unwrap_or_default(),
             )],
         ),
         RequestStatus::Revealed => lang.t("request.revealed").into(),
@@ -461,28 +461,28 @@ fn request_state_text(lang: Lang, inbox: &Inbox) -> String {
 
 /// The requester's private page: the request link while it waits, the reveal
 /// button once answered, and where it stands.
-pub fn inbox(frame: &Frame, inbox: &Inbox, link: Option<&str>) -> Markup {
-    let key = inbox.inbox_key.expose();
+pub fn private_page(frame: &Frame, view: &PrivateView, link: Option<&str>) -> Markup {
+    let key = view.private_key.expose();
     let (t, lang) = (|key| frame.t(key), frame.lang);
     layout(
         frame,
-        t("inbox.title"),
+        t("private.title"),
         html! {
-            h1 { (t("inbox.title")) }
+            h1 { (t("private.title")) }
             div.card {
                 @if let Some(link) = link {
-                    (copy_field(frame, "link", t("inbox.link"), link, false))
-                    p.hint { (t("inbox.link_hint")) }
-                    (qr_figure(link, t("inbox.qr_label"), t("inbox.qr")))
+                    (copy_field(frame, "link", t("private.link"), link, false))
+                    p.hint { (t("private.link_hint")) }
+                    (qr_figure(link, t("private.qr_label"), t("private.qr")))
                 }
-                @if let Some(note) = &inbox.note {
-                    p.label { (t("inbox.note")) }
+                @if let Some(note) = &view.note {
+                    p.label { (t("private.note")) }
                     blockquote.note { (note.expose()) }
                 }
                 dl {
                     dt { (t("receipt.state")) }
-                    dd { span.state data-state=(inbox.status.as_str()) { (request_state_text(lang, inbox)) } }
-                    @if let Some(until) = inbox.live_until {
+                    dd { span.state data-state=(view.status.as_str()) { (request_state_text(lang, view)) } }
+                    @if let Some(until) = view.live_until {
                         dt { (t("receipt.expires")) }
                         dd {
                             (lang.tf("receipt.expires_in", &[
@@ -492,36 +492,36 @@ pub fn inbox(frame: &Frame, inbox: &Inbox, link: Option<&str>) -> Markup {
                         }
                     }
                     dt { (t("receipt.created")) }
-                    dd { (lang.date(inbox.created)) }
+                    dd { (lang.date(view.created)) }
                 }
-                @match inbox.status {
+                @match view.status {
                     RequestStatus::Waiting => {
-                        p.hint { (t("inbox.waiting_hint")) }
+                        p.hint { (t("private.waiting_hint")) }
                         div.actions {
-                            a.button.secondary href={ "/request/" (key) } { (t("inbox.reload")) }
-                            a.button.secondary href={ "/request/" (key) "/cancel" } { (t("inbox.cancel")) }
+                            a.button.secondary href={ "/request/" (key) } { (t("private.reload")) }
+                            a.button.secondary href={ "/request/" (key) "/cancel" } { (t("private.cancel")) }
                         }
                     }
                     RequestStatus::Answered => {
-                        p.notice { (t("inbox.answer_ready")) }
+                        p.notice { (t("private.answer_ready")) }
                         form method="post" action={ "/request/" (key) "/reveal" } {
                             div.actions {
-                                button id="reveal" type="submit" { (t("inbox.reveal")) }
-                                a.button.secondary href={ "/request/" (key) "/cancel" } { (t("inbox.cancel")) }
+                                button id="reveal" type="submit" { (t("private.reveal")) }
+                                a.button.secondary href={ "/request/" (key) "/cancel" } { (t("private.cancel")) }
                             }
                         }
                     }
                     _ => {}
                 }
             }
-            p { a href="/request" { (t("inbox.another")) } }
-            p.hint { (t("inbox.private")) }
+            p { a href="/request" { (t("private.another")) } }
+            p.hint { (t("private.keep_private")) }
         },
     )
 }
 
 /// The confirm step before cancelling a request.
-pub fn confirm_cancel(frame: &Frame, inbox_key: &str) -> Markup {
+pub fn confirm_cancel(frame: &Frame, private_key: &str) -> Markup {
     let t = |key| frame.t(key);
     layout(
         frame,
@@ -529,10 +529,10 @@ pub fn confirm_cancel(frame: &Frame, inbox_key: &str) -> Markup {
         html! {
             h1 { (t("cancel.title")) }
             p { (t("cancel.intro")) }
-            form.card method="post" action={ "/request/" (inbox_key) "/cancel" } {
+            form.card method="post" action={ "/request/" (private_key) "/cancel" } {
                 div.actions {
                     button.danger type="submit" { (t("cancel.confirm")) }
-                    a.button.secondary href={ "/request/" (inbox_key) } { (t("cancel.back")) }
+                    a.button.secondary href={ "/request/" (private_key) } { (t("cancel.back")) }
                 }
             }
         },
@@ -596,7 +596,7 @@ pub enum Notice {
     /// A request link that is unknown, answered, cancelled or expired: one page.
     RequestGone,
     /// A private request link that is unknown, or whose request was deleted.
-    InboxGone,
+    PrivateGone,
     /// A path no page has, asked for by a browser.
     NotFound,
 }
@@ -616,7 +616,11 @@ impl Notice {
                 "request_gone.heading",
                 "request_gone.text",
             ],
-            Self::InboxGone => ["inbox_gone.title", "inbox_gone.heading", "inbox_gone.text"],
+            Self::PrivateGone => [
+                "private_gone.title",
+                "private_gone.heading",
+                "private_gone.text",
+            ],
             Self::NotFound => ["not_found.title", "not_found.heading", "not_found.text"],
         }
     }

@@ -9,7 +9,7 @@ use actix_web::{HttpResponse, web};
 use super::handlers::{form_again, form_page, signed_in};
 use super::pages::{self, Frame};
 use super::{Page, Redirect, WebError, page, see_other};
-use crate::domain::{InboxKey, RequestKey};
+use crate::domain::{PrivateKey, RequestKey};
 use crate::error::Error;
 use crate::http::AppState;
 use crate::http::extract::Params;
@@ -42,34 +42,37 @@ pub async fn create(
     }
     .await;
     match result {
-        Ok(inbox) => Ok(see_other(Redirect::Inbox(&inbox.inbox_key))),
+        Ok(view) => Ok(see_other(Redirect::Private(&view.private_key))),
         Err(err) => form_again(&state, &frame, err, pages::ask),
     }
 }
 
 /// A private page's failure: an unknown request is the requester's page.
-fn inbox_error(err: Error) -> WebError {
+fn private_error(err: Error) -> WebError {
     match err {
-        Error::UnknownRequest => WebError::UnknownInbox,
+        Error::UnknownRequest => WebError::UnknownPrivateLink,
         other => other.into(),
     }
 }
 
 /// `GET /request/{key}`: the requester's page.
-pub async fn inbox(
+pub async fn private_page(
     state: web::Data<AppState>,
     frame: Frame,
     Page(caller): Page<Caller>,
-    Page(key): Page<InboxKey>,
+    Page(key): Page<PrivateKey>,
 ) -> PageResult {
-    let inbox = state.service.inbox(&caller, &key).map_err(inbox_error)?;
-    let link = inbox
+    let view = state
+        .service
+        .private_view(&caller, &key)
+        .map_err(private_error)?;
+    let link = view
         .request_key
         .as_ref()
         .map(|k| state.service.links().request(k));
     Ok(page(
         StatusCode::OK,
-        pages::inbox(&frame, &inbox, link.as_deref()),
+        pages::private_page(&frame, &view, link.as_deref()),
     ))
 }
 
@@ -79,15 +82,15 @@ pub async fn reveal(
     state: web::Data<AppState>,
     frame: Frame,
     Page(caller): Page<Caller>,
-    Page(key): Page<InboxKey>,
+    Page(key): Page<PrivateKey>,
 ) -> PageResult {
     match state.service.reveal_answer(&caller, &key).await {
         Ok(value) => Ok(page(
             StatusCode::OK,
             pages::revealed_answer(&frame, value.expose()),
         )),
-        Err(Error::NoAnswerYet) => Ok(see_other(Redirect::Inbox(&key))),
-        Err(err) => Err(inbox_error(err)),
+        Err(Error::NoAnswerYet) => Ok(see_other(Redirect::Private(&key))),
+        Err(err) => Err(private_error(err)),
     }
 }
 
@@ -97,11 +100,14 @@ pub async fn confirm_cancel(
     state: web::Data<AppState>,
     frame: Frame,
     Page(caller): Page<Caller>,
-    Page(key): Page<InboxKey>,
+    Page(key): Page<PrivateKey>,
 ) -> PageResult {
-    let inbox = state.service.inbox(&caller, &key).map_err(inbox_error)?;
-    if !inbox.status.is_live() {
-        return Ok(see_other(Redirect::Inbox(&key)));
+    let view = state
+        .service
+        .private_view(&caller, &key)
+        .map_err(private_error)?;
+    if !view.status.is_live() {
+        return Ok(see_other(Redirect::Private(&key)));
     }
     Ok(page(
         StatusCode::OK,
@@ -113,12 +119,12 @@ pub async fn confirm_cancel(
 pub async fn cancel(
     state: web::Data<AppState>,
     Page(caller): Page<Caller>,
-    Page(key): Page<InboxKey>,
+    Page(key): Page<PrivateKey>,
 ) -> PageResult {
     match state.service.cancel_request(&caller, &key).await {
         // Already closed (answered and read, cancelled twice): the page says so.
-        Ok(_) | Err(Error::UnknownRequest) => Ok(see_other(Redirect::Inbox(&key))),
-        Err(err) => Err(inbox_error(err)),
+        Ok(_) | Err(Error::UnknownRequest) => Ok(see_other(Redirect::Private(&key))),
+        Err(err) => Err(private_error(err)),
     }
 }
 

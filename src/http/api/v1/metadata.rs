@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use super::views::{MetadataJson, Shape};
-use crate::domain::{MetadataKey, Passphrase};
+use crate::domain::{Passphrase, ReceiptKey};
 use crate::http::AppState;
 use crate::http::api::{V1, V1Error, json_ok};
 use crate::http::extract::Params;
@@ -17,7 +17,7 @@ use crate::service::Caller;
 pub async fn metadata(
     state: web::Data<AppState>,
     V1(caller): V1<Caller>,
-    V1(key): V1<MetadataKey>,
+    V1(key): V1<ReceiptKey>,
 ) -> Result<HttpResponse, V1Error> {
     let receipt = state.service.receipt(&caller, &key)?;
     Ok(json_ok(&MetadataJson::new(&receipt, Shape::Full)))
@@ -28,7 +28,7 @@ pub async fn burn(
     state: web::Data<AppState>,
     V1(caller): V1<Caller>,
     V1(mut params): V1<Params>,
-    V1(key): V1<MetadataKey>,
+    V1(key): V1<ReceiptKey>,
 ) -> Result<HttpResponse, V1Error> {
     let passphrase = Passphrase::attempt(params.take("passphrase"));
     let burned = state.service.burn(&caller, &key, passphrase).await?;

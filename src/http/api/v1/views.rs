@@ -45,7 +45,7 @@ impl<'a> MetadataJson<'a> {
         let received = r.state == crate::vault::State::Received;
         Self {
             custid: &r.custid,
-            metadata_key: r.metadata_key.expose(),
+            metadata_key: r.receipt_key.expose(),
             // Absent once received; "" once burned, expired or orphaned.
             secret_key: match (&r.secret_key, received) {
                 _ if shape == Shape::Listing => None,
@@ -54,7 +54,7 @@ impl<'a> MetadataJson<'a> {
                 (None, false) => Some(""),
             },
             ttl: r.ttl,
-            metadata_ttl: r.metadata_ttl,
+            metadata_ttl: r.receipt_ttl,
             // Absent once received; null once gone.
             secret_ttl: match shape {
                 Shape::Listing => Some(None),
