@@ -1,6 +1,9 @@
 //! Thin handlers: parse the form, call the service, render a page. (Cross-site
 //! posts never get here: see [`super::same_origin`].)
 
+use std::time::Duration;
+
+use actix_web::cookie::{Cookie, SameSite, time};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use zeroize::Zeroizing;
@@ -125,7 +128,7 @@ pub async fn create(
                         &state,
                         &generated.receipt.metadata_key,
                         &token,
-                        handover::LIFETIME.as_secs(),
+                        handover::LIFETIME,
                     );
                     Ok(response)
                 }
@@ -178,8 +181,10 @@ pub async fn receipt(
         .receipt(&caller, &key)
         .map_err(receipt_error)?;
     let link = state.service.links().secret_of(&receipt);
-    let token = pages::cookie(&req, handover::COOKIE);
-    let generated = token.and_then(|token| state.generated.take(key.expose(), token));
+    let token = req.cookie(handover::COOKIE);
+    let generated = token
+        .as_ref()
+        .and_then(|token| state.generated.take(key.expose(), token.value()));
     let mut response = page(
         StatusCode::OK,
         pages::receipt(
@@ -190,7 +195,7 @@ pub async fn receipt(
         ),
     );
     if token.is_some() {
-        set_handover_cookie(&mut response, &state, &key, "", 0);
+        set_handover_cookie(&mut response, &state, &key, "", Duration::ZERO);
     }
     Ok(response)
 }
@@ -211,23 +216,17 @@ fn set_handover_cookie(
     state: &AppState,
     metadata_key: &MetadataKey,
     token: &str,
-    max_age: u64,
+    max_age: Duration,
 ) {
-    let secure = if state.service.links().origin().starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{}={token}; Path={}; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}",
-        handover::COOKIE,
-        Redirect::Receipt(metadata_key).location()
-    );
-    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&cookie) {
-        response
-            .headers_mut()
-            .append(actix_web::http::header::SET_COOKIE, value);
-    }
+    let cookie = Cookie::build(handover::COOKIE, token)
+        .path(Redirect::Receipt(metadata_key).location())
+        .max_age(time::Duration::try_from(max_age).unwrap_or(time::Duration::MAX))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.service.links().origin().starts_with("https://"))
+        .finish();
+    // Our name, a hex token and a parsed key's path: always a valid header value.
+    let _ = response.add_cookie(&cookie);
 }
 
 /// `GET /private/{key}/burn`: the confirm step. Nothing to burn → the receipt.
