@@ -19,17 +19,25 @@ struct Counting;
 
 static LIVE: AtomicIsize = AtomicIsize::new(0);
 
+// A global allocator can only be written with `unsafe` (the trait is unsafe to
+// implement and its methods to call); this one only forwards to `System`.
+#[allow(unsafe_code)]
+// SAFETY: every method forwards to `System` with its own arguments, so
+// `System`'s guarantees are ours; the counter changes no allocation.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: the caller's contract for `alloc`, passed on unchanged.
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: `ptr` came from `System` (every allocation here does).
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new: usize) -> *mut u8 {
         LIVE.fetch_add(new as isize - layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: as for `dealloc`; `new` is the caller's, checked by its contract.
         unsafe { System.realloc(ptr, layout, new) }
     }
 }

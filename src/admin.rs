@@ -129,13 +129,10 @@ impl AdminSocket {
     pub fn serve(mut self, accounts: &Accounts, store: &Store, shutdown: &Shutdown) {
         if let Some(waker) = self.waker.take() {
             shutdown.on_stop(move || {
-                use std::os::fd::AsRawFd;
-                // SAFETY: shutdown on a socket descriptor the hook owns; on
-                // Linux it makes every `accept` blocked on the socket return
-                // at once (EINVAL), and every later one too.
-                unsafe {
-                    libc::shutdown(waker.as_raw_fd(), libc::SHUT_RDWR);
-                }
+                // On Linux, shutting the listening socket down makes every
+                // `accept` blocked on it return at once (EINVAL), and every
+                // later one too.
+                let _ = rustix::net::shutdown(&waker, rustix::net::Shutdown::Both);
             });
         }
         for stream in self.listener.incoming() {
@@ -285,10 +282,16 @@ fn connect(
 /// When run by root on a data directory another user owns (the `otsd` service
 /// user of the package), switch to that user before touching anything, so root
 /// never leaves files the service cannot read. A no-op for everyone else.
+///
+/// Only for a process that still has one thread (the offline commands call it
+/// before anything starts one): the system calls change the calling thread's
+/// credentials, which is then the whole process; with other threads running
+/// it refuses rather than leave them root.
 pub fn act_as_data_dir_owner(data_dir: &Path) -> std::io::Result<()> {
+    use rustix::process::{Gid, Uid, geteuid};
+    use rustix::thread::{set_thread_gid, set_thread_groups, set_thread_uid};
     use std::os::unix::fs::MetadataExt;
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    if unsafe { libc::geteuid() } != 0 {
+    if !geteuid().is_root() {
         return Ok(());
     }
     let meta = match std::fs::metadata(data_dir) {
@@ -299,15 +302,19 @@ pub fn act_as_data_dir_owner(data_dir: &Path) -> std::io::Result<()> {
     if meta.uid() == 0 {
         return Ok(());
     }
-    // SAFETY: plain system calls on integers; each result is checked. Order
-    // matters: supplementary groups and gid must go while we are still root.
-    unsafe {
-        if libc::setgroups(0, std::ptr::null()) != 0
-            || libc::setgid(meta.gid()) != 0
-            || libc::setuid(meta.uid()) != 0
-        {
-            return Err(std::io::Error::last_os_error());
-        }
+    if threads()? != 1 {
+        return Err(std::io::Error::other(
+            "other threads are running; only a single-threaded process can switch user",
+        ));
     }
+    // Order matters: supplementary groups and gid must go while we are still root.
+    set_thread_groups(&[])?;
+    set_thread_gid(Gid::from_raw(meta.gid()))?;
+    set_thread_uid(Uid::from_raw(meta.uid()))?;
     Ok(())
+}
+
+/// How many threads this process has.
+fn threads() -> std::io::Result<usize> {
+    Ok(std::fs::read_dir("/proc/self/task")?.count())
 }

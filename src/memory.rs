@@ -4,11 +4,15 @@
 //! handled a burst (of uploads, or of expired records) would stay at its peak
 //! size. Where a burst is known to have ended, otsd trims.
 //!
-//! The one module with `unsafe`: `mallopt` and `malloc_trim` are glibc's own,
-//! with no safe wrapper in `rustix` (every other system call otsd makes goes
-//! through `rustix`).
+//! The one module with `unsafe` (the crate denies `unsafe_code` otherwise, and
+//! its two functions here allow it): `mallopt` and `malloc_trim` are glibc's
+//! own, with no safe wrapper in `rustix` (every other system call otsd makes
+//! goes through `rustix`).
 
 /// Returns freed heap memory to the system; a no-op off glibc.
+// One of the crate's two exceptions to `unsafe_code = "deny"` (Cargo.toml):
+// see the module's doc.
+#[allow(unsafe_code)]
 pub fn trim_heap() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only releases free memory; it is thread-safe.
@@ -38,6 +42,8 @@ pub fn trim_heap() {
 /// It is set to 4 MiB per arena instead; bursts are still trimmed explicitly
 /// (`trim_heap`). `MALLOC_TRIM_THRESHOLD_` still wins.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
+// The other exception to `unsafe_code = "deny"`: see the module's doc.
+#[allow(unsafe_code)]
 pub fn tune_allocator() {
     // SAFETY: mallopt only sets allocator parameters; no thread has started.
     unsafe {

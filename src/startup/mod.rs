@@ -447,21 +447,10 @@ const ROOM: u64 = 8 << 20;
 
 /// Whether the file system of `dir` has [`ROOM`] free for this user.
 fn has_room(dir: &Path) -> bool {
-    use std::os::unix::ffi::OsStrExt;
-    let Ok(path) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
-        return true;
-    };
-    let mut stats = std::mem::MaybeUninit::<libc::statvfs>::zeroed();
-    // SAFETY: statvfs writes into the struct we pass and reads a valid C string.
-    if unsafe { libc::statvfs(path.as_ptr(), stats.as_mut_ptr()) } != 0 {
-        return true; // cannot tell: let the restart find out
+    match rustix::fs::statvfs(dir) {
+        Ok(stats) => stats.f_bavail.saturating_mul(stats.f_frsize) >= ROOM,
+        Err(_) => true, // cannot tell: let the restart find out
     }
-    // SAFETY: statvfs returned 0, so it filled the struct.
-    let stats = unsafe { stats.assume_init() };
-    // The field types differ in width from one platform to another.
-    #[allow(clippy::useless_conversion)]
-    let (blocks, size) = (u64::from(stats.f_bavail), u64::from(stats.f_frsize));
-    blocks.saturating_mul(size) >= ROOM
 }
 
 /// Creates the data directory (mode 0700), loads or creates the master key, and

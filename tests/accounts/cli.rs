@@ -399,3 +399,34 @@ trusted_proxies = ["127.0.0.1"]
     assert_rate_limited(limited).await;
     server.stop();
 }
+
+#[tokio::test]
+async fn a_user_command_run_by_root_leaves_only_files_the_data_directory_owner_owns() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    // The package's case: root runs `otsd user` on the service user's directory.
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("skipped: only root can switch to another user");
+        return;
+    }
+    const SERVICE: u32 = 65534; // any user but root
+    let tmp = tempfile::tempdir().unwrap();
+    // The service user must reach its directory through the temp dir.
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
+    let otsd = otsd(tmp.path());
+    std::fs::create_dir(otsd.data_path()).unwrap();
+    std::os::unix::fs::chown(otsd.data_path(), Some(SERVICE), Some(SERVICE)).unwrap();
+
+    printed_token(&user(&otsd, &["--init", "add", "erin"]), "add erin");
+
+    let files = files_under(otsd.data_path());
+    assert!(files.len() > 1, "{files:?}");
+    for file in files {
+        let meta = std::fs::metadata(&file).unwrap();
+        assert_eq!(
+            (meta.uid(), meta.gid()),
+            (SERVICE, SERVICE),
+            "{}",
+            file.display()
+        );
+    }
+}

@@ -6,8 +6,8 @@
 use crate::browser::support::*;
 use crate::common::{RATE_LIMITED, WINDOW};
 
-/// A well-formed key that was never issued.
-const UNISSUED: &str = "0000000000000000000000000000000";
+/// A well-formed key (52 characters of the key alphabet) that was never issued.
+const UNISSUED: &str = "0000000000000000000000000000000000000000000000000000";
 
 #[tokio::test]
 async fn a_browser_gets_a_page_for_unknown_paths_and_the_api_keeps_its_json() {

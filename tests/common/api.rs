@@ -30,6 +30,10 @@ pub const WINDOW: u64 = 1 << 40;
 /// 62 characters, as the spec allows).
 pub const KEY_CHARS: usize = 52;
 
+/// The characters of every key otsd issues (docs/api-notes.md, Keys): the digits
+/// and the letters without `i l o u`.
+pub const KEY_ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+
 /// A string no other test (or run) produces: `prefix` plus time and a counter.
 pub fn unique(prefix: &str) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -41,10 +45,10 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}{nanos:x}x{n}p{}", std::process::id())
 }
 
-/// A well-formed key ([`KEY_CHARS`] characters of `[0-9a-z]`, like every issued
-/// key) that no server issued.
+/// A well-formed key ([`KEY_CHARS`] characters of [`KEY_ALPHABET`], like every
+/// issued key) that no server issued, so it takes the unknown-key path and not
+/// the malformed-key one.
 pub fn unissued_key() -> String {
-    const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
     let mut seed = unique("").bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
     });
@@ -53,7 +57,7 @@ pub fn unissued_key() -> String {
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
-            DIGITS[(seed % 36) as usize] as char
+            KEY_ALPHABET[(seed % 32) as usize] as char
         })
         .collect()
 }

@@ -155,16 +155,13 @@ const RELEASE_DEADLINE: Duration = Duration::from_secs(5);
 /// Waits (at most `RELEASE_DEADLINE`) until no one holds sled's lock on the
 /// database in `data_dir`; returns how long that took.
 pub fn wait_for_database_release(data_dir: &TempDir) -> Duration {
-    use std::os::fd::AsRawFd;
+    use rustix::fs::{FlockOperation, flock};
     let start = Instant::now();
     let file = std::fs::File::open(data_dir.path().join("db").join("db"))
         .expect("the database file exists");
     loop {
-        // SAFETY: flock on a file descriptor we own; no memory is involved.
-        let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        if locked == 0 {
-            // SAFETY: as above.
-            unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) };
+        if flock(&file, FlockOperation::NonBlockingLockExclusive).is_ok() {
+            let _ = flock(&file, FlockOperation::Unlock);
             return start.elapsed();
         }
         assert!(

@@ -5,7 +5,7 @@
 use reqwest::Response;
 use serde_json::Value;
 
-use super::api::{KEY_CHARS, NOT_AUTHORIZED, RATE_LIMITED, UNKNOWN_SECRET};
+use super::api::{KEY_ALPHABET, KEY_CHARS, NOT_AUTHORIZED, RATE_LIMITED, UNKNOWN_SECRET};
 
 /// Asserts a 200 JSON response with the v1 content type and returns the body.
 pub async fn ok_json(resp: Response) -> Value {
@@ -121,13 +121,12 @@ pub async fn assert_rate_limited(resp: Response) {
 }
 
 /// Asserts the shape of a secret or metadata key: [`KEY_CHARS`] characters of
-/// `[0-9a-z]`; `what` names it in the failure.
+/// [`KEY_ALPHABET`]; `what` names it in the failure.
 pub fn assert_key(key: &str, what: &str) {
     assert_eq!(key.len(), KEY_CHARS, "{what}: {key:?}");
     assert!(
-        key.bytes()
-            .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase()),
-        "{what}: {key:?} is not of [0-9a-z]"
+        key.bytes().all(|b| KEY_ALPHABET.contains(&b)),
+        "{what}: {key:?} is not of the key alphabet"
     );
 }
 

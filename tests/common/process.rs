@@ -169,20 +169,21 @@ impl Otsd {
         }
         cmd.args(&self.args);
         if let Some(n) = self.max_open_files {
+            use rustix::process::{Resource, Rlimit, setrlimit};
             use std::os::unix::process::CommandExt;
-            let limit = libc::rlimit {
-                rlim_cur: n,
-                rlim_max: n,
+            let limit = Rlimit {
+                current: Some(n),
+                maximum: Some(n),
             };
-            // SAFETY: only setrlimit, async-signal-safe, runs between fork and exec.
+            // `pre_exec` is unsafe whatever it runs (the closure runs in the
+            // forked child, where only async-signal-safe calls are sound); there
+            // is no safe way to give only the child a limit from its first
+            // instruction on (`prlimit` after the spawn would race its start).
+            #[allow(unsafe_code)]
+            // SAFETY: only setrlimit, a plain system call (no allocation, no
+            // lock), runs between fork and exec.
             unsafe {
-                cmd.pre_exec(move || {
-                    if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
-                        Ok(())
-                    } else {
-                        Err(std::io::Error::last_os_error())
-                    }
-                });
+                cmd.pre_exec(move || Ok(setrlimit(Resource::Nofile, limit)?));
             }
         }
         cmd.stdin(Stdio::null())
@@ -444,11 +445,14 @@ impl Server {
 
     /// Sends SIGTERM and returns at once.
     pub fn sigterm(&self) {
-        let pid = libc::pid_t::try_from(self.pid()).expect("a process id");
-        // SAFETY: kill(2) on the pid of a child this handle owns and has not
-        // reaped, so the pid cannot have been reused.
-        let sent = unsafe { libc::kill(pid, libc::SIGTERM) };
-        assert_eq!(sent, 0, "kill -TERM {pid} failed");
+        // The pid of a child this handle owns and has not reaped, so it cannot
+        // have been reused.
+        let pid = i32::try_from(self.pid())
+            .ok()
+            .and_then(rustix::process::Pid::from_raw)
+            .expect("a process id");
+        let sent = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+        assert_eq!(sent, Ok(()), "kill -TERM {pid:?} failed");
     }
 
     /// Waits (at most `limit`) for the process to exit after a signal; then returns

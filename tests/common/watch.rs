@@ -9,48 +9,25 @@ pub struct Watch(std::os::fd::OwnedFd);
 
 impl Watch {
     pub fn new(dir: &Path) -> Self {
-        use std::os::fd::FromRawFd;
-        use std::os::unix::ffi::OsStrExt;
-        let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).unwrap();
-        // SAFETY: plain system calls; each result is checked, and the descriptor
-        // is owned from here on.
-        unsafe {
-            let fd = libc::inotify_init1(libc::IN_CLOEXEC);
-            assert!(
-                fd >= 0,
-                "inotify_init1: {}",
-                std::io::Error::last_os_error()
-            );
-            let watch = libc::inotify_add_watch(fd, path.as_ptr(), libc::IN_CREATE);
-            assert!(
-                watch >= 0,
-                "inotify_add_watch: {}",
-                std::io::Error::last_os_error()
-            );
-            Self(std::os::fd::OwnedFd::from_raw_fd(fd))
-        }
+        use rustix::fs::inotify;
+        let fd = inotify::init(inotify::CreateFlags::CLOEXEC).expect("inotify_init1");
+        inotify::add_watch(&fd, dir, inotify::WatchFlags::CREATE).expect("inotify_add_watch");
+        Self(fd)
     }
 
     /// Waits (at most `limit`) for a file whose name `matches` to be created;
     /// `true` when it was.
     pub fn wait_for(&self, matches: impl Fn(&str) -> bool, limit: Duration) -> bool {
-        use std::os::fd::AsRawFd;
+        use rustix::event::{PollFd, PollFlags, Timespec, poll};
         let deadline = Instant::now() + limit;
         let mut buf = [0u8; 4096];
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            let mut poll = libc::pollfd {
-                fd: self.0.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            let millis = libc::c_int::try_from(left.as_millis()).unwrap_or(libc::c_int::MAX);
-            // SAFETY: one pollfd on a descriptor we own.
-            if unsafe { libc::poll(&mut poll, 1, millis) } <= 0 {
+            let mut fds = [PollFd::new(&self.0, PollFlags::IN)];
+            let timeout = Timespec::try_from(left).ok();
+            if !matches!(poll(&mut fds, timeout.as_ref()), Ok(1..)) {
                 continue;
             }
-            // SAFETY: reads into a buffer we own, at most its length.
-            let n = unsafe { libc::read(self.0.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
-            let n = usize::try_from(n).unwrap_or(0);
+            let n = rustix::io::read(&self.0, &mut buf).unwrap_or(0);
             let mut at = 0;
             // struct inotify_event: wd, mask, cookie, len (4 bytes each), name[len].
             while at + 16 <= n {

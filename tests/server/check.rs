@@ -214,28 +214,21 @@ fn the_manual_page_and_completions_cover_every_command() {
 /// Runs `otsd check --config file` with stderr on a fresh pseudo-terminal, as
 /// apt runs a package's install script, and returns what it wrote there.
 fn check_on_a_terminal(dir: &Path, file: &Path) -> (std::process::ExitStatus, String) {
+    use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
     use std::io::Read;
-    use std::os::fd::{FromRawFd, OwnedFd};
-    let (mut controller, mut terminal) = (0, 0);
-    // SAFETY: openpty writes two new descriptors into the two integers; the
-    // name, settings and size arguments may be null.
-    let opened = unsafe {
-        libc::openpty(
-            &mut controller,
-            &mut terminal,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
-        )
-    };
-    assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
-    // SAFETY: both descriptors were just opened and are owned by nothing else.
-    let (controller, terminal) = unsafe {
-        (
-            OwnedFd::from_raw_fd(controller),
-            OwnedFd::from_raw_fd(terminal),
-        )
-    };
+    use std::os::unix::fs::OpenOptionsExt;
+    // What openpty(3) does: a new controller, and its terminal opened by name.
+    let controller = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)
+        .expect("posix_openpt");
+    grantpt(&controller).expect("grantpt");
+    unlockpt(&controller).expect("unlockpt");
+    let name = ptsname(&controller, Vec::new()).expect("ptsname");
+    let terminal = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(rustix::fs::OFlags::NOCTTY.bits() as i32)
+        .open(name.to_str().expect("a terminal name like /dev/pts/3"))
+        .expect("open the terminal");
     let mut child = std::process::Command::new(BIN)
         .env_clear()
         .env("TERM", "xterm-256color")

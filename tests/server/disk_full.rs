@@ -5,7 +5,6 @@
 //! there is room again the same process reopens its database and serves again.
 
 use std::ffi::CString;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -17,47 +16,28 @@ struct Tmpfs(PathBuf);
 impl Tmpfs {
     fn mount(at: &Path, mib: u64) -> Self {
         std::fs::create_dir_all(at).unwrap();
-        let target = CString::new(at.as_os_str().as_bytes()).unwrap();
         let options = CString::new(format!("size={mib}m,mode=0700")).unwrap();
-        // SAFETY: mount(2) with valid C strings; the result is checked.
-        let mounted = unsafe {
-            libc::mount(
-                c"tmpfs".as_ptr(),
-                target.as_ptr(),
-                c"tmpfs".as_ptr(),
-                0,
-                options.as_ptr().cast(),
-            )
-        };
-        assert_eq!(
-            mounted,
-            0,
-            "mounting a tmpfs (the tests run as root): {}",
-            std::io::Error::last_os_error()
+        let mounted = rustix::mount::mount(
+            "tmpfs",
+            at,
+            "tmpfs",
+            rustix::mount::MountFlags::empty(),
+            options.as_c_str(),
         );
+        assert_eq!(mounted, Ok(()), "mounting a tmpfs (the tests run as root)");
         Self(at.to_owned())
     }
 
     fn free_bytes(&self) -> u64 {
-        let path = CString::new(self.0.as_os_str().as_bytes()).unwrap();
-        let mut stats = std::mem::MaybeUninit::<libc::statvfs>::zeroed();
-        // SAFETY: statvfs fills the struct; the result is checked.
-        assert_eq!(
-            unsafe { libc::statvfs(path.as_ptr(), stats.as_mut_ptr()) },
-            0
-        );
-        // SAFETY: filled by the successful call above.
-        let stats = unsafe { stats.assume_init() };
+        let stats = rustix::fs::statvfs(&self.0).expect("statvfs");
         stats.f_bavail * stats.f_frsize
     }
 }
 
 impl Drop for Tmpfs {
     fn drop(&mut self) {
-        let target = CString::new(self.0.as_os_str().as_bytes()).unwrap();
-        // SAFETY: umount2(2) on the path we mounted; lazy, so an open file
-        // cannot keep it busy.
-        unsafe { libc::umount2(target.as_ptr(), libc::MNT_DETACH) };
+        // Lazy, so an open file cannot keep it busy.
+        let _ = rustix::mount::unmount(&self.0, rustix::mount::UnmountFlags::DETACH);
     }
 }
 

@@ -48,10 +48,9 @@ fn ready_once_it_serves_the_watchdog_while_the_store_answers_and_stopping_on_sig
     }
     assert!(fed >= 4, "the watchdog was fed {fed} times in 1 s");
 
-    // SAFETY: a signal to the child this test started and has not reaped.
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGTERM);
-    }
+    // The child this test started and has not reaped.
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).expect("a process id");
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("SIGTERM");
     let deadline = Instant::now() + EXIT_LIMIT;
     let stopping = loop {
         let message = next_message(&socket, Duration::from_secs(1));

@@ -253,10 +253,8 @@ impl Disk {
             std::fs::create_dir_all(d).unwrap();
         }
         for fifo in ["cut.fifo", "cut.done.fifo"] {
-            let path =
-                std::ffi::CString::new(dir.join(fifo).as_os_str().as_encoded_bytes()).unwrap();
-            // SAFETY: a NUL-terminated path that lives across the call.
-            assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0, "mkfifo");
+            use rustix::fs::{CWD, FileType, Mode, mknodat};
+            mknodat(CWD, dir.join(fifo), FileType::Fifo, Mode::from(0o600), 0).expect("mkfifo");
         }
         std::fs::write(
             dir.join("cut.toml"),

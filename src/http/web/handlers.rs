@@ -1,6 +1,9 @@
 //! Thin handlers: parse the form, call the service, render a page. (Cross-site
 //! posts never get here: see [`super::same_origin`].)
 
+use std::time::Duration;
+
+use actix_web::cookie::{Cookie, SameSite, time};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use zeroize::Zeroizing;
@@ -124,7 +127,7 @@ pub async fn create(
                         &state,
                         &generated.receipt.receipt_key,
                         &token,
-                        handover::LIFETIME.as_secs(),
+                        handover::LIFETIME,
                     );
                     Ok(response)
                 }
@@ -177,8 +180,10 @@ pub async fn receipt(
         .receipt(&caller, &key)
         .map_err(receipt_error)?;
     let link = state.service.links().secret_of(&receipt);
-    let token = pages::cookie(&req, handover::COOKIE);
-    let generated = token.and_then(|token| state.generated.take(key.expose(), token));
+    let token = req.cookie(handover::COOKIE);
+    let generated = token
+        .as_ref()
+        .and_then(|token| state.generated.take(key.expose(), token.value()));
     let mut response = page(
         StatusCode::OK,
         pages::receipt(
@@ -189,7 +194,7 @@ pub async fn receipt(
         ),
     );
     if token.is_some() {
-        set_handover_cookie(&mut response, &state, &key, "", 0);
+        set_handover_cookie(&mut response, &state, &key, "", Duration::ZERO);
     }
     Ok(response)
 }
@@ -210,23 +215,17 @@ fn set_handover_cookie(
     state: &AppState,
     receipt_key: &ReceiptKey,
     token: &str,
-    max_age: u64,
+    max_age: Duration,
 ) {
-    let secure = if state.service.links().origin().starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{}={token}; Path={}; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}",
-        handover::COOKIE,
-        Redirect::Receipt(receipt_key).location()
-    );
-    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&cookie) {
-        response
-            .headers_mut()
-            .append(actix_web::http::header::SET_COOKIE, value);
-    }
+    let cookie = Cookie::build(handover::COOKIE, token)
+        .path(Redirect::Receipt(receipt_key).location())
+        .max_age(time::Duration::try_from(max_age).unwrap_or(time::Duration::MAX))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.service.links().origin().starts_with("https://"))
+        .finish();
+    // Our name, a hex token and a parsed key's path: always a valid header value.
+    let _ = response.add_cookie(&cookie);
 }
 
 /// `GET /private/{key}/burn`: the confirm step. Nothing to burn → the receipt.

@@ -24,6 +24,7 @@ pub use pages::Frame;
 use pages::Notice;
 
 use actix_web::body::MessageBody;
+use actix_web::cookie::{Cookie, SameSite, time};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
@@ -130,14 +131,13 @@ async fn render_errors(
     };
     if let Some(lang) = chosen {
         // The switcher's choice is remembered for the next pages.
-        let cookie = format!(
-            "{}={}; Path=/; Max-Age=31536000; SameSite=Lax",
-            i18n::COOKIE,
-            lang.code()
-        );
-        if let Ok(value) = HeaderValue::from_str(&cookie) {
-            response.headers_mut().append(header::SET_COOKIE, value);
-        }
+        let cookie = Cookie::build(i18n::COOKIE, lang.code())
+            .path("/")
+            .max_age(time::Duration::days(365))
+            .same_site(SameSite::Lax)
+            .finish();
+        // Our name and a language code: always a valid header value.
+        let _ = response.response_mut().add_cookie(&cookie);
     }
     Ok(response)
 }

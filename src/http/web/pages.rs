@@ -33,7 +33,10 @@ impl Frame {
             .map(|state| state.instance_name.clone())
             .unwrap_or_default();
         let lang = chosen_lang(req)
-            .or_else(|| cookie(req, i18n::COOKIE).and_then(Lang::from_tag))
+            .or_else(|| {
+                req.cookie(i18n::COOKIE)
+                    .and_then(|cookie| Lang::from_tag(cookie.value()))
+            })
             .or_else(|| {
                 req.headers()
                     .get(actix_web::http::header::ACCEPT_LANGUAGE)
@@ -76,18 +79,6 @@ pub fn chosen_lang(req: &HttpRequest) -> Option<Lang> {
         .split('&')
         .find_map(|pair| pair.strip_prefix("lang="))
         .and_then(Lang::from_tag)
-}
-
-/// The value of the cookie `name` the browser sent.
-pub fn cookie<'r>(req: &'r HttpRequest, name: &str) -> Option<&'r str> {
-    req.headers()
-        .get_all(actix_web::http::header::COOKIE)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| {
-            let (k, v) = pair.trim().split_once('=')?;
-            (k == name).then_some(v)
-        })
 }
 
 impl FromRequest for Frame {

@@ -60,25 +60,16 @@ pub fn urlencoded(input: &[u8], params: &mut Params) -> Result<(), Error> {
     Ok(())
 }
 
+/// `%XX` through the `percent-encoding` crate, which leaves a `%` without two
+/// hex digits after it as it is; `+` is a space. Splitting at `+` first keeps an
+/// escaped `%2B` a plus, and cannot change an escape: `+` is not a hex digit.
 fn percent_decode(input: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(input.len());
-    let mut i = 0;
-    while i < input.len() {
-        let byte = input[i];
-        let hex = |at: usize| input.get(at).and_then(|b| (*b as char).to_digit(16));
-        match byte {
-            b'+' => out.push(b' '),
-            b'%' => match (hex(i + 1), hex(i + 2)) {
-                (Some(hi), Some(lo)) => {
-                    // Two hex digits are at most 0xFF.
-                    out.push((hi * 16 + lo) as u8);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            other => out.push(other),
+    for (i, piece) in input.split(|&b| b == b'+').enumerate() {
+        if i > 0 {
+            out.push(b' ');
         }
-        i += 1;
+        out.extend(percent_encoding::percent_decode(piece));
     }
     out
 }
