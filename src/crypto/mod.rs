@@ -10,65 +10,24 @@
 //!
 //! A copy of the database alone therefore reveals no value, passphrase or key.
 
-use data_encoding::{HEXLOWER, HEXLOWER_PERMISSIVE};
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use ring::rand::{SecureRandom, SystemRandom};
 use ring::{hkdf, hmac, pbkdf2};
-use std::fmt;
 use std::num::NonZeroU32;
 use zeroize::Zeroizing;
 
 use crate::domain::{Passphrase, PrivateKey, ReceiptKey, RequestKey, SecretKey};
 
 mod locator;
+mod master;
 
 use locator::Locator;
 pub use locator::{Check, KEY_CHARS};
+pub use master::MasterKey;
 
 /// Length of the master key and of every derived key.
 pub const KEY_BYTES: usize = 32;
 /// Salt length for PBKDF2.
 pub const SALT_BYTES: usize = 16;
-
-/// The server's master key. `Debug` redacts it; it is wiped when dropped.
-#[derive(Clone)]
-pub struct MasterKey(Zeroizing<[u8; KEY_BYTES]>);
-
-impl MasterKey {
-    /// 32 fresh bytes from the operating system's CSPRNG.
-    pub fn generate() -> Result<Self, CryptoError> {
-        let mut bytes = Zeroizing::new([0u8; KEY_BYTES]);
-        SystemRandom::new()
-            .fill(&mut bytes[..])
-            .map_err(|_| CryptoError::Random)?;
-        Ok(Self(bytes))
-    }
-
-    /// Parses the key from 64 hexadecimal characters (surrounding white space ignored).
-    pub fn from_hex(text: &str) -> Result<Self, CryptoError> {
-        let mut bytes = Zeroizing::new([0u8; KEY_BYTES]);
-        let text = text.trim().as_bytes();
-        match HEXLOWER_PERMISSIVE.decode_len(text.len()) {
-            Ok(KEY_BYTES) => {}
-            _ => return Err(CryptoError::BadMasterKey),
-        }
-        HEXLOWER_PERMISSIVE
-            .decode_mut(text, &mut bytes[..])
-            .map_err(|_| CryptoError::BadMasterKey)?;
-        Ok(Self(bytes))
-    }
-
-    /// The key as 64 lowercase hexadecimal characters, for writing the key file.
-    pub fn to_hex(&self) -> Zeroizing<String> {
-        Zeroizing::new(HEXLOWER.encode(&self.0[..]))
-    }
-}
-
-impl fmt::Debug for MasterKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("MasterKey(<redacted>)")
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum CryptoError {
@@ -205,7 +164,7 @@ impl Keyring {
     /// Derives the index key and seal root from the master key. `iterations` is the
     /// PBKDF2 work factor for passphrases of *new* secrets.
     pub fn new(master: &MasterKey, iterations: NonZeroU32) -> Self {
-        let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, b"otsd master v1").extract(&master.0[..]);
+        let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, b"otsd master v1").extract(master.bytes());
         let checks = prk
             .expand(&[b"otsd/check/v2"], hmac::HMAC_SHA256)
             .expect("HKDF output of 32 bytes is always valid")
@@ -697,7 +656,7 @@ mod tests {
     fn master_key_hex_round_trips() {
         let k = MasterKey::generate().unwrap();
         let again = MasterKey::from_hex(&k.to_hex()).unwrap();
-        assert_eq!(*k.0, *again.0);
+        assert_eq!(k.bytes(), again.bytes());
         assert!(MasterKey::from_hex("zz").is_err());
     }
 }

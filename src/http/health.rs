@@ -11,8 +11,8 @@ use actix_web::http::header::CACHE_CONTROL;
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, web};
 
-use crate::http::AppState;
 use crate::http::api::JSON;
+use crate::http::state::AppState;
 
 /// Registers `/healthz` and `/readyz`.
 pub fn configure(cfg: &mut web::ServiceConfig) {

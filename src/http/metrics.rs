@@ -15,19 +15,9 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use subtle::ConstantTimeEq;
 
-use crate::http::AppState;
 use crate::http::extract::client_address;
-use crate::ratelimit::IpNet;
+use crate::http::state::AppState;
 use crate::telemetry::{Counter, RequestLabels};
-
-/// Who may read `/metrics`.
-#[derive(Clone)]
-pub struct Access {
-    pub enabled: bool,
-    pub allow: Vec<IpNet>,
-    /// Empty: no token is accepted.
-    pub token: zeroize::Zeroizing<String>,
-}
 
 /// Times every request by its route pattern (installed only when metrics are
 /// on). Routes that match nothing share one label, so a scan of random paths

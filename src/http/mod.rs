@@ -7,30 +7,15 @@
 use actix_web::middleware::Logger;
 use actix_web::web::{Data, ServiceConfig, to};
 
-use crate::ratelimit::IpNet;
-use crate::service::Service;
-
 pub mod api;
 pub mod extract;
+pub mod handover;
 pub mod health;
 pub mod metrics;
+pub mod state;
 pub mod web;
 
-/// What every handler shares, as app data: the service, and the two things only
-/// the HTTP layer needs (whose `X-Forwarded-For` to believe, and the web form's
-/// expiry choices).
-pub struct AppState {
-    pub service: Service,
-    pub trusted_proxies: Vec<IpNet>,
-    /// Expiry choices (seconds) offered by the web form.
-    pub ttl_choices: Vec<u64>,
-    /// `web.instance_name`: the pages' header and title.
-    pub instance_name: String,
-    /// Generated passwords waiting for the redirect that shows them.
-    pub generated: crate::http::web::Handover,
-    /// Who may read `/metrics`.
-    pub metrics: crate::http::metrics::Access,
-}
+pub use state::AppState;
 
 /// Every route of every face, and the answer to a path none of them has.
 pub fn routes(cfg: &mut ServiceConfig) {

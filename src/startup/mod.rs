@@ -2,6 +2,7 @@
 
 pub mod backup;
 mod convert;
+mod recovery;
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::Condition;
@@ -24,7 +25,7 @@ use crate::http::{self, AppState};
 use crate::mail::{MailConfigError, Mailer};
 use crate::service::{Links, Policy, Service};
 use crate::store::{Store, StoreError};
-use crate::supervisor::{Panicked, Shutdown, Supervisor};
+use crate::supervisor::{Panicked, Supervisor};
 use crate::vault::Vault;
 use std::sync::Arc;
 
@@ -179,8 +180,8 @@ impl Application {
             trusted_proxies: settings.rate_limits.trusted_proxies.clone(),
             ttl_choices: settings.web.ttl_choices.clone(),
             instance_name: settings.web.instance_name.clone(),
-            generated: crate::http::web::Handover::default(),
-            metrics: crate::http::metrics::Access {
+            generated: crate::http::handover::Handover::default(),
+            metrics: crate::http::state::MetricsAccess {
                 enabled: settings.metrics.enabled,
                 allow: settings.metrics.allow.clone(),
                 token: zeroize::Zeroizing::new(settings.metrics.token.0.clone()),
@@ -279,7 +280,7 @@ impl Application {
     /// If the database fails meanwhile (see [`crate::store::Failure`]: sled then
     /// refuses every read and write until it is reopened), the server goes on
     /// answering, with 503 "cannot store secrets right now" for what needs the
-    /// database and `offline` from `/api/v1/status`, and [`recover`] reopens
+    /// database and `offline` from `/api/v1/status`, and [`recovery::recover`] reopens
     /// the database in place once the disk has room again: the same process
     /// serves again, with every acknowledged secret.
     async fn run_until(self, abandon: impl Future<Output = ()>) -> Result<(), StartupError> {
@@ -359,7 +360,7 @@ fn start_threads(
     let held = store.clone();
     let data_dir = settings.data_dir.clone();
     threads.spawn("otsd-recovery", move |shutdown| {
-        recover(&held, &data_dir, &shutdown);
+        recovery::recover(&held, &data_dir, &shutdown);
     })?;
     if let Some(every) = crate::notify::watchdog_interval() {
         let held = store.clone();
@@ -368,89 +369,6 @@ fn start_threads(
         })?;
     }
     Ok(threads)
-}
-
-/// Watches the store until `shutdown` says stop. A database that failed is
-/// reopened in place once the disk at `data_dir` has room
-/// ([`Store::reopen_after_failure`]). Looks for a failure every
-/// [`WATCH_POLL`] (one atomic load) and then for room every [`ROOM_POLL`] (one
-/// `statvfs`); a reopening that fails is tried again after a pause that
-/// doubles from [`RETRY_FIRST`] up to [`RETRY_MAX`], so a disk that keeps
-/// failing is not hammered and the log says so a few times, not every second.
-///
-/// A commit thread that died (it panicked: it stops otherwise only when the
-/// store closes, after this thread) leaves a store that acknowledges nothing:
-/// that stops the server, like a panic of one of its own threads.
-fn recover(store: &Store, data_dir: &Path, shutdown: &Shutdown) {
-    while !shutdown.wait_timeout(WATCH_POLL) {
-        if !store.is_committing() {
-            log::error!("the database's commit thread has stopped; stopping the server");
-            shutdown.fail("otsd-commit");
-            return;
-        }
-        if store.is_available() {
-            continue;
-        }
-        log::error!(
-            "the database cannot write (a full disk?): sled refuses every operation until \
-             it is reopened, so creates, reveals and burns are refused (503) meanwhile; \
-             otsd reopens it once the disk at {} has room again",
-            data_dir.display()
-        );
-        let mut pause = RETRY_FIRST;
-        loop {
-            // Never at once, even with room: a write that reached the failed
-            // database just before it failed has its wait for the flush
-            // queued (and refused) well within this pause, and none of it
-            // is taken for a write to the reopened one.
-            if shutdown.wait_timeout(ROOM_POLL) {
-                return;
-            }
-            if !has_room(data_dir) {
-                continue;
-            }
-            // sled panics on some damage; a reopening that does is retried
-            // like one that fails.
-            let reopened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                store.reopen_after_failure()
-            }));
-            match reopened {
-                Ok(Ok(())) => {
-                    log::warn!("the disk has room again: reopened the database, serving again");
-                    break;
-                }
-                Ok(Err(err)) => log::error!(
-                    "reopening the database failed ({}); trying again in {} s",
-                    crate::error::report(&err),
-                    pause.as_secs()
-                ),
-                Err(_) => log::error!("reopening the database failed (it panicked)"),
-            }
-            if shutdown.wait_timeout(pause) {
-                return;
-            }
-            pause = (pause * 2).min(RETRY_MAX);
-        }
-    }
-}
-
-/// How often the store is checked for a failure.
-const WATCH_POLL: Duration = Duration::from_millis(100);
-/// How often a failed server looks for room on the disk.
-const ROOM_POLL: Duration = Duration::from_secs(1);
-/// The pause after the first reopening that failed, and the longest.
-const RETRY_FIRST: Duration = Duration::from_secs(1);
-const RETRY_MAX: Duration = Duration::from_secs(30);
-/// Free space that counts as room again: enough for sled to open the database
-/// again and write its first segments.
-const ROOM: u64 = 8 << 20;
-
-/// Whether the file system of `dir` has [`ROOM`] free for this user.
-fn has_room(dir: &Path) -> bool {
-    match rustix::fs::statvfs(dir) {
-        Ok(stats) => stats.f_bavail.saturating_mul(stats.f_frsize) >= ROOM,
-        Err(_) => true, // cannot tell: let the restart find out
-    }
 }
 
 /// Creates the data directory (mode 0700), loads or creates the master key, and

@@ -7,14 +7,13 @@
 //! real status ([`RealStatus`]). The log gets the cause of internal errors; the
 //! client gets none of it.
 
-use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{HttpResponse, ResponseError};
 use serde_json::{Map, Value};
 
 use crate::error::Error;
 use crate::http::extract::status::{closes_connection, intended};
-use crate::http::extract::{Extract, Extracting, UnknownKey, extract};
+use crate::http::extract::{UnknownKey, face_extractor};
 
 /// Header carrying the status an error would really have.
 pub const INTENDED_STATUS: &str = "X-OTS-Intended-Status";
@@ -23,26 +22,15 @@ pub const JSON: &str = "application/json; charset=utf-8";
 
 /// An [`Error`] as the v1 API answers it: always 404, the real status in
 /// `X-OTS-Intended-Status`.
-#[derive(Debug)]
-pub struct V1Error(pub Error);
-
-impl From<Error> for V1Error {
-    fn from(err: Error) -> Self {
-        Self(err)
-    }
-}
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct V1Error(#[from] pub Error);
 
 /// A path that holds no key is an unknown secret (for a receipt key too, as
 /// the reference says), echoing what was sent.
 impl<K> From<UnknownKey<K>> for V1Error {
     fn from(unknown: UnknownKey<K>) -> Self {
         Self(Error::unknown(&unknown.raw))
-    }
-}
-
-impl std::fmt::Display for V1Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
     }
 }
 
@@ -56,44 +44,24 @@ impl ResponseError for V1Error {
     }
 }
 
-/// An extractor of the v1 API: the caller, the parameters or the path's key,
-/// or a refusal as a [`V1Error`].
-pub struct V1<T>(pub T);
-
-impl<T: Extract> FromRequest for V1<T>
-where
-    V1Error: From<T::Rejection>,
-{
-    type Error = V1Error;
-    type Future = Extracting<T, Self, V1Error>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        extract(req, payload, |taken| taken.map(V1).map_err(V1Error::from))
-    }
-}
+face_extractor!(
+    /// An extractor of the v1 API: the caller, the parameters or the path's
+    /// key, or a refusal as a [`V1Error`].
+    V1,
+    V1Error
+);
 
 /// An [`Error`] answered with the status it really has: the shape of otsd's
 /// own API, which has no legacy to keep.
-#[derive(Debug)]
-pub struct RealStatus(pub Error);
-
-impl From<Error> for RealStatus {
-    fn from(err: Error) -> Self {
-        Self(err)
-    }
-}
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct RealStatus(#[from] pub Error);
 
 /// A path that holds no key is an unknown request: the requests API takes
 /// only request keys and private keys.
 impl<K> From<UnknownKey<K>> for RealStatus {
     fn from(_: UnknownKey<K>) -> Self {
         Self(Error::UnknownRequest)
-    }
-}
-
-impl std::fmt::Display for RealStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
     }
 }
 
@@ -107,23 +75,12 @@ impl ResponseError for RealStatus {
     }
 }
 
-/// An extractor of the requests API: the caller, the parameters or the path's
-/// key, or a refusal as a [`RealStatus`].
-pub struct Real<T>(pub T);
-
-impl<T: Extract> FromRequest for Real<T>
-where
-    RealStatus: From<T::Rejection>,
-{
-    type Error = RealStatus;
-    type Future = Extracting<T, Self, RealStatus>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        extract(req, payload, |taken| {
-            taken.map(Real).map_err(RealStatus::from)
-        })
-    }
-}
+face_extractor!(
+    /// An extractor of the requests API: the caller, the parameters or the
+    /// path's key, or a refusal as a [`RealStatus`].
+    Real,
+    RealStatus
+);
 
 /// `{"message": ...}` (with the echoed key, if any) at `status`, the intended
 /// status in its header, `Retry-After` when there is one to wait for.

@@ -17,8 +17,8 @@ use super::json_ok;
 use crate::clock::unix_now;
 use crate::domain::{PrivateKey, RequestKey};
 use crate::error::Error;
-use crate::http::AppState;
 use crate::http::extract::Params;
+use crate::http::state::AppState;
 use crate::service::{Ask, Caller, Links};
 use crate::vault::PrivateView;
 

@@ -15,7 +15,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use crate::accounts::AccountName;
 use crate::error::Error;
-use crate::http::AppState;
+use crate::http::state::AppState;
 use crate::ratelimit::client_ip;
 use crate::service::Caller;
 

@@ -57,6 +57,35 @@ where
     T::extract(req, payload).map(wrap)
 }
 
+/// Declares `$name<T>`: the extractor of one face, which takes any [`Extract`]
+/// value and refuses with the face's error `$error` (one line per face instead
+/// of the same dozen lines three times: a blanket impl of actix's
+/// `FromRequest` over every face is not allowed, the trait being foreign).
+macro_rules! face_extractor {
+    ($(#[$doc:meta])* $name:ident, $error:ty) => {
+        $(#[$doc])*
+        pub struct $name<T>(pub T);
+
+        impl<T: $crate::http::extract::Extract> actix_web::FromRequest for $name<T>
+        where
+            $error: From<T::Rejection>,
+        {
+            type Error = $error;
+            type Future = $crate::http::extract::Extracting<T, Self, $error>;
+
+            fn from_request(
+                req: &actix_web::HttpRequest,
+                payload: &mut actix_web::dev::Payload,
+            ) -> Self::Future {
+                $crate::http::extract::extract(req, payload, |taken| {
+                    taken.map($name).map_err(<$error>::from)
+                })
+            }
+        }
+    };
+}
+pub(crate) use face_extractor;
+
 /// A key taken from the route's `{key}` segment.
 impl<K: FromPath + 'static> Extract for K {
     type Rejection = UnknownKey<K>;

@@ -8,14 +8,14 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use zeroize::Zeroizing;
 
-use super::handover;
 use super::pages::{self, FormView, Frame};
 use super::{Page, Redirect, WebError, page, retry_after, see_other};
 use crate::domain::{Passphrase, ReceiptKey, SecretKey};
 use crate::error::Error;
-use crate::http::AppState;
 use crate::http::extract::Params;
 use crate::http::extract::status::intended;
+use crate::http::handover;
+use crate::http::state::AppState;
 use crate::service::{Caller, Generate, Share};
 
 type PageResult = Result<HttpResponse, WebError>;

@@ -13,30 +13,28 @@
 
 mod assets;
 mod handlers;
-mod handover;
 mod i18n;
 mod messages;
 mod pages;
 mod requests;
 
-pub use handover::Handover;
 pub use pages::Frame;
 use pages::Notice;
 
 use actix_web::body::MessageBody;
 use actix_web::cookie::{Cookie, SameSite, time};
-use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::{Next, from_fn};
-use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use maud::Markup;
 
 use crate::domain::{PrivateKey, ReceiptKey, RequestKey, SecretKey};
 use crate::error::Error;
-use crate::http::AppState;
 use crate::http::extract::status::intended;
-use crate::http::extract::{Extract, Extracting, UnknownKey, extract};
+use crate::http::extract::{UnknownKey, face_extractor};
+use crate::http::state::AppState;
 
 /// No inline script or style, nothing from elsewhere, no framing, forms only to us.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
@@ -233,23 +231,12 @@ pub async fn same_origin(
     Ok(next.call(req).await?.map_into_left_body())
 }
 
-/// An extractor of the pages: the caller, the form's parameters or the path's
-/// key, or a refusal as a [`WebError`], which is always a page.
-pub struct Page<T>(pub T);
-
-impl<T: Extract> FromRequest for Page<T>
-where
-    WebError: From<T::Rejection>,
-{
-    type Error = WebError;
-    type Future = Extracting<T, Self, WebError>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        extract(req, payload, |taken| {
-            taken.map(Page).map_err(WebError::from)
-        })
-    }
-}
+face_extractor!(
+    /// An extractor of the pages: the caller, the form's parameters or the
+    /// path's key, or a refusal as a [`WebError`], which is always a page.
+    Page,
+    WebError
+);
 
 /// Failures of the web pages, rendered as HTML in one place.
 #[derive(Debug, thiserror::Error)]

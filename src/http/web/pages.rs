@@ -9,7 +9,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::i18n::{self, Lang};
 use crate::domain::MAX_NOTE_CHARS;
-use crate::http::AppState;
+use crate::http::state::AppState;
 use crate::vault::{OpenRequest, PrivateView, Receipt, RequestStatus, State};
 
 /// A catalogue text, already escaped for HTML.

@@ -11,9 +11,9 @@ use super::pages::{self, Frame};
 use super::{Page, Redirect, WebError, page, see_other};
 use crate::domain::{PrivateKey, RequestKey};
 use crate::error::Error;
-use crate::http::AppState;
 use crate::http::extract::Params;
 use crate::http::extract::status::intended;
+use crate::http::state::AppState;
 use crate::service::{Ask, Caller};
 use crate::vault::Asked;
 

@@ -8,9 +8,9 @@ use serde_json::json;
 
 use super::views::{MetadataJson, Shape};
 use crate::domain::{Passphrase, ReceiptKey};
-use crate::http::AppState;
 use crate::http::api::{V1, V1Error, json_ok};
 use crate::http::extract::Params;
+use crate::http::state::AppState;
 use crate::service::Caller;
 
 /// The receipt. Never contains the secret's value; reading it changes nothing.

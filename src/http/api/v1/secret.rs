@@ -4,9 +4,9 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use crate::domain::{Passphrase, SecretKey};
-use crate::http::AppState;
 use crate::http::api::{V1, V1Error, json_ok};
 use crate::http::extract::Params;
+use crate::http::state::AppState;
 use crate::service::Caller;
 
 /// Reveals the secret and destroys it in the same step.

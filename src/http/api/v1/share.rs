@@ -3,9 +3,9 @@
 use actix_web::{HttpResponse, web};
 
 use super::views::{MetadataJson, Shape};
-use crate::http::AppState;
 use crate::http::api::{V1, V1Error, json_ok};
 use crate::http::extract::Params;
+use crate::http::state::AppState;
 use crate::service::{Caller, Generate, Share};
 
 /// Stores the `secret` parameter.

@@ -2,8 +2,8 @@
 
 use actix_web::{HttpResponse, web};
 
-use crate::http::AppState;
 use crate::http::api::{JSON, V1, V1Error};
+use crate::http::state::AppState;
 use crate::service::Caller;
 
 /// The answer both routes give while secrets can be stored. Fixed texts, not a
