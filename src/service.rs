@@ -37,8 +37,9 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// The `custid` recorded on what this caller creates.
-    pub fn custid(&self) -> &str {
+    /// The owner recorded on what this caller creates: the account's name,
+    /// or [`ANONYMOUS`](crate::domain::ANONYMOUS).
+    pub fn owner(&self) -> &str {
         self.account.as_ref().map_or(ANONYMOUS, AccountName::as_str)
     }
 
@@ -336,7 +337,7 @@ impl Service {
         self.may_create(caller)?;
         let ttl = Ttl::parse(ask.ttl.as_deref(), &self.policy.limits(caller).ttl)?;
         let request = NewRequest {
-            custid: caller.custid().to_owned(),
+            owner: caller.owner().to_owned(),
             note: Note::parse(ask.note)?,
             ttl,
         };
@@ -506,7 +507,7 @@ impl Service {
         let recipient = self.recipient(caller, options.recipient)?;
         Ok(Creation {
             secret: NewSecret {
-                custid: caller.custid().to_owned(),
+                owner: caller.owner().to_owned(),
                 value,
                 passphrase,
                 ttl,
@@ -563,7 +564,7 @@ impl Service {
     /// timeout), the secret is discarded before the error is returned.
     async fn create(&self, creation: Creation) -> Result<Receipt, Error> {
         let Creation { secret, recipient } = creation;
-        let sender = secret.custid.clone();
+        let sender = secret.owner.clone();
         let receipt = self.vault.create(secret).await?;
         let (Some(to), Some(mailer)) = (recipient, &self.mailer) else {
             return Ok(receipt);

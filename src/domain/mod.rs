@@ -20,7 +20,7 @@ pub use passphrase::Passphrase;
 pub use ttl::{Ttl, TtlPolicy};
 pub use value::SecretValue;
 
-/// The `custid` of what is made without an account: the anonymous owner.
+/// The owner of what is made without an account (v1's `owner` `"anon"`).
 pub const ANONYMOUS: &str = "anon";
 
 /// A custom domain a secret's link is on instead of the server's own (one of the

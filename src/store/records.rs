@@ -39,7 +39,7 @@ pub struct SecretRecord {
     /// must match (see `crypto::locator`).
     pub secret_check: Check,
     pub receipt_check: Check,
-    pub custid: String,
+    pub owner: String,
     /// `nonce ‖ AES-256-GCM(value) ‖ tag`; `None` once the secret is gone.
     pub sealed_value: Option<Vec<u8>>,
     /// Present when the secret has a passphrase.
@@ -118,7 +118,7 @@ pub enum Closing {
 pub struct RequestRecord {
     pub request_check: Check,
     pub private_check: Check,
-    pub custid: String,
+    pub owner: String,
     pub ttl: u64,
     pub created: u64,
     pub updated: u64,

@@ -163,7 +163,7 @@ mod tests {
         let record = RequestRecord {
             request_check: [1; 16],
             private_check: [2; 16],
-            custid: "anon".into(),
+            owner: "anon".into(),
             ttl: TTL,
             created: NOW,
             updated: NOW,

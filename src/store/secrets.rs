@@ -209,13 +209,13 @@ impl Store {
         Ok(counts)
     }
 
-    /// The newest records of `custid` that have not expired at `now`, newest
+    /// The newest records of `owner` that have not expired at `now`, newest
     /// first, at most `limit`.
-    pub fn recent(&self, custid: &str, limit: usize, now: u64) -> Result<Vec<Fetched>, StoreError> {
-        let Some(account) = self.account(custid)? else {
+    pub fn recent(&self, owner: &str, limit: usize, now: u64) -> Result<Vec<Fetched>, StoreError> {
+        let Some(account) = self.account(owner)? else {
             return Ok(Vec::new());
         };
-        let prefix = owner_prefix(custid);
+        let prefix = owner_prefix(owner);
         let mut out = Vec::new();
         // One database for the whole walk: a compaction's swap waits for the
         // readers that hold the old one, so a reader must not wait for the slot
@@ -310,14 +310,14 @@ fn expiry_key(due: u64, id: RecordId) -> [u8; 16] {
 /// (nobody can list those).
 fn owner_key(record: &SecretRecord, id: RecordId) -> Option<Vec<u8>> {
     record.sealed_receipt_key.as_ref()?;
-    let mut key = owner_prefix(&record.custid);
+    let mut key = owner_prefix(&record.owner);
     key.extend_from_slice(&id_key(id));
     Some(key)
 }
 
 /// `name ‖ 0`: the start of every `owners` key of one account.
-pub(super) fn owner_prefix(custid: &str) -> Vec<u8> {
-    let mut prefix = custid.as_bytes().to_vec();
+pub(super) fn owner_prefix(owner: &str) -> Vec<u8> {
+    let mut prefix = owner.as_bytes().to_vec();
     prefix.push(0);
     prefix
 }
@@ -329,7 +329,7 @@ pub(super) fn sample_record(now: u64, ttl: u64, len: usize) -> SecretRecord {
     SecretRecord {
         secret_check: [1; 16],
         receipt_check: [2; 16],
-        custid: "anon".into(),
+        owner: "anon".into(),
         sealed_value: Some(vec![7; len]),
         stretch: None,
         sealed_secret_key: Some(vec![9; 40]),

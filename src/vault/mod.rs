@@ -25,7 +25,7 @@ pub use requests::{Asked, NewRequest, OpenRequest, PrivateView, RequestStatus};
 /// Everything needed to store a new secret; built by the API from validated params.
 #[derive(Debug)]
 pub struct NewSecret {
-    pub custid: String,
+    pub owner: String,
     pub value: SecretValue,
     pub passphrase: Option<Passphrase>,
     pub ttl: Ttl,
@@ -66,7 +66,7 @@ impl State {
 /// A receipt as of one instant, with every derived field worked out.
 #[derive(Debug)]
 pub struct Receipt {
-    pub custid: String,
+    pub owner: String,
     pub receipt_key: ReceiptKey,
     /// `Some` only while the secret is live.
     pub secret_key: Option<SecretKey>,
@@ -142,10 +142,10 @@ impl Vault {
                 id,
                 &keys.secret,
             )?),
-            sealed_receipt_key: (new.custid != ANONYMOUS)
+            sealed_receipt_key: (new.owner != ANONYMOUS)
                 .then(|| self.keyring.seal_receipt_key(id, &keys.receipt))
                 .transpose()?,
-            custid: new.custid,
+            owner: new.owner,
             ttl,
             created: now,
             updated: now,
@@ -261,10 +261,10 @@ impl Vault {
     }
 
     /// An account's receipts, newest first (at most `limit`), for `recent`.
-    pub fn recent(&self, custid: &str, limit: usize) -> Result<Vec<Receipt>, Error> {
+    pub fn recent(&self, owner: &str, limit: usize) -> Result<Vec<Receipt>, Error> {
         let now = unix_now();
         let mut out = Vec::new();
-        for Fetched { id, record, .. } in self.store.recent(custid, limit, now)? {
+        for Fetched { id, record, .. } in self.store.recent(owner, limit, now)? {
             let sealed = record
                 .sealed_receipt_key
                 .as_deref()
@@ -411,7 +411,7 @@ fn present(
     secret_key: Option<SecretKey>,
 ) -> Receipt {
     Receipt {
-        custid: record.custid.clone(),
+        owner: record.owner.clone(),
         secret_ttl: secret_key
             .as_ref()
             .map(|_| record.secret_expires_at.saturating_sub(now)),

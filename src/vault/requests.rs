@@ -18,7 +18,7 @@ use crate::store::{Closing, FetchedRequest, RequestRecord, RequestState, StoreEr
 /// Everything needed to store a new request, validated by the service.
 #[derive(Debug)]
 pub struct NewRequest {
-    pub custid: String,
+    pub owner: String,
     pub note: Option<Note>,
     pub ttl: Ttl,
 }
@@ -56,7 +56,7 @@ impl RequestStatus {
 /// What the requester's private link shows.
 #[derive(Debug)]
 pub struct PrivateView {
-    pub custid: String,
+    pub owner: String,
     pub private_key: PrivateKey,
     /// `Some` while the request waits for its answer.
     pub request_key: Option<RequestKey>,
@@ -111,7 +111,7 @@ impl Vault {
         let record = RequestRecord {
             request_check: keys.request_check,
             private_check: keys.private_check,
-            custid: new.custid,
+            owner: new.owner,
             ttl,
             created: now,
             updated: now,
@@ -359,7 +359,7 @@ fn describe(
         _ => None,
     };
     PrivateView {
-        custid: record.custid.clone(),
+        owner: record.owner.clone(),
         private_key,
         request_key,
         note,

@@ -131,7 +131,7 @@ async fn cancel(
 /// state, and how long what is live has left.
 fn private_json(view: &PrivateView, links: &Links) -> Value {
     json!({
-        "custid": view.custid,
+        "custid": view.owner,
         "private_key": view.private_key.expose(),
         "private_url": links.private(&view.private_key),
         "request_key": view.request_key.as_ref().map(|k| k.expose()),

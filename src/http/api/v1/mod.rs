@@ -15,7 +15,7 @@
 //! | `/private/recent`, `/metadata/recent`              | an account's receipts (`Service::recent`)            |
 //! | `secret_key`, `/secret/{secret_key}`               | the secret key: [`crate::domain::SecretKey`]         |
 //! | state `received`                                   | `State::Received`, reached by the one reveal         |
-//! | `custid` (`"anon"` without one)                    | the account's name ([`crate::domain::ANONYMOUS`])    |
+//! | `custid` (`"anon"` without one)                    | the owner: the account's name, or [`crate::domain::ANONYMOUS`] |
 //!
 //! "Private" in v1 names the creator's side of a secret (the receipt). otsd's own
 //! requests API uses it the same way for a request's requester: its

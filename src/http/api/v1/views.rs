@@ -44,7 +44,7 @@ impl<'a> MetadataJson<'a> {
     pub fn new(r: &'a Receipt, shape: Shape) -> Self {
         let received = r.state == crate::vault::State::Received;
         Self {
-            custid: &r.custid,
+            custid: &r.owner,
             metadata_key: r.receipt_key.expose(),
             // Absent once received; "" once burned, expired or orphaned.
             secret_key: match (&r.secret_key, received) {
