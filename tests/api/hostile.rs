@@ -296,34 +296,55 @@ fn assert_no_control_in_location(resp: &RawResponse, what: &str) {
     }
 }
 
-#[tokio::test]
-async fn a_key_with_a_control_byte_gets_its_routes_not_found_on_every_key_route() {
-    let app = spawn_app().await;
+/// Requests for one key route, each with what it is: written from the route's
+/// method and pattern and a well-formed key to spoil.
+type RouteRequests = fn(&str, &str, &str) -> Vec<(String, Vec<u8>)>;
+
+/// Sends, over raw sockets, the requests `make` writes for every key route
+/// (given its method and pattern and a well-formed key to spoil); each
+/// answer with what it was and the route's kind of 404.
+async fn ask_every_key_route(
+    app: &TestApp,
+    make: RouteRequests,
+) -> Vec<(String, Answer, RawResponse)> {
     let addr = app.socket_addr();
     let base = unissued_key();
-
-    let responses = blocking(move || {
+    blocking(move || {
         let mut responses = Vec::new();
         for &(method, pattern, answer) in KEY_ROUTES {
-            for byte in CONTROL_BYTES {
-                // Alone, and in a key that is otherwise written like ours.
-                for key in [
-                    format!("%{byte:02X}"),
-                    format!("{}%{byte:02X}{}", &base[..20], &base[21..]),
-                    format!("{base}%{byte:02X}"),
-                ] {
-                    let path = pattern.replace("{key}", &key);
-                    let request = raw_http::request(
-                        method,
-                        &path,
-                        &[("Content-Type", "application/x-www-form-urlencoded")],
-                        b"secret=x&passphrase=y",
-                    );
-                    responses.push((format!("{method} {path}"), answer, ask(addr, &request)));
-                }
+            for (what, request) in make(method, pattern, &base) {
+                responses.push((what, answer, ask(addr, &request)));
             }
         }
         responses
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_key_with_a_control_byte_gets_its_routes_not_found_on_every_key_route() {
+    let app = spawn_app().await;
+
+    let responses = ask_every_key_route(&app, |method, pattern, base| {
+        let mut requests = Vec::new();
+        for byte in CONTROL_BYTES {
+            // Alone, and in a key that is otherwise written like ours.
+            for key in [
+                format!("%{byte:02X}"),
+                format!("{}%{byte:02X}{}", &base[..20], &base[21..]),
+                format!("{base}%{byte:02X}"),
+            ] {
+                let path = pattern.replace("{key}", &key);
+                let request = raw_http::request(
+                    method,
+                    &path,
+                    &[("Content-Type", "application/x-www-form-urlencoded")],
+                    b"secret=x&passphrase=y",
+                );
+                requests.push((format!("{method} {path}"), request));
+            }
+        }
+        requests
     })
     .await;
 
@@ -339,14 +360,12 @@ async fn a_key_with_a_control_byte_gets_its_routes_not_found_on_every_key_route(
 #[tokio::test]
 async fn a_key_with_a_raw_control_byte_is_refused_and_never_a_500() {
     let app = spawn_app().await;
-    let addr = app.socket_addr();
-    let base = unissued_key();
 
-    let responses = blocking(move || {
-        let mut responses = Vec::new();
-        for &(method, pattern, answer) in KEY_ROUTES {
-            for byte in [0x7f, 0x1b, 0x0b, b'\t'] {
-                let (before, after) = pattern.split_once("{key}").expect("a key route");
+    let responses = ask_every_key_route(&app, |method, pattern, base| {
+        let (before, after) = pattern.split_once("{key}").expect("a key route");
+        [0x7f, 0x1b, 0x0b, b'\t']
+            .into_iter()
+            .map(|byte| {
                 let mut request = format!("{method} {before}").into_bytes();
                 request.extend_from_slice(&base.as_bytes()[..20]);
                 request.push(byte);
@@ -355,11 +374,9 @@ async fn a_key_with_a_raw_control_byte_is_refused_and_never_a_500() {
                     b"Host: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n\
                       Content-Length: 8\r\n\r\nsecret=x",
                 );
-                let what = format!("{method} {pattern} with {byte:#04x}");
-                responses.push((what, answer, ask(addr, &request)));
-            }
-        }
-        responses
+                (format!("{method} {pattern} with {byte:#04x}"), request)
+            })
+            .collect()
     })
     .await;
 
