@@ -101,7 +101,7 @@ pub struct RateLimitSettings {
     pub email: u32,
     /// Accounts are not limited for create, reveal and metadata.
     pub exempt_accounts: bool,
-    /// Counters per action and window (each exact, about 265 bytes). A full
+    /// Counters per action and window (each exact, about 108 bytes). A full
     /// table forgets its least-used counter for a new client rather than refuse
     /// it (see `ratelimit`), so memory stays bounded.
     pub max_tracked: usize,
