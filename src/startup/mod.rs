@@ -3,24 +3,24 @@
 pub mod backup;
 mod convert;
 mod recovery;
+mod storage;
+mod user;
+
+pub use storage::{MasterKeyError, open_storage};
+pub use user::account_command;
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::Condition;
 use actix_web::{App, HttpServer, web};
-use std::fs;
-use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
-use std::num::NonZeroU32;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use futures_util::future::{Either, select};
 
 use crate::accounts::Accounts;
-use crate::admin::{AdminCommand, AdminReply, AdminSocket};
+use crate::admin::AdminSocket;
 use crate::config::Settings;
-use crate::crypto::{Keyring, MasterKey};
 use crate::http::{self, AppState};
 use crate::mail::{MailConfigError, Mailer};
 use crate::service::{Links, Policy, Service};
@@ -72,27 +72,6 @@ pub enum StartupError {
         #[source]
         source: std::io::Error,
     },
-}
-
-/// Why the master key could not be had.
-#[derive(Debug, thiserror::Error)]
-pub enum MasterKeyError {
-    #[error("is readable by group or others; run `chmod 600` on it")]
-    Readable,
-    #[error(
-        "is missing, but the database holds secrets or accounts sealed under it; restore \
-         the key file from a backup (a new key would open none of them)"
-    )]
-    Lost,
-    #[error(
-        "is not the key this database was written with; start with that key (every \
-         secret and token depends on it), restoring it from a backup if need be"
-    )]
-    Mismatch,
-    #[error(transparent)]
-    Malformed(#[from] crate::crypto::CryptoError),
-    #[error(transparent)]
-    Io(#[from] std::io::Error),
 }
 
 /// SIGTERM and SIGINT, caught from the moment this is made: make it before
@@ -371,156 +350,10 @@ fn start_threads(
     Ok(threads)
 }
 
-/// Creates the data directory (mode 0700), loads or creates the master key, and
-/// opens the database: what both the server and the offline `otsd user` need.
-pub fn open_storage(settings: &Settings) -> Result<(Store, Arc<Keyring>), StartupError> {
-    settings.validate()?;
-    let data_dir = &settings.data_dir;
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(data_dir)
-        .map_err(|source| StartupError::DataDir {
-            path: data_dir.clone(),
-            source,
-        })?;
-    let store = Store::open_with(&settings.database_path(), &convert::store_options(settings))?;
-    let (master, origin) = load_master_key(settings, &store)?;
-    // `validate` refused 0.
-    let iterations = NonZeroU32::new(settings.crypto.pbkdf2_iterations).unwrap_or(NonZeroU32::MIN);
-    let keyring = Arc::new(Keyring::new(&master, iterations));
-    match store.key_check()? {
-        Some(stored) if keyring.matches_key_check(&stored) => {}
-        // A key made just now for a database that holds nothing takes over.
-        Some(_) if !matches!(origin, KeyOrigin::Generated) => {
-            return Err(StartupError::MasterKey {
-                path: origin.describe(settings),
-                source: MasterKeyError::Mismatch,
-            });
-        }
-        _ => store.set_key_check(keyring.key_check())?,
-    }
-    Ok((store, keyring))
-}
-
-/// Where the master key came from, for messages and for the key check.
-enum KeyOrigin {
-    Setting,
-    File,
-    Generated,
-}
-
-impl KeyOrigin {
-    fn describe(&self, settings: &Settings) -> String {
-        match self {
-            Self::Setting => "`master_key` setting".into(),
-            Self::File | Self::Generated => settings.master_key_path().display().to_string(),
-        }
-    }
-}
-
-/// Runs one account command: through the running server's admin socket when one
-/// answers, otherwise directly on the database, which must exist unless `init`.
-pub fn account_command(
-    settings: &Settings,
-    command: AdminCommand,
-    init: bool,
-) -> Result<AdminReply, StartupError> {
-    let socket_error = |source| StartupError::DataDir {
-        path: settings.data_dir.join(crate::admin::SOCKET),
-        source,
-    };
-    if let Some(reply) = crate::admin::send(&settings.data_dir, &command).map_err(socket_error)? {
-        return Ok(reply);
-    }
-    let database = settings.database_path();
-    if !init && !database.join("db").is_file() {
-        return Err(StartupError::NoDatabase { path: database });
-    }
-    crate::admin::act_as_data_dir_owner(&settings.data_dir).map_err(|source| {
-        StartupError::DataDir {
-            path: settings.data_dir.clone(),
-            source: std::io::Error::new(
-                source.kind(),
-                format!("cannot switch to its owner: {source}"),
-            ),
-        }
-    })?;
-    let (store, keyring) = open_storage(settings)?;
-    let reply = crate::admin::execute(&Accounts::new(store.clone(), keyring), command);
-    store.close()?;
-    Ok(reply)
-}
-
-/// The master key from config, from a key file, or generated into the data
-/// directory on first start (mode 0600). A key file others can read is refused,
-/// and so is generating a key for a database that holds secrets or accounts:
-/// a missing key file there is a lost key, and a new one would open nothing.
-fn load_master_key(
-    settings: &Settings,
-    store: &Store,
-) -> Result<(MasterKey, KeyOrigin), StartupError> {
-    if let Some(key) = &settings.master_key {
-        return Ok((key.clone(), KeyOrigin::Setting));
-    }
-    let path = settings.master_key_path();
-    let err = |source: MasterKeyError| StartupError::MasterKey {
-        path: path.display().to_string(),
-        source,
-    };
-    match fs::metadata(&path) {
-        Ok(meta) => {
-            if meta.permissions().mode() & 0o077 != 0 {
-                return Err(err(MasterKeyError::Readable));
-            }
-            let text =
-                zeroize::Zeroizing::new(fs::read_to_string(&path).map_err(|e| err(e.into()))?);
-            let key = MasterKey::from_hex(&text).map_err(|e| err(e.into()))?;
-            Ok((key, KeyOrigin::File))
-        }
-        Err(e)
-            if e.kind() == std::io::ErrorKind::NotFound
-                && settings.master_key_file.as_os_str().is_empty() =>
-        {
-            if !store.holds_nothing()? {
-                return Err(err(MasterKeyError::Lost));
-            }
-            let key = create_master_key(&path).map_err(err)?;
-            Ok((key, KeyOrigin::Generated))
-        }
-        Err(e) => Err(err(e.into())),
-    }
-}
-
-/// Writes a new key so that a crash at any moment leaves either no key file or
-/// the whole key: into `<path>.tmp` (mode 0600), synced, renamed into place, and
-/// the directory synced. (Written in place, a kill between creating the file
-/// and writing it left an empty key file that stopped every later start.)
-fn create_master_key(path: &Path) -> Result<MasterKey, MasterKeyError> {
-    let key = MasterKey::generate()?;
-    let mut staging = path.as_os_str().to_owned();
-    staging.push(".tmp");
-    let staging = PathBuf::from(staging);
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&staging)?;
-    // A file left by an earlier crash keeps its mode: make sure of 0600.
-    file.set_permissions(fs::Permissions::from_mode(0o600))?;
-    file.write_all(key.to_hex().as_bytes())?;
-    file.sync_all()?;
-    fs::rename(&staging, path)?;
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-    fs::File::open(dir.unwrap_or(Path::new(".")))?.sync_all()?;
-    log::info!("generated a new master key in {}", path.display());
-    Ok(key)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     fn settings(dir: &Path) -> Settings {
         let mut settings = Settings {

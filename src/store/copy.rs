@@ -64,6 +64,13 @@ impl Part {
     }
 }
 
+/// The default tree's record of the master key check (`meta`): a keyed hash
+/// of a fixed label under the master key (see `crypto::Keyring::key_check`),
+/// which tells the right key from another one without storing anything that
+/// opens a secret. Here, with the part that carries it, so that `meta` uses
+/// `copy` and not the other way round too.
+pub(super) const KEY_CHECK: &[u8] = b"otsd.key-check";
+
 /// The default tree's record of the id floor: added to every id sled issues.
 const ID_FLOOR: &[u8] = b"otsd.id-floor";
 
@@ -99,8 +106,8 @@ pub(super) fn read_all(db: &sled::Db, sink: &mut Sink<'_>) -> Result<u64, StoreE
         let entries: Box<dyn Iterator<Item = Result<(IVec, IVec), StoreError>>> =
             match PartTree::open(db, part)? {
                 PartTree::Default => Box::new(
-                    db.get(super::meta::KEY_CHECK)?
-                        .map(|check| Ok((IVec::from(super::meta::KEY_CHECK), check)))
+                    db.get(KEY_CHECK)?
+                        .map(|check| Ok((IVec::from(KEY_CHECK), check)))
                         .into_iter(),
                 ),
                 PartTree::Plain(tree) => {
@@ -202,7 +209,7 @@ impl Filler {
         match &self.trees[index] {
             PartTree::Records(tree) => tree.insert(key, value)?,
             PartTree::Plain(tree) => drop(tree.insert(key, value)?),
-            PartTree::Default if key == super::meta::KEY_CHECK => drop(self.db.insert(key, value)?),
+            PartTree::Default if key == KEY_CHECK => drop(self.db.insert(key, value)?),
             PartTree::Default => return Err(StoreError::Corrupt),
         };
         Ok(ControlFlow::Continue(()))

@@ -1,12 +1,8 @@
 //! What the database says about itself, in the default tree beside the format
 //! marker: the check of the master key it was written with.
 
+use super::copy::{KEY_CHECK, Part};
 use super::{Store, StoreError};
-
-/// A keyed hash of a fixed label under the master key (see
-/// `crypto::Keyring::key_check`): tells the right key from another one without
-/// storing anything that opens a secret.
-pub(super) const KEY_CHECK: &[u8] = b"otsd.key-check";
 
 impl Store {
     /// The master key check this database was written with, if it has one (a
@@ -25,7 +21,7 @@ impl Store {
     pub fn set_key_check(&self, check: &[u8; 32]) -> Result<(), StoreError> {
         let _writing = self.writing();
         self.current()?.db.insert(KEY_CHECK, &check[..])?;
-        self.changed(super::copy::Part::KeyCheck, KEY_CHECK);
+        self.changed(Part::KeyCheck, KEY_CHECK);
         self.current()?.flusher.flush()
     }
 
