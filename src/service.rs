@@ -38,7 +38,7 @@ pub struct Caller {
 
 impl Caller {
     /// The owner recorded on what this caller creates: the account's name,
-    /// or [`ANONYMOUS`](crate::domain::ANONYMOUS).
+    /// or [`crate::domain::ANONYMOUS`].
     pub fn owner(&self) -> &str {
         self.account.as_ref().map_or(ANONYMOUS, AccountName::as_str)
     }

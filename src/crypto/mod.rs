@@ -2,7 +2,7 @@
 //!
 //! One 32-byte master key is expanded (HKDF-SHA256) into
 //! - a *locator*: every key carries its record's id under a keyed permutation, and
-//!   the record holds only a keyed hash of the key ([`locator`]), so the database
+//!   the record holds only a keyed hash of the key (`locator`), so the database
 //!   never holds a secret key or receipt key in the clear;
 //! - a *seal root*: each value is sealed with AES-256-GCM under a key derived from the
 //!   seal root, the secret key and, when set, the passphrase stretched by

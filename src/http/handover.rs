@@ -6,7 +6,7 @@
 //! the browser in a cookie scoped to that receipt's path. The first GET of the
 //! receipt with the cookie takes it (and clears the cookie); a reload shows the
 //! receipt without it. What no browser comes back for is dropped after
-//! [`LIFETIME`]; at most [`CAPACITY`] wait at once, after which a generate shows
+//! [`LIFETIME`]; at most `CAPACITY` wait at once, after which a generate shows
 //! its password in the POST's own answer, as before.
 
 use std::collections::HashMap;

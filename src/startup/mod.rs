@@ -94,7 +94,7 @@ impl StopSignals {
 }
 
 /// A server bound to its port, not yet running. Its background threads (see
-/// [`start_threads`]) stop when it is dropped, so a server that is never run,
+/// `start_threads`) stop when it is dropped, so a server that is never run,
 /// or one whose start failed half-way, leaves nothing holding the database.
 pub struct Application {
     addr: SocketAddr,
@@ -117,7 +117,7 @@ impl Application {
     /// [`Application::local_addr`].
     ///
     /// Every step that can fail runs before any thread starts; then the HTTP
-    /// workers and, in one place ([`start_threads`]), every background thread.
+    /// workers and, in one place (`start_threads`), every background thread.
     pub fn build(settings: &Settings) -> Result<Self, StartupError> {
         let mailer = Mailer::new(&settings.smtp)?;
         // Bound first: a port in use leaves no data directory or key behind.

@@ -125,9 +125,9 @@ impl Store {
     /// reaper's sweeps, and cheap when there is nothing to do: it looks at the
     /// data directory's size, and walks the entries (at most a quarter of that
     /// size) only when the size has doubled since the last check, when the
-    /// sweeps since have `removed` [`CHECK_AFTER_REMOVALS`] entries, at the
+    /// sweeps since have `removed` `CHECK_AFTER_REMOVALS` entries, at the
     /// first sweep that removes nothing after some did (a burst of expiries has
-    /// just ended), or at every [`CHECK_EVERY`]th call.
+    /// just ended), or at every `CHECK_EVERY`th call.
     pub fn compact_if_worth_it(&self, removed: usize) -> Result<bool, StoreError> {
         let above = self.options.compact_above_bytes;
         if self

@@ -21,7 +21,7 @@ const RELEASE_LIMIT: Duration = Duration::from_secs(10);
 
 impl Store {
     /// Replaces a failed database with the same directory opened again, then
-    /// clears the [`Failure`]: `Ok` when the store writes again (or had not
+    /// clears the [`super::Failure`]: `Ok` when the store writes again (or had not
     /// failed). Blocking (it waits for sled to let go of the directory);
     /// call it once the disk has room, and again later if it fails.
     ///

@@ -9,7 +9,7 @@
 //! refuses cross-site form posts. Handlers take what they need through the
 //! [`Page`] extractor, call the [`Service`](crate::service::Service), and render.
 //! Every failure, a request refused before its handler ran too, is a
-//! [`WebError`], rendered as a page in one place ([`WebError::render`]).
+//! [`WebError`], rendered as a page in one place (`WebError::render`).
 
 mod assets;
 mod handlers;
