@@ -127,16 +127,16 @@ impl Accounts {
     }
 
     /// Creates an account and returns its token (the only time it is shown).
-    pub fn add(&self, name: &AccountName) -> Result<ApiToken, AccountError> {
+    pub async fn add(&self, name: &AccountName) -> Result<ApiToken, AccountError> {
         let token = ApiToken::generate();
         let now = unix_now();
         let record = AccountRecord {
             token_hash: self.keyring.token_hash(token.expose()),
             created: now,
             updated: now,
-            listed_from: self.store.new_id()?.get(),
+            listed_from: self.store.last_id().await?,
         };
-        if self.store.create_account(name.as_str(), &record)? {
+        if self.store.create_account(name.as_str(), &record).await? {
             Ok(token)
         } else {
             Err(AccountError::Exists)
@@ -144,10 +144,11 @@ impl Accounts {
     }
 
     /// Replaces an account's token; the old one stops working at once.
-    pub fn rotate(&self, name: &AccountName) -> Result<ApiToken, AccountError> {
+    pub async fn rotate(&self, name: &AccountName) -> Result<ApiToken, AccountError> {
         let old = self
             .store
-            .account(name.as_str())?
+            .account(name.as_str())
+            .await?
             .ok_or(AccountError::NotFound)?;
         let token = ApiToken::generate();
         let record = AccountRecord {
@@ -155,7 +156,7 @@ impl Accounts {
             updated: unix_now(),
             ..old
         };
-        if self.store.update_account(name.as_str(), &record)? {
+        if self.store.update_account(name.as_str(), &record).await? {
             Ok(token)
         } else {
             Err(AccountError::NotFound)
@@ -163,18 +164,19 @@ impl Accounts {
     }
 
     /// Deletes an account. What it created stays readable by link until it expires.
-    pub fn remove(&self, name: &AccountName) -> Result<(), AccountError> {
-        if self.store.remove_account(name.as_str())? {
+    pub async fn remove(&self, name: &AccountName) -> Result<(), AccountError> {
+        if self.store.remove_account(name.as_str()).await? {
             Ok(())
         } else {
             Err(AccountError::NotFound)
         }
     }
 
-    pub fn list(&self) -> Result<Vec<AccountInfo>, AccountError> {
+    pub async fn list(&self) -> Result<Vec<AccountInfo>, AccountError> {
         Ok(self
             .store
-            .accounts()?
+            .accounts()
+            .await?
             .into_iter()
             .map(|(name, r)| AccountInfo {
                 name,
@@ -186,18 +188,22 @@ impl Accounts {
 
     /// The account these credentials belong to, or `None`. Takes the same steps
     /// whether the name is unknown or the token is wrong.
-    pub fn authenticate(&self, name: &str, token: &str) -> Result<Option<AccountName>, StoreError> {
-        self.check(name, token, &mut constant_time)
+    pub async fn authenticate(
+        &self,
+        name: &str,
+        token: &str,
+    ) -> Result<Option<AccountName>, StoreError> {
+        self.check(name, token, &mut constant_time).await
     }
 
-    fn check(
+    async fn check(
         &self,
         name: &str,
         token: &str,
         compare: Compare<'_>,
     ) -> Result<Option<AccountName>, StoreError> {
         let presented = self.keyring.token_hash(token);
-        let stored = self.store.account(name)?;
+        let stored = self.store.account(name).await?;
         let expected = stored.as_ref().map_or(&self.decoy, |r| &r.token_hash);
         let matches = compare(&presented, expected);
         Ok((matches && stored.is_some())
@@ -224,11 +230,11 @@ mod tests {
     /// hashes as a wrong token, not by an early return.
     fn compared(accounts: &Accounts, name: &str, token: &str) -> (bool, Vec<[u8; 32]>) {
         let mut seen = Vec::new();
-        let found = accounts
-            .check(name, token, &mut |presented, expected| {
+        let found =
+            crate::store::block_on(accounts.check(name, token, &mut |presented, expected| {
                 seen.push(*expected);
                 constant_time(presented, expected)
-            })
+            }))
             .unwrap();
         (found.is_some(), seen)
     }
@@ -237,8 +243,11 @@ mod tests {
     fn an_unknown_account_is_refused_by_the_same_comparison_as_a_wrong_token() {
         let (accounts, _dir) = accounts();
         let alice = AccountName::parse("alice").unwrap();
-        let token = accounts.add(&alice).unwrap();
-        let stored = accounts.store.account("alice").unwrap().unwrap().token_hash;
+        let token = crate::store::block_on(accounts.add(&alice)).unwrap();
+        let stored = crate::store::block_on(accounts.store.account("alice"))
+            .unwrap()
+            .unwrap()
+            .token_hash;
 
         let (ok, right) = compared(&accounts, "alice", token.expose());
         let (wrong_token, wrong) = compared(&accounts, "alice", "not-the-token");
@@ -256,27 +265,29 @@ mod tests {
     fn only_a_hash_of_the_token_is_stored_and_rotation_revokes_the_old_one() {
         let (accounts, _dir) = accounts();
         let bob = AccountName::parse("bob@example.com").unwrap();
-        let first = accounts.add(&bob).unwrap();
-        let stored = accounts.store.account("bob@example.com").unwrap().unwrap();
+        let first = crate::store::block_on(accounts.add(&bob)).unwrap();
+        let stored = crate::store::block_on(accounts.store.account("bob@example.com"))
+            .unwrap()
+            .unwrap();
         assert_ne!(&stored.token_hash[..], first.expose().as_bytes());
-        let second = accounts.rotate(&bob).unwrap();
+        let second = crate::store::block_on(accounts.rotate(&bob)).unwrap();
         assert!(
-            accounts
-                .authenticate("bob@example.com", first.expose())
+            crate::store::block_on(accounts.authenticate("bob@example.com", first.expose()))
                 .unwrap()
                 .is_none()
         );
         assert!(
-            accounts
-                .authenticate("bob@example.com", second.expose())
+            crate::store::block_on(accounts.authenticate("bob@example.com", second.expose()))
                 .unwrap()
                 .is_some()
         );
-        assert!(matches!(accounts.add(&bob), Err(AccountError::Exists)));
-        accounts.remove(&bob).unwrap();
+        assert!(matches!(
+            crate::store::block_on(accounts.add(&bob)),
+            Err(AccountError::Exists)
+        ));
+        crate::store::block_on(accounts.remove(&bob)).unwrap();
         assert!(
-            accounts
-                .authenticate("bob@example.com", second.expose())
+            crate::store::block_on(accounts.authenticate("bob@example.com", second.expose()))
                 .unwrap()
                 .is_none()
         );

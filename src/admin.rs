@@ -62,26 +62,38 @@ pub enum AdminReply {
     },
 }
 
-/// Carries out one account command.
+/// Carries out one account command; blocks (on the admin socket's thread, or
+/// the command line's) until the store has answered.
 pub fn execute(accounts: &Accounts, command: AdminCommand) -> AdminReply {
+    crate::store::block_on(carry_out(accounts, command))
+}
+
+async fn carry_out(accounts: &Accounts, command: AdminCommand) -> AdminReply {
     let result = match command {
-        AdminCommand::Add { name } => AccountName::parse(&name)
-            .and_then(|n| accounts.add(&n))
-            .map(|t| AdminReply::Token {
-                name,
-                token: t.expose().to_owned(),
-            }),
-        AdminCommand::Token { name } => AccountName::parse(&name)
-            .and_then(|n| accounts.rotate(&n))
-            .map(|t| AdminReply::Token {
-                name,
-                token: t.expose().to_owned(),
-            }),
-        AdminCommand::Remove { name } => AccountName::parse(&name)
-            .and_then(|n| accounts.remove(&n))
-            .map(|()| AdminReply::Removed { name }),
+        AdminCommand::Add { name } => match AccountName::parse(&name) {
+            Ok(n) => accounts.add(&n).await,
+            Err(e) => Err(e),
+        }
+        .map(|t| AdminReply::Token {
+            name,
+            token: t.expose().to_owned(),
+        }),
+        AdminCommand::Token { name } => match AccountName::parse(&name) {
+            Ok(n) => accounts.rotate(&n).await,
+            Err(e) => Err(e),
+        }
+        .map(|t| AdminReply::Token {
+            name,
+            token: t.expose().to_owned(),
+        }),
+        AdminCommand::Remove { name } => match AccountName::parse(&name) {
+            Ok(n) => accounts.remove(&n).await,
+            Err(e) => Err(e),
+        }
+        .map(|()| AdminReply::Removed { name }),
         AdminCommand::List => accounts
             .list()
+            .await
             .map(|accounts| AdminReply::Accounts { accounts }),
         AdminCommand::Backup => {
             return AdminReply::Error {

@@ -50,11 +50,12 @@ pub fn feed_watchdog(store: &Store, every: Duration, shutdown: &Shutdown) {
         every.as_millis()
     );
     loop {
-        match store.readiness() {
+        match crate::store::block_on(store.readiness()) {
             Ok(()) => send(NotifyState::Watchdog),
             // A database that cannot write (a full disk) is reopened in place
-            // once there is room (`app::recover`): a restart would do no
-            // better, and would fail while the disk is full.
+            // once there is room (`startup::recovery`), and a PostgreSQL
+            // that is away is reconnected to by the pool when it is back: a
+            // restart would do no better, and would fail meanwhile.
             Err(_) if !store.is_available() => send(NotifyState::Watchdog),
             Err(reason) => log::warn!("not feeding the watchdog: {reason}"),
         }

@@ -3,7 +3,7 @@
 //! Reads never serve an expired record whether or not the reaper has run; the reaper
 //! is about reclaiming space, so a plain periodic sweep over the expiry index (time
 //! ordered, so each sweep reads only what is due) is enough. It runs on its own
-//! thread because sled calls block.
+//! thread because sled calls block (and PostgreSQL's are waited for there).
 
 use std::time::Duration;
 
@@ -41,7 +41,7 @@ fn sweep(store: &Store, shutdown: &Shutdown) -> bool {
     let mut total = 0;
     let mut keep_running = true;
     loop {
-        match store.purge_expired(unix_now(), BATCH) {
+        match crate::store::block_on(store.purge_expired(unix_now(), BATCH)) {
             Ok(n) => {
                 total += n;
                 if n < BATCH {

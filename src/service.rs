@@ -215,8 +215,8 @@ impl Service {
     }
 
     /// Whether the service can serve requests (see `Store::readiness`).
-    pub fn readiness(&self) -> Result<(), &'static str> {
-        self.vault.readiness()
+    pub async fn readiness(&self) -> Result<(), String> {
+        self.vault.readiness().await
     }
 
     /// Whether secrets can be stored now: `false` while the database cannot
@@ -227,8 +227,8 @@ impl Service {
 
     /// The account these credentials name, or `Not authorized`. (The anonymous
     /// `Basic Og==` never gets here: see `request::caller`.)
-    pub fn authenticate(&self, name: &str, token: &str) -> Result<AccountName, Error> {
-        match self.accounts.authenticate(name, token) {
+    pub async fn authenticate(&self, name: &str, token: &str) -> Result<AccountName, Error> {
+        match self.accounts.authenticate(name, token).await {
             Ok(Some(account)) => Ok(account),
             Ok(None) => Err(Error::NotAuthorized),
             Err(err) => {
@@ -282,22 +282,23 @@ impl Service {
 
     /// What the reveal page shows before the reveal, and marks the receipt
     /// `viewed`. Reveals nothing, consumes nothing.
-    pub fn preview(&self, caller: &Caller, key: &SecretKey) -> Result<Preview, Error> {
+    pub async fn preview(&self, caller: &Caller, key: &SecretKey) -> Result<Preview, Error> {
         self.rate_limit(Action::Reveal, caller)?;
         let passphrase_required = self
             .vault
-            .peek(key)?
+            .peek(key)
+            .await?
             .ok_or_else(|| Error::unknown(key.expose()))?;
-        self.vault.mark_viewed(key)?;
+        self.vault.mark_viewed(key).await?;
         Ok(Preview {
             passphrase_required,
         })
     }
 
     /// The receipt. Reading it changes nothing.
-    pub fn receipt(&self, caller: &Caller, key: &ReceiptKey) -> Result<Receipt, Error> {
+    pub async fn receipt(&self, caller: &Caller, key: &ReceiptKey) -> Result<Receipt, Error> {
         self.rate_limit(Action::Metadata, caller)?;
-        self.vault.receipt(key)
+        self.vault.receipt(key).await
     }
 
     /// Burns the unread secret. A secret with a passphrase needs it: a missing or
@@ -325,10 +326,10 @@ impl Service {
     }
 
     /// The caller's receipts, newest first, without secret keys. Accounts only.
-    pub fn recent(&self, caller: &Caller) -> Result<Vec<Receipt>, Error> {
+    pub async fn recent(&self, caller: &Caller) -> Result<Vec<Receipt>, Error> {
         let account = caller.require_account()?;
         self.rate_limit(Action::Metadata, caller)?;
-        self.vault.recent(account.as_str(), RECENT_LIMIT)
+        self.vault.recent(account.as_str(), RECENT_LIMIT).await
     }
 
     /// Asks for a secret: a request link to send out and a private link to
@@ -347,15 +348,19 @@ impl Service {
     }
 
     /// What a request link shows before it is answered. Changes nothing.
-    pub fn open_request(&self, caller: &Caller, key: &RequestKey) -> Result<OpenRequest, Error> {
+    pub async fn open_request(
+        &self,
+        caller: &Caller,
+        key: &RequestKey,
+    ) -> Result<OpenRequest, Error> {
         self.rate_limit(Action::Reveal, caller)?;
-        self.vault.open_request(key)
+        self.vault.open_request(key).await
     }
 
     /// Where a request link's request stands (open, answered, gone).
-    pub fn asked(&self, caller: &Caller, key: &RequestKey) -> Result<Asked, Error> {
+    pub async fn asked(&self, caller: &Caller, key: &RequestKey) -> Result<Asked, Error> {
         self.rate_limit(Action::Reveal, caller)?;
-        self.vault.asked(key)
+        self.vault.asked(key).await
     }
 
     /// Answers a request, once. Anyone holding the request link may answer
@@ -376,9 +381,13 @@ impl Service {
     }
 
     /// The request as its requester sees it. Changes nothing.
-    pub fn private_view(&self, caller: &Caller, key: &PrivateKey) -> Result<PrivateView, Error> {
+    pub async fn private_view(
+        &self,
+        caller: &Caller,
+        key: &PrivateKey,
+    ) -> Result<PrivateView, Error> {
         self.rate_limit(Action::Metadata, caller)?;
-        self.vault.private_view(key)
+        self.vault.private_view(key).await
     }
 
     /// Reveals a request's answer and destroys it.

@@ -50,6 +50,16 @@ pub struct Settings {
     /// File holding the master key. Empty: `<data_dir>/master.key`, created on
     /// first start.
     pub master_key_file: PathBuf,
+    /// PostgreSQL, for several nodes sharing one database: a `postgres://` (or
+    /// `postgresql://`) URL or a libpq key-value string. Empty: the embedded
+    /// database under `data_dir` (one process on one machine). Never shown in
+    /// a log or `Debug`: it may hold a password.
+    pub database_url: DatabaseUrl,
+    /// File holding the PostgreSQL password, when it is not in the URL (so
+    /// that the URL can sit in a readable config file).
+    pub database_password_file: PathBuf,
+    /// Connections to PostgreSQL one node keeps at most.
+    pub database_pool_size: usize,
     /// HTTP worker threads; 0 means one per available core.
     pub workers: usize,
     /// `error`, `warn`, `info`, `debug` or `trace` (or an env_logger filter).
@@ -198,6 +208,9 @@ impl Default for Settings {
             share_domains: Vec::new(),
             master_key: None,
             master_key_file: PathBuf::new(),
+            database_url: DatabaseUrl::default(),
+            database_password_file: PathBuf::new(),
+            database_pool_size: 16,
             workers: 0,
             log_level: "info".into(),
             access_log: false,
@@ -321,6 +334,32 @@ fn master_key_setting<'de, D: Deserializer<'de>>(d: D) -> Result<Option<MasterKe
 /// the defaults layer, and nothing should ever carry the key out of memory.
 fn never_written<S: Serializer>(_: &Option<MasterKey>, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_none()
+}
+
+/// `database_url`: kept as written, shown nowhere (it may hold a password).
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(pub String);
+
+impl DatabaseUrl {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether PostgreSQL is configured (else the embedded database is used).
+    pub fn is_set(&self) -> bool {
+        !self.0.trim().is_empty()
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.is_set() {
+            "DatabaseUrl(<set>)"
+        } else {
+            "DatabaseUrl(<unset>)"
+        })
+    }
 }
 
 /// `listen`: an IP address and a port. A host name is refused with a message

@@ -26,6 +26,20 @@ impl Settings {
         if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
             invalid("base_url", "must start with http:// or https://");
         }
+        if self.database_url.is_set()
+            && let Err(why) = crate::store::check_database_url(self.database_url.as_str())
+        {
+            invalid("database_url", &why);
+        }
+        if !self.database_url.is_set() && !self.database_password_file.as_os_str().is_empty() {
+            invalid(
+                "database_password_file",
+                "is for PostgreSQL: set database_url too",
+            );
+        }
+        if self.database_pool_size == 0 {
+            invalid("database_pool_size", "must be at least 1");
+        }
         if self.limits.min_ttl == 0 {
             invalid("limits.min_ttl", "must be at least 1");
         }

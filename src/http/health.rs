@@ -29,7 +29,7 @@ async fn healthz() -> HttpResponse {
 }
 
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let (mut response, body) = match state.service.readiness() {
+    let (mut response, body) = match state.service.readiness().await {
         Ok(()) => (HttpResponse::Ok(), serde_json::json!({ "status": "ready" })),
         Err(reason) => {
             log::warn!("not ready: {reason}");

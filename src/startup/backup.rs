@@ -131,8 +131,17 @@ pub fn backup(settings: &Settings, target: &Target) -> Result<BackupSummary, Com
     }
 }
 
-/// Gets the backup from the running server, or cuts it here when none runs.
+/// Gets the backup from the running server, or cuts it here when none runs;
+/// on PostgreSQL, reads it straight from the database (a snapshot, while the
+/// nodes go on serving).
 fn cut_into(settings: &Settings, out: &mut dyn Write) -> Result<BackupSummary, CommandError> {
+    if settings.database_url.is_set() {
+        let options = postgres_options(settings)?;
+        let store = Store::open_postgres(&options)?;
+        let summary = store.backup(out).map_err(CommandError::Backup)?;
+        store.close()?;
+        return Ok(summary);
+    }
     let data_dir = &settings.data_dir;
     let socket_error = |source| CommandError::Socket {
         path: data_dir.join(admin::SOCKET),
@@ -181,6 +190,17 @@ pub fn restore(settings: &Settings, file: &Path) -> Result<BackupSummary, Comman
         path: file.to_owned(),
         source,
     })?;
+    if settings.database_url.is_set() {
+        let options = postgres_options(settings)?;
+        return store::restore(
+            &mut BufReader::new(input),
+            store::RestoreTarget::Postgres(&options),
+        )
+        .map_err(|source| CommandError::Restore {
+            path: file.to_owned(),
+            source,
+        });
+    }
     let data_dir = &settings.data_dir;
     // What a restore killed before its last step left: its own staging
     // directory, which this restore starts over (see `store::restore`).
@@ -233,8 +253,10 @@ pub fn restore(settings: &Settings, file: &Path) -> Result<BackupSummary, Comman
     };
     let restored = store::restore(
         &mut BufReader::new(input),
-        &settings.database_path(),
-        super::convert::store_options(settings).cache_bytes,
+        store::RestoreTarget::Embedded {
+            path: &settings.database_path(),
+            cache_bytes: super::convert::store_options(settings).cache_bytes,
+        },
     );
     restored.map_err(|source| {
         if created {
@@ -244,6 +266,13 @@ pub fn restore(settings: &Settings, file: &Path) -> Result<BackupSummary, Comman
             path: file.to_owned(),
             source,
         }
+    })
+}
+
+fn postgres_options(settings: &Settings) -> Result<store::PostgresOptions, CommandError> {
+    super::convert::postgres_options(settings).map_err(|source| CommandError::Input {
+        path: settings.database_password_file.clone(),
+        source,
     })
 }
 

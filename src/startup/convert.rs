@@ -45,3 +45,23 @@ pub fn store_options(settings: &Settings) -> crate::store::Options {
         count_records: settings.metrics.enabled,
     }
 }
+
+/// How a node reaches PostgreSQL: the URL, and the password from
+/// `database_password_file` when one is named (its last line break dropped).
+pub fn postgres_options(settings: &Settings) -> std::io::Result<crate::store::PostgresOptions> {
+    let file = &settings.database_password_file;
+    let password = if file.as_os_str().is_empty() {
+        None
+    } else {
+        let mut text = zeroize::Zeroizing::new(std::fs::read_to_string(file)?);
+        let kept = text.trim_end_matches(['\n', '\r']).len();
+        text.truncate(kept);
+        Some(text)
+    };
+    Ok(crate::store::PostgresOptions {
+        url: settings.database_url.as_str().trim().to_owned(),
+        password,
+        pool_size: settings.database_pool_size,
+        connect_wait: std::time::Duration::from_secs(30),
+    })
+}

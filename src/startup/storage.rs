@@ -47,23 +47,54 @@ pub fn open_storage(settings: &Settings) -> Result<(Store, Arc<Keyring>), Startu
             path: data_dir.clone(),
             source,
         })?;
-    let store = Store::open_with(&settings.database_path(), &convert::store_options(settings))?;
-    let (master, origin) = load_master_key(settings, &store)?;
+    let store = open_database(settings)?;
+    let (master, origin) = crate::store::block_on(load_master_key(settings, &store))?;
     // `validate` refused 0.
     let iterations = NonZeroU32::new(settings.crypto.pbkdf2_iterations).unwrap_or(NonZeroU32::MIN);
     let keyring = Arc::new(Keyring::new(&master, iterations));
-    match store.key_check()? {
+    let mismatch = || StartupError::MasterKey {
+        path: origin.describe(settings),
+        source: MasterKeyError::Mismatch,
+    };
+    match crate::store::block_on(store.key_check())? {
         Some(stored) if keyring.matches_key_check(&stored) => {}
         // A key made just now for a database that holds nothing takes over.
-        Some(_) if !matches!(origin, KeyOrigin::Generated) => {
-            return Err(StartupError::MasterKey {
-                path: origin.describe(settings),
-                source: MasterKeyError::Mismatch,
-            });
+        Some(_) if !matches!(origin, KeyOrigin::Generated) => return Err(mismatch()),
+        _ => {
+            crate::store::block_on(store.set_key_check(keyring.key_check()))?;
+            // On PostgreSQL the check is written only where there is none: of
+            // two nodes starting on an empty database with different keys,
+            // the second finds the first's here and stops.
+            let stored = crate::store::block_on(store.key_check())?;
+            if !stored.is_some_and(|stored| keyring.matches_key_check(&stored)) {
+                return Err(mismatch());
+            }
         }
-        _ => store.set_key_check(keyring.key_check())?,
     }
     Ok((store, keyring))
+}
+
+/// The database the settings name: PostgreSQL when `database_url` is set,
+/// else the embedded database in the data directory.
+pub fn open_database(settings: &Settings) -> Result<Store, StartupError> {
+    if settings.database_url.is_set() {
+        let options =
+            convert::postgres_options(settings).map_err(|source| StartupError::DataDir {
+                path: settings.database_password_file.clone(),
+                source,
+            })?;
+        let store = Store::open_postgres(&options)?;
+        log::info!(
+            "using PostgreSQL at {}",
+            crate::store::redact_database_url(&options.url)
+        );
+        Ok(store)
+    } else {
+        Ok(Store::open_with(
+            &settings.database_path(),
+            &convert::store_options(settings),
+        )?)
+    }
 }
 
 /// Where the master key came from, for messages and for the key check.
@@ -86,7 +117,7 @@ impl KeyOrigin {
 /// directory on first start (mode 0600). A key file others can read is refused,
 /// and so is generating a key for a database that holds secrets or accounts:
 /// a missing key file there is a lost key, and a new one would open nothing.
-fn load_master_key(
+async fn load_master_key(
     settings: &Settings,
     store: &Store,
 ) -> Result<(MasterKey, KeyOrigin), StartupError> {
@@ -112,7 +143,7 @@ fn load_master_key(
             if e.kind() == std::io::ErrorKind::NotFound
                 && settings.master_key_file.as_os_str().is_empty() =>
         {
-            if !store.holds_nothing()? {
+            if !store.holds_nothing().await? {
                 return Err(err(MasterKeyError::Lost));
             }
             let key = create_master_key(&path).map_err(err)?;

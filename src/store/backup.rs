@@ -1,4 +1,4 @@
-//! The backup file: a consistent cut of the database (see `copy`), versioned and
+//! The backup file: a consistent cut of the database, versioned and
 //! checksummed, holding the records exactly as stored, that is sealed. The master
 //! key is not in it, so the file alone opens no secret.
 //!
@@ -6,7 +6,7 @@
 //! - header: `otsd backup\n`, the file format (u16, now 1), the database format
 //!   it was cut from (a length byte and the marker, now `2`), the next free
 //!   record id (u64);
-//! - entries, in part and key order: the part (u8, see `copy::Part`), the key
+//! - entries, in part and key order: the part (u8, see [`Part`]), the key
 //!   (u32 length, bytes), the value (u32 length, bytes);
 //! - the end: a 0 byte and the number of entries (u64);
 //! - the SHA-256 of everything before it (32 bytes), and nothing after.
@@ -15,12 +15,59 @@
 //! can write the file can also recompute it).
 
 use std::io::{self, Read, Write};
-use std::path::Path;
 
 use ring::digest::{Context, SHA256};
 
-use super::copy::{Filler, Part};
-use super::{Store, StoreError, open};
+use super::StoreError;
+
+/// The parts of the database a backup carries, numbered as in the file. Each
+/// engine keeps them its own way; these are the backup's words for them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(super) enum Part {
+    /// The master key check (`meta`): the one record of the database's own
+    /// settings that belongs to the data.
+    KeyCheck = 1,
+    /// Secrets (each with its receipt): the id (u64) → the record.
+    Secrets = 2,
+    /// The expiry index: `due (u64) ‖ id` → nothing. An engine that indexes
+    /// by itself (PostgreSQL) writes it for sled and skips it on restore.
+    Expiry = 3,
+    /// The owner index: `account name ‖ 0 ‖ id` → nothing; as `Expiry`.
+    Owners = 4,
+    /// Accounts: the name → the record.
+    Accounts = 5,
+    /// Requests for a secret: the id (u64) → the record.
+    Requests = 6,
+}
+
+impl Part {
+    pub(super) const ALL: [Self; 6] = [
+        Self::KeyCheck,
+        Self::Secrets,
+        Self::Expiry,
+        Self::Owners,
+        Self::Accounts,
+        Self::Requests,
+    ];
+
+    pub(super) fn from_tag(tag: u8) -> Option<Self> {
+        Self::ALL.into_iter().find(|part| *part as u8 == tag)
+    }
+}
+
+/// The key of the master key check's entry.
+pub(super) const KEY_CHECK: &[u8] = b"otsd.key-check";
+
+/// The records a backup holds, named by the sled database format that holds
+/// them whole: formats 2 and 3 hold the same records (3 only splits long ones
+/// on disk, and a backup holds each whole), and PostgreSQL holds them too.
+const RECORDS_FORMAT: &[u8] = b"3";
+
+/// Whether a backup cut from a database of `format` holds records this otsd
+/// reads.
+fn holds_our_records(format: &[u8]) -> bool {
+    format == RECORDS_FORMAT || format == b"2"
+}
 
 const MAGIC: &[u8; 12] = b"otsd backup\n";
 /// The backup file format this otsd writes and reads.
@@ -42,7 +89,7 @@ pub enum BackupError {
     Version { found: u16 },
     #[error(
         "it was cut from database format {found}, and this otsd restores backups of database formats 2 and {ours}",
-        ours = String::from_utf8_lossy(open::format_version())
+        ours = String::from_utf8_lossy(RECORDS_FORMAT)
     )]
     DatabaseFormat { found: String },
     #[error("it ends early: the file is truncated (an interrupted copy?)")]
@@ -73,7 +120,7 @@ pub struct BackupSummary {
 }
 
 impl BackupSummary {
-    fn count(&mut self, part: Part, value: &[u8]) {
+    pub(super) fn count(&mut self, part: Part, value: &[u8]) {
         self.entries += 1;
         match part {
             Part::Secrets => {
@@ -85,26 +132,6 @@ impl BackupSummary {
             Part::Requests => self.requests += 1,
             _ => {}
         }
-    }
-}
-
-impl Store {
-    /// Writes a consistent backup of the database to `out`. Writes are paused
-    /// while it is cut, so `out` should be fast (a file, not a socket).
-    pub fn backup(&self, out: &mut dyn Write) -> Result<BackupSummary, BackupError> {
-        let mut writer = Writer::new(out);
-        let mut summary = BackupSummary::default();
-        let entries = {
-            let cut = self.cut()?;
-            writer.header(cut.next_id)?;
-            cut.read_all(&mut |part, key, value| {
-                summary.count(part, value);
-                writer.entry(part, key, value).map_err(io_error)?;
-                Ok(std::ops::ControlFlow::Continue(()))
-            })?
-        };
-        writer.finish(entries)?;
-        Ok(summary)
     }
 }
 
@@ -120,57 +147,14 @@ pub fn verify(input: &mut dyn Read) -> Result<BackupSummary, BackupError> {
     Ok(summary)
 }
 
-/// Fills a new database at `path` (absent or an empty directory) from a backup.
-/// The database is built in [`open::restore_staging`] and appears at `path`
-/// only once the whole file was read, its checksum matched and everything was
-/// synced, by one rename; a failure leaves nothing behind. A process killed
-/// before that rename leaves the staging directory, which no server opens
-/// (and while which none starts), and which the next restore starts over.
-pub fn restore(
-    input: &mut dyn Read,
-    path: &Path,
-    cache_bytes: u64,
-) -> Result<BackupSummary, BackupError> {
-    let mut reader = Reader::new(input)?;
-    let mut summary = BackupSummary::default();
-    let mut failure = None;
-    let staged = open::stage(path, open::RESTORING, cache_bytes, |db| {
-        let filler = Filler::new(db, reader.next_id)?;
-        let read = (|| {
-            while let Some((part, key, value)) = reader.entry()? {
-                let _ = filler.put(part, &key, &value)?;
-                summary.count(part, &value);
-            }
-            reader.finish(summary.entries)
-        })();
-        read.map_err(|e| {
-            failure = Some(e);
-            StoreError::Corrupt
-        })
-    });
-    let staging = match (staged, failure) {
-        (_, Some(failure)) => return Err(failure),
-        (staged, None) => staged?,
-    };
-    if let Err(err) = open::publish(&staging, path) {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(open::error(path, err).into());
-    }
-    Ok(summary)
-}
-
-fn io_error(e: io::Error) -> StoreError {
-    StoreError::Sled(e.into())
-}
-
 /// Writes a backup, hashing as it goes.
-struct Writer<'a> {
+pub(super) struct Writer<'a> {
     out: &'a mut dyn Write,
     hash: Context,
 }
 
 impl<'a> Writer<'a> {
-    fn new(out: &'a mut dyn Write) -> Self {
+    pub(super) fn new(out: &'a mut dyn Write) -> Self {
         Self {
             out,
             hash: Context::new(&SHA256),
@@ -182,8 +166,8 @@ impl<'a> Writer<'a> {
         self.out.write_all(bytes)
     }
 
-    fn header(&mut self, next_id: u64) -> io::Result<()> {
-        let format = open::format_version();
+    pub(super) fn header(&mut self, next_id: u64) -> io::Result<()> {
+        let format = RECORDS_FORMAT;
         self.write(MAGIC)?;
         self.write(&BACKUP_FORMAT.to_be_bytes())?;
         self.write(&[format.len() as u8])?;
@@ -191,7 +175,7 @@ impl<'a> Writer<'a> {
         self.write(&next_id.to_be_bytes())
     }
 
-    fn entry(&mut self, part: Part, key: &[u8], value: &[u8]) -> io::Result<()> {
+    pub(super) fn entry(&mut self, part: Part, key: &[u8], value: &[u8]) -> io::Result<()> {
         self.write(&[part as u8])?;
         for bytes in [key, value] {
             let len = u32::try_from(bytes.len()).map_err(io::Error::other)?;
@@ -201,7 +185,7 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
-    fn finish(mut self, entries: u64) -> io::Result<()> {
+    pub(super) fn finish(mut self, entries: u64) -> io::Result<()> {
         self.write(&[END])?;
         self.write(&entries.to_be_bytes())?;
         let digest = self.hash.clone().finish();
@@ -211,17 +195,17 @@ impl<'a> Writer<'a> {
 }
 
 /// An entry as read: its part, key and value.
-type Entry = (Part, Vec<u8>, Vec<u8>);
+pub(super) type Entry = (Part, Vec<u8>, Vec<u8>);
 
 /// Reads a backup, hashing as it goes; every length is bounded.
-struct Reader<'a> {
+pub(super) struct Reader<'a> {
     input: &'a mut dyn Read,
     hash: Context,
     next_id: u64,
 }
 
 impl<'a> Reader<'a> {
-    fn new(input: &'a mut dyn Read) -> Result<Self, BackupError> {
+    pub(super) fn new(input: &'a mut dyn Read) -> Result<Self, BackupError> {
         let mut reader = Self {
             input,
             hash: Context::new(&SHA256),
@@ -242,13 +226,18 @@ impl<'a> Reader<'a> {
         let [len] = reader.array()?;
         let mut format = vec![0u8; usize::from(len)];
         reader.read(&mut format)?;
-        if !open::holds_our_records(&format) {
+        if !holds_our_records(&format) {
             return Err(BackupError::DatabaseFormat {
                 found: String::from_utf8_lossy(&format).into_owned(),
             });
         }
         reader.next_id = u64::from_be_bytes(reader.array()?);
         Ok(reader)
+    }
+
+    /// The next free record id the backup was cut with.
+    pub(super) fn next_id(&self) -> u64 {
+        self.next_id
     }
 
     fn read(&mut self, buf: &mut [u8]) -> Result<(), BackupError> {
@@ -287,7 +276,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The next entry, or `None` at the end mark.
-    fn entry(&mut self) -> Result<Option<Entry>, BackupError> {
+    pub(super) fn entry(&mut self) -> Result<Option<Entry>, BackupError> {
         let [tag] = self.array()?;
         if tag == END {
             return Ok(None);
@@ -300,7 +289,7 @@ impl<'a> Reader<'a> {
     }
 
     /// After the end mark: the entry count, the checksum, and nothing more.
-    fn finish(mut self, entries: u64) -> Result<(), BackupError> {
+    pub(super) fn finish(mut self, entries: u64) -> Result<(), BackupError> {
         let counted = u64::from_be_bytes(self.array()?);
         let expected = self.hash.clone().finish();
         let mut digest = [0u8; 32];
@@ -322,56 +311,5 @@ impl<'a> Reader<'a> {
             return Err(BackupError::Altered);
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_byte_of_a_backup_is_checked() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("db"), 1 << 20).unwrap();
-        store.set_key_check(&[3; 32]).unwrap();
-        let mut file = Vec::new();
-        let summary = store.backup(&mut file).unwrap();
-        assert_eq!(summary.entries, 1);
-        assert_eq!(verify(&mut &file[..]).unwrap(), summary);
-        for at in 0..file.len() {
-            let mut altered = file.clone();
-            altered[at] ^= 0x40;
-            assert!(verify(&mut &altered[..]).is_err(), "byte {at} altered");
-            assert!(verify(&mut &file[..at]).is_err(), "cut at {at}");
-        }
-        let mut longer = file.clone();
-        longer.push(0);
-        assert!(matches!(
-            verify(&mut &longer[..]),
-            Err(BackupError::Altered)
-        ));
-    }
-
-    #[test]
-    fn a_damaged_length_is_a_truncated_file_not_an_allocation() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("db"), 1 << 20).unwrap();
-        store.set_key_check(&[3; 32]).unwrap();
-        let mut file = Vec::new();
-        store.backup(&mut file).unwrap();
-        // The header is 12 + 2 + 2 + 8 bytes; then the entry's part and its
-        // key's length, here claiming 200 MiB in a file of a hundred bytes.
-        let at = 12 + 2 + 2 + 8 + 1;
-        let mut damaged = file.clone();
-        damaged[at..at + 4].copy_from_slice(&(200u32 << 20).to_be_bytes());
-        assert!(matches!(
-            verify(&mut &damaged[..]),
-            Err(BackupError::Malformed(_))
-        ));
-        damaged[at..at + 4].copy_from_slice(&(60u32 << 10).to_be_bytes());
-        assert!(matches!(
-            verify(&mut &damaged[..]),
-            Err(BackupError::Truncated)
-        ));
     }
 }

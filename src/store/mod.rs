@@ -1,68 +1,62 @@
-//! Everything sled: the only module that names a sled type.
+//! The storage seam: one small typed API ([`Store`]) over two engines.
 //!
-//! Trees:
-//! - `secrets`:  record id (u64 BE) → [`SecretRecord`]: one record per secret,
-//!   holding its sealed value and its receipt together. Ids increase (sled's
-//!   `generate_id`), so a create appends at the right edge of the tree, where the
-//!   pages are already in memory, and secrets made close in time sit together.
-//! - `expiry`:   `due (u64 BE) ‖ record id` → `()`: the reaper finds what is due by
-//!   scanning a prefix range in time order. A record has one entry: at its
-//!   secret's expiry (the sealed value goes), then at twice the TTL (the record goes).
-//! - `owners`:   `account name ‖ 0 ‖ record id` → `()`: an account's records in
-//!   creation order, for `recent`.
-//! - `accounts`: account name → [`AccountRecord`]
-//! - `requests`: record id (u64 BE) → [`RequestRecord`]: requests for a secret.
-//!   Their ids come from the same sequence as secrets', so one `expiry` index
-//!   serves both.
+//! - `embedded`: sled in the data directory, one process on one machine, the
+//!   default (nothing to set up). Group commit, commit marks, chunked records,
+//!   compaction and snapshot cleanup are its own and stay there.
+//! - `postgres`: PostgreSQL, for several nodes sharing one database (chosen by
+//!   `database_url`). Migrations, the connection pool and its runtime are its
+//!   own and stay there.
 //!
-//! No sled transactions: sled 0.34 writes out its log buffer for each one (twice),
-//! which cost more than the rest of a create or a reveal (`benches/load.sh`).
-//! Every change of a secret's state (its reveal, its burn, `viewed`, the reaper
-//! dropping its value) is one compare-and-swap of its one record, so a reveal and
-//! a burn cannot both win and no crash can leave half a settlement. Index entries
-//! are written before their record and removed after it, so whatever a crash
-//! leaves half-done is found again by the reaper. Every read checks expiry itself,
-//! so an expired record is never served even before the reaper reaches it. Writes
-//! are in memory until [`Store::commit`] returns.
+//! Nothing outside this module names a sled or PostgreSQL type. Both engines
+//! keep the same sealed records (`records`): nothing in either is readable
+//! without the master key and a link's key. Both give the same guarantees,
+//! which is what the vault is written against:
+//! - **durable when acknowledged**: a create, reveal, burn, answer, cancel or
+//!   discard has reached the disk (sled's flush; PostgreSQL's `COMMIT`) when
+//!   its method returns `Ok`;
+//! - **exactly once**: every change of a record's state is one conditional
+//!   write from the record as it was read ([`Fetched`]): sled's
+//!   compare-and-swap, PostgreSQL's `UPDATE … WHERE version = $read AND state
+//!   …`. Of any number of concurrent reveals and burns of one secret, on any
+//!   number of nodes, one wins;
+//! - **never served expired**: every read checks expiry itself, whether or not
+//!   the reaper has run.
+//!
+//! Every data method is `async`; the threads that are not (the reaper, the
+//! admin socket, the command line) run one with [`block_on`].
 
-mod accounts;
 mod backup;
-mod chunked;
-mod commit;
-mod compact;
-mod copy;
-mod durable;
-mod meta;
-mod open;
+mod embedded;
+mod postgres;
 mod records;
-mod recover;
-mod requests;
-mod secrets;
 mod tally;
 
-pub use backup::{BACKUP_FORMAT, BackupError, BackupSummary, restore, verify as verify_backup};
-pub use durable::Failure;
-pub use open::{DATABASE_FORMAT, is_held, restore_staging};
+pub use backup::{BACKUP_FORMAT, BackupError, BackupSummary, verify as verify_backup};
+pub use embedded::{DATABASE_FORMAT, Failure, is_held, restore_staging};
+pub use postgres::{
+    PostgresOptions, SCHEMA_VERSION, check_url as check_database_url, redact as redact_database_url,
+};
 pub use records::{
     AccountRecord, Closing, Record, RequestRecord, RequestState, SecretRecord, Settlement,
     StoredState,
 };
-pub use requests::FetchedRequest;
-pub use secrets::Fetched;
 pub use tally::Tally;
 
 use crate::crypto::RecordId;
-use commit::GroupCommit;
-use durable::Flusher;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::future::Future;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("the database at {path} is in use by another process (is otsd already running?)")]
-    Locked { path: PathBuf },
+    Locked { path: std::path::PathBuf },
     #[error("cannot open the database at {path}: {reason}")]
-    Open { path: PathBuf, reason: String },
+    Open {
+        path: std::path::PathBuf,
+        reason: String,
+    },
     #[error("database error: {0}")]
     Sled(#[from] sled::Error),
     #[error(
@@ -74,7 +68,7 @@ pub enum StoreError {
         missing = acknowledged - in_database
     )]
     LostCommits {
-        path: PathBuf,
+        path: std::path::PathBuf,
         in_database: u64,
         acknowledged: u64,
     },
@@ -84,22 +78,33 @@ pub enum StoreError {
     NotDurable,
     #[error("the database is closed (a compaction could not reopen it)")]
     Closed,
-    /// The database cannot write (its disk is full, or failing) and refuses
-    /// everything until it is reopened (see [`Failure`]). Passing: the server
-    /// reopens it in place once the disk has room.
+    /// The database cannot write (sled: its disk is full, or failing, until it
+    /// is reopened, see [`Failure`]; PostgreSQL: no server answers). Passing:
+    /// the caller should try again later.
     #[error("the database cannot write (a full disk?) until it is reopened")]
     Unavailable,
+    /// PostgreSQL is unreachable or refused the work; the reason names no
+    /// password (see `postgres::describe`).
+    #[error("the PostgreSQL database is unavailable: {0}")]
+    Postgres(String),
+    /// PostgreSQL's schema cannot be used by this otsd.
+    #[error("{0}")]
+    Schema(String),
 }
 
 impl StoreError {
-    /// Whether this is the disk refusing writes, which passes once it has room
-    /// (the caller should try again later), rather than a fault of the database.
+    /// Whether this is the database being away (a full disk, PostgreSQL
+    /// unreachable), which passes (the caller should try again later), rather
+    /// than a fault of the database.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, Self::Unavailable | Self::Sled(sled::Error::Io(_)))
+        matches!(
+            self,
+            Self::Unavailable | Self::Postgres(_) | Self::Sled(sled::Error::Io(_))
+        )
     }
 }
 
-/// How to open the database.
+/// How to open the embedded database.
 #[derive(Debug, Clone)]
 pub struct Options {
     /// sled's page cache, about.
@@ -107,10 +112,10 @@ pub struct Options {
     /// Open a database that lost acknowledged commits, logging the loss.
     pub accept_data_loss: bool,
     /// Compact a data directory of at least this many bytes that is mostly
-    /// empty (see `compact`); `u64::MAX` never does.
+    /// empty; `u64::MAX` never does.
     pub compact_above_bytes: u64,
     /// Count the records when opening, for the gauges of `/metrics` (see
-    /// `tally`).
+    /// [`Tally`]).
     pub count_records: bool,
 }
 
@@ -125,114 +130,82 @@ impl Default for Options {
     }
 }
 
-/// The open database: sled's handle, its trees, the flusher of its writes and
-/// its id floor. A compaction of the running server replaces it whole (see
-/// `compact`).
-pub(super) struct Open {
-    db: sled::Db,
-    secrets: chunked::RecordTree,
-    expiry: sled::Tree,
-    owners: sled::Tree,
-    accounts: sled::Tree,
-    requests: chunked::RecordTree,
-    /// sled's flush made power-cut safe.
-    flusher: Flusher,
-    /// Added to every id sled issues (see `copy`).
-    id_floor: u64,
+/// A record (a secret's, or a request's) as fetched, with the version it was
+/// read at: a change that follows the read ([`Store::settle`],
+/// [`Store::mark_viewed`], [`Store::answer_request`]) is made only from that
+/// version, so of two changes decided from one read, one wins.
+#[derive(Debug, Clone)]
+pub struct Fetched<R = SecretRecord> {
+    pub id: RecordId,
+    pub record: R,
+    pub(crate) version: Version,
 }
 
-impl Open {
-    /// The value of `key` in `part` (the default tree for the key check),
-    /// whole.
-    fn get(&self, part: copy::Part, key: &[u8]) -> Result<Option<sled::IVec>, StoreError> {
-        let plain = match part {
-            copy::Part::KeyCheck => &self.db,
-            copy::Part::Expiry => &self.expiry,
-            copy::Part::Owners => &self.owners,
-            copy::Part::Accounts => &self.accounts,
-            copy::Part::Secrets | copy::Part::Requests => {
-                return Ok(self.records(part).get(key)?.map(|read| read.bytes));
-            }
-        };
-        Ok(plain.get(key)?)
-    }
+/// A request as read.
+pub type FetchedRequest = Fetched<RequestRecord>;
 
-    /// The records of `part`: secrets' or requests' (secrets' for any other).
-    fn records(&self, part: copy::Part) -> &chunked::RecordTree {
-        match part {
-            copy::Part::Requests => &self.requests,
-            _ => &self.secrets,
+/// What a record was read at, engine by engine.
+#[derive(Debug, Clone)]
+pub(crate) enum Version {
+    /// sled: the bytes read (a compare-and-swap swaps from them).
+    Sled(embedded::Read),
+    /// PostgreSQL: the row's version column.
+    Postgres(i64),
+}
+
+impl Version {
+    /// The bytes sled read, to swap from (`None`: read afresh).
+    fn sled(&self) -> Option<embedded::Read> {
+        match self {
+            Self::Sled(read) => Some(read.clone()),
+            Self::Postgres(_) => None,
         }
     }
-
-    fn new(db: sled::Db, flusher: Flusher) -> Result<Self, StoreError> {
-        Ok(Self {
-            secrets: chunked::RecordTree::open(&db, "secrets")?,
-            expiry: db.open_tree("expiry")?,
-            owners: db.open_tree("owners")?,
-            accounts: db.open_tree("accounts")?,
-            requests: chunked::RecordTree::open(&db, "requests")?,
-            id_floor: copy::id_floor(&db)?,
-            db,
-            flusher,
-        })
-    }
 }
 
-/// Where the open database is: shared by every handle and the commit thread.
-/// Empty only while a compaction swaps databases (under the write lock, so no
-/// reader sees it), or after a swap that could open neither database.
-pub(super) type Slot = Arc<RwLock<Option<Arc<Open>>>>;
+/// What a passphrase guess may do (see [`Store::guess`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guess {
+    /// Counted; go on and try it.
+    Counted,
+    /// The secret has had its allowance of wrong guesses.
+    Exhausted,
+}
 
-/// The database in `slot` now.
-pub(super) fn current(slot: &Slot) -> Result<Arc<Open>, StoreError> {
-    slot.read()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone()
-        .ok_or(StoreError::Closed)
+/// How full the connection pool is, for `/metrics` (PostgreSQL only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    pub max: usize,
+    pub open: usize,
+    pub idle: usize,
+    pub waiting: usize,
 }
 
 /// Handle to the database; clones share it.
 #[derive(Clone)]
 pub struct Store {
-    slot: Slot,
-    commits: Arc<GroupCommit>,
-    /// Set once the database failed (shared by every flusher it has had).
-    failure: Arc<Failure>,
-    /// Where it is and how it was opened, for a compaction of the running server.
-    path: Arc<PathBuf>,
-    options: Arc<Options>,
-    /// The data directory's size at the last open or compaction check, and what
-    /// happened since (see [`Store::compact_if_worth_it`]).
-    checked_size: Arc<std::sync::Mutex<compact::Checked>>,
-    /// The counts `/metrics` shows.
-    tally: Arc<tally::Tally>,
-    /// The keys writes changed while a compaction copies (see `copy`).
-    changes: Arc<copy::Changes>,
-    /// Set when a compaction could not put its copy in place (a file system
-    /// without `RENAME_EXCHANGE`): no more are tried.
-    compaction_off: Arc<std::sync::atomic::AtomicBool>,
-    /// Shared by every write, taken alone by a copy (see `copy`).
-    gate: Arc<RwLock<()>>,
-    /// Counts the clones of this handle: sled releases the database lock only when
-    /// the last one is dropped, and shutdown waits for that.
-    handles: Arc<()>,
+    engine: Engine,
+}
+
+#[derive(Clone)]
+enum Engine {
+    Sled(embedded::SledStore),
+    Postgres(postgres::PgStore),
+}
+
+/// Runs `$body` with `$e` bound to whichever engine this is.
+macro_rules! each {
+    ($self:expr, $e:ident => $body:expr) => {
+        match &$self.engine {
+            Engine::Sled($e) => $body,
+            Engine::Postgres($e) => $body,
+        }
+    };
 }
 
 impl Store {
-    /// Opens (or creates) the database in `path` with a page cache of about
-    /// `cache_bytes`. A locked, unreadable or emptied database is an error naming
-    /// the path; sled panics on some corruptions, and that too becomes an error.
-    ///
-    /// sled treats a damaged log as a torn write and truncates it, so a data file
-    /// that was overwritten or emptied would open as an empty database and every
-    /// secret and account would be gone without a word. To tell "new" from "lost",
-    /// a database is created in a staging directory with a format marker, flushed,
-    /// and only then moved into place; a database at `path` without the marker is
-    /// refused, and so is one whose marker names another format.
-    ///
-    /// A database that opens but has lost commits it acknowledged (see
-    /// `durable::Mark`) is refused as [`StoreError::LostCommits`].
+    /// Opens (or creates) the embedded database in `path` with a page cache of
+    /// about `cache_bytes` (see [`Store::open_with`]).
     pub fn open(path: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
         Self::open_with(
             path,
@@ -243,184 +216,447 @@ impl Store {
         )
     }
 
-    /// [`Store::open`] with every option: a database that lost commits opened
-    /// anyway, and a database left mostly empty by churn compacted (see
-    /// `compact`).
+    /// Opens (or creates) the embedded database in `path`. A locked,
+    /// unreadable or emptied database is an error naming the path; one that
+    /// lost commits it acknowledged is [`StoreError::LostCommits`] unless
+    /// `accept_data_loss`.
     pub fn open_with(path: &Path, options: &Options) -> Result<Self, StoreError> {
-        let cache_bytes = options.cache_bytes;
-        let db = open::open_database(path, cache_bytes)?;
-        let error = |e: std::io::Error| StoreError::Open {
-            path: path.to_owned(),
-            reason: e.to_string(),
-        };
-        let failure = Arc::<Failure>::default();
-        let (flusher, found) =
-            Flusher::new(db.clone(), path, Arc::clone(&failure)).map_err(error)?;
-        if let durable::Found::Missing {
-            in_database,
-            acknowledged,
-        } = found
-        {
-            let lost = StoreError::LostCommits {
-                path: path.to_owned(),
-                in_database,
-                acknowledged,
-            };
-            if !options.accept_data_loss {
-                return Err(lost);
-            }
-            log::warn!("starting with --accept-data-loss: {lost}");
-            flusher.accept_loss().map_err(error)?;
-        }
-        let (db, flusher) = if compact::worth_it(&db, path, options.compact_above_bytes)? {
-            drop(flusher);
-            let db = compact::compact(db, path, cache_bytes)?;
-            (
-                db.clone(),
-                Flusher::new(db, path, Arc::clone(&failure))
-                    .map_err(error)?
-                    .0,
-            )
-        } else {
-            (db, flusher)
-        };
-        let slot: Slot = Arc::new(RwLock::new(Some(Arc::new(Open::new(db, flusher)?))));
-        let tally = Arc::new(tally::Tally::default());
-        let commits = GroupCommit::start(Arc::clone(&slot), Arc::clone(&tally)).map_err(error)?;
-        let store = Self {
-            slot,
-            commits: Arc::new(commits),
-            failure,
-            path: Arc::new(path.to_owned()),
-            options: Arc::new(options.clone()),
-            checked_size: Arc::new(std::sync::Mutex::new(compact::Checked::at(
-                compact::size_of(path).unwrap_or(0),
-            ))),
-            gate: Arc::default(),
-            changes: Arc::default(),
-            compaction_off: Arc::default(),
-            tally,
-            handles: Arc::new(()),
-        };
-        if options.count_records {
-            let (unread, records) = store.counts()?;
-            store.tally.start_from(unread, records);
-        }
-        Ok(store)
+        Ok(Self {
+            engine: Engine::Sled(embedded::SledStore::open_with(path, options)?),
+        })
     }
+
+    /// Connects to PostgreSQL and brings its schema up to date (see
+    /// `postgres::migrate`). Waits (bounded) for a server that is not up yet.
+    pub fn open_postgres(options: &PostgresOptions) -> Result<Self, StoreError> {
+        Ok(Self {
+            engine: Engine::Postgres(postgres::PgStore::open(options)?),
+        })
+    }
+
+    /// Which engine this is, for logs and `/metrics`: `sled` or `postgresql`.
+    pub fn engine_name(&self) -> &'static str {
+        match self.engine {
+            Engine::Sled(_) => "sled",
+            Engine::Postgres(_) => "postgresql",
+        }
+    }
+
+    // ---- secrets ----
+
+    /// A fresh record id, larger than every id issued before (on any node).
+    pub async fn new_id(&self) -> Result<RecordId, StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => s.new_id(),
+            Engine::Postgres(p) => p.new_id().await,
+        }
+    }
+
+    /// Stores a new secret under `id` (from [`Store::new_id`]). Durable when
+    /// `Ok`.
+    pub async fn insert(&self, id: RecordId, record: &SecretRecord) -> Result<(), StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => {
+                s.insert(id, record)?;
+                s.commit().await
+            }
+            Engine::Postgres(p) => p.insert(id, record).await,
+        }
+    }
+
+    /// The record stored under `id`, unless there is none or it has expired at
+    /// `now` (twice its secret's TTL). Whether the secret itself is still live
+    /// is [`SecretRecord::is_live`].
+    pub async fn get(&self, id: RecordId, now: u64) -> Result<Option<Fetched>, StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => s.get(id, now),
+            Engine::Postgres(p) => p.get(id, now).await,
+        }
+    }
+
+    /// Settles a live secret (its reveal or its burn) from the record as
+    /// `read`: the state changes and the sealed value and secret key go, in
+    /// one conditional write. Exactly one caller per secret gets the record as
+    /// written; every other (concurrent or later, on any node) gets `None`, and
+    /// so does any call once the secret expired at `now`. Durable when `Ok`.
+    pub async fn settle(
+        &self,
+        read: &Fetched,
+        now: u64,
+        how: Settlement,
+    ) -> Result<Option<SecretRecord>, StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => {
+                let settled = s.settle(read, now, how)?;
+                s.commit().await?;
+                Ok(settled)
+            }
+            Engine::Postgres(p) => p.settle(read, now, how).await,
+        }
+    }
+
+    /// Moves a secret from `new` to `viewed` (its page was opened). Not made
+    /// durable on its own: losing it in a crash only loses a hint.
+    pub async fn mark_viewed(&self, read: &Fetched, now: u64) -> Result<(), StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => s.mark_viewed(read, now),
+            Engine::Postgres(p) => p.mark_viewed(read, now).await,
+        }
+    }
+
+    /// Counts one passphrase guess against the secret under `id`, unless it
+    /// has had `limit` already: counted before the guess is tried, so that
+    /// concurrent guesses (on any number of nodes) cannot all pass the limit.
+    /// A right guess settles the secret, so nothing is ever given back.
+    pub async fn guess(&self, id: RecordId, limit: u32) -> Result<Guess, StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => s.guess(id, limit),
+            Engine::Postgres(p) => p.guess(id, limit).await,
+        }
+    }
+
+    /// Removes a secret entirely, as if never made (the undo of a create whose
+    /// email could not be sent). Durable when `Ok`.
+    pub async fn discard(&self, id: RecordId) -> Result<(), StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => {
+                s.discard(id)?;
+                s.commit().await
+            }
+            Engine::Postgres(p) => p.discard(id).await,
+        }
+    }
+
+    /// The newest records of `owner` that have not expired at `now`, newest
+    /// first, at most `limit`; only those made since the account was (see
+    /// [`AccountRecord::listed_from`]).
+    pub async fn recent(
+        &self,
+        owner: &str,
+        limit: usize,
+        now: u64,
+    ) -> Result<Vec<Fetched>, StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => s.recent(owner, limit, now),
+            Engine::Postgres(p) => p.recent(owner, limit, now).await,
+        }
+    }
+
+    // ---- requests ----
+
+    /// Stores a new request under `id` (from [`Store::new_id`]). Durable when
+    /// `Ok`.
+    pub async fn insert_request(
+        &self,
+        id: RecordId,
+        record: &RequestRecord,
+    ) -> Result<(), StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => {
+                s.insert_request(id, record)?;
+                s.commit().await
+            }
+            Engine::Postgres(p) => p.insert_request(id, record).await,
+        }
+    }
+
+    /// The request under `id`, unless there is none or its record has expired
+    /// at `now`.
+    pub async fn get_request(
+        &self,
+        id: RecordId,
+        now: u64,
+    ) -> Result<Option<FetchedRequest>, StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => s.get_request(id, now),
+            Engine::Postgres(p) => p.get_request(id, now).await,
+        }
+    }
+
+    /// Takes the one answer of an open request (see
+    /// [`RequestRecord::answer`]): one caller wins, as for [`Store::settle`].
+    /// Durable when `Ok`.
+    pub async fn answer_request(
+        &self,
+        read: &FetchedRequest,
+        now: u64,
+        sealed_answer: Vec<u8>,
+    ) -> Result<Option<RequestRecord>, StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => {
+                let answered = s.answer_request(read, now, sealed_answer)?;
+                s.commit().await?;
+                Ok(answered)
+            }
+            Engine::Postgres(p) => p.answer_request(read, now, sealed_answer).await,
+        }
+    }
+
+    /// Closes a request for its requester (see [`RequestRecord::close`]): one
+    /// caller wins. Durable when `Ok`.
+    pub async fn close_request(
+        &self,
+        read: &FetchedRequest,
+        now: u64,
+        how: Closing,
+    ) -> Result<Option<RequestRecord>, StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => {
+                let closed = s.close_request(read, now, how)?;
+                s.commit().await?;
+                Ok(closed)
+            }
+            Engine::Postgres(p) => p.close_request(read, now, how).await,
+        }
+    }
+
+    // ---- accounts ----
+
+    /// Creates an account; `false` if the name is taken. Durable when `Ok`.
+    pub async fn create_account(
+        &self,
+        name: &str,
+        record: &AccountRecord,
+    ) -> Result<bool, StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => {
+                let made = s.create_account(name, record)?;
+                s.commit().await?;
+                Ok(made)
+            }
+            Engine::Postgres(p) => p.create_account(name, record).await,
+        }
+    }
+
+    /// Replaces an account's record; `false` if there is none. Durable when `Ok`.
+    pub async fn update_account(
+        &self,
+        name: &str,
+        record: &AccountRecord,
+    ) -> Result<bool, StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => {
+                let updated = s.update_account(name, record)?;
+                s.commit().await?;
+                Ok(updated)
+            }
+            Engine::Postgres(p) => p.update_account(name, record).await,
+        }
+    }
+
+    /// Removes an account; `false` if there was none. Durable when `Ok`.
+    pub async fn remove_account(&self, name: &str) -> Result<bool, StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => {
+                let removed = s.remove_account(name)?;
+                s.commit().await?;
+                Ok(removed)
+            }
+            Engine::Postgres(p) => p.remove_account(name).await,
+        }
+    }
+
+    pub async fn account(&self, name: &str) -> Result<Option<AccountRecord>, StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => s.account(name),
+            Engine::Postgres(p) => p.account(name).await,
+        }
+    }
+
+    /// Every account, by name.
+    pub async fn accounts(&self) -> Result<Vec<(String, AccountRecord)>, StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => s.accounts(),
+            Engine::Postgres(p) => p.accounts().await,
+        }
+    }
+
+    /// The id an account made now starts listing after: the last id issued.
+    pub async fn last_id(&self) -> Result<u64, StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => s.new_id().map(RecordId::get),
+            Engine::Postgres(p) => p.last_id().await,
+        }
+    }
+
+    // ---- the master key check ----
+
+    /// The master key check stored with the data, if any (see
+    /// `crypto::Keyring::key_check`).
+    pub async fn key_check(&self) -> Result<Option<[u8; 32]>, StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => s.key_check(),
+            Engine::Postgres(p) => p.key_check().await,
+        }
+    }
+
+    /// Records the master key check, durably. Where one is there already it is
+    /// kept (two nodes starting together with one key: the first writes it).
+    pub async fn set_key_check(&self, check: &[u8; 32]) -> Result<(), StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => s.set_key_check(check),
+            Engine::Postgres(p) => p.set_key_check(check).await,
+        }
+    }
+
+    /// Whether the database holds no secret, no request and no account:
+    /// nothing a new master key would make unreadable.
+    pub async fn holds_nothing(&self) -> Result<bool, StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => s.holds_nothing(),
+            Engine::Postgres(p) => p.holds_nothing().await,
+        }
+    }
+
+    // ---- upkeep ----
+
+    /// Handles at most `limit` records due at `now` (a secret's value at its
+    /// expiry, a record at its end, a request's sealed parts at theirs);
+    /// returns how many. On PostgreSQL, rows another node's reaper holds are
+    /// skipped, not waited for.
+    pub async fn purge_expired(&self, now: u64, limit: usize) -> Result<usize, StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => s.purge_expired(now, limit),
+            Engine::Postgres(p) => p.purge_expired(now, limit).await,
+        }
+    }
+
+    /// Compacts an embedded database that churn left mostly empty (cheap to
+    /// ask); PostgreSQL's own autovacuum does that work there.
+    pub fn compact_if_worth_it(&self, removed: usize) -> Result<bool, StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => s.compact_if_worth_it(removed),
+            Engine::Postgres(_) => Ok(false),
+        }
+    }
+
+    /// `(records still holding a sealed value, records)`, expired or not; for
+    /// tests. Reads every record.
+    pub async fn counts(&self) -> Result<(usize, usize), StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => s.counts(),
+            Engine::Postgres(p) => p.counts().await,
+        }
+    }
+
+    /// `(requests still holding anything sealed, requests)`, expired or not;
+    /// for tests.
+    pub async fn request_counts(&self) -> Result<(usize, usize), StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => s.request_counts(),
+            Engine::Postgres(p) => p.request_counts().await,
+        }
+    }
+
+    // ---- backup ----
+
+    /// Writes a consistent backup of the database to `out` (see `backup`).
+    /// Blocking: run it off the async workers.
+    pub fn backup(&self, out: &mut dyn Write) -> Result<BackupSummary, BackupError> {
+        each!(self, e => e.backup(out))
+    }
+
+    // ---- health ----
 
     /// The counts `/metrics` shows.
-    pub fn tally(&self) -> Arc<tally::Tally> {
-        Arc::clone(&self.tally)
+    pub fn tally(&self) -> Arc<Tally> {
+        each!(self, e => e.tally())
     }
 
-    /// The database now (a compaction, or a reopening after a failure, may
-    /// replace it between two calls). While it has failed, nothing is read or
-    /// written: [`StoreError::Unavailable`] at once, rather than sled's error
-    /// after the work that led up to it. So no reveal is shown that could not
-    /// be recorded, and no write can reach a database that is about to be
-    /// dropped.
-    pub(super) fn current(&self) -> Result<Arc<Open>, StoreError> {
-        if self.failure.is_set() {
-            return Err(StoreError::Unavailable);
-        }
-        current(&self.slot)
-    }
-
-    /// Waits until every write made before this call is on disk (group commit).
-    /// Call it before acknowledging a create, reveal or burn.
-    pub async fn commit(&self) -> Result<(), StoreError> {
-        if self.commits.wait().await {
-            Ok(())
-        } else if self.failure.is_set() {
-            Err(StoreError::Unavailable)
-        } else {
-            Err(StoreError::NotDurable)
+    /// How full PostgreSQL's connection pool is; `None` on sled.
+    pub fn pool_status(&self) -> Option<PoolStatus> {
+        match &self.engine {
+            Engine::Sled(_) => None,
+            Engine::Postgres(p) => Some(p.pool_status()),
         }
     }
 
-    /// Waits (at most `limit`) until this is the last handle to the database, so
-    /// that dropping it releases the lock: after a graceful stop the server's
-    /// worker threads may still be dropping theirs. `false` if others remain.
-    pub fn wait_until_sole_handle(&self, limit: std::time::Duration) -> bool {
-        let deadline = std::time::Instant::now() + limit;
-        while Arc::strong_count(&self.handles) > 1 {
-            if std::time::Instant::now() >= deadline {
-                return false;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(2));
+    /// Whether the database can serve now; `Err` says why not. PostgreSQL is
+    /// asked (one `SELECT 1`, bounded in time).
+    pub async fn readiness(&self) -> Result<(), String> {
+        match &self.engine {
+            Engine::Sled(s) => s.readiness().map_err(str::to_owned),
+            Engine::Postgres(p) => p.readiness().await,
         }
-        true
     }
 
-    /// Whether the database can write now: `false` from a failure (a flush, or
-    /// the reaper's sweep, hit an I/O error: see [`Failure`]) until it is
-    /// reopened ([`Store::reopen_after_failure`]). Cheap (one atomic load), for
-    /// what is polled often.
+    /// Whether the database can write now, as last seen (one atomic load): on
+    /// sled `false` from a failure until it is reopened; on PostgreSQL `false`
+    /// from a failed connection until one succeeds. Either passes by itself:
+    /// no restart needed.
     pub fn is_available(&self) -> bool {
-        !self.failure.is_set()
+        each!(self, e => e.is_available())
     }
 
-    /// Whether the database can serve: it has not failed, its commit thread is
-    /// alive, and it answers a read. `Err` says which is not so.
-    pub fn readiness(&self) -> Result<(), &'static str> {
-        if self.failure.is_set() {
-            return Err(
-                "the database cannot write (a full disk?); otsd reopens it once \
-                        the disk has room",
-            );
-        }
-        if !self.commits.is_running() {
-            return Err("the commit thread has stopped");
-        }
-        self.key_check()
-            .map(|_| ())
-            .map_err(|_| "the database does not answer a read")
-    }
-
-    /// Whether the commit thread still serves. It stops at [`Store::close`],
-    /// when the last handle is dropped, or if it panicked; before a close, so
-    /// only by a panic, after which every commit is refused: the server then
-    /// stops rather than serve without writes.
+    /// Whether the store's own machinery still serves (sled's commit thread);
+    /// when not, every write is refused and the server should stop.
     pub fn is_committing(&self) -> bool {
-        self.commits.is_running()
-    }
-
-    /// Notes an error some operation got: an I/O error means sled has failed.
-    pub fn note(&self, err: &StoreError) {
-        if matches!(err, StoreError::Sled(sled::Error::Io(_))) {
-            self.failure.set();
+        match &self.engine {
+            Engine::Sled(s) => s.is_committing(),
+            Engine::Postgres(_) => true,
         }
     }
 
-    /// Flushes synchronously and stops the committer; for shutdown.
+    /// Notes an error some operation got: on sled an I/O error means the
+    /// database has failed (see [`Failure`]).
+    pub fn note(&self, err: &StoreError) {
+        if let Engine::Sled(s) = &self.engine {
+            s.note(err);
+        }
+    }
+
+    /// Reopens an embedded database that failed, in place (see
+    /// `embedded::recover`); PostgreSQL's pool reconnects by itself.
+    pub fn reopen_after_failure(&self) -> Result<(), StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => s.reopen_after_failure(),
+            Engine::Postgres(_) => Ok(()),
+        }
+    }
+
+    /// Waits (at most `limit`) until this is the last handle to the database,
+    /// so that dropping it releases sled's lock. `false` if others remain.
+    pub fn wait_until_sole_handle(&self, limit: std::time::Duration) -> bool {
+        match &self.engine {
+            Engine::Sled(s) => s.wait_until_sole_handle(limit),
+            Engine::Postgres(_) => true,
+        }
+    }
+
+    /// Flushes (sled) or closes the pool (PostgreSQL); for shutdown.
     pub fn close(&self) -> Result<(), StoreError> {
-        self.commits.stop();
-        self.current()?.flusher.flush()?;
-        Ok(())
-    }
-
-    /// A fresh record id: larger than every id issued before, also across
-    /// restarts (sled persists its id generator ahead of use).
-    ///
-    /// Issued under the write gate: a compaction of the running server sets
-    /// the new database's id floor with writes paused, and no id may be issued
-    /// by the old database after that.
-    pub fn new_id(&self) -> Result<RecordId, StoreError> {
-        let _writing = self.writing();
-        self.next_free_id().map(RecordId::new)
-    }
-
-    fn next_free_id(&self) -> Result<u64, StoreError> {
-        let open = self.current()?;
-        copy::next_id(&open.db, open.id_floor)
+        each!(self, e => e.close())
     }
 }
 
-/// A fresh database in a temporary directory, for the store's tests.
-#[cfg(test)]
-pub(super) fn open_temp() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("db"), 1 << 20).unwrap();
-    (dir, store)
+/// Runs one of the store's futures to its end on a thread that is not async
+/// (the reaper, the admin socket, the watchdog, the command line).
+/// PostgreSQL's work runs on the store's own runtime whoever awaits it, and
+/// sled's needs no runtime, so any executor does: this one just parks the
+/// thread. Never call it on an async worker (it would stall the worker).
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    futures_executor::block_on(future)
+}
+
+/// Where a restore writes.
+pub enum RestoreTarget<'a> {
+    /// A new embedded database at this path (absent or an empty directory).
+    Embedded { path: &'a Path, cache_bytes: u64 },
+    /// A PostgreSQL database that holds nothing yet.
+    Postgres(&'a PostgresOptions),
+}
+
+/// Fills a new database from a backup (of either engine): on sled, built aside
+/// and renamed into place; on PostgreSQL, in one transaction into a database
+/// that holds nothing. Either way, a failure leaves nothing behind.
+pub fn restore(
+    input: &mut dyn Read,
+    target: RestoreTarget<'_>,
+) -> Result<BackupSummary, BackupError> {
+    match target {
+        RestoreTarget::Embedded { path, cache_bytes } => {
+            embedded::restore(input, path, cache_bytes)
+        }
+        RestoreTarget::Postgres(options) => postgres::restore(input, options),
+    }
 }

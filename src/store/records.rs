@@ -77,6 +77,46 @@ impl SecretRecord {
         self.stretch.is_some()
     }
 
+    /// Settles it (its reveal or its burn) at `now` if it is live: the state
+    /// changes and the sealed value and secret key go. `false` (and nothing
+    /// changed) if it was not live. The one transition every engine applies,
+    /// each in one conditional write.
+    pub(super) fn settle(&mut self, now: u64, how: Settlement) -> bool {
+        if !self.is_live(now) {
+            return false;
+        }
+        self.state = match how {
+            Settlement::Received => StoredState::Received,
+            Settlement::Burned => StoredState::Burned,
+        };
+        if how == Settlement::Received {
+            self.received = Some(now);
+        }
+        self.updated = now;
+        self.drop_sealed();
+        true
+    }
+
+    /// `new` → `viewed` at `now` (its page was opened), if live and new.
+    pub(super) fn mark_viewed(&mut self, now: u64) -> bool {
+        let fresh = self.state == StoredState::New && self.is_live(now);
+        if fresh {
+            self.state = StoredState::Viewed;
+            self.updated = now;
+        }
+        fresh
+    }
+
+    /// When the reaper next has something to do with it: at its secret's
+    /// expiry while the sealed value is there, then at the record's end.
+    pub fn due(&self) -> u64 {
+        if self.sealed_value.is_some() {
+            self.secret_expires_at
+        } else {
+            self.expires_at
+        }
+    }
+
     /// Drops what only a live secret needs; `true` if there was anything to drop.
     pub(super) fn drop_sealed(&mut self) -> bool {
         let had = self.sealed_value.is_some() || self.sealed_secret_key.is_some();
@@ -156,6 +196,46 @@ impl RequestRecord {
         self.state == RequestState::Answered
             && self.answer_until.is_some_and(|until| now < until)
             && self.sealed_answer.is_some()
+    }
+
+    /// Takes the one answer of an open request at `now`: `sealed_answer` goes
+    /// in, the request key's copy of the answer key goes out; the answer can
+    /// be read for the request's TTL from `now`. `false` (nothing changed) if
+    /// it is not open.
+    pub(super) fn answer(&mut self, now: u64, sealed_answer: &[u8]) -> bool {
+        if !self.is_open(now) {
+            return false;
+        }
+        let answer_until = now.saturating_add(self.ttl);
+        self.state = RequestState::Answered;
+        self.answered = Some(now);
+        self.updated = now;
+        self.answer_until = Some(answer_until);
+        self.expires_at = answer_until.saturating_add(self.ttl);
+        self.key_for_request = None;
+        self.sealed_request_key = None;
+        self.sealed_answer = Some(sealed_answer.to_vec());
+        true
+    }
+
+    /// Closes it for its requester at `now`, dropping everything sealed:
+    /// `Revealed` needs an answer to be there, `Cancelled` a request that is
+    /// open or answered. `false` (nothing changed) otherwise.
+    pub(super) fn close(&mut self, now: u64, how: Closing) -> bool {
+        let may = match how {
+            Closing::Revealed => self.has_answer(now),
+            Closing::Cancelled => self.is_open(now) || self.has_answer(now),
+        };
+        if !may {
+            return false;
+        }
+        self.state = match how {
+            Closing::Revealed => RequestState::Revealed,
+            Closing::Cancelled => RequestState::Cancelled,
+        };
+        self.updated = now;
+        self.drop_sealed();
+        true
     }
 
     /// Whether its time ran out at `now` before it was closed.

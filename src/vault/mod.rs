@@ -15,7 +15,13 @@ use crate::clock::unix_now;
 use crate::crypto::{KeyKind, Keyring, RecordId, Stretch, ValueKey};
 use crate::domain::{ANONYMOUS, Passphrase, ReceiptKey, SecretKey, SecretValue, ShareDomain, Ttl};
 use crate::error::Error;
-use crate::store::{Fetched, SecretRecord, Settlement, Store, StoreError, StoredState};
+use crate::store::{Fetched, Guess, SecretRecord, Settlement, Store, StoreError, StoredState};
+
+/// Wrong passphrases a secret takes in its whole life, from every address on
+/// every node together (counted with the secret in the store); then it takes
+/// no more guesses, the right one included. The per-address limit of the rate
+/// limiter is per node, and a guesser with many addresses passes it.
+pub const GUESSES_PER_SECRET: u32 = 5;
 use zeroize::Zeroizing;
 
 mod requests;
@@ -109,8 +115,8 @@ impl Vault {
     }
 
     /// Whether its store can serve (see `Store::readiness`).
-    pub fn readiness(&self) -> Result<(), &'static str> {
-        self.store.readiness()
+    pub async fn readiness(&self) -> Result<(), String> {
+        self.store.readiness().await
     }
 
     /// Whether its store can write now (see `Store::is_available`).
@@ -122,7 +128,7 @@ impl Vault {
     /// does not lose the secret.
     pub async fn create(&self, new: NewSecret) -> Result<Receipt, Error> {
         let now = unix_now();
-        let id = self.store.new_id()?;
+        let id = self.store.new_id().await?;
         let keys = self.keyring.issue_keys(id);
         let stretch = new.passphrase.as_ref().map(|_| self.keyring.new_stretch());
         let value_key = self
@@ -160,8 +166,7 @@ impl Vault {
                 .map(|d| d.as_str().to_owned())
                 .unwrap_or_default(),
         };
-        self.store.insert(id, &record)?;
-        self.store.commit().await?;
+        self.store.insert(id, &record).await?;
         // Just made: `new`, and the secret key is at hand (no need to read back).
         Ok(present(
             keys.receipt,
@@ -182,22 +187,32 @@ impl Vault {
     ) -> Result<Revealed, Error> {
         let unknown = || Error::unknown(key.expose());
         let read = self
-            .find(KeyKind::Secret, key.expose(), unix_now())?
+            .find(KeyKind::Secret, key.expose(), unix_now())
+            .await?
             .filter(|read| read.record.is_live(unix_now()))
             .ok_or_else(unknown)?;
-        let value = self
+        let guesses = read.record.passphrase_required() && passphrase.is_some();
+        if guesses {
+            self.count_guess(&read).await?;
+        }
+        let Some(value) = self
             .open_value(key, passphrase, read.id, &read.record)
             .await?
-            .ok_or_else(|| Error::WrongPassphraseToReveal {
+        else {
+            if !guesses && read.record.passphrase_required() {
+                self.count_guess(&read).await?;
+            }
+            return Err(Error::WrongPassphraseToReveal {
                 key: key.expose().to_owned(),
-            })?;
+            });
+        };
         // The one compare-and-swap that decides: a burn or another reveal that got
         // there first makes this `None`. The value opened above is the one settled
         // (a live record's sealed value never changes).
         self.store
-            .settle(&read, unix_now(), Settlement::Received)?
+            .settle(&read, unix_now(), Settlement::Received)
+            .await?
             .ok_or_else(unknown)?;
-        self.store.commit().await?;
         Ok(Revealed {
             value,
             secret_key: key.clone(),
@@ -206,10 +221,11 @@ impl Vault {
     }
 
     /// The receipt for a receipt key. Reading it changes nothing.
-    pub fn receipt(&self, key: &ReceiptKey) -> Result<Receipt, Error> {
+    pub async fn receipt(&self, key: &ReceiptKey) -> Result<Receipt, Error> {
         let now = unix_now();
         let read = self
-            .find(KeyKind::Receipt, key.expose(), now)?
+            .find(KeyKind::Receipt, key.expose(), now)
+            .await?
             .ok_or_else(|| Error::unknown(key.expose()))?;
         Ok(self.describe(key.clone(), read.id, &read.record, now))
     }
@@ -224,7 +240,8 @@ impl Vault {
     ) -> Result<(Receipt, String), Error> {
         let unknown = || Error::unknown(key.expose());
         let read = self
-            .find(KeyKind::Receipt, key.expose(), unix_now())?
+            .find(KeyKind::Receipt, key.expose(), unix_now())
+            .await?
             .filter(|read| read.record.is_live(unix_now()))
             .ok_or_else(unknown)?;
         let (id, record) = (read.id, &read.record);
@@ -234,6 +251,9 @@ impl Vault {
             .and_then(|sealed| self.keyring.open_secret_key(key, id, sealed))
             .ok_or(StoreError::Corrupt)?;
         if record.passphrase_required() {
+            // Counted before it is tried (with or without a passphrase: a
+            // burn without one is a failed attempt too).
+            self.count_guess(&read).await?;
             let opened = match passphrase {
                 Some(p) => self.open_value(&secret_key, Some(p), id, record).await?,
                 None => None,
@@ -244,27 +264,29 @@ impl Vault {
         }
         let burned = self
             .store
-            .settle(&read, unix_now(), Settlement::Burned)?
+            .settle(&read, unix_now(), Settlement::Burned)
+            .await?
             .ok_or_else(unknown)?;
-        self.store.commit().await?;
         let short = secret_key.short().to_owned();
         Ok((self.describe(key.clone(), id, &burned, unix_now()), short))
     }
 
     /// Removes a just-created secret and its receipt (its delivery failed), durably.
     pub async fn discard(&self, key: &ReceiptKey) -> Result<(), Error> {
-        if let Some(read) = self.find(KeyKind::Receipt, key.expose(), unix_now())? {
-            self.store.discard(read.id)?;
-            self.store.commit().await?;
+        if let Some(read) = self
+            .find(KeyKind::Receipt, key.expose(), unix_now())
+            .await?
+        {
+            self.store.discard(read.id).await?;
         }
         Ok(())
     }
 
     /// An account's receipts, newest first (at most `limit`), for `recent`.
-    pub fn recent(&self, owner: &str, limit: usize) -> Result<Vec<Receipt>, Error> {
+    pub async fn recent(&self, owner: &str, limit: usize) -> Result<Vec<Receipt>, Error> {
         let now = unix_now();
         let mut out = Vec::new();
-        for Fetched { id, record, .. } in self.store.recent(owner, limit, now)? {
+        for Fetched { id, record, .. } in self.store.recent(owner, limit, now).await? {
             let sealed = record
                 .sealed_receipt_key
                 .as_deref()
@@ -280,31 +302,43 @@ impl Vault {
 
     /// Marks a receipt `viewed` because the secret's page was opened in a browser.
     /// Changes nothing for unknown or no-longer-live secrets.
-    pub fn mark_viewed(&self, key: &SecretKey) -> Result<(), Error> {
+    pub async fn mark_viewed(&self, key: &SecretKey) -> Result<(), Error> {
         let now = unix_now();
-        if let Some(read) = self.find(KeyKind::Secret, key.expose(), now)? {
-            self.store.mark_viewed(&read, now)?;
+        if let Some(read) = self.find(KeyKind::Secret, key.expose(), now).await? {
+            self.store.mark_viewed(&read, now).await?;
         }
         Ok(())
     }
 
     /// Whether a secret exists and is live, and whether it needs a passphrase.
-    pub fn peek(&self, key: &SecretKey) -> Result<Option<bool>, Error> {
+    pub async fn peek(&self, key: &SecretKey) -> Result<Option<bool>, Error> {
         let now = unix_now();
         Ok(self
-            .find(KeyKind::Secret, key.expose(), now)?
+            .find(KeyKind::Secret, key.expose(), now)
+            .await?
             .filter(|read| read.record.is_live(now))
             .map(|read| read.record.passphrase_required()))
+    }
+
+    /// Counts one passphrase guess against the secret `read` (see
+    /// [`GUESSES_PER_SECRET`]); `PassphraseLocked` once it has had them all.
+    async fn count_guess(&self, read: &Fetched) -> Result<(), Error> {
+        match self.store.guess(read.id, GUESSES_PER_SECRET).await? {
+            Guess::Counted => Ok(()),
+            Guess::Exhausted => Err(Error::PassphraseLocked {
+                retry_after: read.record.secret_expires_at.saturating_sub(unix_now()),
+            }),
+        }
     }
 
     /// The record a key of `kind` opens: the key must name a record (see
     /// `crypto::locator`) whose stored check it matches. A mistyped, forged or
     /// other-kind key finds nothing, exactly like an unknown one.
-    fn find(&self, kind: KeyKind, key: &str, now: u64) -> Result<Option<Fetched>, Error> {
+    async fn find(&self, kind: KeyKind, key: &str, now: u64) -> Result<Option<Fetched>, Error> {
         let Some(id) = self.keyring.locate(kind, key) else {
             return Ok(None);
         };
-        let Some(read) = self.store.get(id, now)? else {
+        let Some(read) = self.store.get(id, now).await? else {
             return Ok(None);
         };
         let check = match kind {

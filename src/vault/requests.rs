@@ -96,7 +96,7 @@ impl Vault {
     /// Seals and stores a new request. Durable when `Ok`.
     pub async fn create_request(&self, new: NewRequest) -> Result<PrivateView, Error> {
         let now = unix_now();
-        let id = self.store.new_id()?;
+        let id = self.store.new_id().await?;
         let keys = self.keyring.issue_request_keys(id);
         let answer_key = AnswerKey::generate();
         let ttl = new.ttl.seconds();
@@ -138,8 +138,7 @@ impl Vault {
             sealed_note,
             sealed_answer: None,
         };
-        self.store.insert_request(id, &record)?;
-        self.store.commit().await?;
+        self.store.insert_request(id, &record).await?;
         Ok(describe(
             keys.private,
             Some(keys.request),
@@ -151,8 +150,8 @@ impl Vault {
 
     /// The open request a request link names; anything else (unknown,
     /// answered, cancelled, expired) is `UnknownRequest`. Changes nothing.
-    pub fn open_request(&self, key: &RequestKey) -> Result<OpenRequest, Error> {
-        let (read, answer_key) = self.open_for_answer(key)?;
+    pub async fn open_request(&self, key: &RequestKey) -> Result<OpenRequest, Error> {
+        let (read, answer_key) = self.open_for_answer(key).await?;
         Ok(OpenRequest {
             note: self.note(&answer_key, &read)?,
             created: read.record.created,
@@ -162,10 +161,13 @@ impl Vault {
 
     /// Where the request a request link names stands for whoever holds that
     /// link: what its confirmation page needs. Changes nothing.
-    pub fn asked(&self, key: &RequestKey) -> Result<Asked, Error> {
+    pub async fn asked(&self, key: &RequestKey) -> Result<Asked, Error> {
         let now = unix_now();
         Ok(
-            match self.find_request(KeyKind::Request, key.expose(), now)? {
+            match self
+                .find_request(KeyKind::Request, key.expose(), now)
+                .await?
+            {
                 Some(read) if read.record.is_open(now) => Asked::Open,
                 Some(read) if read.record.answered.is_some() => Asked::Answered,
                 _ => Asked::Gone,
@@ -177,7 +179,7 @@ impl Vault {
     /// request gets `Ok`, and then the answer is on disk; every other one, and
     /// any once the request is closed, gets `UnknownRequest`.
     pub async fn answer(&self, key: &RequestKey, value: SecretValue) -> Result<(), Error> {
-        let (read, answer_key) = self.open_for_answer(key)?;
+        let (read, answer_key) = self.open_for_answer(key).await?;
         let sealed = self.keyring.seal_under(
             &answer_key,
             Sealed::Answer,
@@ -185,17 +187,18 @@ impl Vault {
             value.expose().as_bytes(),
         )?;
         self.store
-            .answer_request(&read, unix_now(), sealed)?
+            .answer_request(&read, unix_now(), sealed)
+            .await?
             .ok_or(Error::UnknownRequest)?;
-        self.store.commit().await?;
         Ok(())
     }
 
     /// The request as its requester sees it. Reading it changes nothing.
-    pub fn private_view(&self, key: &PrivateKey) -> Result<PrivateView, Error> {
+    pub async fn private_view(&self, key: &PrivateKey) -> Result<PrivateView, Error> {
         let now = unix_now();
         let read = self
-            .find_request(KeyKind::Private, key.expose(), now)?
+            .find_request(KeyKind::Private, key.expose(), now)
+            .await?
             .ok_or(Error::UnknownRequest)?;
         self.present_private_view(key, &read, now)
     }
@@ -206,7 +209,8 @@ impl Vault {
     pub async fn reveal_answer(&self, key: &PrivateKey) -> Result<SecretValue, Error> {
         let now = unix_now();
         let read = self
-            .find_request(KeyKind::Private, key.expose(), now)?
+            .find_request(KeyKind::Private, key.expose(), now)
+            .await?
             .ok_or(Error::UnknownRequest)?;
         if read.record.is_open(now) {
             return Err(Error::NoAnswerYet);
@@ -226,9 +230,9 @@ impl Vault {
             .ok_or(StoreError::Corrupt)?;
         let value = text(&mut plain)?;
         self.store
-            .close_request(&read, unix_now(), Closing::Revealed)?
+            .close_request(&read, unix_now(), Closing::Revealed)
+            .await?
             .ok_or(Error::UnknownRequest)?;
-        self.store.commit().await?;
         Ok(SecretValue::from_trusted(value))
     }
 
@@ -237,7 +241,8 @@ impl Vault {
     pub async fn cancel(&self, key: &PrivateKey) -> Result<PrivateView, Error> {
         let now = unix_now();
         let read = self
-            .find_request(KeyKind::Private, key.expose(), now)?
+            .find_request(KeyKind::Private, key.expose(), now)
+            .await?
             .ok_or(Error::UnknownRequest)?;
         let note = self
             .answer_key(Holder::Private(key), &read)
@@ -247,18 +252,22 @@ impl Vault {
             .flatten();
         let cancelled = self
             .store
-            .close_request(&read, now, Closing::Cancelled)?
+            .close_request(&read, now, Closing::Cancelled)
+            .await?
             .ok_or(Error::UnknownRequest)?;
-        self.store.commit().await?;
         Ok(describe(key.clone(), None, note, &cancelled, now))
     }
 
     /// The open request a request key names, with its answer key opened:
     /// anything not open is `UnknownRequest`.
-    fn open_for_answer(&self, key: &RequestKey) -> Result<(FetchedRequest, AnswerKey), Error> {
+    async fn open_for_answer(
+        &self,
+        key: &RequestKey,
+    ) -> Result<(FetchedRequest, AnswerKey), Error> {
         let now = unix_now();
         let read = self
-            .find_request(KeyKind::Request, key.expose(), now)?
+            .find_request(KeyKind::Request, key.expose(), now)
+            .await?
             .filter(|read| read.record.is_open(now))
             .ok_or(Error::UnknownRequest)?;
         let answer_key = self.answer_key(Holder::Request(key), &read)?;
@@ -266,7 +275,7 @@ impl Vault {
     }
 
     /// The request a key of `kind` opens (see `Vault::find` for secrets).
-    fn find_request(
+    async fn find_request(
         &self,
         kind: KeyKind,
         key: &str,
@@ -275,7 +284,7 @@ impl Vault {
         let Some(id) = self.keyring.locate(kind, key) else {
             return Ok(None);
         };
-        let Some(read) = self.store.get_request(id, now)? else {
+        let Some(read) = self.store.get_request(id, now).await? else {
             return Ok(None);
         };
         let check = match kind {

@@ -134,7 +134,7 @@ impl TestApp {
 pub fn count_records(data_dir: &TempDir) -> (usize, usize) {
     let store = otsd::store::Store::open(&data_dir.path().join("db"), 1 << 20)
         .expect("the stopped server's database opens");
-    let counts = store.counts().expect("count the records");
+    let counts = otsd::store::block_on(store.counts()).expect("count the records");
     store.close().expect("close the database");
     counts
 }
@@ -144,7 +144,7 @@ pub fn count_records(data_dir: &TempDir) -> (usize, usize) {
 pub fn count_requests(data_dir: &TempDir) -> (usize, usize) {
     let store = otsd::store::Store::open(&data_dir.path().join("db"), 1 << 20)
         .expect("the stopped server's database opens");
-    let counts = store.request_counts().expect("count the requests");
+    let counts = otsd::store::block_on(store.request_counts()).expect("count the requests");
     store.close().expect("close the database");
     counts
 }

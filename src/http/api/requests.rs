@@ -71,7 +71,7 @@ async fn show(
     Real(caller): Real<Caller>,
     Real(request_key): Real<RequestKey>,
 ) -> ApiResult {
-    let open = state.service.open_request(&caller, &request_key)?;
+    let open = state.service.open_request(&caller, &request_key).await?;
     Ok(json_ok(&json!({
         "state": "waiting",
         "note": open.note.as_ref().map(|n| n.expose()),
@@ -100,7 +100,7 @@ async fn private_view(
     Real(caller): Real<Caller>,
     Real(private_key): Real<PrivateKey>,
 ) -> ApiResult {
-    let view = state.service.private_view(&caller, &private_key)?;
+    let view = state.service.private_view(&caller, &private_key).await?;
     Ok(json_ok(&private_json(&view, state.service.links())))
 }
 

@@ -10,7 +10,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header::{AUTHORIZATION, HeaderValue};
 use actix_web::{HttpRequest, web};
 use actix_web_httpauth::headers::authorization::{Basic, Scheme};
-use std::future::{Ready, ready};
+use futures_util::future::LocalBoxFuture;
 use std::net::{IpAddr, Ipv4Addr};
 
 use crate::accounts::AccountName;
@@ -21,23 +21,23 @@ use crate::service::Caller;
 
 impl super::Extract for Caller {
     type Rejection = Error;
-    type Future = Ready<Result<Self, Error>>;
+    type Future = LocalBoxFuture<'static, Result<Self, Error>>;
 
     fn extract(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(identify(req))
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let ip = state.as_ref().map(|state| client_address(req, state));
+        let header = req.headers().get(AUTHORIZATION).cloned();
+        Box::pin(async move {
+            let (Some(state), Some(ip)) = (state, ip) else {
+                return Err(Error::Internal);
+            };
+            let account = match header {
+                None => None,
+                Some(header) => authenticate(&state, &header).await?,
+            };
+            Ok(Caller { account, ip })
+        })
     }
-}
-
-fn identify(req: &HttpRequest) -> Result<Caller, Error> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or(Error::Internal)?;
-    let ip = client_address(req, state);
-    let account = match req.headers().get(AUTHORIZATION) {
-        None => None,
-        Some(header) => authenticate(state, header)?,
-    };
-    Ok(Caller { account, ip })
 }
 
 /// The client's address as rate limits count it: the peer, or the forwarded
@@ -73,11 +73,18 @@ fn with_canonical_scheme(header: &HeaderValue) -> HeaderValue {
 
 /// `Ok(None)` only for the anonymous `Basic Og==`; unknown or malformed credentials
 /// are `Not authorized`.
-fn authenticate(state: &AppState, header: &HeaderValue) -> Result<Option<AccountName>, Error> {
+async fn authenticate(
+    state: &AppState,
+    header: &HeaderValue,
+) -> Result<Option<AccountName>, Error> {
     let basic = Basic::parse(&with_canonical_scheme(header)).map_err(|_| Error::NotAuthorized)?;
     let token = basic.password().unwrap_or_default();
     if basic.user_id().is_empty() && token.is_empty() {
         return Ok(None);
     }
-    state.service.authenticate(basic.user_id(), token).map(Some)
+    state
+        .service
+        .authenticate(basic.user_id(), token)
+        .await
+        .map(Some)
 }

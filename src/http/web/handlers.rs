@@ -109,7 +109,7 @@ pub async fn create(
     let service = &state.service;
     let result = async {
         // A closed instance's form carries the account's credentials itself.
-        let caller = signed_in(&state, caller, &mut params)?;
+        let caller = signed_in(&state, caller, &mut params).await?;
         let options = params.secret_options();
         if params.get("action") == Some("generate") {
             let request = Generate {
@@ -154,7 +154,7 @@ pub async fn create(
 }
 
 /// The caller, signed in with the form's `account` and `token` when it has them.
-pub(super) fn signed_in(
+pub(super) async fn signed_in(
     state: &AppState,
     mut caller: Caller,
     params: &mut Params,
@@ -162,7 +162,7 @@ pub(super) fn signed_in(
     let account = params.take("account").unwrap_or_default();
     let token = Zeroizing::new(params.take("token").unwrap_or_default());
     if !account.is_empty() || !token.is_empty() {
-        caller.account = Some(state.service.authenticate(&account, &token)?);
+        caller.account = Some(state.service.authenticate(&account, &token).await?);
     }
     Ok(caller)
 }
@@ -178,6 +178,7 @@ pub async fn receipt(
     let receipt = state
         .service
         .receipt(&caller, &key)
+        .await
         .map_err(receipt_error)?;
     let link = state.service.links().secret_of(&receipt);
     let token = req.cookie(handover::COOKIE);
@@ -238,6 +239,7 @@ pub async fn confirm_burn(
     let receipt = state
         .service
         .receipt(&caller, &key)
+        .await
         .map_err(receipt_error)?;
     if !receipt.state.is_live() {
         return Ok(see_other(Redirect::Receipt(&key)));
@@ -265,6 +267,7 @@ pub async fn burn(
                 let receipt = state
                     .service
                     .receipt(&caller, &key)
+                    .await
                     .map_err(receipt_error)?;
                 Ok(refusal.page(|reason| pages::confirm_burn(&frame, &receipt, Some(reason))))
             }
@@ -281,7 +284,7 @@ pub async fn show_secret(
     Page(caller): Page<Caller>,
     Page(key): Page<SecretKey>,
 ) -> PageResult {
-    let preview = state.service.preview(&caller, &key)?;
+    let preview = state.service.preview(&caller, &key).await?;
     Ok(page(
         StatusCode::OK,
         pages::reveal_form(&frame, key.expose(), preview.passphrase_required, None),

@@ -33,7 +33,7 @@ pub async fn create(
     Page(mut params): Page<Params>,
 ) -> PageResult {
     let result = async {
-        let caller = signed_in(&state, caller, &mut params)?;
+        let caller = signed_in(&state, caller, &mut params).await?;
         let ask = Ask {
             note: params.take("note"),
             ttl: params.take("ttl"),
@@ -65,6 +65,7 @@ pub async fn private_page(
     let view = state
         .service
         .private_view(&caller, &key)
+        .await
         .map_err(private_error)?;
     let link = view
         .request_key
@@ -105,6 +106,7 @@ pub async fn confirm_cancel(
     let view = state
         .service
         .private_view(&caller, &key)
+        .await
         .map_err(private_error)?;
     if !view.status.is_live() {
         return Ok(see_other(Redirect::Private(&key)));
@@ -136,7 +138,7 @@ pub async fn answer_form(
     Page(caller): Page<Caller>,
     Page(key): Page<RequestKey>,
 ) -> PageResult {
-    let open = state.service.open_request(&caller, &key)?;
+    let open = state.service.open_request(&caller, &key).await?;
     Ok(page(
         StatusCode::OK,
         pages::answer_form(&frame, key.expose(), &open, None),
@@ -155,7 +157,7 @@ pub async fn answer(
     match state.service.answer(&caller, &key, params.secret()).await {
         Ok(()) => Ok(see_other(Redirect::AnswerSent(&key))),
         Err(err @ Error::Param(_)) => {
-            let open = state.service.open_request(&caller, &key)?;
+            let open = state.service.open_request(&caller, &key).await?;
             Ok(page(
                 intended(&err),
                 pages::answer_form(&frame, key.expose(), &open, Some(&frame.lang.error(&err))),
@@ -174,7 +176,7 @@ pub async fn sent(
     Page(caller): Page<Caller>,
     Page(key): Page<RequestKey>,
 ) -> PageResult {
-    match state.service.asked(&caller, &key)? {
+    match state.service.asked(&caller, &key).await? {
         Asked::Open => Ok(see_other(Redirect::Ask(&key))),
         Asked::Answered => Ok(page(StatusCode::OK, pages::answer_sent(&frame))),
         Asked::Gone => Err(Error::UnknownRequest.into()),

@@ -19,7 +19,7 @@ pub async fn metadata(
     V1(caller): V1<Caller>,
     V1(key): V1<ReceiptKey>,
 ) -> Result<HttpResponse, V1Error> {
-    let receipt = state.service.receipt(&caller, &key)?;
+    let receipt = state.service.receipt(&caller, &key).await?;
     Ok(json_ok(&MetadataJson::new(&receipt, Shape::Full)))
 }
 
@@ -43,7 +43,7 @@ pub async fn recent(
     state: web::Data<AppState>,
     V1(caller): V1<Caller>,
 ) -> Result<HttpResponse, V1Error> {
-    let receipts = state.service.recent(&caller)?;
+    let receipts = state.service.recent(&caller).await?;
     let listing: Vec<_> = receipts
         .iter()
         .map(|r| MetadataJson::new(r, Shape::Listing))

@@ -2,9 +2,9 @@
 //! marker: the check of the master key it was written with.
 
 use super::copy::{KEY_CHECK, Part};
-use super::{Store, StoreError};
+use super::{SledStore, StoreError};
 
-impl Store {
+impl SledStore {
     /// The master key check this database was written with, if it has one (a
     /// database made before checks were kept has none until its next start).
     pub fn key_check(&self) -> Result<Option<[u8; 32]>, StoreError> {
@@ -41,14 +41,14 @@ mod tests {
     fn the_key_check_is_kept_across_a_reopen() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
-        let store = Store::open(&path, 1 << 20).unwrap();
+        let store = SledStore::open(&path, 1 << 20).unwrap();
         assert_eq!(store.key_check().unwrap(), None);
         assert!(store.holds_nothing().unwrap());
         store.set_key_check(&[7; 32]).unwrap();
         store.close().unwrap();
         drop(store);
 
-        let store = Store::open(&path, 1 << 20).unwrap();
+        let store = SledStore::open(&path, 1 << 20).unwrap();
         assert_eq!(store.key_check().unwrap(), Some([7; 32]));
         assert!(store.holds_nothing().unwrap(), "the check is not a record");
     }

@@ -5,20 +5,17 @@
 
 use super::chunked::Read;
 
+use super::SledStore;
 use super::copy::Part;
 use super::records::{decode, encode};
 use super::secrets::id_key;
-use super::{Closing, RequestRecord, RequestState, StoreError};
+use super::{Closing, FetchedRequest, RequestRecord, StoreError, Version};
 use crate::crypto::RecordId;
-use crate::store::Store;
 
-/// A request as read, with the bytes it was read as (a change swaps from them).
-pub type FetchedRequest = super::Fetched<RequestRecord>;
-
-impl Store {
-    /// Stores a new request under `id` (from [`Store::new_id`]): its expiry
+impl SledStore {
+    /// Stores a new request under `id` (from [`SledStore::new_id`]): its expiry
     /// entry first, so whatever part of it a crash leaves is found by the
-    /// reaper. Durable only after [`Store::commit`].
+    /// reaper. Durable only after [`SledStore::commit`].
     pub fn insert_request(&self, id: RecordId, record: &RequestRecord) -> Result<(), StoreError> {
         let _writing = self.writing();
         let bytes = encode(record)?;
@@ -39,7 +36,11 @@ impl Store {
             return Ok(None);
         };
         let record: RequestRecord = decode(read.bytes())?;
-        Ok((now < record.expires_at).then_some(FetchedRequest { id, record, read }))
+        Ok((now < record.expires_at).then_some(FetchedRequest {
+            id,
+            record,
+            version: Version::Sled(read),
+        }))
     }
 
     /// Takes the one answer of an open request: `sealed_answer` goes in, the
@@ -47,7 +48,7 @@ impl Store {
     /// Exactly one caller per request gets the record as written; every other
     /// (concurrent or later) call, and any once the request closed or expired
     /// at `now`, gets `None`. The answer can be read for the request's TTL from
-    /// `now`. Durable only after [`Store::commit`].
+    /// `now`. Durable only after [`SledStore::commit`].
     pub fn answer_request(
         &self,
         read: &FetchedRequest,
@@ -62,27 +63,14 @@ impl Store {
         self.update(
             Part::Requests,
             read.id,
-            Some(read.read.clone()),
-            |record: &mut RequestRecord| {
-                if !record.is_open(now) {
-                    return false;
-                }
-                record.state = RequestState::Answered;
-                record.answered = Some(now);
-                record.updated = now;
-                record.answer_until = Some(answer_until);
-                record.expires_at = answer_until.saturating_add(record.ttl);
-                record.key_for_request = None;
-                record.sealed_request_key = None;
-                record.sealed_answer = Some(sealed_answer.clone());
-                true
-            },
+            read.version.sled(),
+            |record: &mut RequestRecord| record.answer(now, &sealed_answer),
         )
     }
 
     /// Closes a request for its requester, dropping everything sealed in it:
     /// `Revealed` needs an answer to be there, `Cancelled` a request that is
-    /// open or answered. One caller wins, as for [`Store::answer_request`].
+    /// open or answered. One caller wins, as for [`SledStore::answer_request`].
     pub fn close_request(
         &self,
         read: &FetchedRequest,
@@ -93,23 +81,8 @@ impl Store {
         self.update(
             Part::Requests,
             read.id,
-            Some(read.read.clone()),
-            |record: &mut RequestRecord| {
-                let may = match how {
-                    Closing::Revealed => record.has_answer(now),
-                    Closing::Cancelled => record.is_open(now) || record.has_answer(now),
-                };
-                if !may {
-                    return false;
-                }
-                record.state = match how {
-                    Closing::Revealed => RequestState::Revealed,
-                    Closing::Cancelled => RequestState::Cancelled,
-                };
-                record.updated = now;
-                record.drop_sealed();
-                true
-            },
+            read.version.sled(),
+            |record: &mut RequestRecord| record.close(now, how),
         )
     }
 
@@ -156,9 +129,10 @@ mod tests {
     const NOW: u64 = 1_000_000;
     const TTL: u64 = 100;
 
-    use crate::store::open_temp as open;
+    use super::super::open_temp as open;
+    use crate::store::RequestState;
 
-    fn create(store: &Store) -> RecordId {
+    fn create(store: &SledStore) -> RecordId {
         let id = store.new_id().unwrap();
         let record = RequestRecord {
             request_check: [1; 16],
@@ -182,11 +156,11 @@ mod tests {
         id
     }
 
-    fn read(store: &Store, id: RecordId, now: u64) -> FetchedRequest {
+    fn read(store: &SledStore, id: RecordId, now: u64) -> FetchedRequest {
         store.get_request(id, now).unwrap().unwrap()
     }
 
-    fn answer(store: &Store, id: RecordId, now: u64) -> bool {
+    fn answer(store: &SledStore, id: RecordId, now: u64) -> bool {
         match store.get_request(id, now).unwrap() {
             Some(read) => store
                 .answer_request(&read, now, vec![8; 50])

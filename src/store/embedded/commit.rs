@@ -15,7 +15,7 @@
 //! layer below the server and is also opened without one (`otsd user` while
 //! no server runs, `otsd backup`, `otsd restore`, tests), and every one of
 //! those needs its commits flushed. So the store starts it when it opens and
-//! stops it when it closes ([`Store::close`](super::Store::close), or the drop
+//! stops it when it closes ([`SledStore::close`](super::SledStore::close), or the drop
 //! of its last handle), serving the waiters still queued first: one place, one
 //! way, for the store's layer, just as the server's
 //! [`Supervisor`](crate::supervisor::Supervisor) is for the threads the server
@@ -24,7 +24,7 @@
 //!
 //! A panic in it is caught here (every waiter, now and later, is refused
 //! rather than left waiting); the server sees it through
-//! [`Store::is_committing`](super::Store::is_committing) and stops.
+//! [`SledStore::is_committing`](super::SledStore::is_committing) and stops.
 
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;

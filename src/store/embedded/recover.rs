@@ -6,20 +6,20 @@
 //! database under it (`compact`): with writes paused and the slot locked, the
 //! failed database is dropped, its directory opened again, and the new one put
 //! in the slot. Until then the store refuses everything as
-//! [`StoreError::Unavailable`] (`Store::current`), so nothing is read from or
+//! [`StoreError::Unavailable`] (`SledStore::current`), so nothing is read from or
 //! written to the failed database meanwhile.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::durable::{Flusher, Found};
-use super::{Open, Store, StoreError, open};
+use super::{Open, SledStore, StoreError, open};
 
 /// How long a reopening waits for those still holding the failed database
 /// (a flush in progress fails fast; a read was refused before it began).
 const RELEASE_LIMIT: Duration = Duration::from_secs(10);
 
-impl Store {
+impl SledStore {
     /// Replaces a failed database with the same directory opened again, then
     /// clears the [`super::Failure`]: `Ok` when the store writes again (or had not
     /// failed). Blocking (it waits for sled to let go of the directory);
@@ -84,7 +84,7 @@ mod tests {
     #[tokio::test]
     async fn a_failed_store_refuses_everything_until_reopened_then_has_every_commit() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("db"), 1 << 20).unwrap();
+        let store = SledStore::open(&dir.path().join("db"), 1 << 20).unwrap();
         let kept = store.new_id().unwrap();
         store.insert(kept, &sample_record(NOW, 1_000, 64)).unwrap();
         store.commit().await.unwrap();
@@ -107,7 +107,7 @@ mod tests {
         store.close().unwrap();
         drop(store);
 
-        let store = Store::open(&dir.path().join("db"), 1 << 20).unwrap();
+        let store = SledStore::open(&dir.path().join("db"), 1 << 20).unwrap();
         assert_eq!(store.counts().unwrap().1, 2);
     }
 }

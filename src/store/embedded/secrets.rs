@@ -9,24 +9,13 @@ use super::chunked::Read;
 
 use super::copy::Part;
 use super::records::{decode, encode};
-use super::{SecretRecord, Settlement, StoreError, StoredState};
+use super::{Fetched, Guess, SecretRecord, Settlement, StoreError, Version};
+use super::{Open, SledStore};
 use crate::crypto::RecordId;
-use crate::store::{Open, Store};
 
-/// A record (a secret's, or a request's) as fetched, with the bytes it was
-/// read as: a change that follows the read ([`Store::settle`],
-/// [`Store::mark_viewed`], [`Store::answer_request`]) swaps from them instead
-/// of reading the record again (a reveal used to read it twice).
-#[derive(Debug, Clone)]
-pub struct Fetched<R = SecretRecord> {
-    pub id: RecordId,
-    pub record: R,
-    pub(super) read: Read,
-}
-
-impl Store {
-    /// Stores a new secret under `id` (from [`Store::new_id`]). Durable only after
-    /// [`Store::commit`].
+impl SledStore {
+    /// Stores a new secret under `id` (from [`SledStore::new_id`]). Durable only after
+    /// [`SledStore::commit`].
     ///
     /// The id is fresh, so nothing can conflict. A crash can only interrupt a
     /// create that was not yet acknowledged: the index entries are written first,
@@ -58,7 +47,7 @@ impl Store {
     /// secret gets the record as written; every other (concurrent or later) call,
     /// and any call once the secret expired at `now`, gets `None`. A record changed
     /// since it was read is read again and decided afresh. Durable only after
-    /// [`Store::commit`].
+    /// [`SledStore::commit`].
     pub fn settle(
         &self,
         read: &Fetched,
@@ -69,22 +58,8 @@ impl Store {
         let settled = self.update(
             Part::Secrets,
             read.id,
-            Some(read.read.clone()),
-            |record: &mut SecretRecord| {
-                if !record.is_live(now) {
-                    return false;
-                }
-                record.state = match how {
-                    Settlement::Received => StoredState::Received,
-                    Settlement::Burned => StoredState::Burned,
-                };
-                if how == Settlement::Received {
-                    record.received = Some(now);
-                }
-                record.updated = now;
-                record.drop_sealed();
-                true
-            },
+            read.version.sled(),
+            |record: &mut SecretRecord| record.settle(now, how),
         )?;
         if settled.is_some() {
             self.tally.settled();
@@ -99,17 +74,33 @@ impl Store {
         self.update(
             Part::Secrets,
             read.id,
-            Some(read.read.clone()),
-            |record: &mut SecretRecord| {
-                let fresh = record.state == StoredState::New && record.is_live(now);
-                if fresh {
-                    record.state = StoredState::Viewed;
-                    record.updated = now;
-                }
-                fresh
-            },
+            read.version.sled(),
+            |record: &mut SecretRecord| record.mark_viewed(now),
         )?;
         Ok(())
+    }
+
+    /// Counts a passphrase guess against secret `id` unless it has had
+    /// `limit` (see [`crate::store::Store::guess`]): one atomic update of its
+    /// count. Not flushed on its own: a crash forgets at most the guesses of
+    /// the last moment, as it would forget a rate limiter's.
+    pub fn guess(&self, id: RecordId, limit: u32) -> Result<Guess, StoreError> {
+        let _writing = self.writing();
+        let mut counted = false;
+        self.current()?
+            .guesses
+            .fetch_and_update(id_key(id), |old| {
+                let n = old
+                    .and_then(|b| b.try_into().ok())
+                    .map_or(0, u32::from_be_bytes);
+                counted = n < limit;
+                Some(n.saturating_add(u32::from(counted)).to_be_bytes().to_vec())
+            })?;
+        Ok(if counted {
+            Guess::Counted
+        } else {
+            Guess::Exhausted
+        })
     }
 
     /// Removes a secret entirely, as if never made: the undo of `insert` when the
@@ -123,6 +114,7 @@ impl Store {
                 self.current()?.owners.remove(&key)?;
                 self.changed(Part::Owners, &key);
             }
+            self.current()?.guesses.remove(id_key(id))?;
             if self.current()?.secrets.remove(&id_key(id))? {
                 self.tally.removed(record.sealed_value.is_some());
             }
@@ -169,6 +161,7 @@ impl Store {
                         self.changed(Part::Owners, &key);
                     }
                     self.changed(Part::Secrets, &id_key(id));
+                    self.current()?.guesses.remove(id_key(id))?;
                     if self.current()?.secrets.remove(&id_key(id))? {
                         let unread = record.sealed_value.is_some();
                         self.tally.removed(unread);
@@ -292,7 +285,11 @@ fn read_record(open: &Open, id: RecordId, now: u64) -> Result<Option<Fetched>, S
         return Ok(None);
     };
     let record: SecretRecord = decode(read.bytes())?;
-    Ok((now < record.expires_at).then_some(Fetched { id, record, read }))
+    Ok((now < record.expires_at).then_some(Fetched {
+        id,
+        record,
+        version: Version::Sled(read),
+    }))
 }
 
 pub(super) fn id_key(id: RecordId) -> [u8; 8] {
@@ -338,7 +335,7 @@ pub(super) fn sample_record(now: u64, ttl: u64, len: usize) -> SecretRecord {
         created: now,
         updated: now,
         received: None,
-        state: StoredState::New,
+        state: crate::store::StoredState::New,
         secret_expires_at: now + ttl,
         expires_at: now + 2 * ttl,
         recipients: Vec::new(),
@@ -352,38 +349,39 @@ mod tests {
 
     const NOW: u64 = 1_000_000;
 
-    use crate::store::open_temp as open;
+    use super::super::open_temp as open;
+    use crate::store::StoredState;
 
     /// Stores a fresh anonymous secret (ttl 100 s); its id.
-    fn create(store: &Store) -> RecordId {
+    fn create(store: &SledStore) -> RecordId {
         let id = store.new_id().unwrap();
         store.insert(id, &sample_record(NOW, 100, 40)).unwrap();
         id
     }
 
     /// Reads the record (as the vault does) and settles it from that read.
-    fn settle(store: &Store, id: RecordId, now: u64, how: Settlement) -> bool {
+    fn settle(store: &SledStore, id: RecordId, now: u64, how: Settlement) -> bool {
         match store.get(id, now).unwrap() {
             Some(read) => store.settle(&read, now, how).unwrap().is_some(),
             None => false,
         }
     }
 
-    fn reveal(store: &Store, id: RecordId, now: u64) -> bool {
+    fn reveal(store: &SledStore, id: RecordId, now: u64) -> bool {
         settle(store, id, now, Settlement::Received)
     }
 
-    fn view(store: &Store, id: RecordId, now: u64) {
+    fn view(store: &SledStore, id: RecordId, now: u64) {
         store
             .mark_viewed(&store.get(id, now).unwrap().unwrap(), now)
             .unwrap();
     }
 
-    fn record(store: &Store, id: RecordId) -> SecretRecord {
+    fn record(store: &SledStore, id: RecordId) -> SecretRecord {
         store.get(id, NOW).unwrap().unwrap().record
     }
 
-    fn commit(store: &Store) {
+    fn commit(store: &SledStore) {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -444,7 +442,7 @@ mod tests {
         let path = dir.path().join("db");
         let (long, short) = (RecordId::new(10), RecordId::new(11));
         {
-            let store = Store::open(&path, 1 << 20).unwrap();
+            let store = SledStore::open(&path, 1 << 20).unwrap();
             let open = store.current().unwrap();
             let plain = open.db.open_tree("secrets").unwrap();
             for (id, len) in [(long, 50_000), (short, 40)] {
@@ -456,7 +454,7 @@ mod tests {
             drop(open);
             commit(&store);
         }
-        let store = Store::open(&path, 1 << 20).unwrap();
+        let store = SledStore::open(&path, 1 << 20).unwrap();
         assert_eq!(record(&store, long).sealed_value.unwrap().len(), 50_000);
         assert_eq!(record(&store, short).sealed_value.unwrap().len(), 40);
         let open = store.current().unwrap();

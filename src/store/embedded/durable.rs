@@ -30,7 +30,7 @@ use super::StoreError;
 /// included, until the database is opened again: while it is set the store
 /// refuses everything as [`StoreError::Unavailable`], and the server's
 /// recovery thread (`app::recover`) reopens the database in place once the
-/// disk has room (`Store::reopen_after_failure`), which then clears it.
+/// disk has room (`SledStore::reopen_after_failure`), which then clears it.
 ///
 /// A flag, not a channel: the server's recovery thread polls it (one atomic
 /// load), so it needs no wake-up of its own and stops on the server's one

@@ -12,7 +12,7 @@
 //! It runs when the data directory is at least `compact_above` bytes and holds
 //! at least [`RATIO`] times the bytes of its entries: when the database is
 //! opened, before anything is served, and in the running server when the
-//! reaper asks after its sweeps ([`Store::compact_if_worth_it`]). In the running
+//! reaper asks after its sweeps ([`SledStore::compact_if_worth_it`]). In the running
 //! server writes are paused for the copy (they wait, they do not fail; reads go
 //! on from the old database), then new reads wait a moment while the old
 //! database closes and the new one opens in its place.
@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use super::copy::{self, Filler, Noting};
 use super::durable::Flusher;
 use super::open::{self, COMPACTING};
-use super::{Open, Store, StoreError};
+use super::{Open, SledStore, StoreError};
 
 /// A database this many times larger than its entries is compacted, if that
 /// frees at least half of `compact_above`. A fresh copy takes 2.4–3 times its
@@ -119,7 +119,7 @@ pub(super) fn compact(db: sled::Db, path: &Path, cache_bytes: u64) -> Result<sle
     Ok(db)
 }
 
-impl Store {
+impl SledStore {
     /// Compacts the running database if churn left it mostly empty (see the
     /// module's comment); `true` if it did. Meant to be called after each of the
     /// reaper's sweeps, and cheap when there is nothing to do: it looks at the
@@ -287,19 +287,19 @@ pub(super) fn size_of(dir: &Path) -> std::io::Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::super::secrets::sample_record;
-    use super::super::{Options, Store};
+    use super::super::{Options, SledStore};
     use super::*;
     use crate::crypto::RecordId;
 
     const NOW: u64 = 1_000_000;
 
-    fn open(path: &Path) -> Store {
+    fn open(path: &Path) -> SledStore {
         let options = Options {
             cache_bytes: 1 << 20,
             compact_above_bytes: 1 << 20,
             ..Options::default()
         };
-        Store::open_with(path, &options).unwrap()
+        SledStore::open_with(path, &options).unwrap()
     }
 
     #[test]

@@ -7,7 +7,7 @@ use super::chunked::RecordTree;
 use super::durable::Flusher;
 
 /// Opens (or creates) the sled database in `path`, refusing one that lost its
-/// format marker or was written in another format (see [`super::Store::open`]).
+/// format marker or was written in another format (see [`super::SledStore::open`]).
 pub(super) fn open_database(path: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
     let error = |reason: String| StoreError::Open {
         path: path.to_owned(),
@@ -86,12 +86,6 @@ const FORMAT_WHOLE_RECORDS: &[u8] = b"2";
 /// The database format this otsd reads and writes (see `FORMAT_VERSION`).
 pub const DATABASE_FORMAT: &str = "3";
 
-/// Whether a backup cut from a database of `format` holds records this otsd
-/// reads: formats 2 and 3 hold the same records (a backup holds each whole).
-pub(super) fn holds_our_records(format: &[u8]) -> bool {
-    format == FORMAT_VERSION || format == FORMAT_WHOLE_RECORDS
-}
-
 /// The suffix sled 0.34.7 gives a snapshot while it writes it.
 const UNFINISHED_SNAPSHOT: &str = ".generating";
 
@@ -132,16 +126,11 @@ fn is_absent_or_empty(path: &Path) -> bool {
     }
 }
 
-/// Creates a marked database at `path` (see [`Store::open`]). A staging directory
+/// Creates a marked database at `path` (see [`SledStore::open`]). A staging directory
 /// left by a creation that was interrupted holds nothing and is started over.
 fn create(path: &Path, cache_bytes: u64) -> Result<(), StoreError> {
     let staging = stage(path, ".new", cache_bytes, |_| Ok(()))?;
     publish(&staging, path).map_err(|e| error(path, e))
-}
-
-/// The database format this otsd writes.
-pub(super) fn format_version() -> &'static [u8] {
-    FORMAT_VERSION
 }
 
 pub(super) fn error(path: &Path, e: impl std::fmt::Display) -> StoreError {

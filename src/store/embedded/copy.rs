@@ -4,7 +4,7 @@
 //! sled 0.34 offers no snapshot: its iterators walk the live trees, so a copy
 //! taken while requests run could hold a secret's record from before its reveal
 //! and an account from after a removal. A copy is therefore cut while writes
-//! are paused ([`Store::pause_writes`]): every change of the database takes the
+//! are paused ([`SledStore::pause_writes`]): every change of the database takes the
 //! write gate shared, the cut takes it alone. Writes wait for the cut, they do
 //! not fail; reads go on.
 //!
@@ -21,55 +21,20 @@ use std::sync::{Mutex, RwLockReadGuard, RwLockWriteGuard};
 use sled::IVec;
 
 use super::chunked::RecordTree;
-use super::{Store, StoreError};
+use super::{SledStore, StoreError};
+pub(in crate::store) use crate::store::backup::{KEY_CHECK, Part};
 
-/// The parts of the database a copy carries, numbered as in a backup file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(super) enum Part {
-    /// The default tree's master key check (`meta`), the one record of the
-    /// default tree that belongs to the data: the format marker, the commit
-    /// number and the id floor belong to each database and are made afresh.
-    KeyCheck = 1,
-    Secrets = 2,
-    Expiry = 3,
-    Owners = 4,
-    Accounts = 5,
-    Requests = 6,
-}
-
-impl Part {
-    pub(super) const ALL: [Self; 6] = [
-        Self::KeyCheck,
-        Self::Secrets,
-        Self::Expiry,
-        Self::Owners,
-        Self::Accounts,
-        Self::Requests,
-    ];
-
-    pub(super) fn from_tag(tag: u8) -> Option<Self> {
-        Self::ALL.into_iter().find(|part| *part as u8 == tag)
-    }
-
-    /// The sled tree holding this part; `None` for the default tree.
-    fn tree(self) -> Option<&'static str> {
-        match self {
-            Self::KeyCheck => None,
-            Self::Secrets => Some("secrets"),
-            Self::Expiry => Some("expiry"),
-            Self::Owners => Some("owners"),
-            Self::Accounts => Some("accounts"),
-            Self::Requests => Some("requests"),
-        }
+/// The sled tree holding `part`; `None` for the default tree.
+fn tree(part: Part) -> Option<&'static str> {
+    match part {
+        Part::KeyCheck => None,
+        Part::Secrets => Some("secrets"),
+        Part::Expiry => Some("expiry"),
+        Part::Owners => Some("owners"),
+        Part::Accounts => Some("accounts"),
+        Part::Requests => Some("requests"),
     }
 }
-
-/// The default tree's record of the master key check (`meta`): a keyed hash
-/// of a fixed label under the master key (see `crypto::Keyring::key_check`),
-/// which tells the right key from another one without storing anything that
-/// opens a secret. Here, with the part that carries it, so that `meta` uses
-/// `copy` and not the other way round too.
-pub(super) const KEY_CHECK: &[u8] = b"otsd.key-check";
 
 /// The default tree's record of the id floor: added to every id sled issues.
 const ID_FLOOR: &[u8] = b"otsd.id-floor";
@@ -136,7 +101,7 @@ enum PartTree {
 
 impl PartTree {
     fn open(db: &sled::Db, part: Part) -> Result<Self, StoreError> {
-        Ok(match (part, part.tree()) {
+        Ok(match (part, tree(part)) {
             (_, None) => Self::Default,
             (Part::Secrets | Part::Requests, Some(name)) => {
                 Self::Records(RecordTree::open(db, name)?)
@@ -250,12 +215,12 @@ impl Changes {
 /// Noting changes for as long as it lives (stopped on every way out of a
 /// compaction, a panic of sled's included: a set left filling would grow for
 /// ever).
-pub(super) struct Noting<'a>(&'a Store);
+pub(super) struct Noting<'a>(&'a SledStore);
 
 impl<'a> Noting<'a> {
     /// Starts noting, with writes paused for the moment: every write after it
     /// is noted, every write before it has ended.
-    pub(super) fn start(store: &'a Store) -> Self {
+    pub(super) fn start(store: &'a SledStore) -> Self {
         let _paused = store.pause_writes();
         store.changes.start();
         Self(store)
@@ -268,14 +233,14 @@ impl Drop for Noting<'_> {
     }
 }
 
-impl Store {
+impl SledStore {
     /// Notes that a write changed `key` (for a compaction under way; see
     /// [`Changes`]). Every write calls it for every key it changes.
     pub(super) fn changed(&self, part: Part, key: &[u8]) {
         self.changes.note(part, key);
     }
 
-    /// Taken (shared) by every change of the database; see [`Store::pause_writes`].
+    /// Taken (shared) by every change of the database; see [`SledStore::pause_writes`].
     pub(super) fn writing(&self) -> RwLockReadGuard<'_, ()> {
         self.gate.read().unwrap_or_else(|e| e.into_inner())
     }

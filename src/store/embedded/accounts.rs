@@ -4,9 +4,9 @@
 use super::copy::Part;
 use super::records::{decode, encode};
 use super::secrets::owner_prefix;
-use super::{AccountRecord, Store, StoreError};
+use super::{AccountRecord, SledStore, StoreError};
 
-impl Store {
+impl SledStore {
     /// Creates an account; `false` (and no change) if the name is taken. Durable
     /// when it returns.
     pub fn create_account(&self, name: &str, record: &AccountRecord) -> Result<bool, StoreError> {

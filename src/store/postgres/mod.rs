@@ -1,0 +1,854 @@
+//! The PostgreSQL engine: several nodes over one database. The only module
+//! that names a tokio-postgres or deadpool type.
+//!
+//! Every operation is a statement or two on a pooled connection; nothing is
+//! acknowledged before `COMMIT` returns, and otsd never lowers
+//! `synchronous_commit` (with a synchronous standby, an acknowledged change is
+//! on two machines). Every change of a record's state is one `UPDATE … WHERE
+//! id = $1 AND version = $2 AND state …` from the version read: no read and
+//! then unconditional write, so of any number of concurrent reveals and burns
+//! of a secret, on any number of nodes, one changes it and the others find
+//! nothing to change, read again, and see it settled.
+//!
+//! The work runs on the store's own small tokio runtime (`otsd-postgres`
+//! threads), whoever awaits it: the pool's connections live there, apart from
+//! the HTTP workers' runtimes, and the threads that are not async (the reaper,
+//! the admin socket, the command line) can wait for it with any executor.
+
+mod backup;
+mod connect;
+mod schema;
+
+pub use backup::restore;
+pub use connect::{PostgresOptions, check_url, redact};
+pub use schema::SCHEMA_VERSION;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use deadpool_postgres::{Object, Pool, PoolError};
+
+use super::records::{decode, encode};
+use super::{
+    AccountRecord, Closing, Fetched, FetchedRequest, Guess, PoolStatus, RequestRecord,
+    SecretRecord, Settlement, StoreError, StoredState, Tally, Version,
+};
+use crate::crypto::RecordId;
+
+/// The name of the master key check in `otsd_meta`.
+const KEY_CHECK: &str = "key-check";
+/// How long `/readyz` waits for PostgreSQL to answer.
+const READY_LIMIT: Duration = Duration::from_secs(2);
+
+/// A tokio-postgres error as a [`StoreError`]: its text names the server's
+/// complaint or the connection's failure, never the URL or its password.
+pub(super) fn pg_error(e: tokio_postgres::Error) -> StoreError {
+    StoreError::Postgres(crate::error::report(&e))
+}
+
+fn pool_error(e: PoolError) -> StoreError {
+    match e {
+        PoolError::Backend(e) => pg_error(e),
+        PoolError::Timeout(_) => {
+            StoreError::Postgres("no connection to PostgreSQL came free in time".into())
+        }
+        other => StoreError::Postgres(other.to_string()),
+    }
+}
+
+/// An unsigned number of seconds or an id as PostgreSQL's `bigint`.
+fn int(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn secret_state(state: StoredState) -> i16 {
+    match state {
+        StoredState::New => 0,
+        StoredState::Viewed => 1,
+        StoredState::Received => 2,
+        StoredState::Burned => 3,
+    }
+}
+
+fn request_state(state: super::RequestState) -> i16 {
+    match state {
+        super::RequestState::Waiting => 0,
+        super::RequestState::Answered => 1,
+        super::RequestState::Revealed => 2,
+        super::RequestState::Cancelled => 3,
+    }
+}
+
+/// The owner column: set only for records an account can list (anonymous
+/// ones have no sealed receipt key).
+fn listed_owner(record: &SecretRecord) -> Option<&str> {
+    record
+        .sealed_receipt_key
+        .as_ref()
+        .map(|_| record.owner.as_str())
+}
+
+/// The store's runtime; shut down without waiting when the last handle goes
+/// (it may go on an async worker, where a blocking shutdown is not allowed).
+struct OwnRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for OwnRuntime {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// Handle to the PostgreSQL database; clones share the pool.
+#[derive(Clone)]
+pub(super) struct PgStore {
+    pool: Pool,
+    /// Where the pool's connections run: kept alive by every handle, shut
+    /// down with the last.
+    _runtime: Arc<OwnRuntime>,
+    handle: tokio::runtime::Handle,
+    tally: Arc<Tally>,
+    /// Whether the last attempt to reach PostgreSQL succeeded.
+    available: Arc<AtomicBool>,
+}
+
+impl PgStore {
+    /// Makes the pool and runtime, then connects and migrates, trying again
+    /// for `connect_wait` while no server answers (a node started before its
+    /// database, or during a failover).
+    pub fn open(options: &PostgresOptions) -> Result<Self, StoreError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("otsd-postgres")
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Postgres(format!("cannot start its runtime: {e}")))?;
+        let handle = runtime.handle().clone();
+        let pool = {
+            let _entered = handle.enter();
+            connect::pool(options)?
+        };
+        let store = Self {
+            pool,
+            _runtime: Arc::new(OwnRuntime(Some(runtime))),
+            handle,
+            tally: Arc::default(),
+            available: Arc::new(AtomicBool::new(true)),
+        };
+        let deadline = Instant::now() + options.connect_wait;
+        let mut said = false;
+        loop {
+            let pool = store.pool.clone();
+            let migrated = futures_executor::block_on(store.run(async move {
+                let mut client = pool.get().await.map_err(pool_error)?;
+                schema::migrate(&mut client).await
+            }));
+            match migrated {
+                Ok(_) => return Ok(store),
+                Err(err @ StoreError::Schema(_)) => return Err(err),
+                Err(err) if Instant::now() >= deadline => return Err(err),
+                Err(err) => {
+                    if !said {
+                        log::warn!("waiting for PostgreSQL at {}: {err}", redact(&options.url));
+                        said = true;
+                    }
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+            }
+        }
+    }
+
+    /// Runs `work` on the store's runtime and notes whether PostgreSQL could
+    /// be reached.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl Future<Output = Result<T, StoreError>> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let result = match self.handle.spawn(work).await {
+            Ok(result) => result,
+            Err(e) => Err(StoreError::Postgres(format!("its task failed: {e}"))),
+        };
+        match &result {
+            Err(StoreError::Postgres(_)) => self.available.store(false, Ordering::Relaxed),
+            _ => self.available.store(true, Ordering::Relaxed),
+        }
+        result
+    }
+
+    /// Runs `work` with a pooled connection, on the store's runtime.
+    async fn with<T, F, Fut>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(Object) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, StoreError>> + Send,
+    {
+        let pool = self.pool.clone();
+        self.run(async move {
+            let client = pool.get().await.map_err(pool_error)?;
+            work(client).await
+        })
+        .await
+    }
+
+    pub fn tally(&self) -> Arc<Tally> {
+        Arc::clone(&self.tally)
+    }
+
+    pub fn is_available(&self) -> bool {
+        self.available.load(Ordering::Relaxed)
+    }
+
+    pub fn pool_status(&self) -> PoolStatus {
+        let status = self.pool.status();
+        PoolStatus {
+            max: status.max_size,
+            open: status.size,
+            idle: status.available,
+            waiting: status.waiting,
+        }
+    }
+
+    /// One `SELECT 1`, bounded by [`READY_LIMIT`].
+    pub async fn readiness(&self) -> Result<(), String> {
+        let pool = self.pool.clone();
+        let asked = self
+            .run(async move {
+                let answer = tokio::time::timeout(READY_LIMIT, async move {
+                    let client = pool.get().await.map_err(pool_error)?;
+                    client.simple_query("SELECT 1").await.map_err(pg_error)
+                })
+                .await;
+                match answer {
+                    Ok(answer) => answer.map(|_| ()),
+                    Err(_) => Err(StoreError::Postgres(format!(
+                        "it did not answer within {} s",
+                        READY_LIMIT.as_secs()
+                    ))),
+                }
+            })
+            .await;
+        asked.map_err(|e| crate::error::report(&e))
+    }
+
+    /// Closes the pool; connections in use close when they are returned.
+    pub fn close(&self) -> Result<(), StoreError> {
+        self.pool.close();
+        Ok(())
+    }
+
+    // ---- ids ----
+
+    pub async fn new_id(&self) -> Result<RecordId, StoreError> {
+        self.with(|client| async move {
+            let stmt = client
+                .prepare_cached("SELECT nextval('otsd_ids')")
+                .await
+                .map_err(pg_error)?;
+            let id: i64 = client.query_one(&stmt, &[]).await.map_err(pg_error)?.get(0);
+            u64::try_from(id)
+                .map(RecordId::new)
+                .map_err(|_| StoreError::Corrupt)
+        })
+        .await
+    }
+
+    pub async fn last_id(&self) -> Result<u64, StoreError> {
+        self.new_id().await.map(RecordId::get)
+    }
+
+    // ---- secrets ----
+
+    pub async fn insert(&self, id: RecordId, record: &SecretRecord) -> Result<(), StoreError> {
+        let bytes = encode(record)?;
+        let (state, due, expires) = (
+            secret_state(record.state),
+            int(record.due()),
+            int(record.expires_at),
+        );
+        let owner = listed_owner(record).map(str::to_owned);
+        self.with(move |client| async move {
+            let stmt = client
+                .prepare_cached(
+                    "INSERT INTO otsd_secrets (id, state, due, expires_at, owner, record) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .await
+                .map_err(pg_error)?;
+            client
+                .execute(
+                    &stmt,
+                    &[&int(id.get()), &state, &due, &expires, &owner, &bytes],
+                )
+                .await
+                .map_err(pg_error)?;
+            Ok(())
+        })
+        .await?;
+        self.tally.created();
+        Ok(())
+    }
+
+    pub async fn get(&self, id: RecordId, now: u64) -> Result<Option<Fetched>, StoreError> {
+        self.with(move |client| async move { get_secret(&client, id, now).await })
+            .await
+    }
+
+    /// Writes `change` of the record as read, from its version; when another
+    /// change got there first, reads again and decides afresh.
+    async fn change_secret(
+        &self,
+        read: &Fetched,
+        now: u64,
+        change: impl Fn(&mut SecretRecord) -> bool + Send + 'static,
+    ) -> Result<Option<SecretRecord>, StoreError> {
+        let first = read.clone();
+        self.with(move |client| async move {
+            let stmt = client
+                .prepare_cached(
+                    "UPDATE otsd_secrets SET version = version + 1, state = $3, due = $4, \
+                     record = $5 WHERE id = $1 AND version = $2 AND state IN (0, 1)",
+                )
+                .await
+                .map_err(pg_error)?;
+            let mut current = first;
+            loop {
+                let Version::Postgres(version) = current.version else {
+                    return Err(StoreError::Corrupt);
+                };
+                let mut record = current.record.clone();
+                if !change(&mut record) {
+                    return Ok(None);
+                }
+                let bytes = encode(&record)?;
+                let changed = client
+                    .execute(
+                        &stmt,
+                        &[
+                            &int(current.id.get()),
+                            &version,
+                            &secret_state(record.state),
+                            &int(record.due()),
+                            &bytes,
+                        ],
+                    )
+                    .await
+                    .map_err(pg_error)?;
+                if changed == 1 {
+                    return Ok(Some(record));
+                }
+                match get_secret(&client, current.id, now).await? {
+                    Some(again) => current = again,
+                    None => return Ok(None),
+                }
+            }
+        })
+        .await
+    }
+
+    pub async fn settle(
+        &self,
+        read: &Fetched,
+        now: u64,
+        how: Settlement,
+    ) -> Result<Option<SecretRecord>, StoreError> {
+        let settled = self
+            .change_secret(read, now, move |r| r.settle(now, how))
+            .await?;
+        if settled.is_some() {
+            self.tally.settled();
+        }
+        Ok(settled)
+    }
+
+    pub async fn mark_viewed(&self, read: &Fetched, now: u64) -> Result<(), StoreError> {
+        self.change_secret(read, now, move |r| r.mark_viewed(now))
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn guess(&self, id: RecordId, limit: u32) -> Result<Guess, StoreError> {
+        let limit = i32::try_from(limit).unwrap_or(i32::MAX);
+        self.with(move |client| async move {
+            let stmt = client
+                .prepare_cached(
+                    "UPDATE otsd_secrets SET guesses = guesses + 1 \
+                     WHERE id = $1 AND guesses < $2",
+                )
+                .await
+                .map_err(pg_error)?;
+            let counted = client
+                .execute(&stmt, &[&int(id.get()), &limit])
+                .await
+                .map_err(pg_error)?;
+            Ok(if counted == 1 {
+                Guess::Counted
+            } else {
+                Guess::Exhausted
+            })
+        })
+        .await
+    }
+
+    pub async fn discard(&self, id: RecordId) -> Result<(), StoreError> {
+        self.with(move |client| async move {
+            client
+                .execute("DELETE FROM otsd_secrets WHERE id = $1", &[&int(id.get())])
+                .await
+                .map_err(pg_error)?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn recent(
+        &self,
+        owner: &str,
+        limit: usize,
+        now: u64,
+    ) -> Result<Vec<Fetched>, StoreError> {
+        let Some(account) = self.account(owner).await? else {
+            return Ok(Vec::new());
+        };
+        let owner = owner.to_owned();
+        let limit = int(limit as u64);
+        self.with(move |client| async move {
+            let rows = client
+                .query(
+                    "SELECT id, version, record FROM otsd_secrets \
+                     WHERE owner = $1 AND id > $2 AND expires_at > $3 \
+                     ORDER BY id DESC LIMIT $4",
+                    &[&owner, &int(account.listed_from), &int(now), &limit],
+                )
+                .await
+                .map_err(pg_error)?;
+            rows.iter()
+                .map(|row| {
+                    Ok(Fetched {
+                        id: row_id(row.get(0))?,
+                        version: Version::Postgres(row.get(1)),
+                        record: decode(row.get(2))?,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    // ---- requests ----
+
+    pub async fn insert_request(
+        &self,
+        id: RecordId,
+        record: &RequestRecord,
+    ) -> Result<(), StoreError> {
+        let bytes = encode(record)?;
+        let (state, due, expires) = (
+            request_state(record.state),
+            int(record.due()),
+            int(record.expires_at),
+        );
+        self.with(move |client| async move {
+            client
+                .execute(
+                    "INSERT INTO otsd_requests (id, state, due, expires_at, record) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                    &[&int(id.get()), &state, &due, &expires, &bytes],
+                )
+                .await
+                .map_err(pg_error)?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn get_request(
+        &self,
+        id: RecordId,
+        now: u64,
+    ) -> Result<Option<FetchedRequest>, StoreError> {
+        self.with(move |client| async move { get_request(&client, id, now).await })
+            .await
+    }
+
+    async fn change_request(
+        &self,
+        read: &FetchedRequest,
+        now: u64,
+        change: impl Fn(&mut RequestRecord) -> bool + Send + 'static,
+    ) -> Result<Option<RequestRecord>, StoreError> {
+        let first = read.clone();
+        self.with(move |client| async move {
+            let mut current = first;
+            loop {
+                let Version::Postgres(version) = current.version else {
+                    return Err(StoreError::Corrupt);
+                };
+                let mut record = current.record.clone();
+                if !change(&mut record) {
+                    return Ok(None);
+                }
+                let bytes = encode(&record)?;
+                let changed = client
+                    .execute(
+                        "UPDATE otsd_requests SET version = version + 1, state = $3, \
+                         due = $4, expires_at = $5, record = $6 \
+                         WHERE id = $1 AND version = $2 AND state IN (0, 1)",
+                        &[
+                            &int(current.id.get()),
+                            &version,
+                            &request_state(record.state),
+                            &int(record.due()),
+                            &int(record.expires_at),
+                            &bytes,
+                        ],
+                    )
+                    .await
+                    .map_err(pg_error)?;
+                if changed == 1 {
+                    return Ok(Some(record));
+                }
+                match get_request(&client, current.id, now).await? {
+                    Some(again) => current = again,
+                    None => return Ok(None),
+                }
+            }
+        })
+        .await
+    }
+
+    pub async fn answer_request(
+        &self,
+        read: &FetchedRequest,
+        now: u64,
+        sealed_answer: Vec<u8>,
+    ) -> Result<Option<RequestRecord>, StoreError> {
+        self.change_request(read, now, move |r| r.answer(now, &sealed_answer))
+            .await
+    }
+
+    pub async fn close_request(
+        &self,
+        read: &FetchedRequest,
+        now: u64,
+        how: Closing,
+    ) -> Result<Option<RequestRecord>, StoreError> {
+        self.change_request(read, now, move |r| r.close(now, how))
+            .await
+    }
+
+    // ---- accounts ----
+
+    pub async fn create_account(
+        &self,
+        name: &str,
+        record: &AccountRecord,
+    ) -> Result<bool, StoreError> {
+        let (name, bytes) = (name.to_owned(), encode(record)?);
+        self.with(move |client| async move {
+            let made = client
+                .execute(
+                    "INSERT INTO otsd_accounts (name, record) VALUES ($1, $2) \
+                     ON CONFLICT (name) DO NOTHING",
+                    &[&name, &bytes],
+                )
+                .await
+                .map_err(pg_error)?;
+            Ok(made == 1)
+        })
+        .await
+    }
+
+    pub async fn update_account(
+        &self,
+        name: &str,
+        record: &AccountRecord,
+    ) -> Result<bool, StoreError> {
+        let (name, bytes) = (name.to_owned(), encode(record)?);
+        self.with(move |client| async move {
+            let updated = client
+                .execute(
+                    "UPDATE otsd_accounts SET record = $2 WHERE name = $1",
+                    &[&name, &bytes],
+                )
+                .await
+                .map_err(pg_error)?;
+            Ok(updated == 1)
+        })
+        .await
+    }
+
+    pub async fn remove_account(&self, name: &str) -> Result<bool, StoreError> {
+        let name = name.to_owned();
+        self.with(move |client| async move {
+            let removed = client
+                .execute("DELETE FROM otsd_accounts WHERE name = $1", &[&name])
+                .await
+                .map_err(pg_error)?;
+            Ok(removed == 1)
+        })
+        .await
+    }
+
+    pub async fn account(&self, name: &str) -> Result<Option<AccountRecord>, StoreError> {
+        let name = name.to_owned();
+        self.with(move |client| async move {
+            let stmt = client
+                .prepare_cached("SELECT record FROM otsd_accounts WHERE name = $1")
+                .await
+                .map_err(pg_error)?;
+            client
+                .query_opt(&stmt, &[&name])
+                .await
+                .map_err(pg_error)?
+                .map(|row| decode(row.get(0)))
+                .transpose()
+        })
+        .await
+    }
+
+    pub async fn accounts(&self) -> Result<Vec<(String, AccountRecord)>, StoreError> {
+        self.with(|client| async move {
+            let rows = client
+                .query(
+                    "SELECT name, record FROM otsd_accounts ORDER BY name COLLATE \"C\"",
+                    &[],
+                )
+                .await
+                .map_err(pg_error)?;
+            rows.iter()
+                .map(|row| Ok((row.get(0), decode(row.get(1))?)))
+                .collect()
+        })
+        .await
+    }
+
+    // ---- the master key check ----
+
+    pub async fn key_check(&self) -> Result<Option<[u8; 32]>, StoreError> {
+        self.with(|client| async move {
+            let row = client
+                .query_opt("SELECT value FROM otsd_meta WHERE name = $1", &[&KEY_CHECK])
+                .await
+                .map_err(pg_error)?;
+            row.map(|row| {
+                <[u8; 32]>::try_from(row.get::<_, &[u8]>(0)).map_err(|_| StoreError::Corrupt)
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    /// Writes the key check only where there is none: of two nodes starting
+    /// together on an empty database, the first one's stays, and the other
+    /// finds it when it reads it back (see `startup::storage`).
+    pub async fn set_key_check(&self, check: &[u8; 32]) -> Result<(), StoreError> {
+        let check = check.to_vec();
+        self.with(move |client| async move {
+            client
+                .execute(
+                    "INSERT INTO otsd_meta (name, value) VALUES ($1, $2) \
+                     ON CONFLICT (name) DO NOTHING",
+                    &[&KEY_CHECK, &check],
+                )
+                .await
+                .map_err(pg_error)?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn holds_nothing(&self) -> Result<bool, StoreError> {
+        self.with(|client| async move {
+            let row = client
+                .query_one(
+                    "SELECT NOT EXISTS (SELECT 1 FROM otsd_secrets) \
+                     AND NOT EXISTS (SELECT 1 FROM otsd_requests) \
+                     AND NOT EXISTS (SELECT 1 FROM otsd_accounts)",
+                    &[],
+                )
+                .await
+                .map_err(pg_error)?;
+            Ok(row.get(0))
+        })
+        .await
+    }
+
+    // ---- upkeep ----
+
+    /// One bounded batch of each table, in one short transaction: the rows
+    /// due, oldest first, locked `FOR UPDATE SKIP LOCKED` (rows another node's
+    /// reaper holds are passed over, not waited for), then removed or emptied
+    /// by the same rules as sled's reaper.
+    pub async fn purge_expired(&self, now: u64, limit: usize) -> Result<usize, StoreError> {
+        let (handled, expired) = self
+            .with(move |mut client| async move {
+                let tx = client.transaction().await.map_err(pg_error)?;
+                let limit = int(limit as u64);
+                let rows = tx
+                    .query(
+                        "SELECT id, record FROM otsd_secrets WHERE due <= $1 \
+                         ORDER BY due LIMIT $2 FOR UPDATE SKIP LOCKED",
+                        &[&int(now), &limit],
+                    )
+                    .await
+                    .map_err(pg_error)?;
+                let mut gone = Vec::new();
+                let (mut ids, mut records, mut dues) = (Vec::new(), Vec::new(), Vec::new());
+                let mut expired = 0u64;
+                for row in &rows {
+                    let id: i64 = row.get(0);
+                    let mut record: SecretRecord = decode(row.get(1))?;
+                    if record.expires_at <= now {
+                        expired += u64::from(record.sealed_value.is_some());
+                        gone.push(id);
+                    } else {
+                        expired += u64::from(record.drop_sealed());
+                        ids.push(id);
+                        dues.push(int(record.due().max(now + 1)));
+                        records.push(encode(&record)?);
+                    }
+                }
+                tx.execute("DELETE FROM otsd_secrets WHERE id = ANY($1)", &[&gone])
+                    .await
+                    .map_err(pg_error)?;
+                tx.execute(
+                    "UPDATE otsd_secrets AS s SET version = s.version + 1, due = u.due, \
+                     record = u.record FROM unnest($1::bigint[], $2::bigint[], $3::bytea[]) \
+                     AS u(id, due, record) WHERE s.id = u.id",
+                    &[&ids, &dues, &records],
+                )
+                .await
+                .map_err(pg_error)?;
+                let requests = tx
+                    .query(
+                        "SELECT id, record FROM otsd_requests WHERE due <= $1 \
+                         ORDER BY due LIMIT $2 FOR UPDATE SKIP LOCKED",
+                        &[&int(now), &limit],
+                    )
+                    .await
+                    .map_err(pg_error)?;
+                let mut gone = Vec::new();
+                let (mut ids, mut records, mut dues) = (Vec::new(), Vec::new(), Vec::new());
+                for row in &requests {
+                    let id: i64 = row.get(0);
+                    let mut record: RequestRecord = decode(row.get(1))?;
+                    if record.expires_at <= now {
+                        gone.push(id);
+                    } else {
+                        if record.is_expired(now) {
+                            record.drop_sealed();
+                        }
+                        ids.push(id);
+                        dues.push(int(record.due().max(now + 1)));
+                        records.push(encode(&record)?);
+                    }
+                }
+                tx.execute("DELETE FROM otsd_requests WHERE id = ANY($1)", &[&gone])
+                    .await
+                    .map_err(pg_error)?;
+                tx.execute(
+                    "UPDATE otsd_requests AS r SET version = r.version + 1, due = u.due, \
+                     record = u.record FROM unnest($1::bigint[], $2::bigint[], $3::bytea[]) \
+                     AS u(id, due, record) WHERE r.id = u.id",
+                    &[&ids, &dues, &records],
+                )
+                .await
+                .map_err(pg_error)?;
+                tx.commit().await.map_err(pg_error)?;
+                Ok((rows.len().max(requests.len()), expired))
+            })
+            .await?;
+        for _ in 0..expired {
+            self.tally.expired.inc();
+        }
+        Ok(handled)
+    }
+
+    pub async fn counts(&self) -> Result<(usize, usize), StoreError> {
+        self.with(|client| async move {
+            let rows = client
+                .query("SELECT record FROM otsd_secrets", &[])
+                .await
+                .map_err(pg_error)?;
+            let mut counts = (0, rows.len());
+            for row in &rows {
+                let record: SecretRecord = decode(row.get(0))?;
+                counts.0 += usize::from(record.sealed_value.is_some());
+            }
+            Ok(counts)
+        })
+        .await
+    }
+
+    pub async fn request_counts(&self) -> Result<(usize, usize), StoreError> {
+        self.with(|client| async move {
+            let rows = client
+                .query("SELECT record FROM otsd_requests", &[])
+                .await
+                .map_err(pg_error)?;
+            let mut counts = (0, rows.len());
+            for row in &rows {
+                let record: RequestRecord = decode(row.get(0))?;
+                counts.0 += usize::from(record.holds_sealed());
+            }
+            Ok(counts)
+        })
+        .await
+    }
+}
+
+fn row_id(id: i64) -> Result<RecordId, StoreError> {
+    u64::try_from(id)
+        .map(RecordId::new)
+        .map_err(|_| StoreError::Corrupt)
+}
+
+async fn get_secret(
+    client: &Object,
+    id: RecordId,
+    now: u64,
+) -> Result<Option<Fetched>, StoreError> {
+    let stmt = client
+        .prepare_cached("SELECT version, record FROM otsd_secrets WHERE id = $1")
+        .await
+        .map_err(pg_error)?;
+    let Some(row) = client
+        .query_opt(&stmt, &[&int(id.get())])
+        .await
+        .map_err(pg_error)?
+    else {
+        return Ok(None);
+    };
+    let record: SecretRecord = decode(row.get(1))?;
+    Ok((now < record.expires_at).then_some(Fetched {
+        id,
+        record,
+        version: Version::Postgres(row.get(0)),
+    }))
+}
+
+async fn get_request(
+    client: &Object,
+    id: RecordId,
+    now: u64,
+) -> Result<Option<FetchedRequest>, StoreError> {
+    let Some(row) = client
+        .query_opt(
+            "SELECT version, record FROM otsd_requests WHERE id = $1",
+            &[&int(id.get())],
+        )
+        .await
+        .map_err(pg_error)?
+    else {
+        return Ok(None);
+    };
+    let record: RequestRecord = decode(row.get(1))?;
+    Ok((now < record.expires_at).then_some(FetchedRequest {
+        id,
+        record,
+        version: Version::Postgres(row.get(0)),
+    }))
+}
