@@ -21,6 +21,7 @@ mod server {
     mod logs;
     mod master_key;
     mod notify;
+    mod postgres_kit;
     mod power_cut;
     mod snapshots;
     mod startup;

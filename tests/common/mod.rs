@@ -10,7 +10,9 @@
 //! - [`accounts`]: accounts made through the running server's admin socket;
 //! - [`api`]: routes, messages and keys the API is specified with;
 //! - [`clock`]: the Unix clock as the server counts it;
-//! - [`raw_http`]: HTTP/1.1 over a bare socket, for what no client library sends.
+//! - [`raw_http`]: HTTP/1.1 over a bare socket, for what no client library sends;
+//! - [`postgres`]: a real PostgreSQL cluster the test starts (`Cluster`), its faults
+//!   and standbys; not re-exported, its names are used as `postgres::Cluster`.
 //!
 //! Why `pub mod common;` and not `mod common;`: every binary uses only part of the
 //! kit, and rustc reports unused items of a private module as dead code. Items a
@@ -24,6 +26,7 @@ pub mod assert;
 pub mod client;
 pub mod clock;
 pub mod ports;
+pub mod postgres;
 pub mod process;
 pub mod raw_http;
 pub mod watch;
