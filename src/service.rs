@@ -231,6 +231,7 @@ impl Service {
         match self.accounts.authenticate(name, token).await {
             Ok(Some(account)) => Ok(account),
             Ok(None) => Err(Error::NotAuthorized),
+            Err(err) if err.is_unavailable() => Err(Error::StorageUnavailable),
             Err(err) => {
                 log::error!("checking credentials failed: {err}");
                 Err(Error::Internal)

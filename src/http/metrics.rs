@@ -88,14 +88,14 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
     HttpResponse::Ok()
         .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
         .insert_header((CACHE_CONTROL, "no-store"))
-        .body(render(&state))
+        .body(render(&state, state.service.vault.live_counts().await))
 }
 
 /// The exposition: the service's and the store's handles, and gauges read now.
 /// Counters are registered without `_total`, which the encoder adds to their
 /// samples (`otsd_secrets_created_total`); the crate adds the full stop to
 /// each help text.
-fn render(state: &AppState) -> String {
+fn render(state: &AppState, live: Option<(u64, u64)>) -> String {
     let metrics = &state.service.metrics;
     let tally = state.service.vault.tally();
     let mut registry = Registry::default();
@@ -159,10 +159,35 @@ fn render(state: &AppState) -> String {
     registry.register(
         "otsd_storage_available",
         "1 while secrets can be stored; 0 while the database cannot write (a full \
-         disk) and until otsd has reopened it",
+         disk, until otsd has reopened it; PostgreSQL away, until it answers)",
         gauge(i64::from(state.service.can_store())),
     );
-    if let Some((unread, records)) = tally.live() {
+    if let Some(pool) = state.service.vault.pool_status() {
+        let connections = Family::<Vec<(&str, &str)>, Gauge>::default();
+        let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        connections
+            .get_or_create(&vec![("state", "idle")])
+            .set(count(pool.idle));
+        connections
+            .get_or_create(&vec![("state", "busy")])
+            .set(count(pool.open.saturating_sub(pool.idle)));
+        registry.register(
+            "otsd_database_pool_connections",
+            "Connections to PostgreSQL this node holds, by whether a request uses them",
+            connections,
+        );
+        registry.register(
+            "otsd_database_pool_max_connections",
+            "Connections to PostgreSQL this node may hold (database_pool_size)",
+            gauge(count(pool.max)),
+        );
+        registry.register(
+            "otsd_database_pool_waiting_requests",
+            "Requests waiting for a connection to PostgreSQL to come free",
+            gauge(count(pool.waiting)),
+        );
+    }
+    if let Some((unread, records)) = live {
         registry.register(
             "otsd_live_secrets",
             "Secrets that can still be revealed (or burned)",
@@ -193,6 +218,7 @@ fn render(state: &AppState) -> String {
     build
         .get_or_create(&vec![
             ("version", env!("CARGO_PKG_VERSION").to_owned()),
+            ("engine", state.service.vault.engine_name().to_owned()),
             ("database_format", crate::store::DATABASE_FORMAT.to_owned()),
             ("backup_format", crate::store::BACKUP_FORMAT.to_string()),
         ])

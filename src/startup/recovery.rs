@@ -26,7 +26,7 @@ pub(super) fn recover(store: &Store, data_dir: &Path, shutdown: &Shutdown) {
             shutdown.fail("otsd-commit");
             return;
         }
-        if store.is_available() {
+        if !store.has_failed() {
             continue;
         }
         log::error!(

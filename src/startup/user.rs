@@ -1,5 +1,6 @@
 //! `otsd user …`: one account command, through the running server's admin
-//! socket or, when none answers, on the database itself.
+//! socket or, when none answers, on the database itself (on PostgreSQL,
+//! always on the database: it serves the nodes and this command together).
 
 use super::{StartupError, open_storage};
 use crate::accounts::Accounts;
@@ -17,11 +18,17 @@ pub fn account_command(
         path: settings.data_dir.join(crate::admin::SOCKET),
         source,
     };
-    if let Some(reply) = crate::admin::send(&settings.data_dir, &command).map_err(socket_error)? {
+    // PostgreSQL serves every node and this command at once: no need to go
+    // through a server.
+    let shared = settings.database_url.is_set();
+    if !shared
+        && let Some(reply) =
+            crate::admin::send(&settings.data_dir, &command).map_err(socket_error)?
+    {
         return Ok(reply);
     }
     let database = settings.database_path();
-    if !init && !database.join("db").is_file() {
+    if !shared && !init && !database.join("db").is_file() {
         return Err(StartupError::NoDatabase { path: database });
     }
     crate::admin::act_as_data_dir_owner(&settings.data_dir).map_err(|source| {

@@ -563,6 +563,17 @@ impl Store {
         each!(self, e => e.tally())
     }
 
+    /// `(live secrets, receipts)` for `/metrics`: sled's running count (kept
+    /// from a count taken at open, when metrics are on); PostgreSQL's rows
+    /// counted now, so every node shows the whole database. `None` when not
+    /// known (sled opened without counting, or PostgreSQL away).
+    pub async fn live_counts(&self) -> Option<(u64, u64)> {
+        match &self.engine {
+            Engine::Sled(s) => s.tally().live(),
+            Engine::Postgres(p) => p.live_counts().await.ok(),
+        }
+    }
+
     /// How full PostgreSQL's connection pool is; `None` on sled.
     pub fn pool_status(&self) -> Option<PoolStatus> {
         match &self.engine {
@@ -586,6 +597,16 @@ impl Store {
     /// no restart needed.
     pub fn is_available(&self) -> bool {
         each!(self, e => e.is_available())
+    }
+
+    /// Whether an embedded database has failed and waits to be reopened in
+    /// place (see [`Store::reopen_after_failure`]); never on PostgreSQL, whose
+    /// pool reconnects by itself.
+    pub fn has_failed(&self) -> bool {
+        match &self.engine {
+            Engine::Sled(s) => !s.is_available(),
+            Engine::Postgres(_) => false,
+        }
     }
 
     /// Whether the store's own machinery still serves (sled's commit thread);

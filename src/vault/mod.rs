@@ -114,6 +114,21 @@ impl Vault {
         self.store.tally()
     }
 
+    /// `(live secrets, receipts)`, for `/metrics` (see `Store::live_counts`).
+    pub async fn live_counts(&self) -> Option<(u64, u64)> {
+        self.store.live_counts().await
+    }
+
+    /// `sled` or `postgresql`, for `/metrics`.
+    pub fn engine_name(&self) -> &'static str {
+        self.store.engine_name()
+    }
+
+    /// How full the store's connection pool is (PostgreSQL), for `/metrics`.
+    pub fn pool_status(&self) -> Option<crate::store::PoolStatus> {
+        self.store.pool_status()
+    }
+
     /// Whether its store can serve (see `Store::readiness`).
     pub async fn readiness(&self) -> Result<(), String> {
         self.store.readiness().await

@@ -1,27 +1,9 @@
-//! Spec §5: a copy of the database alone reveals no value, passphrase or key; the
-//! generated master key is readable by its owner only.
+//! Spec §5: a copy of the database alone (sled's files, or a `pg_dump` of
+//! PostgreSQL's) reveals no value, passphrase or key; the generated master key
+//! is readable by its owner only.
 
 use crate::common::*;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
-
-/// Every file under `dir`, recursively, with its bytes.
-fn all_files(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut pending = vec![dir.to_owned()];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read dir") {
-            let path = entry.expect("dir entry").path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                let bytes = std::fs::read(&path).expect("read file");
-                out.push((path, bytes));
-            }
-        }
-    }
-    out
-}
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
@@ -65,7 +47,7 @@ async fn the_database_holds_no_value_passphrase_or_key_in_the_clear() {
 
     let data_dir = app.stop().await;
 
-    let files = all_files(&data_dir.path().join("db"));
+    let files = stored_bytes(data_dir.path());
     assert!(!files.is_empty(), "the database has files");
     let total: usize = files.iter().map(|(_, b)| b.len()).sum();
     assert!(total > 0, "the database has bytes");
@@ -73,8 +55,7 @@ async fn the_database_holds_no_value_passphrase_or_key_in_the_clear() {
         for needle in &needles {
             assert!(
                 !contains(bytes, needle.as_bytes()),
-                "{} holds {needle:?} in the clear",
-                path.display()
+                "{path} holds {needle:?} in the clear"
             );
         }
     }
@@ -122,12 +103,11 @@ async fn the_database_holds_no_request_note_answer_or_key_in_the_clear() {
     needles.extend([unread, read, cancelled]);
 
     let data_dir = app.stop().await;
-    for (path, bytes) in &all_files(&data_dir.path().join("db")) {
+    for (path, bytes) in &stored_bytes(data_dir.path()) {
         for needle in &needles {
             assert!(
                 !contains(bytes, needle.as_bytes()),
-                "{} holds {needle:?} in the clear",
-                path.display()
+                "{path} holds {needle:?} in the clear"
             );
         }
     }

@@ -10,6 +10,9 @@
 //! - [`accounts`]: accounts made through the running server's admin socket;
 //! - [`api`]: routes, messages and keys the API is specified with;
 //! - [`clock`]: the Unix clock as the server counts it;
+//! - [`engine`]: sled or PostgreSQL under every server a test starts
+//!   (`OTSD_TEST_STORE=postgres`), and the store of a stopped server;
+//! - [`postgres`]: a real PostgreSQL cluster, its faults and its standby;
 //! - [`raw_http`]: HTTP/1.1 over a bare socket, for what no client library sends;
 //! - [`postgres`]: a real PostgreSQL cluster the test starts (`Cluster`), its faults
 //!   and standbys; not re-exported, its names are used as `postgres::Cluster`.
@@ -25,6 +28,7 @@ pub mod app;
 pub mod assert;
 pub mod client;
 pub mod clock;
+pub mod engine;
 pub mod ports;
 pub mod postgres;
 pub mod process;
@@ -37,6 +41,7 @@ pub use app::*;
 pub use assert::*;
 pub use client::*;
 pub use clock::*;
+pub use engine::*;
 pub use ports::*;
 pub use process::*;
 pub use watch::*;

@@ -110,9 +110,16 @@ impl Otsd {
         }
     }
 
+    /// The `--data-dir` flag; on PostgreSQL (see `engine`) also the
+    /// database that data directory was given, as `OTSD_DATABASE_URL`
+    /// (resolved here, not when the command is built: that happens while
+    /// [`spawning`] is held, and starting the shared cluster takes it too).
     pub fn data_dir(mut self, dir: &Path) -> Self {
         self.data_dir = Some(dir.to_owned());
-        self
+        match super::engine::database_url_for(dir) {
+            Some(url) => self.env("OTSD_DATABASE_URL", &url),
+            None => self,
+        }
     }
 
     /// The `--listen` flag.

@@ -358,47 +358,46 @@ async fn insert(client: &tokio_postgres::Transaction<'_>, batch: Batch) -> Resul
         }
     }
     if !batch.secrets.is_empty() {
-        let mut cols: (
-            Vec<i64>,
-            Vec<i16>,
-            Vec<i64>,
-            Vec<i64>,
-            Vec<Option<String>>,
-            Vec<Vec<u8>>,
-        ) = Default::default();
+        let mut rows = Rows::default();
+        let mut owners: Vec<Option<String>> = Vec::new();
         for (id, record, bytes) in batch.secrets {
-            cols.0.push(id);
-            cols.1.push(secret_state(record.state));
-            cols.2.push(int(record.due()));
-            cols.3.push(int(record.expires_at));
-            cols.4.push(listed_owner(&record).map(str::to_owned));
-            cols.5.push(bytes);
+            rows.push(id, secret_state(record.state), &record, bytes);
+            owners.push(listed_owner(&record).map(str::to_owned));
         }
         client
             .execute(
                 "INSERT INTO otsd_secrets (id, state, due, expires_at, owner, record) \
                  SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::bigint[], \
                  $4::bigint[], $5::text[], $6::bytea[])",
-                &[&cols.0, &cols.1, &cols.2, &cols.3, &cols.4, &cols.5],
+                &[
+                    &rows.ids,
+                    &rows.states,
+                    &rows.dues,
+                    &rows.ends,
+                    &owners,
+                    &rows.records,
+                ],
             )
             .await
             .map_err(pg_error)?;
     }
     if !batch.requests.is_empty() {
-        let mut cols: (Vec<i64>, Vec<i16>, Vec<i64>, Vec<i64>, Vec<Vec<u8>>) = Default::default();
+        let mut rows = Rows::default();
         for (id, record, bytes) in batch.requests {
-            cols.0.push(id);
-            cols.1.push(request_state(record.state));
-            cols.2.push(int(record.due()));
-            cols.3.push(int(record.expires_at));
-            cols.4.push(bytes);
+            rows.push(id, request_state(record.state), &record, bytes);
         }
         client
             .execute(
                 "INSERT INTO otsd_requests (id, state, due, expires_at, record) \
                  SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::bigint[], \
                  $4::bigint[], $5::bytea[])",
-                &[&cols.0, &cols.1, &cols.2, &cols.3, &cols.4],
+                &[
+                    &rows.ids,
+                    &rows.states,
+                    &rows.dues,
+                    &rows.ends,
+                    &rows.records,
+                ],
             )
             .await
             .map_err(pg_error)?;
@@ -414,4 +413,48 @@ async fn insert(client: &tokio_postgres::Transaction<'_>, batch: Batch) -> Resul
             .map_err(pg_error)?;
     }
     Ok(())
+}
+
+/// Restored rows as columns, for one `unnest` insert.
+#[derive(Default)]
+struct Rows {
+    ids: Vec<i64>,
+    states: Vec<i16>,
+    dues: Vec<i64>,
+    ends: Vec<i64>,
+    records: Vec<Vec<u8>>,
+}
+
+impl Rows {
+    fn push(&mut self, id: i64, state: i16, record: &impl Due, bytes: Vec<u8>) {
+        self.ids.push(id);
+        self.states.push(state);
+        self.dues.push(int(record.due()));
+        self.ends.push(int(record.end()));
+        self.records.push(bytes);
+    }
+}
+
+/// What a row's indexed columns are worked out from.
+trait Due {
+    fn due(&self) -> u64;
+    fn end(&self) -> u64;
+}
+
+impl Due for SecretRecord {
+    fn due(&self) -> u64 {
+        SecretRecord::due(self)
+    }
+    fn end(&self) -> u64 {
+        self.expires_at
+    }
+}
+
+impl Due for RequestRecord {
+    fn due(&self) -> u64 {
+        RequestRecord::due(self)
+    }
+    fn end(&self) -> u64 {
+        self.expires_at
+    }
 }

@@ -171,9 +171,22 @@ impl PgStore {
             Ok(result) => result,
             Err(e) => Err(StoreError::Postgres(format!("its task failed: {e}"))),
         };
+        // Said once when it goes away and once when it is back, not at
+        // every refused request.
         match &result {
-            Err(StoreError::Postgres(_)) => self.available.store(false, Ordering::Relaxed),
-            _ => self.available.store(true, Ordering::Relaxed),
+            Err(err @ StoreError::Postgres(_)) => {
+                if self.available.swap(false, Ordering::Relaxed) {
+                    log::error!(
+                        "{err}; requests that need the database are refused (503) until \
+                         it answers again"
+                    );
+                }
+            }
+            _ => {
+                if !self.available.swap(true, Ordering::Relaxed) {
+                    log::warn!("PostgreSQL answers again: serving");
+                }
+            }
         }
         result
     }
@@ -765,6 +778,24 @@ impl PgStore {
             self.tally.expired.inc();
         }
         Ok(handled)
+    }
+
+    /// `(secrets holding their value, records)`: a secret's row is due at
+    /// its secret's expiry while it holds its value, at the record's end after.
+    pub async fn live_counts(&self) -> Result<(u64, u64), StoreError> {
+        self.with(|client| async move {
+            let row = client
+                .query_one(
+                    "SELECT count(*) FILTER (WHERE state IN (0, 1) AND due < expires_at), \
+                     count(*) FROM otsd_secrets",
+                    &[],
+                )
+                .await
+                .map_err(pg_error)?;
+            let count = |i: usize| u64::try_from(row.get::<_, i64>(i)).unwrap_or(0);
+            Ok((count(0), count(1)))
+        })
+        .await
     }
 
     pub async fn counts(&self) -> Result<(usize, usize), StoreError> {
