@@ -58,6 +58,30 @@ fn pool_error(e: PoolError) -> StoreError {
     }
 }
 
+/// A failure to get a connection at start: the server refusing (it answered:
+/// a wrong password, no such database or role, a certificate that fails the
+/// check) is final ([`StoreError::Schema`], not waited out); no server
+/// answering is [`StoreError::Postgres`], which a start waits out.
+fn refusal_or_absence(e: PoolError) -> StoreError {
+    if let PoolError::Backend(e) = &e {
+        let text = crate::error::report(e);
+        use tokio_postgres::error::SqlState;
+        let refused = e.code().is_some_and(|code| {
+            [
+                SqlState::INVALID_PASSWORD,
+                SqlState::INVALID_AUTHORIZATION_SPECIFICATION,
+                SqlState::INVALID_CATALOG_NAME,
+                SqlState::INSUFFICIENT_PRIVILEGE,
+            ]
+            .contains(code)
+        });
+        if refused || text.contains("TLS") || text.contains("certificate") {
+            return StoreError::Schema(format!("PostgreSQL refused the connection: {text}"));
+        }
+    }
+    pool_error(e)
+}
+
 /// An unsigned number of seconds or an id as PostgreSQL's `bigint`.
 fn int(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
@@ -143,11 +167,13 @@ impl PgStore {
         loop {
             let pool = store.pool.clone();
             let migrated = futures_executor::block_on(store.run(async move {
-                let mut client = pool.get().await.map_err(pool_error)?;
+                let mut client = pool.get().await.map_err(refusal_or_absence)?;
                 schema::migrate(&mut client).await
             }));
             match migrated {
                 Ok(_) => return Ok(store),
+                // Waiting does not mend a wrong password, a missing database
+                // or a certificate that does not check out.
                 Err(err @ StoreError::Schema(_)) => return Err(err),
                 Err(err) if Instant::now() >= deadline => return Err(err),
                 Err(err) => {
