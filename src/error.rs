@@ -79,9 +79,11 @@ pub enum Error {
     /// window ends, `retry_after` seconds from now: sent as `Retry-After`.
     #[error("Rate limit exceeded. Please try again later.")]
     RateLimited { retry_after: u64 },
-    /// This address used up its failed passphrases on this secret until the
-    /// window ends. The API says exactly what it says for [`Error::RateLimited`];
-    /// the pages say how long the lock lasts and that the secret is still there.
+    /// Out of passphrase guesses: this address on this secret until the rate
+    /// limiter's window ends, or the secret itself, from every address on
+    /// every node, until it expires (`vault::GUESSES_PER_SECRET`). The API says
+    /// exactly what it says for [`Error::RateLimited`]; the pages say how long
+    /// the lock lasts and that the secret is still there.
     #[error("Rate limit exceeded. Please try again later.")]
     PassphraseLocked { retry_after: u64 },
     /// A request link or private link that is unknown, or whose request is

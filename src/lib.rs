@@ -35,9 +35,11 @@
 //!   receipt, burn; ask, answer once, reveal, cancel), joining crypto and
 //!   storage; durable before it returns (§5). [`accounts`]: accounts and API
 //!   tokens (§1: the same time for unknown names).
-//! - [`store`]: everything sled — typed records, atomic transitions, chunks
-//!   below sled's blob threshold, group commit, the durable flush, the on-disk
-//!   format, compaction and backups (§5 durability).
+//! - [`store`]: one typed, async storage API over two engines (§5
+//!   durability): sled, the embedded default (chunks below sled's blob
+//!   threshold, group commit, the durable flush, the on-disk format,
+//!   compaction), and PostgreSQL for several nodes (migrations, a pool,
+//!   conditional updates); records, transitions and backups shared.
 //! - Leaves, importing nothing above them: [`crypto`] (AES-256-GCM sealing,
 //!   key derivation, keys that locate their record; §4 keys, §5), [`domain`]
 //!   (validated values: keys, TTL, passphrase, limits, generated passwords,

@@ -32,7 +32,9 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let (mut response, body) = match state.service.readiness().await {
         Ok(()) => (HttpResponse::Ok(), serde_json::json!({ "status": "ready" })),
         Err(reason) => {
-            log::warn!("not ready: {reason}");
+            // A load balancer asks every few seconds: the cause is logged
+            // once by whoever saw it (the store, the recovery thread).
+            log::debug!("not ready: {reason}");
             (
                 HttpResponse::ServiceUnavailable(),
                 serde_json::json!({ "status": "not ready", "reason": reason }),

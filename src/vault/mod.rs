@@ -1,10 +1,11 @@
 //! The secret lifecycle: create, reveal once, read the receipt, burn; and the
 //! request lifecycle (`requests`): ask, answer once, reveal once or cancel.
 //!
-//! The vault joins `crypto` (sealing) and `store` (sled) under the service. Its
-//! refusals are the request [`Error`]s they become; a failure of the store or of
-//! crypto is logged and answered as `Internal`. Each operation that changes state waits for the group commit before it
-//! returns: when a handler gets `Ok`, the change is on disk.
+//! The vault joins `crypto` (sealing) and `store` (sled or PostgreSQL) under
+//! the service. Its refusals are the request [`Error`]s they become; a failure
+//! of the store or of crypto is logged and answered as `Internal`. Each
+//! operation that changes state is durable before it returns (the store's
+//! guarantee): when a handler gets `Ok`, the change is on disk.
 //!
 //! PBKDF2 (only for secrets with a passphrase) runs on the blocking pool, never on an
 //! async worker: it is deliberately slow.

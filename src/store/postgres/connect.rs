@@ -184,9 +184,15 @@ pub(super) fn pool(options: &PostgresOptions) -> Result<Pool, StoreError> {
     if let Some(password) = &options.password {
         config.password(password.as_bytes());
     }
-    config.connect_timeout(Duration::from_secs(5));
+    // Each host of a multi-host URL gets its own connect timeout, tried in
+    // turn: a pool's wait for a new connection must outlast them all, or a
+    // primary that silently drops packets would use it up before the
+    // promoted standby behind it is tried.
+    let per_host = Duration::from_secs(3);
+    config.connect_timeout(per_host);
     config.keepalives_idle(Duration::from_secs(30));
     config.application_name("otsd");
+    let hosts = u32::try_from(config.get_hosts().len()).unwrap_or(u32::MAX);
     let tls = MakeRustlsConnect::new(tls_config(verify, root.as_deref())?);
     let manager = Manager::from_config(
         config,
@@ -196,11 +202,12 @@ pub(super) fn pool(options: &PostgresOptions) -> Result<Pool, StoreError> {
         },
     );
     let limit = Some(Duration::from_secs(5));
+    let create = per_host.saturating_mul(hosts.max(1)) + Duration::from_secs(2);
     Pool::builder(manager)
         .max_size(options.pool_size.max(1))
         .runtime(Runtime::Tokio1)
-        .wait_timeout(limit)
-        .create_timeout(limit)
+        .wait_timeout(Some(create.max(Duration::from_secs(5))))
+        .create_timeout(Some(create))
         .recycle_timeout(limit)
         .build()
         .map_err(|e| StoreError::Schema(format!("cannot make a connection pool: {e}")))
