@@ -13,7 +13,9 @@ pub mod common;
 mod cluster {
     mod at_rest;
     mod database_restart;
+    mod failover;
     mod kit;
+    mod migration;
     mod node_killed;
     mod two_nodes;
 }
