@@ -13,12 +13,13 @@ use crate::common::postgres::Cluster;
 use crate::common::*;
 
 /// Two nodes on a fresh database of the shared cluster, and the master key file.
+/// Keep `_tmp` bound for the whole test: it holds the nodes' data directories.
 struct Two {
-    tmp: tempfile::TempDir,
-    url: String,
-    key: std::path::PathBuf,
     a: Server,
     b: Server,
+    url: String,
+    key: std::path::PathBuf,
+    _tmp: tempfile::TempDir,
 }
 
 fn two_nodes() -> Two {
@@ -28,17 +29,17 @@ fn two_nodes() -> Two {
     let a = node(tmp.path(), "a", &url, &key).start();
     let b = node(tmp.path(), "b", &url, &key).start();
     Two {
-        tmp,
-        url,
-        key,
         a,
         b,
+        url,
+        key,
+        _tmp: tmp,
     }
 }
 
 #[tokio::test]
 async fn a_secret_made_on_one_node_reveals_on_the_other_and_then_on_neither() {
-    let Two { a, b, .. } = two_nodes();
+    let Two { a, b, _tmp, .. } = two_nodes();
     let value = unique("made-on-a-");
 
     let meta = a.share(&[("secret", &value)]).await;
@@ -53,7 +54,7 @@ async fn a_secret_made_on_one_node_reveals_on_the_other_and_then_on_neither() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn of_200_concurrent_reveals_over_two_nodes_exactly_one_gets_the_value() {
-    let Two { a, b, .. } = two_nodes();
+    let Two { a, b, _tmp, .. } = two_nodes();
     let value = unique("contended-");
     let meta = a.share(&[("secret", &value)]).await;
     let secret_key = text(&meta, "secret_key").to_owned();
@@ -91,7 +92,7 @@ async fn of_200_concurrent_reveals_over_two_nodes_exactly_one_gets_the_value() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_reveal_racing_a_burn_on_the_other_node_leaves_exactly_one_winner() {
-    let Two { a, b, .. } = two_nodes();
+    let Two { a, b, _tmp, .. } = two_nodes();
     let deadline = Instant::now() + Duration::from_secs(15);
     let mut rounds = 0;
     let (mut reveals_won, mut burns_won) = (0, 0);
@@ -125,7 +126,7 @@ async fn a_reveal_racing_a_burn_on_the_other_node_leaves_exactly_one_winner() {
 
 #[tokio::test]
 async fn wrong_passphrases_are_counted_across_nodes_and_lock_the_secret() {
-    let Two { a, b, .. } = two_nodes();
+    let Two { a, b, _tmp, .. } = two_nodes();
     let value = unique("guarded-");
     let passphrase = unique("right-");
     let meta = a
@@ -170,12 +171,11 @@ async fn wrong_passphrases_are_counted_across_nodes_and_lock_the_secret() {
 #[tokio::test]
 async fn an_account_added_on_the_command_line_works_on_both_nodes() {
     let Two {
-        tmp,
-        url,
-        key,
         a,
         b,
-        ..
+        url,
+        key,
+        _tmp: tmp,
     } = two_nodes();
 
     // No server involved: the command works on the database itself.
