@@ -12,6 +12,7 @@ pub mod common;
 
 mod cluster {
     mod at_rest;
+    mod connection;
     mod database_restart;
     mod failover;
     mod kit;
