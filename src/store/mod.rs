@@ -656,7 +656,24 @@ impl Store {
 /// sled's needs no runtime, so any executor does: this one just parks the
 /// thread. Never call it on an async worker (it would stall the worker).
 pub fn block_on<F: Future>(future: F) -> F::Output {
-    futures_executor::block_on(future)
+    BLOCKING.with(|blocking| {
+        let before = blocking.replace(true);
+        let output = futures_executor::block_on(future);
+        blocking.set(before);
+        output
+    })
+}
+
+thread_local! {
+    /// Set while [`block_on`] parks this thread: a runtime this thread may
+    /// belong to cannot run anything meanwhile, so the engines must not hand
+    /// it work (see `postgres::PgStore::run`).
+    static BLOCKING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread is parked in [`block_on`].
+fn blocking() -> bool {
+    BLOCKING.with(std::cell::Cell::get)
 }
 
 /// Where a restore writes.

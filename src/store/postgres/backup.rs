@@ -17,8 +17,8 @@ use std::io::{Read, Write};
 use futures_util::{StreamExt, pin_mut};
 
 use super::super::backup::{BackupError, BackupSummary, KEY_CHECK, Part, Reader, Writer};
-use super::super::records::decode;
-use super::super::{RequestRecord, SecretRecord};
+use super::super::records::{decode, encode};
+use super::super::{AccountRecord, RequestRecord, SecretRecord};
 use super::{KEY_CHECK as META_KEY_CHECK, PgStore, PostgresOptions, int, listed_owner, pg_error};
 use super::{request_state, secret_state};
 use crate::store::StoreError;
@@ -116,7 +116,10 @@ async fn read_snapshot(
     let mut owners: Vec<Vec<u8>> = Vec::new();
     let none: [i64; 0] = [];
     let rows = tx
-        .query_raw("SELECT id, record FROM otsd_secrets ORDER BY id", none)
+        .query_raw(
+            "SELECT id, record, owner FROM otsd_secrets ORDER BY id",
+            none,
+        )
         .await
         .map_err(pg_error)?;
     pin_mut!(rows);
@@ -126,7 +129,8 @@ async fn read_snapshot(
         let bytes: Vec<u8> = row.get(1);
         let record: SecretRecord = decode(&bytes)?;
         expiry.push((record.due(), id));
-        if let Some(owner) = listed_owner(&record) {
+        // Listed by the owner column: a removed account's rows are not.
+        if let Some(owner) = row.get::<_, Option<&str>>(2) {
             owners.push(owner_entry(owner, id));
         }
         send((Part::Secrets, id.to_be_bytes().to_vec(), bytes)).await?;
@@ -166,7 +170,12 @@ async fn read_snapshot(
     while let Some(row) = rows.next().await {
         let row = row.map_err(pg_error)?;
         let name: String = row.get(0);
-        send((Part::Accounts, name.into_bytes(), row.get(1))).await?;
+        // Ids from several nodes are not in creation order, so the owners
+        // entries above (each an account's own) are what lists its secrets:
+        // `listed_from` 0 keeps sled from hiding any of them.
+        let mut account: AccountRecord = decode(row.get(1))?;
+        account.listed_from = 0;
+        send((Part::Accounts, name.into_bytes(), encode(&account)?)).await?;
     }
     // Requests last, as sled's parts are numbered; read again (by id) so as
     // not to hold them all.
@@ -281,11 +290,31 @@ async fn fill(
     }
     let mut batch = Batch::default();
     let mut max_id = 0u64;
+    let mut listed_from: Vec<(String, u64)> = Vec::new();
     while let Some(step) = steps.recv().await {
         let (part, key, value) = match step {
             Step::Entry(entry) => entry,
             Step::Commit(next_id) => {
                 insert(&tx, batch).await?;
+                // A sled backup lists an account's secrets by id from its
+                // `listed_from` (an earlier holder of the name made the ones
+                // before); here the owner column says it, so the earlier
+                // holder's rows, and those of removed accounts, lose it.
+                for (name, from) in &listed_from {
+                    tx.execute(
+                        "UPDATE otsd_secrets SET owner = NULL WHERE owner = $1 AND id <= $2",
+                        &[name, &int(*from)],
+                    )
+                    .await
+                    .map_err(pg_error)?;
+                }
+                tx.execute(
+                    "UPDATE otsd_secrets s SET owner = NULL WHERE owner IS NOT NULL \
+                     AND NOT EXISTS (SELECT 1 FROM otsd_accounts a WHERE a.name = s.owner)",
+                    &[],
+                )
+                .await
+                .map_err(pg_error)?;
                 let next = int(max_id.saturating_add(1).max(next_id).max(1));
                 tx.execute("SELECT setval('otsd_ids', $1, false)", &[&next])
                     .await
@@ -309,7 +338,8 @@ async fn fill(
             Part::Accounts => {
                 let name = String::from_utf8(key)
                     .map_err(|_| BackupError::Malformed("an account name is not text"))?;
-                decode::<super::super::AccountRecord>(&value)?;
+                let account: AccountRecord = decode(&value)?;
+                listed_from.push((name.clone(), account.listed_from));
                 batch.accounts.push((name, value));
             }
             // Worked out from the records by the rows themselves.
