@@ -23,14 +23,15 @@ use super::super::StoreError;
 use super::pg_error;
 
 /// The schema this otsd writes and reads.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// Taken while migrating: the first 8 bytes of "otsd sch" as a number.
 const MIGRATION_LOCK: i64 = 0x6f74_7364_2073_6368;
 
 /// Migration `n` is `MIGRATIONS[n - 1]`; each runs in its own transaction with
 /// the version it brings.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE otsd_meta (
         name text PRIMARY KEY,
         value bytea NOT NULL
@@ -61,7 +62,14 @@ const MIGRATIONS: &[&str] = &["
         name text PRIMARY KEY,
         record bytea NOT NULL
     );
-"];
+",
+    "
+    -- Room on each page for a reveal's or a burn's new row version, so that
+    -- it is written in place (a HOT update: no new index entries).
+    ALTER TABLE otsd_secrets SET (fillfactor = 80);
+    ALTER TABLE otsd_requests SET (fillfactor = 80);
+",
+];
 
 /// Brings the schema up to [`SCHEMA_VERSION`] under the migration lock;
 /// refuses a newer one. Returns the version found before.
