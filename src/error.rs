@@ -10,21 +10,7 @@ use crate::crypto::CryptoError;
 use crate::domain::ParamError;
 use crate::store::StoreError;
 
-/// An error with every cause after it, `: `-separated: what `main` prints.
-pub fn report(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut cause = err.source();
-    while let Some(err) = cause {
-        let next = err.to_string();
-        // An error that already shows its cause (`"…: {0}"`) is not repeated.
-        if !text.ends_with(&next) {
-            text.push_str(": ");
-            text.push_str(&next);
-        }
-        cause = err.source();
-    }
-    text
-}
+pub use crate::telemetry::report;
 
 #[derive(thiserror::Error)]
 pub enum Error {

@@ -79,3 +79,19 @@ impl Metrics {
         observe(&self.requests.get_or_create(labels), took);
     }
 }
+
+/// An error with every cause after it, `: `-separated: what `main` prints.
+pub fn report(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(err) = cause {
+        let next = err.to_string();
+        // An error that already shows its cause (`"…: {0}"`) is not repeated.
+        if !text.ends_with(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        cause = err.source();
+    }
+    text
+}

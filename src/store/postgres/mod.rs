@@ -48,7 +48,7 @@ const READY_LIMIT: Duration = Duration::from_secs(2);
 /// A tokio-postgres error as a [`StoreError`]: its text names the server's
 /// complaint or the connection's failure, never the URL or its password.
 pub(super) fn pg_error(e: tokio_postgres::Error) -> StoreError {
-    StoreError::Postgres(crate::error::report(&e))
+    StoreError::Postgres(crate::telemetry::report(&e))
 }
 
 fn pool_error(e: PoolError) -> StoreError {
@@ -67,7 +67,7 @@ fn pool_error(e: PoolError) -> StoreError {
 /// answering is [`StoreError::Postgres`], which a start waits out.
 fn refusal_or_absence(e: PoolError) -> StoreError {
     if let PoolError::Backend(e) = &e {
-        let text = crate::error::report(e);
+        let text = crate::telemetry::report(e);
         use tokio_postgres::error::SqlState;
         let refused = e.code().is_some_and(|code| {
             [
@@ -288,7 +288,7 @@ impl PgStore {
                 }
             })
             .await;
-        asked.map_err(|e| crate::error::report(&e))
+        asked.map_err(|e| crate::telemetry::report(&e))
     }
 
     /// Closes the pool; connections in use close when they are returned.
