@@ -374,7 +374,7 @@ impl Store {
     }
 
     /// Takes the one answer of an open request (see
-    /// [`RequestRecord::answer`]): one caller wins, as for [`Store::settle`].
+    /// `RequestRecord::answer`): one caller wins, as for [`Store::settle`].
     /// Durable when `Ok`.
     pub async fn answer_request(
         &self,
@@ -392,7 +392,7 @@ impl Store {
         }
     }
 
-    /// Closes a request for its requester (see [`RequestRecord::close`]): one
+    /// Closes a request for its requester (see `RequestRecord::close`): one
     /// caller wins. Durable when `Ok`.
     pub async fn close_request(
         &self,
