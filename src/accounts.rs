@@ -93,8 +93,17 @@ pub enum AccountError {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AccountInfo {
     pub name: String,
+    /// The name the official client sends (see [`AccountRecord::extid`]).
+    #[serde(default)]
+    pub extid: String,
     pub created: u64,
     pub updated: u64,
+}
+
+/// A token just issued, and the account's extid (shown with it).
+pub struct Issued {
+    pub token: ApiToken,
+    pub extid: String,
 }
 
 /// Account management and authentication. Cheap to clone.
@@ -126,8 +135,9 @@ impl Accounts {
         }
     }
 
-    /// Creates an account and returns its token (the only time it is shown).
-    pub async fn add(&self, name: &AccountName) -> Result<ApiToken, AccountError> {
+    /// Creates an account and returns its token (the only time it is shown)
+    /// and its extid.
+    pub async fn add(&self, name: &AccountName) -> Result<Issued, AccountError> {
         let token = ApiToken::generate();
         let now = unix_now();
         let record = AccountRecord {
@@ -135,16 +145,20 @@ impl Accounts {
             created: now,
             updated: now,
             listed_from: self.store.last_id().await?,
+            extid: crate::store::new_extid(),
         };
         if self.store.create_account(name.as_str(), &record).await? {
-            Ok(token)
+            Ok(Issued {
+                token,
+                extid: record.extid,
+            })
         } else {
             Err(AccountError::Exists)
         }
     }
 
     /// Replaces an account's token; the old one stops working at once.
-    pub async fn rotate(&self, name: &AccountName) -> Result<ApiToken, AccountError> {
+    pub async fn rotate(&self, name: &AccountName) -> Result<Issued, AccountError> {
         let old = self
             .store
             .account(name.as_str())
@@ -157,7 +171,10 @@ impl Accounts {
             ..old
         };
         if self.store.update_account(name.as_str(), &record).await? {
-            Ok(token)
+            Ok(Issued {
+                token,
+                extid: record.extid,
+            })
         } else {
             Err(AccountError::NotFound)
         }
@@ -180,6 +197,7 @@ impl Accounts {
             .into_iter()
             .map(|(name, r)| AccountInfo {
                 name,
+                extid: r.extid,
                 created: r.created,
                 updated: r.updated,
             })
@@ -203,12 +221,32 @@ impl Accounts {
         compare: Compare<'_>,
     ) -> Result<Option<AccountName>, StoreError> {
         let presented = self.keyring.token_hash(token);
-        let stored = self.store.account(name).await?;
+        let (name, stored) = self.find(name).await?;
         let expected = stored.as_ref().map_or(&self.decoy, |r| &r.token_hash);
         let matches = compare(&presented, expected);
         Ok((matches && stored.is_some())
-            .then(|| AccountName::parse(name).ok())
+            .then(|| AccountName::parse(&name).ok())
             .flatten())
+    }
+
+    /// The account `user` names: by its name, or else by its extid (the
+    /// official client sends nothing else). A name of an extid's shape is
+    /// looked up both ways whether or not the first finds it, so the time
+    /// taken does not tell which exists.
+    async fn find(&self, user: &str) -> Result<(String, Option<AccountRecord>), StoreError> {
+        let by_name = self.store.account(user).await?;
+        if !crate::store::looks_like_extid(user) {
+            return Ok((user.to_owned(), by_name));
+        }
+        let by_extid = self
+            .store
+            .account_by_extid(&user.to_ascii_lowercase())
+            .await?;
+        Ok(match (by_name, by_extid) {
+            (Some(record), _) => (user.to_owned(), Some(record)),
+            (None, Some((name, record))) => (name, Some(record)),
+            (None, None) => (user.to_owned(), None),
+        })
     }
 }
 
@@ -243,7 +281,7 @@ mod tests {
     fn an_unknown_account_is_refused_by_the_same_comparison_as_a_wrong_token() {
         let (accounts, _dir) = accounts();
         let alice = AccountName::parse("alice").unwrap();
-        let token = crate::store::block_on(accounts.add(&alice)).unwrap();
+        let token = crate::store::block_on(accounts.add(&alice)).unwrap().token;
         let stored = crate::store::block_on(accounts.store.account("alice"))
             .unwrap()
             .unwrap()
@@ -265,12 +303,12 @@ mod tests {
     fn only_a_hash_of_the_token_is_stored_and_rotation_revokes_the_old_one() {
         let (accounts, _dir) = accounts();
         let bob = AccountName::parse("bob@example.com").unwrap();
-        let first = crate::store::block_on(accounts.add(&bob)).unwrap();
+        let first = crate::store::block_on(accounts.add(&bob)).unwrap().token;
         let stored = crate::store::block_on(accounts.store.account("bob@example.com"))
             .unwrap()
             .unwrap();
         assert_ne!(&stored.token_hash[..], first.expose().as_bytes());
-        let second = crate::store::block_on(accounts.rotate(&bob)).unwrap();
+        let second = crate::store::block_on(accounts.rotate(&bob)).unwrap().token;
         assert!(
             crate::store::block_on(accounts.authenticate("bob@example.com", first.expose()))
                 .unwrap()

@@ -46,6 +46,9 @@ pub enum AdminReply {
     Token {
         name: String,
         token: String,
+        /// The account's extid (see `accounts::Issued`).
+        #[serde(default)]
+        extid: String,
     },
     Accounts {
         accounts: Vec<AccountInfo>,
@@ -74,17 +77,19 @@ async fn carry_out(accounts: &Accounts, command: AdminCommand) -> AdminReply {
             Ok(n) => accounts.add(&n).await,
             Err(e) => Err(e),
         }
-        .map(|t| AdminReply::Token {
+        .map(|issued| AdminReply::Token {
             name,
-            token: t.expose().to_owned(),
+            token: issued.token.expose().to_owned(),
+            extid: issued.extid,
         }),
         AdminCommand::Token { name } => match AccountName::parse(&name) {
             Ok(n) => accounts.rotate(&n).await,
             Err(e) => Err(e),
         }
-        .map(|t| AdminReply::Token {
+        .map(|issued| AdminReply::Token {
             name,
-            token: t.expose().to_owned(),
+            token: issued.token.expose().to_owned(),
+            extid: issued.extid,
         }),
         AdminCommand::Remove { name } => match AccountName::parse(&name) {
             Ok(n) => accounts.remove(&n).await,

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 /// `otsd --version`: the release, and the formats it reads and writes.
 pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
-    " (database format 3, backup format 1)"
+    " (database format 4, backup format 1)"
 );
 
 #[derive(Debug, Parser)]

@@ -36,6 +36,16 @@ pub enum Error {
     AccountRequiredToCreate,
     #[error("Unknown domain: {0}")]
     UnknownDomain(String),
+    /// A domain of the allow-list named by an anonymous caller: only accounts
+    /// may use one. v1 words it as an unknown domain; v2 answers 403.
+    #[error("Unknown domain: {0}")]
+    DomainNotPermitted(String),
+    /// A memo change by anyone but the receipt's owner.
+    #[error("Not authorized to update this receipt")]
+    NotReceiptOwner,
+    /// More keys in one status request than [`crate::service::MAX_STATUS_KEYS`].
+    #[error("No more than {0} identifiers at once")]
+    TooManyIdentifiers(usize),
     #[error("Email is not configured on this server")]
     EmailNotConfigured,
     #[error("Undeliverable email address: {0}")]

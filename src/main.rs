@@ -136,7 +136,8 @@ fn user(settings: &otsd::Settings, init: bool, action: UserCommand) -> ExitCode 
         UserCommand::Token { name } => AdminCommand::Token { name },
     };
     match otsd::startup::account_command(settings, command, init) {
-        Ok(AdminReply::Token { name, token }) => {
+        Ok(AdminReply::Token { name, token, extid }) => {
+            eprintln!("Account {name}; the official client names it {extid} (its customer extid).");
             eprintln!("API token for account {name} (shown only this once):");
             println!("{token}");
             ExitCode::SUCCESS
@@ -144,8 +145,8 @@ fn user(settings: &otsd::Settings, init: bool, action: UserCommand) -> ExitCode 
         Ok(AdminReply::Accounts { accounts }) => {
             for account in accounts {
                 println!(
-                    "{}\tcreated {}\tupdated {}",
-                    account.name, account.created, account.updated
+                    "{}\t{}\tcreated {}\tupdated {}",
+                    account.name, account.extid, account.created, account.updated
                 );
             }
             ExitCode::SUCCESS

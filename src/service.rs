@@ -14,19 +14,23 @@ use zeroize::Zeroizing;
 use crate::accounts::{AccountName, Accounts};
 use crate::clock::unix_now;
 use crate::domain::{
-    ANONYMOUS, CallerLimits, GeneratedLength, Note, Passphrase, PrivateKey, ReceiptKey, RequestKey,
-    SecretKey, SecretValue, ShareDomain, Ttl, generate_password,
+    ANONYMOUS, CallerLimits, GeneratedLength, Memo, Note, Passphrase, PrivateKey, ReceiptKey,
+    RequestKey, SecretKey, SecretValue, ShareDomain, Ttl, generate_password,
 };
 use crate::error::Error;
 use crate::mail::{Invitation, Mailer, obfuscate, parse_address};
 use crate::ratelimit::{Action, RateLimiter, Subject};
 use crate::telemetry::Metrics;
 use crate::vault::{
-    Asked, NewRequest, NewSecret, OpenRequest, PrivateView, Receipt, Revealed, Vault,
+    Asked, Kind, Look, NewRequest, NewSecret, OpenRequest, PrivateView, Receipt, Revealed,
+    SecretFacts, Vault,
 };
 
 /// How many receipts `recent` lists at most.
 const RECENT_LIMIT: usize = 500;
+
+/// How many keys one status request may ask about (v2 bulk status).
+pub const MAX_STATUS_KEYS: usize = 100;
 
 /// The caller of one request: an account or anonymous, and the client address.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -244,7 +248,7 @@ impl Service {
         self.may_create(caller)?;
         let max = self.policy.limits(caller).max_secret_bytes;
         let value = SecretValue::parse(request.secret.map(unwrap_zeroizing), max)?;
-        let creation = self.new_secret(caller, request.options, value)?;
+        let creation = self.new_secret(caller, request.options, value, Kind::Conceal)?;
         let receipt = self.create(creation).await?;
         self.metrics.secrets_created.inc();
         Ok(receipt)
@@ -254,7 +258,7 @@ impl Service {
     pub async fn generate(&self, caller: &Caller, request: Generate) -> Result<Generated, Error> {
         self.may_create(caller)?;
         let value = generate_password(GeneratedLength::parse(request.length.as_deref())?);
-        let creation = self.new_secret(caller, request.options, value.clone())?;
+        let creation = self.new_secret(caller, request.options, value.clone(), Kind::Generate)?;
         let receipt = self.create(creation).await?;
         self.metrics.secrets_created.inc();
         Ok(Generated { receipt, value })
@@ -299,7 +303,76 @@ impl Service {
     /// The receipt. Reading it changes nothing.
     pub async fn receipt(&self, caller: &Caller, key: &ReceiptKey) -> Result<Receipt, Error> {
         self.rate_limit(Action::Metadata, caller)?;
-        self.vault.receipt(key).await
+        self.vault.receipt(key, false).await
+    }
+
+    /// The receipt, with a generated value still waiting for its creator
+    /// (v2: the first read within a minute of a generate takes it).
+    pub async fn receipt_with_handover(
+        &self,
+        caller: &Caller,
+        key: &ReceiptKey,
+    ) -> Result<Receipt, Error> {
+        self.rate_limit(Action::Metadata, caller)?;
+        self.vault.receipt(key, true).await
+    }
+
+    /// Sets or clears (blank) a receipt's memo. Only the account that made
+    /// the secret may: the receipt key alone lets its holder read and burn,
+    /// not write.
+    pub async fn set_memo(
+        &self,
+        caller: &Caller,
+        key: &ReceiptKey,
+        memo: Option<&str>,
+    ) -> Result<Receipt, Error> {
+        self.rate_limit(Action::Metadata, caller)?;
+        let receipt = self.vault.receipt(key, false).await?;
+        let owns = caller
+            .account
+            .as_ref()
+            .is_some_and(|account| account.as_str() == receipt.owner);
+        if !owns {
+            return Err(Error::NotReceiptOwner);
+        }
+        let memo = Memo::parse(memo);
+        self.vault
+            .set_memo(key, memo.as_ref().map(Memo::as_str))
+            .await
+    }
+
+    /// A live secret without its value, or `None`: v2's preview
+    /// ([`Look::Preview`], which notes the first one) and status
+    /// ([`Look::Status`]). Never consumes it.
+    pub async fn look(
+        &self,
+        caller: &Caller,
+        key: &SecretKey,
+        look: Look,
+    ) -> Result<Option<SecretFacts>, Error> {
+        self.rate_limit(Action::Reveal, caller)?;
+        self.vault.look(key, look).await
+    }
+
+    /// The live secrets among `keys` (at most [`MAX_STATUS_KEYS`]), in the
+    /// order asked; unknown, gone and malformed keys are left out. One
+    /// request counts once against the rate limit.
+    pub async fn statuses(
+        &self,
+        caller: &Caller,
+        keys: &[String],
+    ) -> Result<Vec<SecretFacts>, Error> {
+        if keys.len() > MAX_STATUS_KEYS {
+            return Err(Error::TooManyIdentifiers(MAX_STATUS_KEYS));
+        }
+        self.rate_limit(Action::Reveal, caller)?;
+        let mut found = Vec::new();
+        for key in keys.iter().filter_map(|raw| SecretKey::from_path(raw)) {
+            if let Some(facts) = self.vault.look(&key, Look::Status).await? {
+                found.push(facts);
+            }
+        }
+        Ok(found)
     }
 
     /// Burns the unread secret. A secret with a passphrase needs it: a missing or
@@ -506,6 +579,7 @@ impl Service {
         caller: &Caller,
         options: SecretOptions,
         value: SecretValue,
+        kind: Kind,
     ) -> Result<Creation, Error> {
         let limits = self.policy.limits(caller);
         let ttl = Ttl::parse(options.ttl.as_deref(), &limits.ttl)?;
@@ -523,6 +597,7 @@ impl Service {
                 ttl,
                 share_domain,
                 recipients: recipient.iter().map(obfuscate).collect(),
+                kind,
             },
             recipient,
         })
@@ -557,16 +632,16 @@ impl Service {
         if domain.is_empty() || domain == self.links.own_host().to_ascii_lowercase() {
             return Ok(None);
         }
-        if !caller.is_anonymous()
-            && self
-                .policy
-                .share_domains
-                .iter()
-                .any(|d| d.eq_ignore_ascii_case(&domain))
-        {
-            return Ok(ShareDomain::new(domain));
+        let listed = self
+            .policy
+            .share_domains
+            .iter()
+            .any(|d| d.eq_ignore_ascii_case(&domain));
+        match (listed, caller.is_anonymous()) {
+            (true, false) => Ok(ShareDomain::new(domain)),
+            (true, true) => Err(Error::DomainNotPermitted(domain)),
+            (false, _) => Err(Error::UnknownDomain(domain)),
         }
-        Err(Error::UnknownDomain(domain))
     }
 
     /// Stores a new secret and, when it has a recipient, emails them the link.

@@ -337,6 +337,46 @@ impl Keyring {
             .and_then(ReceiptKey::from_path)
     }
 
+    /// Seals a generated value for its receipt's first read (v2's handover),
+    /// under a key derived from the receipt key: only the creator, who holds
+    /// it, reads it back, and a passphrase on the secret does not stand in
+    /// the way of the one who chose it.
+    pub fn seal_handover(
+        &self,
+        receipt: &ReceiptKey,
+        id: RecordId,
+        value: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        self.seal(&self.handover_key(receipt), id, value)
+    }
+
+    /// Opens what `seal_handover` sealed.
+    pub fn open_handover(
+        &self,
+        receipt: &ReceiptKey,
+        id: RecordId,
+        sealed: &[u8],
+    ) -> Option<Zeroizing<Vec<u8>>> {
+        open(&self.handover_key(receipt), id, sealed)
+    }
+
+    fn handover_key(&self, receipt: &ReceiptKey) -> LessSafeKey {
+        self.key_under(b"otsd/handover/v1", receipt.expose().as_bytes())
+    }
+
+    /// Seals a receipt's memo under the server's key: the server shows it to
+    /// the receipt's holder and in its owner's list; a copy of the database
+    /// alone does not say what a secret was for.
+    pub fn seal_memo(&self, id: RecordId, memo: &str) -> Result<Vec<u8>, CryptoError> {
+        self.seal(&self.aead_key(&[b"otsd/memo/v1"]), id, memo.as_bytes())
+    }
+
+    /// Opens what `seal_memo` sealed.
+    pub fn open_memo(&self, id: RecordId, sealed: &[u8]) -> Option<String> {
+        let plain = open(&self.aead_key(&[b"otsd/memo/v1"]), id, sealed)?;
+        std::str::from_utf8(&plain).ok().map(str::to_owned)
+    }
+
     /// Seals a value under a `ValueKey`, bound to the record id it is stored under.
     pub fn seal_value(
         &self,

@@ -7,6 +7,7 @@
 mod generate;
 mod keys;
 mod limits;
+mod memo;
 mod note;
 mod passphrase;
 mod ttl;
@@ -15,6 +16,7 @@ mod value;
 pub use generate::{GeneratedLength, generate_password};
 pub use keys::{FromPath, KEY_ALPHABET, KEY_CHARS, PrivateKey, ReceiptKey, RequestKey, SecretKey};
 pub use limits::{CallerLimits, PassphrasePolicy};
+pub use memo::{MAX_MEMO_CHARS, Memo};
 pub use note::{MAX_NOTE_CHARS, Note};
 pub use passphrase::Passphrase;
 pub use ttl::{Ttl, TtlPolicy};

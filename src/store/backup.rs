@@ -60,13 +60,15 @@ pub(super) const KEY_CHECK: &[u8] = b"otsd.key-check";
 
 /// The records a backup holds, named by the sled database format that holds
 /// them whole: formats 2 and 3 hold the same records (3 only splits long ones
-/// on disk, and a backup holds each whole), and PostgreSQL holds them too.
-const RECORDS_FORMAT: &[u8] = b"3";
+/// on disk, and a backup holds each whole); 4 holds records of format 3 too
+/// (API v2's fields, accounts' extids), which an older otsd cannot read.
+/// PostgreSQL holds the same records.
+const RECORDS_FORMAT: &[u8] = b"4";
 
 /// Whether a backup cut from a database of `format` holds records this otsd
 /// reads.
 fn holds_our_records(format: &[u8]) -> bool {
-    format == RECORDS_FORMAT || format == b"2"
+    [RECORDS_FORMAT, b"3", b"2"].contains(&format)
 }
 
 const MAGIC: &[u8; 12] = b"otsd backup\n";

@@ -37,8 +37,8 @@ pub use postgres::{
     PostgresOptions, SCHEMA_VERSION, check_url as check_database_url, redact as redact_database_url,
 };
 pub use records::{
-    AccountRecord, Closing, Record, RequestRecord, RequestState, SecretRecord, Settlement,
-    StoredState,
+    AccountRecord, Amendment, Closing, HANDOVER_SECONDS, Kind, Record, RequestRecord, RequestState,
+    SecretRecord, Settlement, StoredState, looks_like_extid, new_extid,
 };
 pub use tally::Tally;
 
@@ -304,6 +304,27 @@ impl Store {
         }
     }
 
+    /// Changes what is not a secret's state (see [`Amendment`]) from the
+    /// record as `read`, in one conditional write: `None` when there was
+    /// nothing to change, or the record is gone. Durable when `Ok`.
+    pub async fn amend(
+        &self,
+        read: &Fetched,
+        now: u64,
+        amendment: Amendment,
+    ) -> Result<Option<SecretRecord>, StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => {
+                let amended = s.amend(read, now, &amendment)?;
+                if amended.is_some() {
+                    s.commit().await?;
+                }
+                Ok(amended)
+            }
+            Engine::Postgres(p) => p.amend(read, now, amendment).await,
+        }
+    }
+
     /// Counts one passphrase guess against the secret under `id`, unless it
     /// has had `limit` already: counted before the guess is tried, so that
     /// concurrent guesses (on any number of nodes) cannot all pass the limit.
@@ -460,6 +481,18 @@ impl Store {
         match &self.engine {
             Engine::Sled(s) => s.account(name),
             Engine::Postgres(p) => p.account(name).await,
+        }
+    }
+
+    /// The account whose extid is `extid` (exactly: extids are lower case),
+    /// with its name.
+    pub async fn account_by_extid(
+        &self,
+        extid: &str,
+    ) -> Result<Option<(String, AccountRecord)>, StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => s.account_by_extid(extid),
+            Engine::Postgres(p) => p.account_by_extid(extid).await,
         }
     }
 

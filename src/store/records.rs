@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use super::StoreError;
 
+/// The format every record is written in.
+const FORMAT: u8 = 3;
+/// The format before API v2: secrets without `kind`, `previewed`, a memo or a
+/// handover, accounts without an `extid`. Still read (see [`Record::from_format_2`]).
 const FORMAT_V2: u8 = 2;
 
 /// Where a secret's lifecycle stands as stored. `expired` and `orphaned` are not
@@ -63,6 +67,41 @@ pub struct SecretRecord {
     pub recipients: Vec<String>,
     /// Custom share domain, or empty for the server's base URL.
     pub share_domain: String,
+    /// How the value came to be: sent by its creator, or generated (v2's `kind`).
+    pub kind: Kind,
+    /// When the secret was first looked at without being revealed (its page
+    /// opened, or a v2 preview), while it was live.
+    pub previewed: Option<u64>,
+    /// The creator's memo (v2), sealed under the server's key: it says what the
+    /// secret is for, which is nobody's business who reads the database.
+    pub sealed_memo: Option<Vec<u8>>,
+    /// A generated value sealed under a key derived from the receipt key, for
+    /// the receipt's first v2 read within [`HANDOVER_SECONDS`] of its creation
+    /// (the reference's way of handing a generated password to its creator).
+    /// Gone once read, and with the sealed value.
+    pub handover: Option<Vec<u8>>,
+}
+
+/// How long after a generate the receipt's first read still carries the value.
+pub const HANDOVER_SECONDS: u64 = 60;
+
+/// How a secret's value came to be (v2's `kind`; v1's share is `Conceal`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Kind {
+    Conceal,
+    Generate,
+}
+
+/// A change to a secret's record that is not a change of its state: each is
+/// one conditional write, like a state change, and durable when `Ok`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Amendment {
+    /// A v2 preview: `previewed` is set at the first one, the state stays.
+    Previewed,
+    /// The memo set (sealed) or cleared by the owner.
+    Memo(Option<Vec<u8>>),
+    /// The handover was read: it goes.
+    HandoverTaken,
 }
 
 impl SecretRecord {
@@ -103,8 +142,33 @@ impl SecretRecord {
         if fresh {
             self.state = StoredState::Viewed;
             self.updated = now;
+            self.previewed.get_or_insert(now);
         }
         fresh
+    }
+
+    /// Applies `amendment` at `now`; `false` (nothing changed) when there is
+    /// nothing to change: a preview of a secret previewed before or no longer
+    /// live, the memo it already has, no handover left.
+    pub(super) fn amend(&mut self, now: u64, amendment: &Amendment) -> bool {
+        match amendment {
+            Amendment::Previewed => {
+                let first = self.previewed.is_none() && self.is_live(now);
+                if first {
+                    self.previewed = Some(now);
+                }
+                first
+            }
+            Amendment::Memo(sealed) => {
+                let differs = self.sealed_memo != *sealed;
+                if differs {
+                    self.sealed_memo = sealed.clone();
+                    self.updated = now;
+                }
+                differs
+            }
+            Amendment::HandoverTaken => self.handover.take().is_some(),
+        }
     }
 
     /// When the reaper next has something to do with it: at its secret's
@@ -119,9 +183,12 @@ impl SecretRecord {
 
     /// Drops what only a live secret needs; `true` if there was anything to drop.
     pub(super) fn drop_sealed(&mut self) -> bool {
-        let had = self.sealed_value.is_some() || self.sealed_secret_key.is_some();
+        let had = self.sealed_value.is_some()
+            || self.sealed_secret_key.is_some()
+            || self.handover.is_some();
         self.sealed_value = None;
         self.sealed_secret_key = None;
+        self.handover = None;
         had
     }
 }
@@ -293,6 +360,36 @@ pub struct AccountRecord {
     /// sees what the earlier holder made, whatever a crash or a create racing the
     /// removal left in the index.
     pub listed_from: u64,
+    /// The account's "customer extid" (`ur` and lower-case letters and digits,
+    /// random): the name the official client can send, which refuses any
+    /// other shape. Empty only in a record of format 2, until the store gives
+    /// it one when it opens.
+    pub extid: String,
+}
+
+/// The characters of an extid after its `ur`.
+const EXTID_ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+/// Random characters after `ur`: about 93 bits, so two accounts never share one.
+const EXTID_RANDOM: usize = 18;
+
+/// A fresh extid for an account (see [`AccountRecord::extid`]), from the CSPRNG.
+pub fn new_extid() -> String {
+    use rand::RngExt;
+    let mut rng = rand::rng();
+    let mut extid = String::from("ur");
+    extid.extend(
+        (0..EXTID_RANDOM)
+            .map(|_| EXTID_ALPHABET[rng.random_range(0..EXTID_ALPHABET.len())] as char),
+    );
+    extid
+}
+
+/// Whether `name` has the shape of an extid (`^ur[a-z0-9]+$`, in any case,
+/// as the official client checks it).
+pub fn looks_like_extid(name: &str) -> bool {
+    name.len() > 2
+        && name[..2].eq_ignore_ascii_case("ur")
+        && name.bytes().skip(2).all(|b| b.is_ascii_alphanumeric())
 }
 
 /// A record type the store keeps (its *type*; a record as read is a
@@ -300,6 +397,12 @@ pub struct AccountRecord {
 /// postcard), for what checks the decoder from outside the store: the fuzz
 /// targets and their replay.
 pub trait Record: Serialize + for<'de> Deserialize<'de> {
+    /// Decodes the body of a record of format 2. Types whose shape did not
+    /// change since read it as it is.
+    fn from_format_2(body: &[u8]) -> Result<Self, StoreError> {
+        postcard::from_bytes(body).map_err(|_| StoreError::Corrupt)
+    }
+
     fn to_stored_bytes(&self) -> Result<Vec<u8>, StoreError> {
         encode(self)
     }
@@ -311,19 +414,214 @@ pub trait Record: Serialize + for<'de> Deserialize<'de> {
     }
 }
 
-impl Record for SecretRecord {}
-impl Record for AccountRecord {}
+impl Record for SecretRecord {
+    fn from_format_2(body: &[u8]) -> Result<Self, StoreError> {
+        let old: SecretRecordV2 = postcard::from_bytes(body).map_err(|_| StoreError::Corrupt)?;
+        Ok(Self {
+            // A page opened before the upgrade set `viewed`, and `updated` with it.
+            previewed: (old.state == StoredState::Viewed).then_some(old.updated),
+            secret_check: old.secret_check,
+            receipt_check: old.receipt_check,
+            owner: old.owner,
+            sealed_value: old.sealed_value,
+            stretch: old.stretch,
+            sealed_secret_key: old.sealed_secret_key,
+            sealed_receipt_key: old.sealed_receipt_key,
+            ttl: old.ttl,
+            created: old.created,
+            updated: old.updated,
+            received: old.received,
+            state: old.state,
+            secret_expires_at: old.secret_expires_at,
+            expires_at: old.expires_at,
+            recipients: old.recipients,
+            share_domain: old.share_domain,
+            kind: Kind::Conceal,
+            sealed_memo: None,
+            handover: None,
+        })
+    }
+}
+
+impl Record for AccountRecord {
+    fn from_format_2(body: &[u8]) -> Result<Self, StoreError> {
+        let old: AccountRecordV2 = postcard::from_bytes(body).map_err(|_| StoreError::Corrupt)?;
+        Ok(Self {
+            token_hash: old.token_hash,
+            created: old.created,
+            updated: old.updated,
+            listed_from: old.listed_from,
+            extid: String::new(),
+        })
+    }
+}
+
 impl Record for RequestRecord {}
 
+/// [`SecretRecord`] as format 2 wrote it (postcard is not self-describing:
+/// the old shape is needed to read the old bytes).
+#[derive(Deserialize)]
+#[cfg_attr(test, derive(Serialize))]
+struct SecretRecordV2 {
+    secret_check: Check,
+    receipt_check: Check,
+    owner: String,
+    sealed_value: Option<Vec<u8>>,
+    stretch: Option<Stretch>,
+    sealed_secret_key: Option<Vec<u8>>,
+    sealed_receipt_key: Option<Vec<u8>>,
+    ttl: u64,
+    created: u64,
+    updated: u64,
+    received: Option<u64>,
+    state: StoredState,
+    secret_expires_at: u64,
+    expires_at: u64,
+    recipients: Vec<String>,
+    share_domain: String,
+}
+
+/// [`AccountRecord`] as format 2 wrote it.
+#[derive(Deserialize)]
+#[cfg_attr(test, derive(Serialize))]
+struct AccountRecordV2 {
+    token_hash: [u8; 32],
+    created: u64,
+    updated: u64,
+    listed_from: u64,
+}
+
 pub(super) fn encode<T: Serialize>(record: &T) -> Result<Vec<u8>, StoreError> {
-    let mut out = vec![FORMAT_V2];
+    let mut out = vec![FORMAT];
     postcard::to_io(record, &mut out).map_err(|_| StoreError::Corrupt)?;
     Ok(out)
 }
 
-pub(super) fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, StoreError> {
+pub(super) fn decode<T: Record>(bytes: &[u8]) -> Result<T, StoreError> {
     match bytes.split_first() {
-        Some((&FORMAT_V2, body)) => postcard::from_bytes(body).map_err(|_| StoreError::Corrupt),
+        Some((&FORMAT, body)) => postcard::from_bytes(body).map_err(|_| StoreError::Corrupt),
+        Some((&FORMAT_V2, body)) => T::from_format_2(body),
         _ => Err(StoreError::Corrupt),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn format_2<T: Serialize>(old: &T) -> Vec<u8> {
+        let mut bytes = vec![FORMAT_V2];
+        postcard::to_io(old, &mut bytes).unwrap();
+        bytes
+    }
+
+    #[test]
+    fn records_of_format_2_are_read_with_the_new_fields_worked_out() {
+        let old = SecretRecordV2 {
+            secret_check: [1; 16],
+            receipt_check: [2; 16],
+            owner: "alice".into(),
+            sealed_value: Some(vec![3; 30]),
+            stretch: None,
+            sealed_secret_key: Some(vec![4; 40]),
+            sealed_receipt_key: None,
+            ttl: 600,
+            created: 1_000,
+            updated: 1_200,
+            received: None,
+            state: StoredState::Viewed,
+            secret_expires_at: 1_600,
+            expires_at: 2_200,
+            recipients: vec!["a***@b***.c".into()],
+            share_domain: String::new(),
+        };
+        let read = SecretRecord::from_stored_bytes(&format_2(&old)).unwrap();
+        assert_eq!(read.kind, Kind::Conceal);
+        assert_eq!(
+            read.previewed,
+            Some(1_200),
+            "viewed before: at its last update"
+        );
+        assert_eq!((read.sealed_memo, read.handover), (None, None));
+        assert_eq!((read.owner.as_str(), read.ttl), ("alice", 600));
+        let fresh = SecretRecordV2 {
+            state: StoredState::New,
+            ..old
+        };
+        let read = SecretRecord::from_stored_bytes(&format_2(&fresh)).unwrap();
+        assert_eq!(read.previewed, None);
+        // Written again, it is format 3 and reads back the same.
+        let again = read.to_stored_bytes().unwrap();
+        assert_eq!(again[0], FORMAT);
+        assert_eq!(SecretRecord::from_stored_bytes(&again).unwrap(), read);
+
+        let account = AccountRecordV2 {
+            token_hash: [5; 32],
+            created: 1,
+            updated: 2,
+            listed_from: 3,
+        };
+        let read = AccountRecord::from_stored_bytes(&format_2(&account)).unwrap();
+        assert_eq!((read.listed_from, read.extid.as_str()), (3, ""));
+        assert!(SecretRecord::from_stored_bytes(&[9, 1, 2]).is_err());
+    }
+
+    #[test]
+    fn extids_have_the_shape_the_official_client_checks_and_differ() {
+        let (a, b) = (new_extid(), new_extid());
+        assert_ne!(a, b);
+        for extid in [&a, &b] {
+            assert!(looks_like_extid(extid), "{extid}");
+            assert_eq!(extid.len(), 20);
+            assert!(
+                extid
+                    .bytes()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            );
+        }
+        assert!(looks_like_extid("URabc123"));
+        assert!(!looks_like_extid("ur"));
+        assert!(!looks_like_extid("alice"));
+        assert!(!looks_like_extid("ur-abc"));
+    }
+
+    #[test]
+    fn amendments_change_only_what_they_name_and_a_preview_only_once() {
+        let mut record = SecretRecord::from_stored_bytes(&format_2(&SecretRecordV2 {
+            secret_check: [1; 16],
+            receipt_check: [2; 16],
+            owner: "anon".into(),
+            sealed_value: Some(vec![3; 30]),
+            stretch: None,
+            sealed_secret_key: Some(vec![4; 40]),
+            sealed_receipt_key: None,
+            ttl: 600,
+            created: 1_000,
+            updated: 1_000,
+            received: None,
+            state: StoredState::New,
+            secret_expires_at: 1_600,
+            expires_at: 2_200,
+            recipients: vec![],
+            share_domain: String::new(),
+        }))
+        .unwrap();
+        assert!(record.amend(1_100, &Amendment::Previewed));
+        assert!(!record.amend(1_150, &Amendment::Previewed));
+        assert_eq!(
+            (record.previewed, record.state),
+            (Some(1_100), StoredState::New)
+        );
+        assert!(record.amend(1_200, &Amendment::Memo(Some(vec![7; 20]))));
+        assert!(!record.amend(1_300, &Amendment::Memo(Some(vec![7; 20]))));
+        assert_eq!(record.updated, 1_200);
+        assert!(!record.amend(1_300, &Amendment::HandoverTaken));
+        record.handover = Some(vec![8; 10]);
+        assert!(record.settle(1_400, Settlement::Received));
+        assert_eq!(record.handover, None, "a reveal takes the handover too");
+        assert!(
+            !record.amend(1_500, &Amendment::Previewed),
+            "not live: no preview"
+        );
     }
 }

@@ -16,7 +16,10 @@ use crate::clock::unix_now;
 use crate::crypto::{KeyKind, Keyring, RecordId, Stretch, ValueKey};
 use crate::domain::{ANONYMOUS, Passphrase, ReceiptKey, SecretKey, SecretValue, ShareDomain, Ttl};
 use crate::error::Error;
-use crate::store::{Fetched, Guess, SecretRecord, Settlement, Store, StoreError, StoredState};
+use crate::store::{
+    Amendment, Fetched, Guess, SecretRecord, Settlement, Store, StoreError, StoredState,
+};
+pub use crate::store::{HANDOVER_SECONDS, Kind};
 
 /// Wrong passphrases a secret takes in its whole life, from every address on
 /// every node together (counted with the secret in the store); then it takes
@@ -39,6 +42,9 @@ pub struct NewSecret {
     pub share_domain: Option<ShareDomain>,
     /// Already obfuscated addresses.
     pub recipients: Vec<String>,
+    /// Sent by its creator, or generated (a generated value is also handed to
+    /// the receipt's first read, see [`HANDOVER_SECONDS`]).
+    pub kind: Kind,
 }
 
 /// The lifecycle state as clients see it.
@@ -88,6 +94,31 @@ pub struct Receipt {
     pub recipients: Vec<String>,
     pub share_domain: Option<ShareDomain>,
     pub passphrase_required: bool,
+    pub kind: Kind,
+    /// When the secret was first looked at without being revealed.
+    pub previewed: Option<u64>,
+    /// The creator's memo, opened.
+    pub memo: Option<String>,
+    /// A generated value, for the receipt's first read that asks for it
+    /// within [`HANDOVER_SECONDS`] (see [`Vault::receipt`]).
+    pub handover: Option<SecretValue>,
+}
+
+/// A secret as its link's holder may see it, without its value.
+#[derive(Debug, Clone)]
+pub struct SecretFacts {
+    pub secret_key: SecretKey,
+    /// Its state after the call that returned this.
+    pub state: State,
+    /// The creation TTL.
+    pub ttl: u64,
+    pub passphrase_required: bool,
+    pub created: u64,
+    pub updated: u64,
+    pub previewed: Option<u64>,
+    /// Seconds it has left (0 once revealed).
+    pub expires_in: u64,
+    pub share_domain: Option<ShareDomain>,
 }
 
 /// What a successful reveal hands back. The value is wiped when this is dropped.
@@ -96,6 +127,17 @@ pub struct Revealed {
     pub value: SecretValue,
     pub secret_key: SecretKey,
     pub share_domain: Option<ShareDomain>,
+    /// The secret as it is now: revealed.
+    pub facts: SecretFacts,
+}
+
+/// What a look at a secret through its link does besides reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Look {
+    /// A status check: changes nothing.
+    Status,
+    /// A preview (v2's GET): the first one sets `previewed`.
+    Preview,
 }
 
 /// The secret lifecycle the service runs on. Cheap to clone.
@@ -181,6 +223,15 @@ impl Vault {
                 .share_domain
                 .map(|d| d.as_str().to_owned())
                 .unwrap_or_default(),
+            kind: new.kind,
+            previewed: None,
+            sealed_memo: None,
+            handover: (new.kind == Kind::Generate)
+                .then(|| {
+                    self.keyring
+                        .seal_handover(&keys.receipt, id, new.value.expose().as_bytes())
+                })
+                .transpose()?,
         };
         self.store.insert(id, &record).await?;
         // Just made: `new`, and the secret key is at hand (no need to read back).
@@ -225,25 +276,99 @@ impl Vault {
         // The one compare-and-swap that decides: a burn or another reveal that got
         // there first makes this `None`. The value opened above is the one settled
         // (a live record's sealed value never changes).
-        self.store
-            .settle(&read, unix_now(), Settlement::Received)
+        let now = unix_now();
+        let settled = self
+            .store
+            .settle(&read, now, Settlement::Received)
             .await?
             .ok_or_else(unknown)?;
         Ok(Revealed {
             value,
             secret_key: key.clone(),
             share_domain: ShareDomain::new(read.record.share_domain),
+            facts: facts(key.clone(), &settled, State::Received, now),
         })
     }
 
-    /// The receipt for a receipt key. Reading it changes nothing.
-    pub async fn receipt(&self, key: &ReceiptKey) -> Result<Receipt, Error> {
+    /// The receipt for a receipt key. Reading it changes nothing, unless
+    /// `handover` asks for a generated value still waiting for its creator
+    /// (within [`HANDOVER_SECONDS`] of the create): the first such read takes
+    /// it, durably, and no later read has it.
+    pub async fn receipt(&self, key: &ReceiptKey, handover: bool) -> Result<Receipt, Error> {
         let now = unix_now();
         let read = self
             .find(KeyKind::Receipt, key.expose(), now)
             .await?
             .ok_or_else(|| Error::unknown(key.expose()))?;
-        Ok(self.describe(key.clone(), read.id, &read.record, now))
+        let mut receipt = self.describe(key.clone(), read.id, &read.record, now);
+        let waiting = read.record.handover.is_some()
+            && now < read.record.created.saturating_add(HANDOVER_SECONDS);
+        if handover && waiting {
+            let opened = read
+                .record
+                .handover
+                .as_deref()
+                .and_then(|sealed| self.keyring.open_handover(key, read.id, sealed));
+            // Taken before it is shown: of two reads racing for it, one has it.
+            let taken = self
+                .store
+                .amend(&read, now, Amendment::HandoverTaken)
+                .await?;
+            if let (Some(mut plain), Some(_)) = (opened, taken) {
+                receipt.handover = Some(SecretValue::from_trusted(utf8_text(&mut plain)?));
+            }
+        }
+        Ok(receipt)
+    }
+
+    /// Sets (or, with `None`, clears) a receipt's memo. Who may is the
+    /// service's rule; here the receipt must exist.
+    pub async fn set_memo(&self, key: &ReceiptKey, memo: Option<&str>) -> Result<Receipt, Error> {
+        let now = unix_now();
+        let read = self
+            .find(KeyKind::Receipt, key.expose(), now)
+            .await?
+            .ok_or_else(|| Error::unknown(key.expose()))?;
+        let sealed = memo
+            .map(|text| self.keyring.seal_memo(read.id, text))
+            .transpose()?;
+        let record = match self
+            .store
+            .amend(&read, now, Amendment::Memo(sealed))
+            .await?
+        {
+            Some(amended) => amended,
+            // The same memo already: nothing to write.
+            None => read.record,
+        };
+        Ok(self.describe(key.clone(), read.id, &record, now))
+    }
+
+    /// A live secret as its link's holder may see it, without consuming it;
+    /// `None` when there is no such live secret. A [`Look::Preview`] sets
+    /// `previewed` the first time (durably); the state stays.
+    pub async fn look(&self, key: &SecretKey, look: Look) -> Result<Option<SecretFacts>, Error> {
+        let now = unix_now();
+        let Some(read) = self
+            .find(KeyKind::Secret, key.expose(), now)
+            .await?
+            .filter(|read| read.record.is_live(now))
+        else {
+            return Ok(None);
+        };
+        let record = match look {
+            Look::Preview => self
+                .store
+                .amend(&read, now, Amendment::Previewed)
+                .await?
+                .unwrap_or(read.record),
+            Look::Status => read.record,
+        };
+        let state = match record.state {
+            StoredState::Viewed => State::Viewed,
+            _ => State::New,
+        };
+        Ok(Some(facts(key.clone(), &record, state, now)))
     }
 
     /// Destroys an unread secret through its receipt. A secret with a passphrase needs
@@ -395,7 +520,12 @@ impl Vault {
         } else {
             None
         };
-        present(receipt_key, record, now, state, secret_key)
+        let mut receipt = present(receipt_key, record, now, state, secret_key);
+        receipt.memo = record
+            .sealed_memo
+            .as_deref()
+            .and_then(|sealed| self.keyring.open_memo(id, sealed));
+        receipt
     }
 
     /// Derives the value key, on the blocking pool when PBKDF2 is involved.
@@ -451,6 +581,25 @@ fn utf8_text(plain: &mut Zeroizing<Vec<u8>>) -> Result<Zeroizing<String>, Error>
     Ok(Zeroizing::new(text))
 }
 
+/// What a secret's link holder may see of `record` in `state` at `now`.
+fn facts(secret_key: SecretKey, record: &SecretRecord, state: State, now: u64) -> SecretFacts {
+    SecretFacts {
+        secret_key,
+        state,
+        ttl: record.ttl,
+        passphrase_required: record.passphrase_required(),
+        created: record.created,
+        updated: record.updated,
+        previewed: record.previewed,
+        expires_in: if state.is_live() {
+            record.secret_expires_at.saturating_sub(now)
+        } else {
+            0
+        },
+        share_domain: ShareDomain::new(record.share_domain.clone()),
+    }
+}
+
 /// The client-visible receipt for a record whose state is worked out; the secret
 /// key is shown only while the secret is live.
 fn present(
@@ -476,5 +625,9 @@ fn present(
         recipients: record.recipients.clone(),
         share_domain: ShareDomain::new(record.share_domain.clone()),
         passphrase_required: record.passphrase_required(),
+        kind: record.kind,
+        previewed: record.previewed,
+        memo: None,
+        handover: None,
     }
 }

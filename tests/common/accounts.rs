@@ -11,6 +11,9 @@ use otsd::admin::{AdminCommand, AdminReply, send};
 pub struct Account {
     pub name: String,
     pub token: String,
+    /// The name the official client sends ("customer extid"); empty when
+    /// the test made the account up.
+    pub extid: String,
 }
 
 impl Account {
@@ -18,6 +21,7 @@ impl Account {
         Self {
             name: name.to_owned(),
             token: token.to_owned(),
+            extid: String::new(),
         }
     }
 }
@@ -60,7 +64,7 @@ fn admin(server: &impl Admin, command: AdminCommand) -> AdminReply {
 
 fn token_from(reply: AdminReply, name: &str) -> Account {
     match reply {
-        AdminReply::Token { name, token } => Account { name, token },
+        AdminReply::Token { name, token, extid } => Account { name, token, extid },
         AdminReply::Error { message } => panic!("account {name}: {message}"),
         _ => panic!("account {name}: the answer carries no token"),
     }

@@ -15,11 +15,14 @@ pub fn intended(err: &Error) -> StatusCode {
         | Error::UnknownRequest
         | Error::NotFound => StatusCode::NOT_FOUND,
         Error::NoAnswerYet => StatusCode::CONFLICT,
-        Error::NotAuthorized | Error::AccountRequiredForEmail | Error::AccountRequiredToCreate => {
-            StatusCode::UNAUTHORIZED
-        }
+        Error::NotAuthorized
+        | Error::AccountRequiredForEmail
+        | Error::AccountRequiredToCreate
+        | Error::NotReceiptOwner => StatusCode::UNAUTHORIZED,
         Error::WrongPassphraseToBurn
         | Error::UnknownDomain(_)
+        | Error::DomainNotPermitted(_)
+        | Error::TooManyIdentifiers(_)
         | Error::EmailNotConfigured
         | Error::UndeliverableEmail(_)
         | Error::BadRequest(_)

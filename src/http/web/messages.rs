@@ -32,10 +32,10 @@ impl Lang {
                 ParamError::NoteTooLong(max) => return count("error.note_too_long", max),
                 ParamError::InvalidNote => "error.invalid_note",
             },
-            Error::NotAuthorized => "error.not_authorized",
+            Error::NotAuthorized | Error::NotReceiptOwner => "error.not_authorized",
             Error::AccountRequiredForEmail => "error.account_for_email",
             Error::AccountRequiredToCreate => "error.account_to_create",
-            Error::UnknownDomain(domain) => {
+            Error::UnknownDomain(domain) | Error::DomainNotPermitted(domain) => {
                 return self.tf("error.unknown_domain", &[("domain", domain)]);
             }
             Error::EmailNotConfigured => "error.email_not_configured",
@@ -47,7 +47,9 @@ impl Lang {
             Error::BodyTimeout => "error.body_timeout",
             Error::Busy => "error.busy",
             Error::StorageUnavailable => "error.storage_unavailable",
-            Error::BadRequest(_) | Error::BadBody(_) => "error.bad_form",
+            Error::BadRequest(_) | Error::BadBody(_) | Error::TooManyIdentifiers(_) => {
+                "error.bad_form"
+            }
             Error::RateLimited { retry_after } | Error::PassphraseLocked { retry_after } => {
                 return self.tf(
                     "error.rate_limited",

@@ -45,8 +45,8 @@ pub use durable::Failure;
 pub use open::{DATABASE_FORMAT, is_held, restore_staging};
 
 use super::{
-    AccountRecord, Closing, Fetched, FetchedRequest, Guess, Options, RequestRecord, SecretRecord,
-    Settlement, StoreError, Version, records, tally,
+    AccountRecord, Amendment, Closing, Fetched, FetchedRequest, Guess, Options, Record,
+    RequestRecord, SecretRecord, Settlement, StoreError, Version, records, tally,
 };
 use crate::crypto::RecordId;
 use commit::GroupCommit;
@@ -66,6 +66,10 @@ pub(super) struct Open {
     requests: chunked::RecordTree,
     /// Wrong passphrase guesses per secret: id (u64) → count (u32).
     guesses: sled::Tree,
+    /// Every account's extid → its name: built from the accounts when the
+    /// database opens, kept by every change of an account (accounts are few,
+    /// and only this process writes the database).
+    extids: RwLock<std::collections::HashMap<String, String>>,
     /// sled's flush made power-cut safe.
     flusher: Flusher,
     /// Added to every id sled issues (see `copy`).
@@ -97,7 +101,10 @@ impl Open {
     }
 
     fn new(db: sled::Db, flusher: Flusher) -> Result<Self, StoreError> {
+        let accounts = db.open_tree("accounts")?;
+        let extids = RwLock::new(accounts::index_extids(&accounts, &flusher)?);
         Ok(Self {
+            extids,
             secrets: chunked::RecordTree::open(&db, "secrets")?,
             expiry: db.open_tree("expiry")?,
             owners: db.open_tree("owners")?,

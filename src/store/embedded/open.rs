@@ -27,10 +27,22 @@ pub(super) fn open_database(path: &Path, cache_bytes: u64) -> Result<sled::Db, S
     match db.get(FORMAT_KEY)? {
         Some(version) if *version == *FORMAT_VERSION => {}
         Some(version) if *version == *FORMAT_WHOLE_RECORDS => split_long_records(&db)?,
+        Some(version) if *version == *FORMAT_CHUNKED => {
+            // Nothing to convert: records of format 2 are read as they are
+            // (`records::Record::from_format_2`), accounts get their extid
+            // when the database opens. The new marker keeps an older otsd,
+            // which cannot read the records written from now on, out.
+            db.insert(FORMAT_KEY, FORMAT_VERSION)?;
+            db.flush()?;
+            log::info!(
+                "the database is now in format {}",
+                String::from_utf8_lossy(FORMAT_VERSION)
+            );
+        }
         Some(version) => {
             return Err(error(format!(
                 "it is in database format {found}, and this otsd reads format {ours} \
-                 and converts format 2, no other; run the otsd that wrote it, or move the directory away to \
+                 and converts formats 2 and 3, no other; run the otsd that wrote it, or move the directory away to \
                  start empty (format 1 was never released and there is no conversion)",
                 found = String::from_utf8_lossy(&version),
                 ours = String::from_utf8_lossy(FORMAT_VERSION),
@@ -57,7 +69,7 @@ pub(super) fn open_database(path: &Path, cache_bytes: u64) -> Result<sled::Db, S
 /// The trees whose records may be stored in chunks (see `chunked`).
 const RECORD_TREES: [&str; 2] = ["secrets", "requests"];
 
-/// Converts a database of format 2 to format 3: every record longer than a
+/// Converts a database of format 2 to format 4: every record longer than a
 /// chunk moves into chunks, then the marker changes. Interrupted, it starts
 /// again at the next open (records already moved are passed over).
 fn split_long_records(db: &sled::Db) -> Result<(), StoreError> {
@@ -76,15 +88,19 @@ fn split_long_records(db: &sled::Db) -> Result<(), StoreError> {
 
 /// The default tree's record that marks a complete otsd database, and its value.
 const FORMAT_KEY: &[u8] = b"otsd.format";
-/// Format 3: format 2 with every record longer than 4 KiB stored in chunks
-/// (see `chunked`), so that sled never writes a blob file.
+/// Format 4: format 3, with records of format 3 (API v2's fields, accounts'
+/// extids; see `records`).
 const FORMAT_VERSION: &[u8] = DATABASE_FORMAT.as_bytes();
+/// Format 3: format 2 with every record longer than 4 KiB stored in chunks
+/// (see `chunked`), so that sled never writes a blob file. Opened and marked
+/// format 4.
+const FORMAT_CHUNKED: &[u8] = b"3";
 /// Format 2: one record per secret under increasing ids, each whole (format 1,
 /// never in a release, kept a secret and its receipt apart under keyed
-/// hashes). Opened and converted to format 3.
+/// hashes). Opened and converted to format 4.
 const FORMAT_WHOLE_RECORDS: &[u8] = b"2";
 /// The database format this otsd reads and writes (see `FORMAT_VERSION`).
-pub const DATABASE_FORMAT: &str = "3";
+pub const DATABASE_FORMAT: &str = "4";
 
 /// The suffix sled 0.34.7 gives a snapshot while it writes it.
 const UNFINISHED_SNAPSHOT: &str = ".generating";

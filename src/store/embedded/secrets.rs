@@ -1,15 +1,13 @@
 //! Secrets: one record each, its two indexes, and every change of its state as
 //! one compare-and-swap of that record.
 
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use sled::IVec;
 
 use super::chunked::Read;
 
 use super::copy::Part;
 use super::records::{decode, encode};
-use super::{Fetched, Guess, SecretRecord, Settlement, StoreError, Version};
+use super::{Amendment, Fetched, Guess, Record, SecretRecord, Settlement, StoreError, Version};
 use super::{Open, SledStore};
 use crate::crypto::RecordId;
 
@@ -78,6 +76,24 @@ impl SledStore {
             |record: &mut SecretRecord| record.mark_viewed(now),
         )?;
         Ok(())
+    }
+
+    /// Applies `amendment` from the record as `read` (see
+    /// [`crate::store::Store::amend`]): one compare-and-swap. Durable only
+    /// after [`SledStore::commit`].
+    pub fn amend(
+        &self,
+        read: &Fetched,
+        now: u64,
+        amendment: &Amendment,
+    ) -> Result<Option<SecretRecord>, StoreError> {
+        let _writing = self.writing();
+        self.update(
+            Part::Secrets,
+            read.id,
+            read.version.sled(),
+            |record: &mut SecretRecord| record.amend(now, amendment),
+        )
     }
 
     /// Counts a passphrase guess against secret `id` unless it has had
@@ -248,7 +264,7 @@ impl SledStore {
     /// `change` says whether it changed anything. The record as written, or
     /// `None` if it is missing or `change` left it alone (then nothing is
     /// written).
-    pub(super) fn update<T: Serialize + DeserializeOwned>(
+    pub(super) fn update<T: Record>(
         &self,
         part: Part,
         id: RecordId,
@@ -340,6 +356,10 @@ pub(super) fn sample_record(now: u64, ttl: u64, len: usize) -> SecretRecord {
         expires_at: now + 2 * ttl,
         recipients: Vec::new(),
         share_domain: String::new(),
+        kind: crate::store::Kind::Conceal,
+        previewed: None,
+        sealed_memo: None,
+        handover: None,
     }
 }
 
@@ -435,7 +455,7 @@ mod tests {
     }
 
     /// A database written before chunks (format 2) holds long records whole:
-    /// opening it moves them into chunks and marks it format 3.
+    /// opening it moves them into chunks and marks it format 4.
     #[test]
     fn a_format_2_database_with_long_records_is_converted_when_opened() {
         let dir = tempfile::tempdir().unwrap();
@@ -458,7 +478,7 @@ mod tests {
         assert_eq!(record(&store, long).sealed_value.unwrap().len(), 50_000);
         assert_eq!(record(&store, short).sealed_value.unwrap().len(), 40);
         let open = store.current().unwrap();
-        assert_eq!(&*open.db.get(b"otsd.format").unwrap().unwrap(), b"3");
+        assert_eq!(&*open.db.get(b"otsd.format").unwrap().unwrap(), b"4");
         let stored = open.db.open_tree("secrets").unwrap();
         assert!(stored.get(id_key(long)).unwrap().unwrap().len() < 64);
         assert!(reveal(&store, long, NOW + 1));

@@ -434,10 +434,20 @@ async fn insert(client: &tokio_postgres::Transaction<'_>, batch: Batch) -> Resul
     }
     if !batch.accounts.is_empty() {
         let (names, records): (Vec<String>, Vec<Vec<u8>>) = batch.accounts.into_iter().unzip();
+        // An account of a backup made before extids gets its own at the next
+        // start (`schema::give_extids`); one that has it keeps it.
+        let extids = records
+            .iter()
+            .map(|bytes| {
+                let account: AccountRecord = decode(bytes)?;
+                Ok((!account.extid.is_empty()).then_some(account.extid))
+            })
+            .collect::<Result<Vec<Option<String>>, StoreError>>()?;
         client
             .execute(
-                "INSERT INTO otsd_accounts (name, record) SELECT * FROM unnest($1::text[], $2::bytea[])",
-                &[&names, &records],
+                "INSERT INTO otsd_accounts (name, record, extid) \
+                 SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[])",
+                &[&names, &records, &extids],
             )
             .await
             .map_err(pg_error)?;

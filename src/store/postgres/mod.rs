@@ -33,7 +33,7 @@ use deadpool_postgres::{Object, Pool, PoolError};
 
 use super::records::{decode, encode};
 use super::{
-    AccountRecord, Closing, Fetched, FetchedRequest, Guess, PoolStatus, RequestRecord,
+    AccountRecord, Amendment, Closing, Fetched, FetchedRequest, Guess, PoolStatus, RequestRecord,
     SecretRecord, Settlement, StoreError, StoredState, Tally, Version,
 };
 use crate::crypto::RecordId;
@@ -390,19 +390,29 @@ impl PgStore {
     /// to drop there, moves it on to the record's end), so PostgreSQL can
     /// update the row in place on its page (a HOT update, with room left by
     /// the table's fill factor) instead of adding an entry to every index.
+    ///
+    /// A change of state is made only to a live row (`state` new or viewed,
+    /// besides the version); an amendment to any row.
     async fn change_secret(
         &self,
         read: &Fetched,
         now: u64,
+        rows: Rows,
         change: impl Fn(&mut SecretRecord) -> bool + Send + 'static,
     ) -> Result<Option<SecretRecord>, StoreError> {
         let first = read.clone();
         self.with(move |client| async move {
             let stmt = client
-                .prepare_cached(
-                    "UPDATE otsd_secrets SET version = version + 1, state = $3, record = $4 \
-                     WHERE id = $1 AND version = $2 AND state IN (0, 1)",
-                )
+                .prepare_cached(match rows {
+                    Rows::Live => {
+                        "UPDATE otsd_secrets SET version = version + 1, state = $3, record = $4 \
+                         WHERE id = $1 AND version = $2 AND state IN (0, 1)"
+                    }
+                    Rows::Any => {
+                        "UPDATE otsd_secrets SET version = version + 1, state = $3, record = $4 \
+                         WHERE id = $1 AND version = $2"
+                    }
+                })
                 .await
                 .map_err(pg_error)?;
             let mut current = first;
@@ -446,7 +456,7 @@ impl PgStore {
         how: Settlement,
     ) -> Result<Option<SecretRecord>, StoreError> {
         let settled = self
-            .change_secret(read, now, move |r| r.settle(now, how))
+            .change_secret(read, now, Rows::Live, move |r| r.settle(now, how))
             .await?;
         if settled.is_some() {
             self.tally.settled();
@@ -455,9 +465,19 @@ impl PgStore {
     }
 
     pub async fn mark_viewed(&self, read: &Fetched, now: u64) -> Result<(), StoreError> {
-        self.change_secret(read, now, move |r| r.mark_viewed(now))
+        self.change_secret(read, now, Rows::Live, move |r| r.mark_viewed(now))
             .await
             .map(|_| ())
+    }
+
+    pub async fn amend(
+        &self,
+        read: &Fetched,
+        now: u64,
+        amendment: Amendment,
+    ) -> Result<Option<SecretRecord>, StoreError> {
+        self.change_secret(read, now, Rows::Any, move |r| r.amend(now, &amendment))
+            .await
     }
 
     pub async fn guess(&self, id: RecordId, limit: u32) -> Result<Guess, StoreError> {
@@ -639,13 +659,13 @@ impl PgStore {
         name: &str,
         record: &AccountRecord,
     ) -> Result<bool, StoreError> {
-        let (name, bytes) = (name.to_owned(), encode(record)?);
+        let (name, bytes, extid) = (name.to_owned(), encode(record)?, record.extid.clone());
         self.with(move |client| async move {
             let made = client
                 .execute(
-                    "INSERT INTO otsd_accounts (name, record) VALUES ($1, $2) \
+                    "INSERT INTO otsd_accounts (name, record, extid) VALUES ($1, $2, $3) \
                      ON CONFLICT (name) DO NOTHING",
-                    &[&name, &bytes],
+                    &[&name, &bytes, &extid],
                 )
                 .await
                 .map_err(pg_error)?;
@@ -659,12 +679,12 @@ impl PgStore {
         name: &str,
         record: &AccountRecord,
     ) -> Result<bool, StoreError> {
-        let (name, bytes) = (name.to_owned(), encode(record)?);
+        let (name, bytes, extid) = (name.to_owned(), encode(record)?, record.extid.clone());
         self.with(move |client| async move {
             let updated = client
                 .execute(
-                    "UPDATE otsd_accounts SET record = $2 WHERE name = $1",
-                    &[&name, &bytes],
+                    "UPDATE otsd_accounts SET record = $2, extid = $3 WHERE name = $1",
+                    &[&name, &bytes, &extid],
                 )
                 .await
                 .map_err(pg_error)?;
@@ -708,6 +728,26 @@ impl PgStore {
                 .await
                 .map_err(pg_error)?
                 .map(|row| decode(row.get(0)))
+                .transpose()
+        })
+        .await
+    }
+
+    pub async fn account_by_extid(
+        &self,
+        extid: &str,
+    ) -> Result<Option<(String, AccountRecord)>, StoreError> {
+        let extid = extid.to_owned();
+        self.with(move |client| async move {
+            let stmt = client
+                .prepare_cached("SELECT name, record FROM otsd_accounts WHERE extid = $1")
+                .await
+                .map_err(pg_error)?;
+            client
+                .query_opt(&stmt, &[&extid])
+                .await
+                .map_err(pg_error)?
+                .map(|row| Ok((row.get(0), decode(row.get(1))?)))
                 .transpose()
         })
         .await
@@ -973,4 +1013,13 @@ async fn get_request(
         record,
         version: Version::Postgres(row.get(0)),
     }))
+}
+
+/// Which rows a change of a secret's record may be made to.
+#[derive(Clone, Copy)]
+enum Rows {
+    /// Live ones only: a change of state (reveal, burn, viewed).
+    Live,
+    /// Any: an amendment (see [`crate::store::Amendment`]).
+    Any,
 }

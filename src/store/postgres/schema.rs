@@ -13,17 +13,19 @@
 //!   indexed with the id) and `guesses` (wrong passphrases, counted with the
 //!   secret so that the limit holds across every node).
 //! - `otsd_requests`: the same for requests for a secret.
-//! - `otsd_accounts`: the name → the record (a keyed hash of the token).
+//! - `otsd_accounts`: the name → the record (a keyed hash of the token), and
+//!   the account's extid (unique; also in the record).
 //! - `otsd_meta`: the master key check.
 //! - `otsd_ids`: the one sequence of record ids (secrets and requests).
 
 use tokio_postgres::Client;
 
-use super::super::StoreError;
+use super::super::records::{decode, encode};
+use super::super::{AccountRecord, StoreError};
 use super::pg_error;
 
 /// The schema this otsd writes and reads.
-pub const SCHEMA_VERSION: i32 = 2;
+pub const SCHEMA_VERSION: i32 = 3;
 
 /// Taken while migrating: the first 8 bytes of "otsd sch" as a number.
 const MIGRATION_LOCK: i64 = 0x6f74_7364_2073_6368;
@@ -68,6 +70,13 @@ const MIGRATIONS: &[&str] = &[
     -- it is written in place (a HOT update: no new index entries).
     ALTER TABLE otsd_secrets SET (fillfactor = 80);
     ALTER TABLE otsd_requests SET (fillfactor = 80);
+",
+    "
+    -- Records of format 3 (API v2's fields; an older otsd cannot read them),
+    -- and each account's extid, the name the official client sends: unique,
+    -- looked up at every request that sends one. Accounts made before get
+    -- theirs right after the migration (see `give_extids`).
+    ALTER TABLE otsd_accounts ADD COLUMN extid text UNIQUE;
 ",
 ];
 
@@ -121,5 +130,40 @@ async fn migrate_locked(client: &mut Client) -> Result<i32, StoreError> {
         tx.commit().await.map_err(pg_error)?;
         log::info!("PostgreSQL schema migrated to version {version}");
     }
+    give_extids(client).await?;
     Ok(found)
+}
+
+/// Gives every account without an extid (made before schema 3, or restored
+/// from a backup of that time) a fresh one, in its record and its column.
+/// Under the migration lock, so two nodes starting together give one each.
+async fn give_extids(client: &mut Client) -> Result<(), StoreError> {
+    let rows = client
+        .query(
+            "SELECT name, record FROM otsd_accounts WHERE extid IS NULL",
+            &[],
+        )
+        .await
+        .map_err(pg_error)?;
+    for row in &rows {
+        let name: String = row.get(0);
+        let mut record: AccountRecord = decode(row.get(1))?;
+        if record.extid.is_empty() {
+            record.extid = crate::store::new_extid();
+        }
+        client
+            .execute(
+                "UPDATE otsd_accounts SET record = $2, extid = $3 WHERE name = $1",
+                &[&name, &encode(&record)?, &record.extid],
+            )
+            .await
+            .map_err(pg_error)?;
+    }
+    if !rows.is_empty() {
+        log::info!(
+            "gave {} accounts their extid (the name the official client sends)",
+            rows.len()
+        );
+    }
+    Ok(())
 }
