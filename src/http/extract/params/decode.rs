@@ -20,7 +20,8 @@ use crate::error::Error;
 /// Why text is refused in any shape.
 const NOT_UTF8: Error = Error::BadRequest("Parameters must be UTF-8 text");
 const MALFORMED_MULTIPART: Error = Error::BadBody("The multipart body is malformed");
-const NOT_JSON_OBJECT: Error = Error::BadRequest("The request body is not a JSON object");
+/// Each face words it (v1: `The request body is not a JSON object`).
+const NOT_JSON_OBJECT: Error = Error::MalformedJson;
 
 /// Decodes the body by its `Content-Type` (the raw header value; empty when there
 /// is none), then appends the query string, so body values come first and win.
@@ -310,7 +311,13 @@ mod tests {
         assert_eq!(p.all(&["recipient"]).count(), 2);
         assert_eq!(p.get("other"), None);
         assert_eq!(p.get("flag"), Some("true"));
-        assert!(form("application/json", "[1]").is_err());
+        for not_an_object in ["[1]", "{", "\"s\"", " "] {
+            let err = form("application/json", not_an_object)
+                .err()
+                .expect(not_an_object);
+            assert!(matches!(err, Error::MalformedJson), "{not_an_object}");
+            assert_eq!(err.to_string(), "The request body is not a JSON object");
+        }
         assert!(form("application/json", r#"{"s":"\ud800"}"#).is_err());
     }
 
