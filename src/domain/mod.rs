@@ -12,7 +12,7 @@ mod passphrase;
 mod ttl;
 mod value;
 
-pub use generate::{GeneratedLength, generate_password};
+pub use generate::{CharacterSets, GeneratedLength, generate_password, generate_with};
 pub use keys::{FromPath, KEY_ALPHABET, KEY_CHARS, PrivateKey, ReceiptKey, RequestKey, SecretKey};
 pub use limits::{CallerLimits, PassphrasePolicy};
 pub use note::{MAX_NOTE_CHARS, Note};

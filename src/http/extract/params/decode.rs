@@ -497,6 +497,8 @@ mod tests {
                 ("ttl", "60"),
             ]
         );
+        let sets = crate::domain::CharacterSets::parse(|name| p.get(name)).unwrap();
+        assert!(!sets.uppercase && sets.symbols && sets.lowercase);
         for empty in [r#"{}"#, r#"{"secret":null}"#, r#"{"secret":{}}"#, ""] {
             let p = nested("application/json", empty, "secret[ttl]=90").unwrap();
             assert_eq!(pairs(&p), [("ttl", "90")], "{empty}");
