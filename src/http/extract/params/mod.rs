@@ -286,3 +286,53 @@ async fn read_body<'a>(
     }
     Ok(body)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::api::Real;
+    use actix_web::http::StatusCode;
+    use actix_web::{App, test};
+
+    /// `SecretParams` over actix: read with the same limits as `Params`, decoded
+    /// from under `secret`, body before query.
+    #[actix_web::test]
+    async fn secret_params_read_a_nested_body_within_the_body_limits() {
+        let limits = BodyLimits::new(96, Duration::from_secs(5), 1 << 20);
+        let app = test::init_service(App::new().app_data(limits).route(
+            "/",
+            web::post().to(|Real(SecretParams(params))| async move {
+                format!("{:?}", params.iter().collect::<Vec<_>>())
+            }),
+        ))
+        .await;
+        let post = |content_type: &str, body: &str| {
+            test::TestRequest::post()
+                .uri("/?secret[ttl]=61&ttl=1")
+                .insert_header((CONTENT_TYPE, content_type))
+                .set_payload(body.to_owned())
+                .to_request()
+        };
+        for (content_type, body) in [
+            ("application/json", r#"{"secret":{"ttl":60}}"#),
+            ("application/x-www-form-urlencoded", "secret[ttl]=60"),
+        ] {
+            let resp = test::call_service(&app, post(content_type, body)).await;
+            assert_eq!(resp.status(), StatusCode::OK, "{body}");
+            let text = test::read_body(resp).await;
+            assert_eq!(text, r#"[("ttl", "60"), ("ttl", "61")]"#, "{body}");
+        }
+        for (content_type, body, status) in [
+            ("", "secret=v1", StatusCode::BAD_REQUEST),
+            ("application/json", "{", StatusCode::BAD_REQUEST),
+            (
+                "",
+                &"secret[secret]=x".repeat(7),
+                StatusCode::PAYLOAD_TOO_LARGE,
+            ),
+        ] {
+            let resp = test::call_service(&app, post(content_type, body)).await;
+            assert_eq!(resp.status(), status, "{body}");
+        }
+    }
+}
