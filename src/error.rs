@@ -67,6 +67,11 @@ pub enum Error {
     StorageUnavailable,
     #[error("{0}")]
     BadRequest(&'static str),
+    /// A JSON body that does not parse, or is not an object. Its own variant
+    /// (not a [`Error::BadRequest`]) because each face words it: v1 keeps this
+    /// text, v2 says `Malformed JSON body`.
+    #[error("The request body is not a JSON object")]
+    MalformedJson,
     /// A body that broke off or does not frame itself (a multipart body without
     /// its closing boundary): nothing after it on the connection can be trusted.
     #[error("{0}")]

@@ -13,7 +13,7 @@ mod passphrase;
 mod ttl;
 mod value;
 
-pub use generate::{GeneratedLength, generate_password};
+pub use generate::{CharacterSets, GeneratedLength, generate_password, generate_with};
 pub use keys::{FromPath, KEY_ALPHABET, KEY_CHARS, PrivateKey, ReceiptKey, RequestKey, SecretKey};
 pub use limits::{CallerLimits, PassphrasePolicy};
 pub use memo::{MAX_MEMO_CHARS, Memo};
@@ -43,7 +43,8 @@ impl ShareDomain {
     }
 }
 
-/// Why a parameter was refused. The API layer turns each into the exact v1 message.
+/// Why a parameter was refused. The API layer turns each into the exact v1 message
+/// (v2 sends the same words, and the parameter's name from [`ParamError::field`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParamError {
     #[error("You did not provide anything to share")]
@@ -71,6 +72,47 @@ pub enum ParamError {
     NoteTooLong(usize),
     #[error("A note must be plain text")]
     InvalidNote,
+    /// v2: the `secret` of a create body is not an object (or a form sent it
+    /// bare, v1 style, instead of `secret[secret]`).
+    #[error("Incorrect payload format")]
+    IncorrectPayload,
+    /// v2's generate refuses a length out of range instead of clamping it.
+    #[error("Generated password length must be no more than {0} characters")]
+    LengthTooLong(usize),
+    #[error("Generated password length must be at least {0} characters")]
+    LengthTooShort(usize),
+    /// v2's `character_sets`: not an object, or a set that is not a boolean.
+    #[error("Invalid character sets")]
+    InvalidCharacterSets,
+    /// v2's bulk status: `identifiers` that is not a string or a list of strings.
+    #[error("Invalid identifiers")]
+    InvalidIdentifiers,
+    /// v2's receipt `memo` that is not text.
+    #[error("Invalid memo")]
+    InvalidMemo,
+}
+
+impl ParamError {
+    /// The request parameter the refusal is about, as v2 names it in `field`:
+    /// a client can point at the input to correct. Always `Some` today; an
+    /// `Option` so that a refusal about the request as a whole can say so.
+    pub fn field(&self) -> Option<&'static str> {
+        Some(match self {
+            Self::NothingToShare | Self::SecretTooLarge(_) | Self::IncorrectPayload => "secret",
+            Self::InvalidTtl => "ttl",
+            Self::InvalidLength | Self::LengthTooLong(_) | Self::LengthTooShort(_) => "length",
+            Self::PassphraseTooShort(_)
+            | Self::PassphraseTooLong(_)
+            | Self::PassphraseRequired
+            | Self::InvalidPassphrase => "passphrase",
+            Self::InvalidShareDomain => "share_domain",
+            Self::InvalidRecipient => "recipient",
+            Self::NoteTooLong(_) | Self::InvalidNote => "note",
+            Self::InvalidCharacterSets => "character_sets",
+            Self::InvalidIdentifiers => "identifiers",
+            Self::InvalidMemo => "memo",
+        })
+    }
 }
 
 /// Parses an optional integer parameter the way Onetime Secret clients expect:
@@ -99,7 +141,37 @@ pub(crate) fn parse_clamped_int(raw: Option<&str>, min: u64, max: u64) -> Result
 
 #[cfg(test)]
 mod tests {
-    use super::parse_clamped_int;
+    use super::{ParamError, parse_clamped_int};
+
+    #[test]
+    fn each_refusal_names_its_parameter() {
+        for (err, field) in [
+            (ParamError::NothingToShare, "secret"),
+            (ParamError::IncorrectPayload, "secret"),
+            (ParamError::SecretTooLarge(9), "secret"),
+            (ParamError::InvalidTtl, "ttl"),
+            (ParamError::LengthTooLong(128), "length"),
+            (ParamError::LengthTooShort(4), "length"),
+            (ParamError::InvalidLength, "length"),
+            (ParamError::PassphraseRequired, "passphrase"),
+            (ParamError::InvalidShareDomain, "share_domain"),
+            (ParamError::InvalidRecipient, "recipient"),
+            (ParamError::NoteTooLong(500), "note"),
+            (ParamError::InvalidCharacterSets, "character_sets"),
+            (ParamError::InvalidIdentifiers, "identifiers"),
+            (ParamError::InvalidMemo, "memo"),
+        ] {
+            assert_eq!(err.field(), Some(field), "{err}");
+        }
+        assert_eq!(
+            ParamError::LengthTooLong(128).to_string(),
+            "Generated password length must be no more than 128 characters"
+        );
+        assert_eq!(
+            ParamError::LengthTooShort(4).to_string(),
+            "Generated password length must be at least 4 characters"
+        );
+    }
 
     #[test]
     fn integers_clamp_and_non_integers_fail() {

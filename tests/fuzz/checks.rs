@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-use otsd::http::extract::decode_params;
+use otsd::http::extract::{decode_nested, decode_params};
 use std::collections::HashMap;
 
 /// A check: returns when the input is handled as it must be, panics otherwise.
@@ -16,6 +16,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("params_query", query_string),
     ("params_multipart", multipart_body),
     ("params_json", json_body),
+    ("params_nested", nested_body),
     ("config_toml", config_toml),
     ("key_locate", key_locate),
     ("record_decode", record_decode),
@@ -130,6 +131,49 @@ pub fn json_body(data: &[u8]) {
     }
     let text = serde_json::Value::Object(object).to_string();
     let again = decode_params("application/json", text.as_bytes(), "").expect("re-written");
+    assert_eq!(pairs(&again), decoded);
+}
+
+/// A v2 create body, parameters nested under `secret`. The first byte picks
+/// the shape by its value modulo 4 (the seeds use the digits): `0` JSON, `1`
+/// urlencoded, `2` multipart (boundary `XX`), `3` the query string of an empty
+/// body; the rest is the body or query. Decodes or is refused, never a panic;
+/// what decodes has nothing left named `secret[…]` (nesting is unwrapped
+/// once, never taken for the scope again); and what a form gave, nested again
+/// under `secret`, decodes to the same pairs.
+pub fn nested_body(data: &[u8]) {
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let decoded = match selector % 4 {
+        0 => decode_nested("application/json", rest, "", "secret"),
+        1 => decode_nested("application/x-www-form-urlencoded", rest, "", "secret"),
+        2 => decode_nested("multipart/form-data; boundary=XX", rest, "", "secret"),
+        _ => match std::str::from_utf8(rest) {
+            Ok(query) => decode_nested("", b"", query, "secret"),
+            Err(_) => return,
+        },
+    };
+    let Ok(params) = decoded else {
+        return;
+    };
+    let decoded = pairs(&params);
+    for (name, _) in &decoded {
+        assert!(!name.starts_with("secret["), "{name:?} is still nested");
+    }
+    if selector % 4 == 0 {
+        return; // JSON's names come from its own nesting, not brackets
+    }
+    let nested: Vec<(String, String)> = decoded
+        .iter()
+        .map(|(name, value)| {
+            let split = name.find('[').unwrap_or(name.len());
+            let (field, rest) = name.split_at(split);
+            (format!("secret[{field}]{rest}"), value.clone())
+        })
+        .collect();
+    let again =
+        decode_nested("", form_encode(&nested).as_bytes(), "", "secret").expect("nested again");
     assert_eq!(pairs(&again), decoded);
 }
 

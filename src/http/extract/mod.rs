@@ -1,6 +1,7 @@
 //! What the handlers of every face take from a request before they call the
 //! service: who is calling ([`Caller`](crate::service::Caller)), the parameters in
-//! every shape clients send ([`Params`]), and the key in the path (any
+//! every shape clients send ([`Params`], and v2's nested under `secret`:
+//! [`SecretParams`]), and the key in the path (any
 //! [`FromPath`] key), each an [`Extract`]; and the status each
 //! [`Error`](crate::Error) has in HTTP ([`status`]).
 //!
@@ -15,7 +16,7 @@ mod path_key;
 pub mod status;
 
 pub use caller::client_address;
-pub use params::{BodyLimits, Params, decode_params};
+pub use params::{BodyLimits, Params, SecretParams, decode_nested, decode_params};
 pub use path_key::UnknownKey;
 
 use actix_web::HttpRequest;

@@ -26,6 +26,7 @@ pub fn intended(err: &Error) -> StatusCode {
         | Error::EmailNotConfigured
         | Error::UndeliverableEmail(_)
         | Error::BadRequest(_)
+        | Error::MalformedJson
         | Error::BadBody(_) => StatusCode::BAD_REQUEST,
         Error::Param(ParamError::SecretTooLarge(_)) | Error::BodyTooLarge(_) => {
             StatusCode::PAYLOAD_TOO_LARGE

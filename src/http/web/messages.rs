@@ -31,6 +31,12 @@ impl Lang {
                 ParamError::InvalidRecipient => "error.invalid_recipient",
                 ParamError::NoteTooLong(max) => return count("error.note_too_long", max),
                 ParamError::InvalidNote => "error.invalid_note",
+                ParamError::IncorrectPayload => "error.incorrect_payload",
+                ParamError::LengthTooLong(max) => return count("error.length_too_long", max),
+                ParamError::LengthTooShort(min) => return count("error.length_too_short", min),
+                ParamError::InvalidCharacterSets => "error.invalid_character_sets",
+                ParamError::InvalidIdentifiers => "error.invalid_identifiers",
+                ParamError::InvalidMemo => "error.invalid_memo",
             },
             Error::NotAuthorized | Error::NotReceiptOwner => "error.not_authorized",
             Error::AccountRequiredForEmail => "error.account_for_email",
@@ -47,9 +53,10 @@ impl Lang {
             Error::BodyTimeout => "error.body_timeout",
             Error::Busy => "error.busy",
             Error::StorageUnavailable => "error.storage_unavailable",
-            Error::BadRequest(_) | Error::BadBody(_) | Error::TooManyIdentifiers(_) => {
-                "error.bad_form"
-            }
+            Error::BadRequest(_)
+            | Error::MalformedJson
+            | Error::BadBody(_)
+            | Error::TooManyIdentifiers(_) => "error.bad_form",
             Error::RateLimited { retry_after } | Error::PassphraseLocked { retry_after } => {
                 return self.tf(
                     "error.rate_limited",
@@ -82,6 +89,12 @@ mod tests {
             Error::Param(ParamError::PassphraseRequired),
             Error::Param(ParamError::NoteTooLong(500)),
             Error::Param(ParamError::InvalidNote),
+            Error::Param(ParamError::IncorrectPayload),
+            Error::Param(ParamError::LengthTooLong(128)),
+            Error::Param(ParamError::LengthTooShort(4)),
+            Error::Param(ParamError::InvalidCharacterSets),
+            Error::Param(ParamError::InvalidIdentifiers),
+            Error::Param(ParamError::InvalidMemo),
             Error::NotAuthorized,
             Error::AccountRequiredForEmail,
             Error::AccountRequiredToCreate,

@@ -20,13 +20,71 @@ use crate::error::Error;
 /// Why text is refused in any shape.
 const NOT_UTF8: Error = Error::BadRequest("Parameters must be UTF-8 text");
 const MALFORMED_MULTIPART: Error = Error::BadBody("The multipart body is malformed");
-const NOT_JSON_OBJECT: Error = Error::BadRequest("The request body is not a JSON object");
+/// Each face words it (v1: `The request body is not a JSON object`).
+const NOT_JSON_OBJECT: Error = Error::MalformedJson;
 
 /// Decodes the body by its `Content-Type` (the raw header value; empty when there
 /// is none), then appends the query string, so body values come first and win.
 pub fn decode_params(content_type: &str, body: &[u8], query: &str) -> Result<Params, Error> {
     let mut params = Params::default();
     if !body.is_empty() {
+        match Shape::of(content_type) {
+            Shape::Json => json(body, &mut params)?,
+            Shape::Multipart => multipart(content_type, body, &mut params)?,
+            Shape::Form => urlencoded(body, &mut params)?,
+        }
+    }
+    urlencoded(query.as_bytes(), &mut params)?;
+    Ok(params)
+}
+
+/// Decodes a body whose parameters are nested under `scope` (v2's creates:
+/// `{"secret":{"ttl":60}}`, `secret[ttl]=60`), giving them as the flat names
+/// [`decode_params`] gives (`ttl`), body first then query string.
+///
+/// - JSON: the body must be an object ([`Error::MalformedJson`]). Its member
+///   `scope`, absent or `null`, gives nothing; an object gives its members,
+///   typed as in a flat body (a `passphrase` of `null` is none, as v2 says),
+///   its `character_sets` object the pairs `character_sets[NAME]`; anything
+///   else is [`ParamError::IncorrectPayload`]. Other top-level members and
+///   members whose names hold brackets (a form's spelling) are ignored.
+/// - Forms and the query string: `scope[x]` is `x`, `scope[x][]` is `x[]`,
+///   `scope[x][y]` is `x[y]`; a bare `scope` (a v1-style body) is
+///   [`ParamError::IncorrectPayload`]; every other name is ignored.
+///
+/// No name in what is returned starts with `scope[`: whatever is nested is
+/// unwrapped once, never taken for the scope again.
+pub fn decode_nested(
+    content_type: &str,
+    body: &[u8],
+    query: &str,
+    scope: &str,
+) -> Result<Params, Error> {
+    let mut params = Params::default();
+    // Form pairs as sent, before they are unwrapped (wiped when dropped).
+    let mut sent = Params::default();
+    if !body.is_empty() {
+        match Shape::of(content_type) {
+            Shape::Json => nested_json(body, scope, &mut params)?,
+            Shape::Multipart => multipart(content_type, body, &mut sent)?,
+            Shape::Form => urlencoded(body, &mut sent)?,
+        }
+    }
+    urlencoded(query.as_bytes(), &mut sent)?;
+    unnest(&mut sent, scope, &mut params)?;
+    Ok(params)
+}
+
+/// How a body is decoded, by the essence of its `Content-Type`.
+enum Shape {
+    Json,
+    Multipart,
+    /// urlencoded, and clients that send a form without saying so.
+    Form,
+}
+
+impl Shape {
+    fn of(content_type: &str) -> Self {
         let essence = content_type
             .split(';')
             .next()
@@ -34,14 +92,43 @@ pub fn decode_params(content_type: &str, body: &[u8], query: &str) -> Result<Par
             .trim()
             .to_ascii_lowercase();
         match essence.as_str() {
-            "application/json" => json(body, &mut params)?,
-            "multipart/form-data" => multipart(content_type, body, &mut params)?,
-            // urlencoded, and clients that send a form without saying so.
-            _ => urlencoded(body, &mut params)?,
+            "application/json" => Self::Json,
+            "multipart/form-data" => Self::Multipart,
+            _ => Self::Form,
         }
     }
-    urlencoded(query.as_bytes(), &mut params)?;
-    Ok(params)
+}
+
+/// Moves the pairs named `scope[…]` into `params` under their inner names.
+fn unnest(sent: &mut Params, scope: &str, params: &mut Params) -> Result<(), Error> {
+    for (name, value) in &mut sent.pairs {
+        if name == scope {
+            return Err(Error::Param(ParamError::IncorrectPayload));
+        }
+        if let Some(inner) = inner_name(name, scope) {
+            params.push(inner, std::mem::take(value));
+        }
+    }
+    Ok(())
+}
+
+/// `scope[x]` → `x`, `scope[x][]` → `x[]`, `scope[x][y]` → `x[y]`; any other
+/// shape (an empty or bracketed `x`, deeper nesting, `scope[scope][…]`, which
+/// would name the scope again) is not a parameter.
+fn inner_name(name: &str, scope: &str) -> Option<String> {
+    let rest = name.strip_prefix(scope)?.strip_prefix('[')?;
+    let (field, rest) = rest.split_once(']')?;
+    if field.is_empty() || field.contains('[') || (field == scope && !rest.is_empty()) {
+        return None;
+    }
+    match rest {
+        "" => Some(field.to_owned()),
+        "[]" => Some(format!("{field}[]")),
+        _ => {
+            let key = rest.strip_prefix('[')?.strip_suffix(']')?;
+            (!key.is_empty() && !key.contains(['[', ']'])).then(|| format!("{field}[{key}]"))
+        }
+    }
 }
 
 /// `application/x-www-form-urlencoded` (and query strings): `+` is a space,
@@ -82,28 +169,36 @@ fn utf8(bytes: Vec<u8>) -> Result<String, Error> {
     })
 }
 
-/// The JSON types a known parameter may have. Names not listed here are read
-/// when they are text, a number or a boolean, and otherwise ignored.
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// The JSON types a known parameter may have, and the refusal when its value
+/// has another. Names not listed here are read when they are text, a number or
+/// a boolean, and otherwise ignored.
+#[derive(Clone, PartialEq, Eq)]
 enum Accepts {
     /// A string only.
-    Text,
+    Text(ParamError),
     /// A string or an integer (a JSON number is taken as its literal text, so an
     /// integer of any size clamps exactly as the same digits in a form would).
-    Integer,
+    Integer(ParamError),
     /// A string, or an array of strings.
-    TextList,
+    TextList(ParamError),
+    /// A string, a boolean or a number, as its literal text; any other value is
+    /// absent, never refused: a flag (v2's `continue`) that is not a yes is a no,
+    /// and a no changes nothing.
+    Flag,
 }
 
-/// What the API reads, and the refusal when the JSON value has another type.
-fn known(name: &str) -> Option<(Accepts, ParamError)> {
+/// What the APIs read.
+fn known(name: &str) -> Option<Accepts> {
     Some(match name {
-        "secret" => (Accepts::Text, ParamError::NothingToShare),
-        "passphrase" => (Accepts::Text, ParamError::InvalidPassphrase),
-        "share_domain" => (Accepts::Text, ParamError::InvalidShareDomain),
-        "ttl" => (Accepts::Integer, ParamError::InvalidTtl),
-        "length" => (Accepts::Integer, ParamError::InvalidLength),
-        "recipient" | "recipient[]" => (Accepts::TextList, ParamError::InvalidRecipient),
+        "secret" => Accepts::Text(ParamError::NothingToShare),
+        "passphrase" => Accepts::Text(ParamError::InvalidPassphrase),
+        "share_domain" => Accepts::Text(ParamError::InvalidShareDomain),
+        "ttl" => Accepts::Integer(ParamError::InvalidTtl),
+        "length" => Accepts::Integer(ParamError::InvalidLength),
+        "recipient" | "recipient[]" => Accepts::TextList(ParamError::InvalidRecipient),
+        "identifiers" => Accepts::TextList(ParamError::InvalidIdentifiers),
+        "memo" => Accepts::Text(ParamError::InvalidMemo),
+        "continue" => Accepts::Flag,
         _ => return None,
     })
 }
@@ -112,37 +207,91 @@ fn known(name: &str) -> Option<(Accepts, ParamError)> {
 /// `passphrase` that is a number, a `ttl` that is `null`, an object, an array) is
 /// refused with that parameter's message; nothing is ever silently dropped.
 pub fn json(body: &[u8], params: &mut Params) -> Result<(), Error> {
-    let object: BTreeMap<String, Box<RawValue>> =
-        serde_json::from_slice(body).map_err(|_| NOT_JSON_OBJECT)?;
+    json_members(json_object(body)?, params)
+}
+
+/// The members of a JSON object, each as its raw text.
+fn json_object(text: &[u8]) -> Result<BTreeMap<String, Box<RawValue>>, Error> {
+    serde_json::from_slice(text).map_err(|_| NOT_JSON_OBJECT)
+}
+
+/// The members of a flat object as parameters, typed as [`json`] says.
+fn json_members(object: BTreeMap<String, Box<RawValue>>, params: &mut Params) -> Result<(), Error> {
     for (name, raw) in object {
         let literal = raw.get();
-        match known(&name) {
-            Some((accepts, refusal)) => {
-                let wrong = || Error::Param(refusal.clone());
-                match (accepts, literal.as_bytes().first()) {
-                    (_, Some(b'"')) => params.push(name, json_string(literal)?),
-                    (Accepts::Integer, Some(b'-' | b'0'..=b'9')) => {
-                        params.push(name, literal.to_owned())
+        match (known(&name), literal.as_bytes().first()) {
+            (_, Some(b'"')) => params.push(name, json_string(literal)?),
+            (Some(Accepts::Integer(_)), Some(b'-' | b'0'..=b'9')) => {
+                params.push(name, literal.to_owned())
+            }
+            (Some(Accepts::TextList(refusal)), Some(b'[')) => {
+                let items: Vec<Box<RawValue>> =
+                    serde_json::from_str(literal).map_err(|_| Error::Param(refusal.clone()))?;
+                for item in items {
+                    if !item.get().starts_with('"') {
+                        return Err(Error::Param(refusal));
                     }
-                    (Accepts::TextList, Some(b'[')) => {
-                        let items: Vec<Box<RawValue>> =
-                            serde_json::from_str(literal).map_err(|_| wrong())?;
-                        for item in items {
-                            if !item.get().starts_with('"') {
-                                return Err(wrong());
-                            }
-                            params.push(name.clone(), json_string(item.get())?);
-                        }
-                    }
-                    _ => return Err(wrong()),
+                    params.push(name.clone(), json_string(item.get())?);
                 }
             }
-            None => match literal.as_bytes().first() {
-                Some(b'"') => params.push(name, json_string(literal)?),
-                Some(b'-' | b'0'..=b'9' | b't' | b'f') => params.push(name, literal.to_owned()),
-                _ => {}
-            },
+            (Some(Accepts::Flag) | None, Some(b'-' | b'0'..=b'9' | b't' | b'f')) => {
+                params.push(name, literal.to_owned())
+            }
+            (Some(Accepts::Flag) | None, _) => {}
+            (
+                Some(
+                    Accepts::Text(refusal) | Accepts::Integer(refusal) | Accepts::TextList(refusal),
+                ),
+                _,
+            ) => return Err(Error::Param(refusal)),
         }
+    }
+    Ok(())
+}
+
+/// A JSON body whose parameters are under `scope`: see [`decode_nested`].
+fn nested_json(body: &[u8], scope: &str, params: &mut Params) -> Result<(), Error> {
+    let mut object = json_object(body)?;
+    let Some(nested) = object.remove(scope) else {
+        return Ok(());
+    };
+    match nested.get().as_bytes().first() {
+        Some(b'{') => {}
+        Some(b'n') => return Ok(()), // null
+        _ => return Err(Error::Param(ParamError::IncorrectPayload)),
+    }
+    let mut members = json_object(nested.get().as_bytes())?;
+    if let Some(sets) = members.remove("character_sets") {
+        character_sets(sets.get(), params)?;
+    }
+    // Brackets are a form's spelling of nesting; a null passphrase is none.
+    let ignored = |name: &str, raw: &RawValue| {
+        name.contains(['[', ']']) || (name == "passphrase" && raw.get() == "null")
+    };
+    members.retain(|name, raw| !ignored(name, raw));
+    json_members(members, params)
+}
+
+/// v2's `character_sets` object as the pairs `character_sets[NAME]` a form
+/// sends: each set `true`, `false` or a string ([`CharacterSets`] reads it).
+/// `null` is none given; any other type is refused.
+///
+/// [`CharacterSets`]: crate::domain::CharacterSets
+fn character_sets(literal: &str, params: &mut Params) -> Result<(), Error> {
+    let invalid = || Error::Param(ParamError::InvalidCharacterSets);
+    if literal == "null" {
+        return Ok(());
+    }
+    if !literal.starts_with('{') {
+        return Err(invalid());
+    }
+    for (name, raw) in json_object(literal.as_bytes())? {
+        let value = match raw.get() {
+            "true" | "false" => raw.get().to_owned(),
+            text if text.starts_with('"') => json_string(text)?,
+            _ => return Err(invalid()),
+        };
+        params.push(format!("character_sets[{name}]"), value);
     }
     Ok(())
 }
@@ -310,11 +459,192 @@ mod tests {
         assert_eq!(p.all(&["recipient"]).count(), 2);
         assert_eq!(p.get("other"), None);
         assert_eq!(p.get("flag"), Some("true"));
-        assert!(form("application/json", "[1]").is_err());
+        for not_an_object in ["[1]", "{", "\"s\"", " "] {
+            let err = form("application/json", not_an_object)
+                .err()
+                .expect(not_an_object);
+            assert!(matches!(err, Error::MalformedJson), "{not_an_object}");
+            assert_eq!(err.to_string(), "The request body is not a JSON object");
+        }
         assert!(form("application/json", r#"{"s":"\ud800"}"#).is_err());
     }
 
     const CT: &str = "multipart/form-data; boundary=XX";
+
+    fn nested(content_type: &str, body: &str, query: &str) -> Result<Params, Error> {
+        decode_nested(content_type, body.as_bytes(), query, "secret")
+    }
+
+    fn refusal(result: Result<Params, Error>) -> String {
+        result.err().expect("refused").to_string()
+    }
+
+    #[test]
+    fn nested_json_reads_the_scope_typed_as_a_flat_body_and_nothing_else() {
+        let body = r#"{"secret":{"secret":"s","ttl":60,"passphrase":null,"recipient":["a@b.c"],
+                       "character_sets":{"uppercase":false,"symbols":"true"},
+                       "secret[ttl]":"1","x[]":"y","share_domain":"d.example"},
+                       "ttl":5,"passphrase":"top-level is not read"}"#;
+        let p = nested("application/json", body, "").unwrap();
+        assert_eq!(
+            pairs(&p),
+            [
+                ("character_sets[symbols]", "true"),
+                ("character_sets[uppercase]", "false"),
+                ("recipient", "a@b.c"),
+                ("secret", "s"),
+                ("share_domain", "d.example"),
+                ("ttl", "60"),
+            ]
+        );
+        let sets = crate::domain::CharacterSets::parse(|name| p.get(name)).unwrap();
+        assert!(!sets.uppercase && sets.symbols && sets.lowercase);
+        for empty in [r#"{}"#, r#"{"secret":null}"#, r#"{"secret":{}}"#, ""] {
+            let p = nested("application/json", empty, "secret[ttl]=90").unwrap();
+            assert_eq!(pairs(&p), [("ttl", "90")], "{empty}");
+        }
+    }
+
+    #[test]
+    fn nested_json_refuses_a_scope_or_member_of_the_wrong_type() {
+        for (body, message) in [
+            (r#"{"secret":"v1 style"}"#, "Incorrect payload format"),
+            (r#"{"secret":5}"#, "Incorrect payload format"),
+            (r#"{"secret":["s"]}"#, "Incorrect payload format"),
+            (r#"{"secret":true}"#, "Incorrect payload format"),
+            (
+                r#"{"secret":{"secret":5}}"#,
+                "You did not provide anything to share",
+            ),
+            (r#"{"secret":{"ttl":null}}"#, "Invalid TTL"),
+            (r#"{"secret":{"passphrase":7}}"#, "Invalid passphrase"),
+            (r#"{"secret":{"recipient":[1]}}"#, "Invalid recipient"),
+            (
+                r#"{"secret":{"length":"x","character_sets":[]}}"#,
+                "Invalid character sets",
+            ),
+            (
+                r#"{"secret":{"character_sets":"all"}}"#,
+                "Invalid character sets",
+            ),
+            (
+                r#"{"secret":{"character_sets":{"numbers":0}}}"#,
+                "Invalid character sets",
+            ),
+            (
+                r#"{"secret":{"character_sets":{"numbers":null}}}"#,
+                "Invalid character sets",
+            ),
+        ] {
+            assert_eq!(
+                refusal(nested("application/json", body, "")),
+                message,
+                "{body}"
+            );
+        }
+        for malformed in ["[]", r#""secret""#, r#"{"secret":{"#, "null"] {
+            let err = nested("application/json", malformed, "")
+                .err()
+                .expect(malformed);
+            assert!(matches!(err, Error::MalformedJson), "{malformed}");
+        }
+    }
+
+    #[test]
+    fn nested_forms_unwrap_the_scope_once_and_ignore_every_other_name() {
+        let body = "secret%5Bsecret%5D=a+b&secret[recipient][]=r@x.example\
+                    &secret[character_sets][symbols]=false&ttl=9&secret[]=no\
+                    &secret[secret][x]=no&secret[secret][]=no&secret[a][b][c]=no\
+                    &secret[[a]]=no&secret[a]x=no&secret[a][]x=no&secretx=no&secret[ttl]=60";
+        let p = nested("", body, "secret[ttl]=61&secret[memo]=m").unwrap();
+        assert_eq!(
+            pairs(&p),
+            [
+                ("secret", "a b"),
+                ("recipient[]", "r@x.example"),
+                ("character_sets[symbols]", "false"),
+                ("ttl", "60"),
+                ("ttl", "61"),
+                ("memo", "m"),
+            ]
+        );
+        assert_eq!(p.get("ttl"), Some("60"), "the body wins");
+        let multipart = "--XX\r\nContent-Disposition: form-data; name=\"secret[secret]\"\r\n\r\n\
+                         s\r\n--XX\r\nContent-Disposition: form-data; name=ttl\r\n\r\n9\r\n--XX--";
+        assert_eq!(
+            pairs(&nested(CT, multipart, "").unwrap()),
+            [("secret", "s")]
+        );
+    }
+
+    #[test]
+    fn nested_forms_refuse_a_bare_secret_and_what_a_flat_body_refuses() {
+        for (ct, body, query) in [
+            ("", "secret=v1+style", ""),
+            ("", "secret[ttl]=60", "secret=x"),
+            ("application/x-www-form-urlencoded", "secret", ""),
+        ] {
+            assert_eq!(refusal(nested(ct, body, query)), "Incorrect payload format");
+        }
+        assert_eq!(
+            refusal(nested("", "secret[secret]=%FF", "")),
+            "Parameters must be UTF-8 text"
+        );
+        assert_eq!(
+            refusal(nested(
+                CT,
+                "--XX\r\nContent-Disposition: form-data; name=a\r\n\r\nb",
+                ""
+            )),
+            "The multipart body is malformed"
+        );
+        // A JSON body's query string is unwrapped too.
+        assert_eq!(
+            refusal(nested("application/json", r#"{"secret":{}}"#, "secret=x")),
+            "Incorrect payload format"
+        );
+    }
+
+    #[test]
+    fn flat_json_reads_v2_identifiers_memo_and_continue() {
+        let p = form(
+            "application/json",
+            r#"{"identifiers":" k1, ,k2,","memo":"m","continue":true}"#,
+        )
+        .unwrap();
+        assert_eq!(p.list("identifiers"), ["k1", "k2"]);
+        assert_eq!(p.get("memo"), Some("m"));
+        assert!(p.flag("continue"));
+        let p = form("application/json", r#"{"identifiers":["k1","k2,k3"]}"#).unwrap();
+        assert_eq!(p.list("identifiers"), ["k1", "k2", "k3"]);
+        let p = form("", "identifiers[]=a&identifiers=b,c").unwrap();
+        assert_eq!(p.list("identifiers"), ["a", "b", "c"]);
+        for (body, message) in [
+            (r#"{"identifiers":5}"#, "Invalid identifiers"),
+            (r#"{"identifiers":[["k"]]}"#, "Invalid identifiers"),
+            (r#"{"identifiers":null}"#, "Invalid identifiers"),
+            (r#"{"memo":5}"#, "Invalid memo"),
+            (r#"{"memo":{"text":"m"}}"#, "Invalid memo"),
+        ] {
+            assert_eq!(refusal(form("application/json", body)), message, "{body}");
+        }
+        for (body, yes) in [
+            (r#"{"continue":"true"}"#, true),
+            (r#"{"continue":1}"#, true),
+            (r#"{"continue":false}"#, false),
+            (r#"{"continue":"yes"}"#, false),
+            (r#"{"continue":null}"#, false),
+            (r#"{"continue":[true]}"#, false),
+            (r#"{}"#, false),
+        ] {
+            assert_eq!(
+                form("application/json", body).unwrap().flag("continue"),
+                yes,
+                "{body}"
+            );
+        }
+        assert!(form("", "continue=true").unwrap().flag("continue"));
+    }
 
     #[test]
     fn multipart_reads_fields_files_and_quoted_names() {

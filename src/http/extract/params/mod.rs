@@ -1,10 +1,11 @@
 //! Request parameters in every shape real Onetime Secret clients send (spec §1):
 //! urlencoded or multipart bodies, a flat JSON object, the query string of a POST,
-//! empty bodies, and GETs that carry a form `Content-Type`.
+//! empty bodies, and GETs that carry a form `Content-Type`. [`SecretParams`] reads
+//! the same shapes with v2's nesting (`{"secret":{…}}`, `secret[ttl]=…`).
 
 mod decode;
 
-pub use decode::decode_params;
+pub use decode::{decode_nested, decode_params};
 
 use actix_web::dev::Payload;
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
@@ -146,6 +147,25 @@ impl Params {
         }
     }
 
+    /// Whether `name` says yes: `true` (a JSON boolean or text), or `1`. v2's
+    /// `continue`; anything else, or nothing, is no.
+    pub fn flag(&self, name: &str) -> bool {
+        matches!(self.get(name), Some("true" | "1"))
+    }
+
+    /// The items of a list parameter sent as `name` or `name[]`, in order: each
+    /// value (a JSON array gives one per item) split at commas, trimmed, blanks
+    /// dropped. v2's `identifiers` (`"k1,k2"` or `["k1","k2"]`).
+    pub fn list(&self, name: &str) -> Vec<String> {
+        let bracketed = format!("{name}[]");
+        self.all(&[name, &bracketed])
+            .flat_map(|value| value.split(','))
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// Every pair, in order (for tests and fuzzing).
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))
@@ -171,11 +191,40 @@ impl super::Extract for Params {
     fn extract(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let req = req.clone();
         let payload = payload.take();
-        Box::pin(async move { parse(&req, payload).await })
+        Box::pin(async move { parse(&req, payload, decode_params).await })
     }
 }
 
-async fn parse(req: &HttpRequest, payload: Payload) -> Result<Params, Error> {
+/// The parameters of a v2 create, read from under `secret` (`{"secret":{…}}`,
+/// `secret[ttl]=…`) and named as [`Params`] names them (`ttl`, `recipient[]`,
+/// `character_sets[symbols]`). Read with the same limits, deadline and budget,
+/// and wiped the same way; a v1-style body (a bare `secret`) is refused as
+/// [`ParamError::IncorrectPayload`](crate::domain::ParamError::IncorrectPayload).
+pub struct SecretParams(pub Params);
+
+impl super::Extract for SecretParams {
+    type Rejection = Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Error>>;
+
+    fn extract(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let payload = payload.take();
+        Box::pin(async move {
+            parse(&req, payload, |content_type, body, query| {
+                decode_nested(content_type, body, query, "secret")
+            })
+            .await
+            .map(SecretParams)
+        })
+    }
+}
+
+/// Turns a complete body (its `Content-Type`, its bytes) and the query string
+/// into parameters: [`decode_params`] or [`decode_nested`].
+type Decoder = fn(&str, &[u8], &str) -> Result<Params, Error>;
+
+/// Reads the body within the limits and decodes it with `decode`.
+async fn parse(req: &HttpRequest, payload: Payload, decode: Decoder) -> Result<Params, Error> {
     let limits = req.app_data::<BodyLimits>().ok_or_else(|| {
         log::error!("BodyLimits missing from the app data");
         Error::Internal
@@ -188,7 +237,7 @@ async fn parse(req: &HttpRequest, payload: Payload) -> Result<Params, Error> {
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    decode_params(content_type, &body.0, req.query_string())
+    decode(content_type, &body.0, req.query_string())
 }
 
 /// A body being read: it may hold a secret, so it is wiped when dropped, on every
@@ -236,4 +285,54 @@ async fn read_body<'a>(
         body.0.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::api::Real;
+    use actix_web::http::StatusCode;
+    use actix_web::{App, test};
+
+    /// `SecretParams` over actix: read with the same limits as `Params`, decoded
+    /// from under `secret`, body before query.
+    #[actix_web::test]
+    async fn secret_params_read_a_nested_body_within_the_body_limits() {
+        let limits = BodyLimits::new(96, Duration::from_secs(5), 1 << 20);
+        let app = test::init_service(App::new().app_data(limits).route(
+            "/",
+            web::post().to(|Real(SecretParams(params))| async move {
+                format!("{:?}", params.iter().collect::<Vec<_>>())
+            }),
+        ))
+        .await;
+        let post = |content_type: &str, body: &str| {
+            test::TestRequest::post()
+                .uri("/?secret[ttl]=61&ttl=1")
+                .insert_header((CONTENT_TYPE, content_type))
+                .set_payload(body.to_owned())
+                .to_request()
+        };
+        for (content_type, body) in [
+            ("application/json", r#"{"secret":{"ttl":60}}"#),
+            ("application/x-www-form-urlencoded", "secret[ttl]=60"),
+        ] {
+            let resp = test::call_service(&app, post(content_type, body)).await;
+            assert_eq!(resp.status(), StatusCode::OK, "{body}");
+            let text = test::read_body(resp).await;
+            assert_eq!(text, r#"[("ttl", "60"), ("ttl", "61")]"#, "{body}");
+        }
+        for (content_type, body, status) in [
+            ("", "secret=v1", StatusCode::BAD_REQUEST),
+            ("application/json", "{", StatusCode::BAD_REQUEST),
+            (
+                "",
+                &"secret[secret]=x".repeat(7),
+                StatusCode::PAYLOAD_TOO_LARGE,
+            ),
+        ] {
+            let resp = test::call_service(&app, post(content_type, body)).await;
+            assert_eq!(resp.status(), status, "{body}");
+        }
+    }
 }
