@@ -14,8 +14,9 @@ use zeroize::Zeroizing;
 use crate::accounts::{AccountName, Accounts};
 use crate::clock::unix_now;
 use crate::domain::{
-    ANONYMOUS, CallerLimits, GeneratedLength, Memo, Note, Passphrase, PrivateKey, ReceiptKey,
-    RequestKey, SecretKey, SecretValue, ShareDomain, Ttl, generate_password,
+    ANONYMOUS, CallerLimits, CharacterSets, GeneratedLength, Memo, Note, Passphrase, PrivateKey,
+    ReceiptKey, RequestKey, SecretKey, SecretValue, ShareDomain, Ttl, generate_password,
+    generate_with,
 };
 use crate::error::Error;
 use crate::mail::{Invitation, Mailer, obfuscate, parse_address};
@@ -77,8 +78,19 @@ pub struct Share {
 
 /// Store a generated password.
 pub struct Generate {
-    pub length: Option<String>,
+    pub password: Password,
     pub options: SecretOptions,
+}
+
+/// What password to generate.
+pub enum Password {
+    /// v1's and the pages': `length` clamped into 4..=128, every class.
+    Default { length: Option<String> },
+    /// v2's: `length` refused outside 4..=128, the classes chosen.
+    Chosen {
+        length: Option<String>,
+        sets: CharacterSets,
+    },
 }
 
 /// A generated password, stored: the receipt, and the value (shown once).
@@ -172,6 +184,11 @@ impl Links {
         }
     }
 
+    /// A page of the server's own, `path` without its leading slash.
+    pub fn page(&self, path: &str) -> String {
+        format!("{}/{path}", self.base_url)
+    }
+
     /// The request link: what a requester sends to whoever is to answer.
     pub fn request(&self, key: &RequestKey) -> String {
         format!("{}/ask/{}", self.base_url, key.expose())
@@ -257,7 +274,14 @@ impl Service {
     /// `generate`: stores a generated password and hands it back once.
     pub async fn generate(&self, caller: &Caller, request: Generate) -> Result<Generated, Error> {
         self.may_create(caller)?;
-        let value = generate_password(GeneratedLength::parse(request.length.as_deref())?);
+        let value = match request.password {
+            Password::Default { length } => {
+                generate_password(GeneratedLength::parse(length.as_deref())?)
+            }
+            Password::Chosen { length, sets } => {
+                generate_with(GeneratedLength::parse_strict(length.as_deref())?, &sets)
+            }
+        };
         let creation = self.new_secret(caller, request.options, value.clone(), Kind::Generate)?;
         let receipt = self.create(creation).await?;
         self.metrics.secrets_created.inc();

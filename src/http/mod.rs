@@ -21,6 +21,7 @@ pub use state::AppState;
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.configure(health::configure)
         .configure(api::configure)
+        .configure(api::configure_v2)
         .configure(api::configure_requests)
         .configure(web::configure)
         .default_service(to(fallback));

@@ -19,6 +19,8 @@ pub struct AppState {
     pub generated: Handover,
     /// Who may read `/metrics`.
     pub metrics: MetricsAccess,
+    /// The languages of the pages (codes), for v2's `supported-locales`.
+    pub locales: Vec<&'static str>,
 }
 
 /// Who may read `/metrics`.

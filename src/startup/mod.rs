@@ -165,6 +165,7 @@ impl Application {
                 allow: settings.metrics.allow.clone(),
                 token: zeroize::Zeroizing::new(settings.metrics.token.0.clone()),
             },
+            locales: http::web::language_codes(),
         });
         let metrics_on = settings.metrics.enabled;
         let body_limits = convert::body_limits(settings);

@@ -108,6 +108,9 @@ pub struct Receipt {
 #[derive(Debug, Clone)]
 pub struct SecretFacts {
     pub secret_key: SecretKey,
+    /// Who made it (an account's name, or `anon`): for `is_owner`, never
+    /// shown.
+    pub owner: String,
     /// Its state after the call that returned this.
     pub state: State,
     /// The creation TTL.
@@ -585,6 +588,7 @@ fn utf8_text(plain: &mut Zeroizing<Vec<u8>>) -> Result<Zeroizing<String>, Error>
 fn facts(secret_key: SecretKey, record: &SecretRecord, state: State, now: u64) -> SecretFacts {
     SecretFacts {
         secret_key,
+        owner: record.owner.clone(),
         state,
         ttl: record.ttl,
         passphrase_required: record.passphrase_required(),

@@ -1,5 +1,6 @@
 //! The Onetime Secret REST API v1 (`/api/v1`, spec §2–§4): routing, JSON views,
-//! and the v1 error shape; and otsd's own requests API (`/api/requests`).
+//! and the v1 error shape; v2 (`/api/v2`, in `v2/`, with its own error
+//! shape); and otsd's own requests API (`/api/requests`).
 //!
 //! Handlers (in `v1/`) are thin: take the [`Caller`](crate::service::Caller),
 //! [`Params`](crate::http::extract::Params) and path key through the [`V1`] extractor,
@@ -10,9 +11,11 @@
 mod error;
 mod requests;
 mod v1;
+mod v2;
 
 pub use error::{INTENDED_STATUS, JSON, Real, RealStatus, V1, V1Error, not_found, v1_errors};
 pub use requests::configure as configure_requests;
+pub use v2::configure as configure_v2;
 
 use actix_web::http::header::{CACHE_CONTROL, PRAGMA};
 use actix_web::middleware::DefaultHeaders;
@@ -34,6 +37,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             // Before `/private/{key}`, which would otherwise take "recent" as a key.
             .service(resource("/private/recent").route(web::get().to(v1::metadata::recent)))
             .service(resource("/metadata/recent").route(web::get().to(v1::metadata::recent)))
+            // The reference's v0.24 names of the receipt routes, which its
+            // official client calls.
+            .service(resource("/receipt/recent").route(web::get().to(v1::metadata::recent)))
             .service(resource("/share").route(web::post().to(v1::share::share)))
             .service(resource("/create").route(web::post().to(v1::share::share)))
             .service(resource("/generate").route(web::post().to(v1::share::generate)))
@@ -48,7 +54,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::get().to(v1::metadata::metadata))
                     .route(web::post().to(v1::metadata::metadata)),
             )
+            .service(
+                resource("/receipt/{key}")
+                    .route(web::get().to(v1::metadata::metadata))
+                    .route(web::post().to(v1::metadata::metadata)),
+            )
             .service(resource("/private/{key}/burn").route(web::post().to(v1::metadata::burn)))
+            .service(resource("/receipt/{key}/burn").route(web::post().to(v1::metadata::burn)))
             .service(resource("/metadata/{key}/burn").route(web::post().to(v1::metadata::burn)))
             .default_service(web::to(not_found)),
     );

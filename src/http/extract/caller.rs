@@ -19,6 +19,11 @@ use crate::http::state::AppState;
 use crate::ratelimit::client_ip;
 use crate::service::Caller;
 
+/// App data of a scope whose routes ignore `Authorization` (v2's `/guest/…`):
+/// their caller is always anonymous, whatever credentials come with it.
+#[derive(Debug, Clone, Copy)]
+pub struct GuestRoute;
+
 impl super::Extract for Caller {
     type Rejection = Error;
     type Future = LocalBoxFuture<'static, Result<Self, Error>>;
@@ -26,7 +31,10 @@ impl super::Extract for Caller {
     fn extract(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let ip = state.as_ref().map(|state| client_address(req, state));
-        let header = req.headers().get(AUTHORIZATION).cloned();
+        let header = match req.app_data::<GuestRoute>() {
+            Some(GuestRoute) => None,
+            None => req.headers().get(AUTHORIZATION).cloned(),
+        };
         Box::pin(async move {
             let (Some(state), Some(ip)) = (state, ip) else {
                 return Err(Error::Internal);

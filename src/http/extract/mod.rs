@@ -15,7 +15,7 @@ mod params;
 mod path_key;
 pub mod status;
 
-pub use caller::client_address;
+pub use caller::{GuestRoute, client_address};
 pub use params::{BodyLimits, Params, SecretParams, decode_nested, decode_params};
 pub use path_key::UnknownKey;
 

@@ -16,7 +16,7 @@ use crate::http::extract::Params;
 use crate::http::extract::status::intended;
 use crate::http::handover;
 use crate::http::state::AppState;
-use crate::service::{Caller, Generate, Share};
+use crate::service::{Caller, Generate, Password, Share};
 
 type PageResult = Result<HttpResponse, WebError>;
 
@@ -113,7 +113,7 @@ pub async fn create(
         let options = params.secret_options();
         if params.get("action") == Some("generate") {
             let request = Generate {
-                length: None,
+                password: Password::Default { length: None },
                 options,
             };
             let generated = service.generate(&caller, request).await?;

@@ -61,6 +61,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(web::get().to(handlers::confirm_burn))
                         .route(web::post().to(handlers::burn)),
                 )
+                // The reference's newer name of the receipt page: the URLs
+                // API v2 hands out (`receipt_url`, `burn_url`) point here.
+                .service(resource("/receipt/{key}").route(web::get().to(handlers::receipt)))
+                .service(
+                    resource("/receipt/{key}/burn")
+                        .route(web::get().to(handlers::confirm_burn))
+                        .route(web::post().to(handlers::burn)),
+                )
                 .service(
                     resource("/request")
                         .route(web::get().to(requests::new))
@@ -83,6 +91,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .service(resource("/ask/{key}/sent").route(web::get().to(requests::sent))),
         );
+}
+
+/// The codes of the pages' languages, in the switcher's order.
+pub fn language_codes() -> Vec<&'static str> {
+    i18n::Lang::all().map(i18n::Lang::code).collect()
 }
 
 fn resource(path: &str) -> actix_web::Resource {

@@ -6,7 +6,7 @@ use super::views::{MetadataJson, Shape};
 use crate::http::api::{V1, V1Error, json_ok};
 use crate::http::extract::Params;
 use crate::http::state::AppState;
-use crate::service::{Caller, Generate, Share};
+use crate::service::{Caller, Generate, Password, Share};
 
 /// Stores the `secret` parameter.
 pub async fn share(
@@ -29,7 +29,9 @@ pub async fn generate(
     V1(mut params): V1<Params>,
 ) -> Result<HttpResponse, V1Error> {
     let request = Generate {
-        length: params.take("length"),
+        password: Password::Default {
+            length: params.take("length"),
+        },
         options: params.secret_options(),
     };
     let generated = state.service.generate(&caller, request).await?;
