@@ -146,6 +146,9 @@ impl Accounts {
             updated: now,
             listed_from: self.store.last_id().await?,
             extid: crate::store::new_extid(),
+            password_hash: None,
+            sessions: rand::random(),
+            oidc_subject: None,
         };
         if self.store.create_account(name.as_str(), &record).await? {
             Ok(Issued {
@@ -168,6 +171,8 @@ impl Accounts {
         let record = AccountRecord {
             token_hash: self.keyring.token_hash(token.expose()),
             updated: unix_now(),
+            // A new token ends every web session of the account too.
+            sessions: rand::random(),
             ..old
         };
         if self.store.update_account(name.as_str(), &record).await? {

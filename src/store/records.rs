@@ -365,6 +365,15 @@ pub struct AccountRecord {
     /// other shape. Empty only in a record of format 2, until the store gives
     /// it one when it opens.
     pub extid: String,
+    /// The web password's Argon2id hash (a PHC string), when one is set.
+    pub password_hash: Option<String>,
+    /// Changes (to a fresh random number) whenever every web session of the
+    /// account must end: its password or token changed. A session records the
+    /// value it began under.
+    pub sessions: u64,
+    /// The single sign-on identity (`issuer` and `sub`) the account was made
+    /// for or bound to, when it signs in that way.
+    pub oidc_subject: Option<String>,
 }
 
 /// The characters of an extid after its `ur`.
@@ -452,6 +461,9 @@ impl Record for AccountRecord {
             updated: old.updated,
             listed_from: old.listed_from,
             extid: String::new(),
+            password_hash: None,
+            sessions: 0,
+            oidc_subject: None,
         })
     }
 }
@@ -563,6 +575,7 @@ mod tests {
         };
         let read = AccountRecord::from_stored_bytes(&format_2(&account)).unwrap();
         assert_eq!((read.listed_from, read.extid.as_str()), (3, ""));
+        assert_eq!((read.password_hash, read.oidc_subject), (None, None));
         assert!(SecretRecord::from_stored_bytes(&[9, 1, 2]).is_err());
     }
 
