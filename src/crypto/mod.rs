@@ -377,6 +377,25 @@ impl Keyring {
         std::str::from_utf8(&plain).ok().map(str::to_owned)
     }
 
+    /// Seals a request's private key so the server can list an account's
+    /// requests later, while a copy of the database alone cannot.
+    pub fn seal_private_key(
+        &self,
+        id: RecordId,
+        private: &PrivateKey,
+    ) -> Result<Vec<u8>, CryptoError> {
+        let under = self.aead_key(&[b"otsd/owner-request/v1"]);
+        self.seal(&under, id, private.expose().as_bytes())
+    }
+
+    /// Opens what `seal_private_key` sealed.
+    pub fn open_private_key(&self, id: RecordId, sealed: &[u8]) -> Option<PrivateKey> {
+        let plain = open(&self.aead_key(&[b"otsd/owner-request/v1"]), id, sealed)?;
+        std::str::from_utf8(&plain)
+            .ok()
+            .and_then(PrivateKey::from_path)
+    }
+
     /// Seals a value under a `ValueKey`, bound to the record id it is stored under.
     pub fn seal_value(
         &self,

@@ -248,6 +248,10 @@ pub struct RequestRecord {
     pub sealed_note: Option<Vec<u8>>,
     /// The answer under the answer key, once answered, until read or gone.
     pub sealed_answer: Option<Vec<u8>>,
+    /// The private key sealed under the server's key, so the account that
+    /// asked can find its requests again; `None` for anonymous requests, which
+    /// nobody can list.
+    pub sealed_private_key: Option<Vec<u8>>,
 }
 
 impl RequestRecord {
@@ -468,7 +472,52 @@ impl Record for AccountRecord {
     }
 }
 
-impl Record for RequestRecord {}
+impl Record for RequestRecord {
+    fn from_format_2(body: &[u8]) -> Result<Self, StoreError> {
+        let old: RequestRecordV2 = postcard::from_bytes(body).map_err(|_| StoreError::Corrupt)?;
+        Ok(Self {
+            request_check: old.request_check,
+            private_check: old.private_check,
+            owner: old.owner,
+            ttl: old.ttl,
+            created: old.created,
+            updated: old.updated,
+            answered: old.answered,
+            state: old.state,
+            open_until: old.open_until,
+            answer_until: old.answer_until,
+            expires_at: old.expires_at,
+            key_for_request: old.key_for_request,
+            key_for_private: old.key_for_private,
+            sealed_request_key: old.sealed_request_key,
+            sealed_note: old.sealed_note,
+            sealed_answer: old.sealed_answer,
+            sealed_private_key: None,
+        })
+    }
+}
+
+/// [`RequestRecord`] as format 2 wrote it.
+#[derive(Deserialize)]
+#[cfg_attr(test, derive(Serialize))]
+struct RequestRecordV2 {
+    request_check: Check,
+    private_check: Check,
+    owner: String,
+    ttl: u64,
+    created: u64,
+    updated: u64,
+    answered: Option<u64>,
+    state: RequestState,
+    open_until: u64,
+    answer_until: Option<u64>,
+    expires_at: u64,
+    key_for_request: Option<Vec<u8>>,
+    key_for_private: Option<Vec<u8>>,
+    sealed_request_key: Option<Vec<u8>>,
+    sealed_note: Option<Vec<u8>>,
+    sealed_answer: Option<Vec<u8>>,
+}
 
 /// [`SecretRecord`] as format 2 wrote it (postcard is not self-describing:
 /// the old shape is needed to read the old bytes).
@@ -576,6 +625,30 @@ mod tests {
         let read = AccountRecord::from_stored_bytes(&format_2(&account)).unwrap();
         assert_eq!((read.listed_from, read.extid.as_str()), (3, ""));
         assert_eq!((read.password_hash, read.oidc_subject), (None, None));
+
+        let request = RequestRecordV2 {
+            request_check: [1; 16],
+            private_check: [2; 16],
+            owner: "bob".into(),
+            ttl: 60,
+            created: 1,
+            updated: 1,
+            answered: None,
+            state: RequestState::Waiting,
+            open_until: 61,
+            answer_until: None,
+            expires_at: 121,
+            key_for_request: Some(vec![1]),
+            key_for_private: Some(vec![2]),
+            sealed_request_key: Some(vec![3]),
+            sealed_note: None,
+            sealed_answer: None,
+        };
+        let read = RequestRecord::from_stored_bytes(&format_2(&request)).unwrap();
+        assert_eq!(
+            (read.owner.as_str(), read.sealed_private_key),
+            ("bob", None)
+        );
         assert!(SecretRecord::from_stored_bytes(&[9, 1, 2]).is_err());
     }
 

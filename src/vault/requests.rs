@@ -108,6 +108,9 @@ impl Vault {
                     .seal_under(&answer_key, Sealed::Note, id, note.expose().as_bytes())
             })
             .transpose()?;
+        let sealed_private_key = (new.owner != crate::domain::ANONYMOUS)
+            .then(|| self.keyring.seal_private_key(id, &keys.private))
+            .transpose()?;
         let record = RequestRecord {
             request_check: keys.request_check,
             private_check: keys.private_check,
@@ -137,6 +140,7 @@ impl Vault {
             )?),
             sealed_note,
             sealed_answer: None,
+            sealed_private_key,
         };
         self.store.insert_request(id, &record).await?;
         Ok(describe(

@@ -151,6 +151,7 @@ mod tests {
             sealed_request_key: Some(vec![5; 80]),
             sealed_note: Some(vec![6; 40]),
             sealed_answer: None,
+            sealed_private_key: None,
         };
         store.insert_request(id, &record).unwrap();
         id
