@@ -77,8 +77,75 @@ impl fmt::Debug for ApiToken {
     }
 }
 
+/// The fewest characters a web password may have.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+/// The most bytes a web password may have: Argon2 takes any length, but a
+/// megabyte of "password" is a way to make the server work, not a password.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// A web password as typed: `Debug` redacts it; wiped when dropped.
+pub struct Password(Zeroizing<String>);
+
+impl Password {
+    /// A password to set: at least [`MIN_PASSWORD_CHARS`] characters, at
+    /// most [`MAX_PASSWORD_BYTES`] bytes.
+    pub fn new(raw: Zeroizing<String>) -> Result<Self, AccountError> {
+        if raw.chars().count() < MIN_PASSWORD_CHARS || raw.len() > MAX_PASSWORD_BYTES {
+            return Err(AccountError::InvalidPassword);
+        }
+        Ok(Self(raw))
+    }
+
+    /// A password presented at sign-in: anything up to the byte limit (a
+    /// longer one cannot be right, and is not worth hashing).
+    pub fn attempt(raw: Zeroizing<String>) -> Option<Self> {
+        (raw.len() <= MAX_PASSWORD_BYTES).then_some(Self(raw))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+/// Argon2id with OWASP's first recommended setting (19 MiB, 2 passes, one
+/// lane): about 30 ms per hash on a small server, and what a stolen hash
+/// costs its attacker per guess.
+fn argon2() -> argon2::Argon2<'static> {
+    let params = argon2::Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
+    argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+}
+
+/// The PHC string of `password`'s Argon2id hash, with a fresh random salt.
+pub fn hash_password(password: &Password) -> Result<String, AccountError> {
+    use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+    let salt = SaltString::generate(&mut OsRng);
+    argon2()
+        .hash_password(password.expose().as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|_| AccountError::InvalidPassword)
+}
+
+/// Whether `password` is the one `phc` was made from. The comparison of the
+/// hashes is the crate's, in constant time.
+pub fn verify_password(password: &Password, phc: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    PasswordHash::new(phc).is_ok_and(|hash| {
+        argon2()
+            .verify_password(password.expose().as_bytes(), &hash)
+            .is_ok()
+    })
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
+    #[error("a password is {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_BYTES} bytes of characters")]
+    InvalidPassword,
     #[error("an account name is 1 to 128 letters, digits or . _ @ + - (and not \"anon\")")]
     InvalidName,
     #[error("an account with that name already exists")]
@@ -183,6 +250,38 @@ impl Accounts {
         } else {
             Err(AccountError::NotFound)
         }
+    }
+
+    /// Sets (or replaces) the account's web password, and ends every web
+    /// session it has. Hashing takes a moment: call from a thread that may
+    /// wait (the admin socket's, the command line's).
+    pub async fn set_password(
+        &self,
+        name: &AccountName,
+        password: &Password,
+    ) -> Result<(), AccountError> {
+        let hash = hash_password(password)?;
+        let old = self
+            .store
+            .account(name.as_str())
+            .await?
+            .ok_or(AccountError::NotFound)?;
+        let record = AccountRecord {
+            password_hash: Some(hash),
+            sessions: rand::random(),
+            updated: unix_now(),
+            ..old
+        };
+        if self.store.update_account(name.as_str(), &record).await? {
+            Ok(())
+        } else {
+            Err(AccountError::NotFound)
+        }
+    }
+
+    /// The account `name` with its record, by name only (sign-in is by name).
+    pub async fn record(&self, name: &str) -> Result<Option<AccountRecord>, StoreError> {
+        self.store.account(name).await
     }
 
     /// Deletes an account. What it created stays readable by link until it expires.

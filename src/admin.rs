@@ -19,8 +19,9 @@ use crate::supervisor::Shutdown;
 
 /// The socket's file name inside the data directory.
 pub const SOCKET: &str = "admin.sock";
-/// Largest command line accepted (one JSON line).
-const MAX_COMMAND_LINE: u64 = 4096;
+/// Largest command line accepted (one JSON line; a password of the largest
+/// size, every byte escaped, fits).
+const MAX_COMMAND_LINE: u64 = 16 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case")]
@@ -35,8 +36,25 @@ pub enum AdminCommand {
     Token {
         name: String,
     },
+    /// Sets the account's web password.
+    Password {
+        name: String,
+        password: Typed,
+    },
     /// A consistent backup: answered with [`AdminReply::Backup`], then its bytes.
     Backup,
+}
+
+/// Text a person typed that must not be printed or left behind: `Debug` shows
+/// nothing of it, and it is wiped when dropped.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Typed(pub zeroize::Zeroizing<String>);
+
+impl std::fmt::Debug for Typed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<typed>")
+    }
 }
 
 /// The answer. Not `Debug`: it can carry a token.
@@ -54,6 +72,9 @@ pub enum AdminReply {
         accounts: Vec<AccountInfo>,
     },
     Removed {
+        name: String,
+    },
+    PasswordSet {
         name: String,
     },
     /// `bytes` bytes of backup file follow the line.
@@ -96,6 +117,14 @@ async fn carry_out(accounts: &Accounts, command: AdminCommand) -> AdminReply {
             Err(e) => Err(e),
         }
         .map(|()| AdminReply::Removed { name }),
+        AdminCommand::Password { name, password } => match (
+            AccountName::parse(&name),
+            crate::accounts::Password::new(password.0),
+        ) {
+            (Ok(n), Ok(p)) => accounts.set_password(&n, &p).await,
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        }
+        .map(|()| AdminReply::PasswordSet { name }),
         AdminCommand::List => accounts
             .list()
             .await
@@ -250,6 +279,7 @@ fn describe(command: &AdminCommand) -> String {
         AdminCommand::List => "list accounts".into(),
         AdminCommand::Remove { name } => format!("remove account {name}"),
         AdminCommand::Token { name } => format!("new token for account {name}"),
+        AdminCommand::Password { name, .. } => format!("new password for account {name}"),
         AdminCommand::Backup => "backup".into(),
     }
 }

@@ -96,6 +96,12 @@ pub enum UserCommand {
     Remove { name: String },
     /// Replace an account's token and print the new one; the old one stops working.
     Token { name: String },
+    /// Set the account's password for signing in on the web pages (at least
+    /// 12 characters), read from the terminal (twice, not shown) or, when
+    /// standard input is not a terminal, its first line. Never an argument:
+    /// arguments are visible to every user of the machine. Ends the
+    /// account's web sessions.
+    Password { name: String },
 }
 
 /// The manual page, in roff.

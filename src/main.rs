@@ -134,6 +134,16 @@ fn user(settings: &otsd::Settings, init: bool, action: UserCommand) -> ExitCode 
         UserCommand::List => AdminCommand::List,
         UserCommand::Remove { name } => AdminCommand::Remove { name },
         UserCommand::Token { name } => AdminCommand::Token { name },
+        UserCommand::Password { name } => match read_password(&name) {
+            Ok(password) => AdminCommand::Password {
+                name,
+                password: otsd::admin::Typed(password),
+            },
+            Err(err) => {
+                eprintln!("otsd: reading the password: {err}");
+                return ExitCode::FAILURE;
+            }
+        },
     };
     match otsd::startup::account_command(settings, command, init) {
         Ok(AdminReply::Token { name, token, extid }) => {
@@ -149,6 +159,10 @@ fn user(settings: &otsd::Settings, init: bool, action: UserCommand) -> ExitCode 
                     account.name, account.extid, account.created, account.updated
                 );
             }
+            ExitCode::SUCCESS
+        }
+        Ok(AdminReply::PasswordSet { name }) => {
+            eprintln!("password of account {name} set; its web sessions have ended");
             ExitCode::SUCCESS
         }
         Ok(AdminReply::Removed { name }) => {
@@ -167,6 +181,62 @@ fn user(settings: &otsd::Settings, init: bool, action: UserCommand) -> ExitCode 
             eprintln!("otsd: {}", otsd::error::report(&err));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// A new password: typed twice on the terminal without echo, or the first
+/// line of standard input when it is not a terminal (a script's pipe).
+fn read_password(name: &str) -> std::io::Result<zeroize::Zeroizing<String>> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let stdin = std::io::stdin();
+    let read_line = || -> std::io::Result<zeroize::Zeroizing<String>> {
+        let mut line = zeroize::Zeroizing::new(String::new());
+        stdin.lock().read_line(&mut line)?;
+        let end = line.trim_end_matches(['\n', '\r']).len();
+        line.truncate(end);
+        Ok(line)
+    };
+    if !stdin.is_terminal() {
+        return read_line();
+    }
+    let quiet = Echo::off()?;
+    eprint!("New web password for {name}: ");
+    std::io::stderr().flush()?;
+    let first = read_line()?;
+    eprint!("\nAgain: ");
+    std::io::stderr().flush()?;
+    let second = read_line()?;
+    eprintln!();
+    drop(quiet);
+    if *first != *second {
+        return Err(std::io::Error::other("the two passwords differ"));
+    }
+    Ok(first)
+}
+
+/// The terminal's echo, off while this lives (and back on when dropped, on
+/// every path).
+struct Echo(rustix::termios::Termios);
+
+impl Echo {
+    fn off() -> std::io::Result<Self> {
+        use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
+        let stdin = std::io::stdin();
+        let saved = tcgetattr(&stdin)?;
+        let mut quiet = saved.clone();
+        quiet.local_modes.remove(LocalModes::ECHO);
+        tcsetattr(&stdin, OptionalActions::Now, &quiet)?;
+        Ok(Self(saved))
+    }
+}
+
+impl Drop for Echo {
+    fn drop(&mut self) {
+        let _ = rustix::termios::tcsetattr(
+            std::io::stdin(),
+            rustix::termios::OptionalActions::Now,
+            &self.0,
+        );
     }
 }
 

@@ -38,7 +38,7 @@ pub use postgres::{
 };
 pub use records::{
     AccountRecord, Amendment, Closing, HANDOVER_SECONDS, Kind, Record, RequestRecord, RequestState,
-    SecretRecord, Settlement, StoredState, looks_like_extid, new_extid,
+    SecretRecord, SessionRecord, Settlement, StoredState, looks_like_extid, new_extid,
 };
 pub use tally::Tally;
 
@@ -504,6 +504,56 @@ impl Store {
         }
     }
 
+    // ---- web sessions ----
+
+    /// Stores a new session under `id` (a keyed hash of its cookie).
+    /// Durable when `Ok`: a session acknowledged survives a restart.
+    pub async fn create_session(
+        &self,
+        id: &[u8; 32],
+        record: &SessionRecord,
+    ) -> Result<(), StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => {
+                s.put_session(id, record)?;
+                s.commit().await
+            }
+            Engine::Postgres(p) => p.put_session(id, record).await,
+        }
+    }
+
+    /// The session under `id`, whatever its ends (the caller decides).
+    pub async fn session(&self, id: &[u8; 32]) -> Result<Option<SessionRecord>, StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => s.session(id),
+            Engine::Postgres(p) => p.session(id).await,
+        }
+    }
+
+    /// Moves a session's idle end on. Not made durable on its own: a crash
+    /// loses at most a moment of activity.
+    pub async fn touch_session(
+        &self,
+        id: &[u8; 32],
+        record: &SessionRecord,
+    ) -> Result<(), StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => s.put_session(id, record),
+            Engine::Postgres(p) => p.put_session(id, record).await,
+        }
+    }
+
+    /// Ends a session (sign-out). Durable when `Ok`.
+    pub async fn end_session(&self, id: &[u8; 32]) -> Result<(), StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => {
+                s.end_session(id)?;
+                s.commit().await
+            }
+            Engine::Postgres(p) => p.end_session(id).await,
+        }
+    }
+
     /// The id an account made now starts listing after: the last id issued.
     pub async fn last_id(&self) -> Result<u64, StoreError> {
         match &self.engine {
@@ -549,8 +599,10 @@ impl Store {
     /// skipped, not waited for.
     pub async fn purge_expired(&self, now: u64, limit: usize) -> Result<usize, StoreError> {
         match &self.engine {
-            Engine::Sled(s) => s.purge_expired(now, limit),
-            Engine::Postgres(p) => p.purge_expired(now, limit).await,
+            Engine::Sled(s) => Ok(s.purge_expired(now, limit)? + s.purge_sessions(now, limit)?),
+            Engine::Postgres(p) => {
+                Ok(p.purge_expired(now, limit).await? + p.purge_sessions(now, limit).await?)
+            }
         }
     }
 

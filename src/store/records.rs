@@ -380,6 +380,30 @@ pub struct AccountRecord {
     pub oidc_subject: Option<String>,
 }
 
+/// A web session: who signed in, under which of the account's sessions
+/// generations, and until when. Stored under a keyed hash of its cookie's
+/// value (the value itself is never stored), shared by every node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRecord {
+    pub account: String,
+    /// The account's [`AccountRecord::sessions`] when it began: a session of
+    /// another generation has ended.
+    pub generation: u64,
+    pub created: u64,
+    /// Unix seconds; the absolute end, however active the session.
+    pub expires_at: u64,
+    /// Unix seconds; the end if nothing happens before (moved on as the
+    /// session is used).
+    pub idle_until: u64,
+}
+
+impl SessionRecord {
+    /// When it ends if nothing changes: the earlier of its two ends.
+    pub fn ends_at(&self) -> u64 {
+        self.expires_at.min(self.idle_until)
+    }
+}
+
 /// The characters of an extid after its `ur`.
 const EXTID_ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
 /// Random characters after `ur`: about 93 bits, so two accounts never share one.
@@ -471,6 +495,8 @@ impl Record for AccountRecord {
         })
     }
 }
+
+impl Record for SessionRecord {}
 
 impl Record for RequestRecord {
     fn from_format_2(body: &[u8]) -> Result<Self, StoreError> {

@@ -38,6 +38,7 @@ mod open;
 mod recover;
 mod requests;
 mod secrets;
+mod sessions;
 
 pub(super) use backup::restore;
 pub(super) use chunked::Read;
@@ -66,6 +67,9 @@ pub(super) struct Open {
     requests: chunked::RecordTree,
     /// Wrong passphrase guesses per secret: id (u64) → count (u32).
     guesses: sled::Tree,
+    /// Web sessions: a keyed hash of the cookie → the session. Not in
+    /// backups, nor kept by a compaction: after either, people sign in again.
+    sessions: sled::Tree,
     /// Every account's extid → its name: built from the accounts when the
     /// database opens, kept by every change of an account (accounts are few,
     /// and only this process writes the database).
@@ -111,6 +115,7 @@ impl Open {
             accounts: db.open_tree("accounts")?,
             requests: chunked::RecordTree::open(&db, "requests")?,
             guesses: db.open_tree("guesses")?,
+            sessions: db.open_tree("sessions")?,
             id_floor: copy::id_floor(&db)?,
             db,
             flusher,

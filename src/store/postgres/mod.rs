@@ -34,7 +34,7 @@ use deadpool_postgres::{Object, Pool, PoolError};
 use super::records::{decode, encode};
 use super::{
     AccountRecord, Amendment, Closing, Fetched, FetchedRequest, Guess, PoolStatus, RequestRecord,
-    SecretRecord, Settlement, StoreError, StoredState, Tally, Version,
+    SecretRecord, SessionRecord, Settlement, StoreError, StoredState, Tally, Version,
 };
 use crate::crypto::RecordId;
 
@@ -765,6 +765,77 @@ impl PgStore {
             rows.iter()
                 .map(|row| Ok((row.get(0), decode(row.get(1))?)))
                 .collect()
+        })
+        .await
+    }
+
+    // ---- web sessions ----
+
+    pub async fn put_session(
+        &self,
+        id: &[u8; 32],
+        record: &SessionRecord,
+    ) -> Result<(), StoreError> {
+        let (id, ends, bytes) = (id.to_vec(), int(record.ends_at()), encode(record)?);
+        self.with(move |client| async move {
+            let stmt = client
+                .prepare_cached(
+                    "INSERT INTO otsd_sessions (id, ends_at, record) VALUES ($1, $2, $3) \
+                     ON CONFLICT (id) DO UPDATE SET ends_at = $2, record = $3",
+                )
+                .await
+                .map_err(pg_error)?;
+            client
+                .execute(&stmt, &[&id, &ends, &bytes])
+                .await
+                .map_err(pg_error)?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn session(&self, id: &[u8; 32]) -> Result<Option<SessionRecord>, StoreError> {
+        let id = id.to_vec();
+        self.with(move |client| async move {
+            let stmt = client
+                .prepare_cached("SELECT record FROM otsd_sessions WHERE id = $1")
+                .await
+                .map_err(pg_error)?;
+            client
+                .query_opt(&stmt, &[&id])
+                .await
+                .map_err(pg_error)?
+                .map(|row| decode(row.get(0)))
+                .transpose()
+        })
+        .await
+    }
+
+    pub async fn end_session(&self, id: &[u8; 32]) -> Result<(), StoreError> {
+        let id = id.to_vec();
+        self.with(move |client| async move {
+            client
+                .execute("DELETE FROM otsd_sessions WHERE id = $1", &[&id])
+                .await
+                .map_err(pg_error)?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Removes at most `limit` sessions that ended at `now`.
+    pub async fn purge_sessions(&self, now: u64, limit: usize) -> Result<usize, StoreError> {
+        let limit = int(limit as u64);
+        self.with(move |client| async move {
+            let removed = client
+                .execute(
+                    "DELETE FROM otsd_sessions WHERE id IN \
+                     (SELECT id FROM otsd_sessions WHERE ends_at <= $1 LIMIT $2)",
+                    &[&int(now), &limit],
+                )
+                .await
+                .map_err(pg_error)?;
+            Ok(removed as usize)
         })
         .await
     }

@@ -15,6 +15,7 @@
 //! - `otsd_requests`: the same for requests for a secret.
 //! - `otsd_accounts`: the name → the record (a keyed hash of the token), and
 //!   the account's extid (unique; also in the record).
+//! - `otsd_sessions`: web sessions, under a keyed hash of their cookie.
 //! - `otsd_meta`: the master key check.
 //! - `otsd_ids`: the one sequence of record ids (secrets and requests).
 
@@ -25,7 +26,7 @@ use super::super::{AccountRecord, StoreError};
 use super::pg_error;
 
 /// The schema this otsd writes and reads.
-pub const SCHEMA_VERSION: i32 = 3;
+pub const SCHEMA_VERSION: i32 = 4;
 
 /// Taken while migrating: the first 8 bytes of "otsd sch" as a number.
 const MIGRATION_LOCK: i64 = 0x6f74_7364_2073_6368;
@@ -77,6 +78,16 @@ const MIGRATIONS: &[&str] = &[
     -- looked up at every request that sends one. Accounts made before get
     -- theirs right after the migration (see `give_extids`).
     ALTER TABLE otsd_accounts ADD COLUMN extid text UNIQUE;
+",
+    "
+    -- Web sessions, shared by every node: a keyed hash of the cookie → the
+    -- session, and when it ends (the earlier of its idle and absolute ends).
+    CREATE TABLE otsd_sessions (
+        id bytea PRIMARY KEY,
+        ends_at bigint NOT NULL,
+        record bytea NOT NULL
+    );
+    CREATE INDEX otsd_sessions_ends ON otsd_sessions (ends_at);
 ",
 ];
 
