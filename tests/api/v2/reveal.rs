@@ -32,9 +32,37 @@ async fn a_preview_never_consumes_the_secret() {
     assert!(previewed >= created["record"]["receipt"]["created"].as_u64().unwrap());
     let secret = v2_ok(app.v2_get(&format!("/secret/{key}")).await).await;
     assert_eq!(secret["record"]["is_previewed"], true);
+    assert_eq!(secret["details"]["is_owner"], false);
 
     let revealed = v2_ok(app.reveal_v2(&key, None).await).await;
     assert_eq!(revealed["record"]["secret_value"], "still here");
+}
+
+#[tokio::test]
+async fn a_preview_tells_the_owner_it_is_theirs() {
+    let app = spawn_app().await;
+    let alice = add_account(&app, "alice");
+    let bob = add_account(&app, "bob");
+    let created = app
+        .as_account(&alice)
+        .conceal_v2(json!({"secret": "s", "passphrase": "pw"}))
+        .await;
+    let (key, _) = v2_keys(&created);
+
+    for (client, owner) in [
+        (app.as_account(&alice), true),
+        (app.as_account(&bob), false),
+    ] {
+        let preview = v2_ok(client.v2_get(&format!("/secret/{key}")).await).await;
+        assert_eq!(preview["details"]["is_owner"], owner, "{preview}");
+        assert_eq!(preview["details"]["correct_passphrase"], false);
+        assert_eq!(preview["record"]["has_passphrase"], true);
+    }
+    let guest = app
+        .as_account(&alice)
+        .v2_get(&format!("/guest/secret/{key}"));
+    let preview = v2_ok(guest.await).await;
+    assert_eq!(preview["details"]["is_owner"], false, "a guest is no one");
 }
 
 #[tokio::test]

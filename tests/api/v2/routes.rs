@@ -280,7 +280,11 @@ async fn an_unknown_route_or_method_is_v2s_not_found() {
 
     let wrong = [
         (Method::GET, "/nowhere".to_owned()),
+        (Method::GET, String::new()),
         (Method::GET, "/".to_owned()),
+        (Method::GET, "/secret/".to_owned()),
+        (Method::GET, format!("/secret/{key}/")),
+        (Method::POST, "/receipt//burn".to_owned()),
         (Method::GET, "/secret/conceal".to_owned()),
         (Method::GET, "/secret/generate".to_owned()),
         (Method::DELETE, format!("/secret/{key}")),
@@ -326,4 +330,31 @@ async fn a_body_over_the_limit_is_refused_in_v2s_shape_not_v1s() {
     assert!(body.get("message").is_none(), "not v1's error: {body}");
 
     assert_eq!(app.stop_and_count_records().await, (0, 0));
+}
+
+#[tokio::test]
+async fn a_rate_limited_call_is_limit_exceeded_with_retry_after() {
+    let app = spawn_app_with(|s| {
+        s.rate_limits.create = 1;
+        s.rate_limits.window_secs = WINDOW;
+    })
+    .await;
+    app.conceal_v2(json!({"secret": "the one allowed"})).await;
+
+    let resp = app
+        .v2_post("/secret/generate", &json!({"secret": {}}))
+        .await;
+
+    let header: u64 = resp
+        .headers()
+        .get("retry-after")
+        .expect("Retry-After")
+        .to_str()
+        .unwrap()
+        .parse()
+        .expect("whole seconds");
+    let body = v2_error(resp, 429, "LimitExceeded", RATE_LIMITED, None).await;
+    assert_eq!(body["retry_after"], header);
+    assert!((1..=WINDOW).contains(&header));
+    assert_eq!(app.stop_and_count_records().await, (1, 1));
 }
