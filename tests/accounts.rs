@@ -16,6 +16,7 @@ pub mod common;
 mod accounts {
     mod auth;
     mod cli;
+    mod extid;
     mod limits;
     mod proxies;
     mod ratelimit;

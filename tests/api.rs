@@ -1,4 +1,4 @@
-//! Integration tests of the v1 API against the real server (one binary, one module
+//! Integration tests of the v1 and v2 APIs against the real server (one binary, one module
 //! per route group). Each test gets its own port and database.
 
 // The test kit; `pub` so that the part of it this binary does not use is not
@@ -21,4 +21,15 @@ mod api {
     mod reveal;
     mod share;
     mod status;
+    /// API v2 (`api-v2.md`), and v1's receipt aliases, over the same store.
+    mod v2 {
+        mod auth;
+        mod bodies;
+        mod cors;
+        mod cross_api;
+        mod generate;
+        mod receipts;
+        mod reveal;
+        mod routes;
+    }
 }

@@ -11,7 +11,7 @@ const TOKEN_LENGTH: usize = 40;
 
 /// `otsd --data-dir <dir>/data --config <dir>/otsd.toml` with an empty config file,
 /// so no config installed on the machine (`/etc/otsd/otsd.toml`) is read.
-fn otsd(dir: &Path) -> Otsd {
+pub(super) fn otsd(dir: &Path) -> Otsd {
     otsd_with_config(dir, "")
 }
 
@@ -23,14 +23,14 @@ fn otsd_with_config(dir: &Path, toml: &str) -> Otsd {
 }
 
 /// Runs `otsd user <args…>` to completion.
-fn user(otsd: &Otsd, args: &[&str]) -> Finished {
+pub(super) fn user(otsd: &Otsd, args: &[&str]) -> Finished {
     args.iter()
         .fold(otsd.clone().arg("user"), |cmd, a| cmd.arg(*a))
         .run()
 }
 
 /// Asserts success and that stdout is exactly one token and a newline; returns it.
-fn printed_token(done: &Finished, what: &str) -> String {
+pub(super) fn printed_token(done: &Finished, what: &str) -> String {
     assert!(
         done.status.success(),
         "{what}: exit {}; stderr:\n{}",

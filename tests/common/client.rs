@@ -273,6 +273,11 @@ impl Call {
         self.map(|r| r.header(name, value))
     }
 
+    /// Sends `body` as JSON (`Content-Type: application/json`).
+    pub fn json(self, body: &Value) -> Self {
+        self.map(|r| r.json(body))
+    }
+
     /// Gives up on the answer after `limit`.
     pub fn timeout(self, limit: Duration) -> Self {
         self.map(|r| r.timeout(limit))

@@ -14,6 +14,7 @@
 //!   (`OTSD_TEST_STORE=postgres`), and the store of a stopped server;
 //! - [`postgres`]: a real PostgreSQL cluster, its faults and its standby;
 //! - [`raw_http`]: HTTP/1.1 over a bare socket, for what no client library sends;
+//! - [`v2`]: API v2's calls, its success and error assertions, its JSON types;
 //! - [`postgres`]: a real PostgreSQL cluster the test starts (`Cluster`), its faults
 //!   and standbys; not re-exported, its names are used as `postgres::Cluster`.
 //!
@@ -33,6 +34,7 @@ pub mod ports;
 pub mod postgres;
 pub mod process;
 pub mod raw_http;
+pub mod v2;
 pub mod watch;
 
 pub use accounts::*;
@@ -44,4 +46,5 @@ pub use clock::*;
 pub use engine::*;
 pub use ports::*;
 pub use process::*;
+pub use v2::*;
 pub use watch::*;
