@@ -35,8 +35,10 @@ const INSTALL_LIMIT: Duration = Duration::from_secs(300);
 const LOCK_LIMIT: Duration = INSTALL_LIMIT.saturating_add(Duration::from_secs(60));
 const EXIT_LIMIT: Duration = Duration::from_secs(10);
 const POLL: Duration = Duration::from_millis(20);
-const HINT: &str = "the OIDC tests run a real OpenID provider on Node.js 20 or later \
-    (Debian: apt-get install nodejs npm; see tests/oidc/README.md)";
+/// The oldest Node.js the provider runs on (`engines` in tests/oidc/package.json).
+const MIN_NODE: (u32, u32) = (20, 12);
+const HINT: &str = "the OIDC tests run a real OpenID provider on Node.js 20.12 or later, \
+    with npm (Debian 13: apt-get install nodejs npm; see tests/oidc/README.md)";
 
 /// How a client authenticates at the token endpoint.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -148,6 +150,7 @@ impl Provider {
 
     /// Like [`Provider::start`], with ID tokens spoiled as `tamper` says.
     pub fn start_tampering(clients: &[Client], users: &[User], tamper: Tamper) -> Self {
+        let node = node();
         let installed = installed();
         let port = free_port();
         let issuer = format!("http://127.0.0.1:{port}");
@@ -179,7 +182,7 @@ impl Provider {
         });
         std::fs::write(&config, body.to_string()).expect("write the provider's config");
 
-        let mut cmd = Command::new(node());
+        let mut cmd = Command::new(node);
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .current_dir(project_dir())
@@ -267,20 +270,33 @@ pub fn project_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc")
 }
 
-/// `node`, after checking it runs at all, so a machine without it gets a clear
-/// message rather than a bare "No such file or directory".
+/// `node`, after checking that it runs and is recent enough, so that a machine
+/// without it, or with Debian 12's Node.js 18, gets a clear message rather than
+/// a bare "No such file or directory" or a provider that fails at the token
+/// endpoint (`oidc-provider` 9 calls `crypto.hash`, new in Node.js 20.12).
 fn node() -> &'static str {
     let found = Command::new("node")
         .arg("--version")
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .status();
-    match found {
-        Ok(status) if status.success() => "node",
-        Ok(status) => panic!("`node --version` failed ({status}); {HINT}"),
+        .output();
+    let version = match found {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+        Ok(out) => panic!("`node --version` failed ({}); {HINT}", out.status),
         Err(e) => panic!("cannot run `node` ({e}); {HINT}"),
-    }
+    };
+    let mut numbers = version
+        .trim_start_matches('v')
+        .split('.')
+        .map(|n| n.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (numbers.next().unwrap_or(0), numbers.next().unwrap_or(0));
+    assert!(
+        (major, minor) >= MIN_NODE,
+        "node is {version}, older than {}.{}; {HINT}",
+        MIN_NODE.0,
+        MIN_NODE.1
+    );
+    "node"
 }
 
 /// Makes sure `tests/oidc/node_modules` holds what the committed

@@ -103,7 +103,9 @@ async function grantEverythingRequested(ctx, accountId) {
 // A negative test's relying party gets an ID token that is wrong in one way,
 // re-signed with the provider's own key (or, for `signature`, with another key
 // under the same kid), so only the relying party's checks can catch it.
-const strangerKey = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+const strangerKey = tamper === 'signature'
+  ? crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey
+  : undefined;
 function tampered(idToken) {
   const [, body] = idToken.split('.');
   const claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));

@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use super::relying_party::{
-    Browser, Landing, Request, claims_of, exchange, form_action, query, sign_in,
+    Browser, Landing, Request, claims_of, exchange, form_action, query, sign_in, signed_by_provider,
 };
 use crate::common::oidc::{Client, Provider, Tamper, User};
 
@@ -85,6 +85,8 @@ async fn a_sign_in_with_code_and_pkce_gives_an_id_token_with_the_users_claims() 
     assert_eq!(claims["name"], user.name);
     assert_eq!(claims["preferred_username"], user.email);
     assert_eq!(claims["groups"], json!(user.groups));
+    let id_token = token["id_token"].as_str().expect("an id_token");
+    assert!(signed_by_provider(&provider, id_token).await);
 
     // The same claims from userinfo, for the access token.
     let userinfo = Browser::new()
@@ -212,15 +214,49 @@ async fn a_code_is_not_exchanged_without_its_verifier() {
     assert_eq!(wrong.1["error"], "invalid_grant");
 }
 
+/// Each way of spoiling changes what it says and nothing else a relying party
+/// could trip on first: the token stays signed by the provider (but for
+/// `Signature`), and the other claims stay right.
 #[tokio::test]
-async fn a_tampering_provider_issues_an_id_token_with_another_nonce() {
+async fn a_tampering_provider_spoils_exactly_what_it_is_told_to() {
     let (client, user) = (otsd_client(), ann());
-    let provider = Provider::start_tampering(&[otsd_client()], &[ann()], Tamper::Nonce);
+    for tamper in [
+        Tamper::None,
+        Tamper::Nonce,
+        Tamper::Issuer,
+        Tamper::Audience,
+        Tamper::Expired,
+        Tamper::Signature,
+    ] {
+        let provider = Provider::start_tampering(&[otsd_client()], &[ann()], tamper);
 
-    let (token, request) = sign_in(&provider, &client, &user).await;
+        let (token, request) = sign_in(&provider, &client, &user).await;
 
-    let claims = claims_of(token["id_token"].as_str().expect("an id_token"));
-    assert_ne!(claims["nonce"], request.nonce);
-    assert_eq!(claims["iss"], provider.issuer());
-    assert_eq!(claims["email"], user.email);
+        let id_token = token["id_token"].as_str().expect("an id_token");
+        let claims = claims_of(id_token);
+        let now = crate::common::unix_now();
+        assert_eq!(claims["email"], user.email, "{tamper:?}");
+        assert_eq!(
+            claims["nonce"] == request.nonce.as_str(),
+            tamper != Tamper::Nonce,
+            "{tamper:?}: {claims}"
+        );
+        assert_eq!(
+            claims["iss"] == provider.issuer(),
+            tamper != Tamper::Issuer,
+            "{tamper:?}: {claims}"
+        );
+        assert_eq!(
+            claims["aud"] == client.id.as_str(),
+            tamper != Tamper::Audience,
+            "{tamper:?}: {claims}"
+        );
+        let exp = claims["exp"].as_u64().expect("an exp");
+        assert_eq!(exp > now, tamper != Tamper::Expired, "{tamper:?}: {claims}");
+        assert_eq!(
+            signed_by_provider(&provider, id_token).await,
+            tamper != Tamper::Signature,
+            "{tamper:?}"
+        );
+    }
 }

@@ -309,3 +309,44 @@ pub async fn exchange(
         response.json().await.expect("JSON from the token endpoint"),
     )
 }
+
+/// Whether `jwt` is signed (RS256) by a key the provider publishes at its
+/// `jwks_uri` under the token's `kid`.
+pub async fn signed_by_provider(provider: &Provider, jwt: &str) -> bool {
+    let jwks = Browser::new()
+        .get_json(&format!("{}/jwks", provider.issuer()))
+        .await;
+    let (signed, signature) = jwt.rsplit_once('.').expect("a JWT");
+    let header = signed.split('.').next().expect("a header");
+    let header: Value = serde_json::from_slice(
+        &BASE64URL_NOPAD
+            .decode(header.as_bytes())
+            .expect("a base64url header"),
+    )
+    .expect("a JSON header");
+    assert_eq!(header["alg"], "RS256", "{header}");
+    let keys = jwks["keys"].as_array().expect("keys");
+    let key = keys
+        .iter()
+        .find(|k| k["kid"] == header["kid"])
+        .unwrap_or_else(|| panic!("no key {} in {jwks}", header["kid"]));
+    let part = |name: &str| {
+        BASE64URL_NOPAD
+            .decode(key[name].as_str().expect("an RSA key part").as_bytes())
+            .expect("base64url")
+    };
+    let public = ring::signature::RsaPublicKeyComponents {
+        n: part("n"),
+        e: part("e"),
+    };
+    let signature = BASE64URL_NOPAD
+        .decode(signature.as_bytes())
+        .expect("a base64url signature");
+    public
+        .verify(
+            &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+            signed.as_bytes(),
+            &signature,
+        )
+        .is_ok()
+}
