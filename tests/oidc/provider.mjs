@@ -40,7 +40,12 @@ const provider = new Provider(issuer, {
     response_types: ['code'],
   })),
   jwks: { keys: [signingJwk] },
-  cookies: { keys: [crypto.randomBytes(32).toString('hex')] },
+  cookies: {
+    keys: [crypto.randomBytes(32).toString('hex')],
+    // Browsers do not separate cookies by port: on 127.0.0.1 the provider's
+    // cookies reach otsd too, so their names must not be ones otsd could use.
+    names: { session: 'op_session', interaction: 'op_interaction', resume: 'op_resume' },
+  },
   // Scopes are derived from these keys (`groups` becomes a scope too).
   claims: {
     openid: ['sub'],
