@@ -15,6 +15,9 @@
 //! - [`postgres`]: a real PostgreSQL cluster, its faults and its standby;
 //! - [`raw_http`]: HTTP/1.1 over a bare socket, for what no client library sends;
 //! - [`v2`]: API v2's calls, its success and error assertions, its JSON types;
+//! - [`oidc`]: a real OpenID provider (Node's `oidc-provider`, tests/oidc) on
+//!   loopback for web sign-in; not re-exported, its names are used as
+//!   `oidc::Provider`, `oidc::Client`, `oidc::User`;
 //! - [`postgres`]: a real PostgreSQL cluster the test starts (`Cluster`), its faults
 //!   and standbys; not re-exported, its names are used as `postgres::Cluster`.
 //!
@@ -30,6 +33,7 @@ pub mod assert;
 pub mod client;
 pub mod clock;
 pub mod engine;
+pub mod oidc;
 pub mod ports;
 pub mod postgres;
 pub mod process;
