@@ -126,7 +126,7 @@ impl CharacterSets {
 
 /// v1's password: at least one character of each of four classes (lower,
 /// upper, digits, symbols), without look-alikes. CSPRNG, uniform over all such
-/// passwords (see [`draw`]).
+/// passwords (see `draw`).
 pub fn generate_password(length: GeneratedLength) -> SecretValue {
     draw(length, &CLASSES)
 }
