@@ -131,6 +131,16 @@ pub fn hash_password(password: &Password) -> Result<String, AccountError> {
         .map_err(|_| AccountError::InvalidPassword)
 }
 
+/// The hash checked when there is no real one to check (an unknown name, an
+/// account without a password): made once, of a random password.
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| {
+        let random = Zeroizing::new(format!("{:032x}", rand::random::<u128>()));
+        hash_password(&Password(random)).unwrap_or_default()
+    })
+}
+
 /// Whether `password` is the one `phc` was made from. The comparison of the
 /// hashes is the crate's, in constant time.
 pub fn verify_password(password: &Password, phc: &str) -> bool {
@@ -279,7 +289,74 @@ impl Accounts {
         }
     }
 
-    /// The account `name` with its record, by name only (sign-in is by name).
+    /// The account whose web password this is, or `None`. One Argon2id
+    /// verification whether the name is unknown, has no password, or the
+    /// password is wrong (against a decoy hash for the first two), on the
+    /// blocking pool: the time taken does not tell which.
+    pub async fn check_password(
+        &self,
+        name: &str,
+        password: Password,
+    ) -> Result<Option<AccountName>, StoreError> {
+        let record = match AccountName::parse(name) {
+            Ok(_) => self.store.account(name).await?,
+            Err(_) => None,
+        };
+        let stored = record.as_ref().and_then(|r| r.password_hash.clone());
+        let phc = stored.clone().unwrap_or_else(|| decoy_hash().to_owned());
+        let right = tokio::task::spawn_blocking(move || verify_password(&password, &phc))
+            .await
+            .unwrap_or(false);
+        Ok((right && stored.is_some())
+            .then(|| AccountName::parse(name).ok())
+            .flatten())
+    }
+
+    /// Creates an account for a person signing in with single sign-on for
+    /// the first time (no token is shown: they can renew one on their page),
+    /// bound to their identity. `None` if the name is taken.
+    pub async fn provision(
+        &self,
+        name: &AccountName,
+        subject: &str,
+    ) -> Result<Option<AccountRecord>, AccountError> {
+        let token = ApiToken::generate();
+        let now = unix_now();
+        let record = AccountRecord {
+            token_hash: self.keyring.token_hash(token.expose()),
+            created: now,
+            updated: now,
+            listed_from: self.store.last_id().await?,
+            extid: crate::store::new_extid(),
+            password_hash: None,
+            sessions: rand::random(),
+            oidc_subject: Some(subject.to_owned()),
+        };
+        Ok(self
+            .store
+            .create_account(name.as_str(), &record)
+            .await?
+            .then_some(record))
+    }
+
+    /// Binds an existing account to a single sign-on identity (its first
+    /// sign-in that way; an account made by hand with `provision = false`).
+    pub async fn bind(&self, name: &AccountName, subject: &str) -> Result<(), AccountError> {
+        let old = self
+            .store
+            .account(name.as_str())
+            .await?
+            .ok_or(AccountError::NotFound)?;
+        let record = AccountRecord {
+            oidc_subject: Some(subject.to_owned()),
+            updated: unix_now(),
+            ..old
+        };
+        self.store.update_account(name.as_str(), &record).await?;
+        Ok(())
+    }
+
+    /// The account `name`'s record, by name only.
     pub async fn record(&self, name: &str) -> Result<Option<AccountRecord>, StoreError> {
         self.store.account(name).await
     }

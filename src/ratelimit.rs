@@ -47,10 +47,12 @@ pub enum Action {
     Metadata,
     FailedPassphrase,
     Email,
+    /// A web sign-in that failed (a wrong name or password).
+    FailedSignIn,
 }
 
 impl Action {
-    const ALL: usize = 5;
+    const ALL: usize = 6;
 
     fn index(self) -> usize {
         match self {
@@ -59,6 +61,7 @@ impl Action {
             Action::Metadata => 2,
             Action::FailedPassphrase => 3,
             Action::Email => 4,
+            Action::FailedSignIn => 5,
         }
     }
 }
@@ -80,6 +83,7 @@ pub struct Limits {
     pub metadata: Option<u32>,
     pub failed_passphrase: Option<u32>,
     pub email: Option<u32>,
+    pub failed_sign_in: Option<u32>,
 }
 
 impl Limits {
@@ -90,6 +94,7 @@ impl Limits {
             Action::Metadata => self.metadata,
             Action::FailedPassphrase => self.failed_passphrase,
             Action::Email => self.email,
+            Action::FailedSignIn => self.failed_sign_in,
         }
     }
 }

@@ -78,6 +78,9 @@ fn load_layers(
         .with_list_parse_key("rate_limits.trusted_proxies")
         .with_list_parse_key("metrics.allow")
         .with_list_parse_key("web.ttl_choices")
+        .with_list_parse_key("oidc.scopes")
+        .with_list_parse_key("oidc.allowed_domains")
+        .with_list_parse_key("oidc.allowed_groups")
         .try_parsing(true)
         .source(env);
 

@@ -76,6 +76,9 @@ pub struct Settings {
     pub anonymous_create: bool,
     pub rate_limits: RateLimitSettings,
     pub web: WebSettings,
+    /// Single sign-on on the pages (OpenID Connect); off while `issuer` is
+    /// empty.
+    pub oidc: OidcSettings,
     /// The `[smtp]` section, defined beside the mailer that reads it.
     pub smtp: crate::mail::SmtpSettings,
     pub storage: StorageSettings,
@@ -107,6 +110,8 @@ pub struct RateLimitSettings {
     pub metadata: u32,
     /// Failed passphrase attempts per secret per address.
     pub failed_passphrase: u32,
+    /// Failed web sign-ins per address, and per account.
+    pub failed_sign_in: u32,
     /// Emails sent per account.
     pub email: u32,
     /// Accounts are not limited for create, reveal and metadata.
@@ -135,6 +140,40 @@ pub struct WebSettings {
     /// organisation's instance ("Acme IT"). Empty: just "otsd".
     #[serde(default)]
     pub instance_name: String,
+    /// Whether accounts with a password (`otsd user password`) may sign in
+    /// with it on the pages.
+    pub password_sign_in: bool,
+    /// A web session ends after this many seconds without a request.
+    pub session_idle_secs: u64,
+    /// ... and after this many seconds however active it is.
+    pub session_max_secs: u64,
+}
+
+/// Single sign-on with an OpenID provider (authorization code with PKCE).
+/// The redirect URL to register at the provider is
+/// `<base_url>/auth/oidc/callback`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OidcSettings {
+    /// The provider's issuer URL (its discovery document is under
+    /// `/.well-known/openid-configuration`); empty: single sign-on off.
+    pub issuer: String,
+    pub client_id: String,
+    /// A file holding the client secret (readable by otsd only).
+    pub client_secret_file: PathBuf,
+    /// Scopes asked for (`openid` is always sent).
+    pub scopes: Vec<String>,
+    /// The claim whose value names the account (`email`: the verified
+    /// address).
+    pub username_claim: String,
+    /// When not empty: only verified email addresses of these domains.
+    pub allowed_domains: Vec<String>,
+    /// The claim holding the person's groups (a list of strings).
+    pub groups_claim: String,
+    /// When not empty: only people in one of these groups.
+    pub allowed_groups: Vec<String>,
+    /// Create the account at a person's first sign-in; `false`: an operator
+    /// creates accounts (`otsd user add`) and only those may sign in.
+    pub provision: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -223,6 +262,7 @@ impl Default for Settings {
                 reveal: 1000,
                 metadata: 1000,
                 failed_passphrase: 5,
+                failed_sign_in: 10,
                 email: 50,
                 exempt_accounts: false,
                 max_tracked: 100_000,
@@ -232,6 +272,20 @@ impl Default for Settings {
             web: WebSettings {
                 ttl_choices: vec![300, 1800, 3600, 4 * 3600, 12 * 3600, DAY, 3 * DAY, 7 * DAY],
                 instance_name: String::new(),
+                password_sign_in: true,
+                session_idle_secs: 3600,
+                session_max_secs: 12 * 3600,
+            },
+            oidc: OidcSettings {
+                issuer: String::new(),
+                client_id: String::new(),
+                client_secret_file: PathBuf::new(),
+                scopes: vec!["openid".into(), "email".into(), "profile".into()],
+                username_claim: "email".into(),
+                allowed_domains: Vec::new(),
+                groups_claim: "groups".into(),
+                allowed_groups: Vec::new(),
+                provision: true,
             },
             smtp: crate::mail::SmtpSettings::default(),
             storage: StorageSettings {

@@ -107,6 +107,49 @@ impl Settings {
         if let Err(why) = check_log_filter(&self.log_level) {
             invalid("log_level", &why);
         }
+        if self.web.session_idle_secs == 0 {
+            invalid("web.session_idle_secs", "must be at least 1");
+        }
+        if self.web.session_max_secs < self.web.session_idle_secs {
+            invalid(
+                "web.session_max_secs",
+                "must not be below web.session_idle_secs",
+            );
+        }
+        let oidc = &self.oidc;
+        if !oidc.issuer.is_empty() {
+            if !(oidc.issuer.starts_with("https://") || oidc.issuer.starts_with("http://")) {
+                invalid(
+                    "oidc.issuer",
+                    "must start with https:// (or http:// on loopback)",
+                );
+            }
+            if oidc.client_id.is_empty() {
+                invalid("oidc.client_id", "is needed when oidc.issuer is set");
+            }
+            if oidc.client_secret_file.as_os_str().is_empty() {
+                invalid(
+                    "oidc.client_secret_file",
+                    "is needed when oidc.issuer is set",
+                );
+            }
+            if self.base_url.is_empty() {
+                invalid(
+                    "base_url",
+                    "is needed for single sign-on: the provider sends people back to \
+                     <base_url>/auth/oidc/callback",
+                );
+            }
+            if oidc.username_claim.is_empty() {
+                invalid("oidc.username_claim", "must name a claim");
+            }
+            if !oidc.allowed_groups.is_empty() && oidc.groups_claim.is_empty() {
+                invalid(
+                    "oidc.groups_claim",
+                    "must name a claim when oidc.allowed_groups is set",
+                );
+            }
+        }
         problems
     }
 }

@@ -249,6 +249,39 @@ impl Keyring {
         out
     }
 
+    /// The stored name of a web session: a keyed hash of its cookie's value
+    /// (random, so a fast hash is enough). A copy of the database holds no
+    /// cookie that would work.
+    pub fn session_id(&self, cookie: &str) -> [u8; 32] {
+        // Under the tokens' key, apart from them by a prefix no token has.
+        let mut input = b"otsd/session/v1\0".to_vec();
+        input.extend_from_slice(cookie.as_bytes());
+        let mut out = [0u8; 32];
+        out.copy_from_slice(hmac::sign(&self.tokens, &input).as_ref());
+        out
+    }
+
+    /// Seals what a sign-in with the OpenID provider must find again when the
+    /// person comes back (its `state`, `nonce` and PKCE verifier), for a
+    /// cookie: any node sharing the master key opens it, nobody else can read
+    /// or forge it.
+    pub fn seal_for_cookie(&self, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        self.seal(
+            &self.aead_key(&[b"otsd/oidc-login/v1"]),
+            RecordId::new(0),
+            plaintext,
+        )
+    }
+
+    /// Opens what `seal_for_cookie` sealed.
+    pub fn open_from_cookie(&self, sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+        open(
+            &self.aead_key(&[b"otsd/oidc-login/v1"]),
+            RecordId::new(0),
+            sealed,
+        )
+    }
+
     /// A new `Stretch` (fresh salt, configured iterations) for a new passphrase.
     pub fn new_stretch(&self) -> Stretch {
         let mut salt = [0u8; SALT_BYTES];

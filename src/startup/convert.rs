@@ -26,6 +26,7 @@ pub fn rate_limiter(settings: &Settings) -> RateLimiter {
             metadata: on(r.metadata),
             failed_passphrase: on(r.failed_passphrase),
             email: on(r.email),
+            failed_sign_in: on(r.failed_sign_in),
         },
         r.window_secs,
         r.max_tracked,
