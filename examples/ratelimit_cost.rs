@@ -77,6 +77,7 @@ fn main() {
             metadata: Some(20),
             failed_passphrase: Some(5),
             email: Some(20),
+            failed_sign_in: Some(10),
         },
         20 * 60,
         max_tracked,

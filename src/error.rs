@@ -40,6 +40,12 @@ pub enum Error {
     /// may use one. v1 words it as an unknown domain; v2 answers 403.
     #[error("Unknown domain: {0}")]
     DomainNotPermitted(String),
+    /// A web sign-in with a wrong name or password (one answer for both).
+    #[error("The account name or password is wrong.")]
+    SignInFailed,
+    /// A single sign-on the provider or otsd's rules did not let through.
+    #[error("Single sign-on did not sign you in: {0}.")]
+    SingleSignOn(crate::oidc::Refusal),
     /// A memo change by anyone but the receipt's owner.
     #[error("Not authorized to update this receipt")]
     NotReceiptOwner,

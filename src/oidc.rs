@@ -83,6 +83,8 @@ pub enum Refusal {
     Group,
     #[error("the provider gave no usable name")]
     NoName,
+    #[error("there is no account of that name here")]
+    NoAccount,
     #[error("the sign-in did not come back as it left (state)")]
     State,
     #[error("the sign-in took too long")]
@@ -271,7 +273,7 @@ pub fn admit(config: &OidcConfig, subject: &str, claims: &Value) -> Result<Ident
             .and_then(|e| e.rsplit_once('@'))
             .map(|(_, d)| d.to_ascii_lowercase())
             .unwrap_or_default();
-        if !config.allowed_domains.iter().any(|d| *d == domain) {
+        if !config.allowed_domains.contains(&domain) {
             return Err(Refusal::Domain);
         }
     }

@@ -570,6 +570,7 @@ mod tests {
             metadata: Some(5),
             failed_passphrase: Some(5),
             email: Some(5),
+            failed_sign_in: Some(5),
         };
         let limiter = RateLimiter::new(limits, 1200, MAX_TRACKED, 64);
         let now = 1200 * 1000 + 5;

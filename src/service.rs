@@ -20,7 +20,9 @@ use crate::domain::{
 };
 use crate::error::Error;
 use crate::mail::{Invitation, Mailer, obfuscate, parse_address};
+use crate::oidc::{Oidc, Pending};
 use crate::ratelimit::{Action, RateLimiter, Subject};
+use crate::sessions::{Sessions, Started};
 use crate::telemetry::Metrics;
 use crate::vault::{
     Asked, Kind, Look, NewRequest, NewSecret, OpenRequest, PrivateView, Receipt, Revealed,
@@ -218,7 +220,21 @@ pub struct Service {
     pub(crate) links: Links,
     /// What `/metrics` shows of the service's work.
     pub(crate) metrics: Metrics,
+    /// Web sessions, and how people sign in on the pages.
+    pub(crate) sessions: Sessions,
+    pub(crate) sign_in: SignIn,
 }
+
+/// How people may sign in on the pages.
+pub struct SignIn {
+    /// With an account's password (`otsd user password`).
+    pub password: bool,
+    /// With the OpenID provider; `None` when single sign-on is off.
+    pub oidc: Option<Oidc>,
+}
+
+/// The most requests "My secrets" lists.
+const MY_REQUESTS_LIMIT: usize = 200;
 
 /// A validated request to create a secret, with whom to email its link.
 struct Creation {
@@ -506,6 +522,155 @@ impl Service {
     ) -> Result<PrivateView, Error> {
         self.rate_limit(Action::Metadata, caller)?;
         self.vault.cancel(key).await
+    }
+
+    // ---- signing in on the pages ----
+
+    /// Whether people may sign in with a password, and with single sign-on.
+    pub fn sign_in_ways(&self) -> (bool, bool) {
+        (self.sign_in.password, self.sign_in.oidc.is_some())
+    }
+
+    /// Signs in with an account's web password: a session, or
+    /// `SignInFailed` alike for an unknown name, an account without a
+    /// password and a wrong one (each takes one Argon2id check). Failures are
+    /// counted per address and per account name; past the limit, refused
+    /// (`RateLimited`) before any check, the right password included.
+    pub async fn sign_in_with_password(
+        &self,
+        caller: &Caller,
+        name: &str,
+        password: Zeroizing<String>,
+    ) -> Result<Started, Error> {
+        if !self.sign_in.password {
+            return Err(Error::NotFound);
+        }
+        let subjects = [
+            Subject::Ip(caller.ip),
+            Subject::Account(name.trim().to_ascii_lowercase()),
+        ];
+        let now = unix_now();
+        // Counted before the check and given back when it succeeds, so that
+        // guesses sent at once cannot all pass the limit.
+        self.limiter
+            .hit(Action::FailedSignIn, &subjects, now)
+            .map_err(|limited| self.rate_limited(limited))?;
+        let Some(password) = crate::accounts::Password::attempt(password) else {
+            return Err(Error::SignInFailed);
+        };
+        let account = self
+            .accounts
+            .check_password(name.trim(), password)
+            .await?
+            .ok_or(Error::SignInFailed)?;
+        self.limiter.release(Action::FailedSignIn, &subjects, now);
+        self.start_session(&account).await
+    }
+
+    /// A session for `account`, durably.
+    async fn start_session(&self, account: &AccountName) -> Result<Started, Error> {
+        let started = self
+            .sessions
+            .start(account)
+            .await?
+            .ok_or(Error::SignInFailed)?;
+        log::info!("account {account} signed in on the pages");
+        Ok(started)
+    }
+
+    /// The account a session cookie is signed in as, if its session lives.
+    pub async fn session(&self, cookie: &str) -> Result<Option<AccountName>, Error> {
+        Ok(self.sessions.find(cookie).await?)
+    }
+
+    /// How long a new session's cookie should live, in seconds.
+    pub fn session_max_age(&self) -> u64 {
+        self.sessions.policy().max
+    }
+
+    /// Ends a session (sign-out).
+    pub async fn sign_out(&self, cookie: &str) -> Result<(), Error> {
+        Ok(self.sessions.end(cookie).await?)
+    }
+
+    /// Starts a single sign-on: where to send the person, and what to keep
+    /// (sealed, in their browser) until they come back.
+    pub async fn begin_single_sign_on(&self, caller: &Caller) -> Result<(String, Pending), Error> {
+        let oidc = self.sign_in.oidc.as_ref().ok_or(Error::NotFound)?;
+        self.rate_limit(Action::Metadata, caller)?;
+        oidc.begin().await.map_err(|refusal| {
+            log::warn!("single sign-on could not start: {refusal}");
+            Error::SingleSignOn(refusal)
+        })
+    }
+
+    /// Finishes a single sign-on: the provider's answer checked, the person
+    /// admitted by the `[oidc]` rules, their account found (bound to their
+    /// identity at its first single sign-on) or, with `provision`, made; then
+    /// a session.
+    pub async fn finish_single_sign_on(
+        &self,
+        caller: &Caller,
+        pending: &Pending,
+        code: &str,
+        state: &str,
+        iss: Option<&str>,
+    ) -> Result<Started, Error> {
+        let oidc = self.sign_in.oidc.as_ref().ok_or(Error::NotFound)?;
+        self.rate_limit(Action::Metadata, caller)?;
+        let identity = oidc
+            .finish(pending, code, state, iss)
+            .await
+            .map_err(|refusal| {
+                log::info!("a single sign-on was refused: {refusal}");
+                Error::SingleSignOn(refusal)
+            })?;
+        let refused = |refusal| Error::SingleSignOn(refusal);
+        let name = AccountName::parse(&identity.username)
+            .map_err(|_| refused(crate::oidc::Refusal::NoName))?;
+        match self.accounts.record(name.as_str()).await? {
+            Some(record) => match record.oidc_subject.as_deref() {
+                Some(bound) if bound == identity.subject => {}
+                // Someone else at the provider (or another provider) under
+                // the same name: not this account.
+                Some(_) => return Err(refused(crate::oidc::Refusal::NoName)),
+                None => self
+                    .accounts
+                    .bind(&name, &identity.subject)
+                    .await
+                    .map_err(|e| crate::error::internal(&e))?,
+            },
+            None if oidc.config().provision => {
+                self.accounts
+                    .provision(&name, &identity.subject)
+                    .await
+                    .map_err(|e| crate::error::internal(&e))?
+                    .ok_or(Error::SignInFailed)?;
+                log::info!("account {name} made at its first single sign-on");
+            }
+            None => return Err(refused(crate::oidc::Refusal::NoAccount)),
+        }
+        self.start_session(&name).await
+    }
+
+    /// A new API token for the signed-in account (shown once); the old one
+    /// stops working, and so do the account's other sessions.
+    pub async fn renew_token(&self, caller: &Caller) -> Result<crate::accounts::Issued, Error> {
+        let account = caller.require_account()?;
+        self.rate_limit(Action::Metadata, caller)?;
+        self.accounts
+            .rotate(account)
+            .await
+            .map_err(|e| crate::error::internal(&e))
+    }
+
+    /// The signed-in account's requests for a secret, newest first.
+    pub async fn my_requests(&self, caller: &Caller) -> Result<Vec<PrivateView>, Error> {
+        let account = caller.require_account()?;
+        self.rate_limit(Action::Metadata, caller)?;
+        self.vault
+            .requests_of(account.as_str(), MY_REQUESTS_LIMIT)
+            .await
     }
 
     /// Counts one `action` for the caller (its address, and its account), or

@@ -66,3 +66,42 @@ pub fn postgres_options(settings: &Settings) -> std::io::Result<crate::store::Po
         connect_wait: std::time::Duration::from_secs(30),
     })
 }
+
+/// The OpenID client, when `[oidc]` names an issuer: its secret read from its
+/// file (trimmed of the line end an editor adds), the redirect URL under the
+/// base URL.
+pub fn oidc(
+    settings: &Settings,
+    base_url: &str,
+) -> Result<Option<crate::oidc::Oidc>, super::StartupError> {
+    let o = &settings.oidc;
+    if o.issuer.is_empty() {
+        return Ok(None);
+    }
+    let path = &o.client_secret_file;
+    let secret =
+        std::fs::read_to_string(path).map_err(|source| super::StartupError::OidcSecret {
+            path: path.clone(),
+            source,
+        })?;
+    let secret = zeroize::Zeroizing::new(secret);
+    let config = crate::oidc::OidcConfig {
+        issuer: o.issuer.clone(),
+        client_id: o.client_id.clone(),
+        client_secret: zeroize::Zeroizing::new(secret.trim_end_matches(['\n', '\r']).to_owned()),
+        redirect_url: format!("{base_url}/auth/oidc/callback"),
+        scopes: o.scopes.clone(),
+        username_claim: o.username_claim.clone(),
+        allowed_domains: o
+            .allowed_domains
+            .iter()
+            .map(|d| d.trim().to_ascii_lowercase())
+            .collect(),
+        groups_claim: o.groups_claim.clone(),
+        allowed_groups: o.allowed_groups.clone(),
+        provision: o.provision,
+    };
+    crate::oidc::Oidc::new(config)
+        .map(Some)
+        .map_err(super::StartupError::Oidc)
+}

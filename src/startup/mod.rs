@@ -49,6 +49,14 @@ pub enum StartupError {
         #[source]
         source: std::io::Error,
     },
+    #[error("single sign-on (oidc.client_secret_file {path})")]
+    OidcSecret {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("single sign-on: {0}")]
+    Oidc(String),
     #[error("cannot handle signals")]
     Signals(#[source] std::io::Error),
     #[error("cannot start the server's background threads")]
@@ -139,6 +147,18 @@ impl Application {
             settings.base_url.trim_end_matches('/').to_owned()
         };
         let accounts = Accounts::new(store.clone(), Arc::clone(&keyring));
+        let sessions = crate::sessions::Sessions::new(
+            store.clone(),
+            Arc::clone(&keyring),
+            crate::sessions::SessionPolicy {
+                idle: settings.web.session_idle_secs,
+                max: settings.web.session_max_secs,
+            },
+        );
+        let sign_in = crate::service::SignIn {
+            password: settings.web.password_sign_in,
+            oidc: convert::oidc(settings, &base_url)?,
+        };
         let service = Service {
             vault: Vault::new(store.clone(), keyring),
             accounts: accounts.clone(),
@@ -153,6 +173,8 @@ impl Application {
             },
             links: Links::new(base_url),
             metrics: crate::telemetry::Metrics::default(),
+            sessions,
+            sign_in,
         };
         let state = web::Data::new(AppState {
             service,

@@ -504,6 +504,20 @@ impl Store {
         }
     }
 
+    /// The requests an account made that have not expired at `now`, newest
+    /// first, at most `limit` (only those its removal has not unlisted).
+    pub async fn requests_of(
+        &self,
+        owner: &str,
+        limit: usize,
+        now: u64,
+    ) -> Result<Vec<(RecordId, RequestRecord)>, StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => s.requests_of(owner, limit, now),
+            Engine::Postgres(p) => p.requests_of(owner, limit, now).await,
+        }
+    }
+
     // ---- web sessions ----
 
     /// Stores a new session under `id` (a keyed hash of its cookie).

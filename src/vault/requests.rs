@@ -198,6 +198,30 @@ impl Vault {
     }
 
     /// The request as its requester sees it. Reading it changes nothing.
+    /// An account's requests (newest first, at most `limit`), as their
+    /// requester sees each: their private keys are kept sealed for the
+    /// account, and opened here.
+    pub async fn requests_of(&self, owner: &str, limit: usize) -> Result<Vec<PrivateView>, Error> {
+        let now = unix_now();
+        let mut views = Vec::new();
+        for (id, record) in self.store.requests_of(owner, limit, now).await? {
+            let Some(key) = record
+                .sealed_private_key
+                .as_deref()
+                .and_then(|sealed| self.keyring.open_private_key(id, sealed))
+            else {
+                continue;
+            };
+            match self.private_view(&key).await {
+                Ok(view) => views.push(view),
+                // Gone since the listing: left out.
+                Err(Error::UnknownRequest) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(views)
+    }
+
     pub async fn private_view(&self, key: &PrivateKey) -> Result<PrivateView, Error> {
         let now = unix_now();
         let read = self

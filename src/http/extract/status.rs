@@ -16,6 +16,8 @@ pub fn intended(err: &Error) -> StatusCode {
         | Error::NotFound => StatusCode::NOT_FOUND,
         Error::NoAnswerYet => StatusCode::CONFLICT,
         Error::NotAuthorized
+        | Error::SignInFailed
+        | Error::SingleSignOn(_)
         | Error::AccountRequiredForEmail
         | Error::AccountRequiredToCreate
         | Error::NotReceiptOwner => StatusCode::UNAUTHORIZED,

@@ -6,6 +6,7 @@
 use super::i18n::Lang;
 use crate::domain::ParamError;
 use crate::error::Error;
+use crate::oidc::Refusal;
 
 impl Lang {
     /// What a page says for `err`.
@@ -39,6 +40,15 @@ impl Lang {
                 ParamError::InvalidMemo => "error.invalid_memo",
             },
             Error::NotAuthorized | Error::NotReceiptOwner => "error.not_authorized",
+            Error::SignInFailed => "error.sign_in_failed",
+            Error::SingleSignOn(refusal) => match refusal {
+                Refusal::Unverified => "error.sso_unverified",
+                Refusal::Domain => "error.sso_domain",
+                Refusal::Group => "error.sso_group",
+                Refusal::NoName => "error.sso_no_name",
+                Refusal::NoAccount => "error.sso_no_account",
+                Refusal::State | Refusal::Expired | Refusal::Provider(_) => "error.sso_failed",
+            },
             Error::AccountRequiredForEmail => "error.account_for_email",
             Error::AccountRequiredToCreate => "error.account_to_create",
             Error::UnknownDomain(domain) | Error::DomainNotPermitted(domain) => {

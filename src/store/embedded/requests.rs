@@ -109,6 +109,38 @@ impl SledStore {
         self.expect_at(due.max(now.saturating_add(1)), id)
     }
 
+    /// The requests `owner` can list (made by the account, not expired at
+    /// `now`), newest first, at most `limit`. Reads every request: requests
+    /// are few, and only an account's own page asks.
+    pub fn requests_of(
+        &self,
+        owner: &str,
+        limit: usize,
+        now: u64,
+    ) -> Result<Vec<(RecordId, RequestRecord)>, StoreError> {
+        // Only what the account made since it was made (a removed account's
+        // requests are not its successor's of the same name).
+        let Some(account) = self.account(owner)? else {
+            return Ok(Vec::new());
+        };
+        let mut found = Vec::new();
+        for entry in self.current()?.requests.iter() {
+            let (key, bytes) = entry?;
+            let record: RequestRecord = decode(&bytes)?;
+            if record.owner == owner
+                && record.sealed_private_key.is_some()
+                && now < record.expires_at
+                && let Some(id) = key.as_ref().try_into().ok().map(u64::from_be_bytes)
+                && id > account.listed_from
+            {
+                found.push((RecordId::new(id), record));
+            }
+        }
+        found.sort_by_key(|(id, _)| std::cmp::Reverse(id.get()));
+        found.truncate(limit);
+        Ok(found)
+    }
+
     /// `(requests still holding anything sealed, requests)`, expired or not;
     /// for tests. Reads the whole tree.
     pub fn request_counts(&self) -> Result<(usize, usize), StoreError> {

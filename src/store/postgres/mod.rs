@@ -563,12 +563,17 @@ impl PgStore {
             int(record.due()),
             int(record.expires_at),
         );
+        let owner = record
+            .sealed_private_key
+            .is_some()
+            .then(|| record.owner.clone());
         self.with(move |client| async move {
             client
                 .execute(
-                    "INSERT INTO otsd_requests (id, state, due, expires_at, record) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                    &[&int(id.get()), &state, &due, &expires, &bytes],
+                    "INSERT INTO otsd_requests (id, state, due, expires_at, record, owner) \
+                     VALUES ($1, $2, $3, $4, $5, \
+                     (SELECT name FROM otsd_accounts WHERE name = $6::text))",
+                    &[&int(id.get()), &state, &due, &expires, &bytes, &owner],
                 )
                 .await
                 .map_err(pg_error)?;
@@ -710,6 +715,12 @@ impl PgStore {
             )
             .await
             .map_err(pg_error)?;
+            tx.execute(
+                "UPDATE otsd_requests SET owner = NULL WHERE owner = $1",
+                &[&name],
+            )
+            .await
+            .map_err(pg_error)?;
             tx.commit().await.map_err(pg_error)?;
             Ok(removed == 1)
         })
@@ -764,6 +775,32 @@ impl PgStore {
                 .map_err(pg_error)?;
             rows.iter()
                 .map(|row| Ok((row.get(0), decode(row.get(1))?)))
+                .collect()
+        })
+        .await
+    }
+
+    pub async fn requests_of(
+        &self,
+        owner: &str,
+        limit: usize,
+        now: u64,
+    ) -> Result<Vec<(RecordId, RequestRecord)>, StoreError> {
+        let (owner, limit) = (owner.to_owned(), int(limit as u64));
+        self.with(move |client| async move {
+            let rows = client
+                .query(
+                    "SELECT id, record FROM otsd_requests \
+                     WHERE owner = $1 AND expires_at > $2 ORDER BY id DESC LIMIT $3",
+                    &[&owner, &int(now), &limit],
+                )
+                .await
+                .map_err(pg_error)?;
+            rows.iter()
+                .map(|row| {
+                    let id: i64 = row.get(0);
+                    Ok((RecordId::new(id as u64), decode(row.get(1))?))
+                })
                 .collect()
         })
         .await

@@ -88,6 +88,10 @@ const MIGRATIONS: &[&str] = &[
         record bytea NOT NULL
     );
     CREATE INDEX otsd_sessions_ends ON otsd_sessions (ends_at);
+    -- The account a request was made by (set only while it exists, cleared
+    -- when it is removed), for the account's own page.
+    ALTER TABLE otsd_requests ADD COLUMN owner text;
+    CREATE INDEX otsd_requests_owner ON otsd_requests (owner, id) WHERE owner IS NOT NULL;
 ",
 ];
 

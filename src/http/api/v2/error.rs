@@ -89,7 +89,11 @@ fn describe(err: &Error) -> (StatusCode, &'static str, String, Option<&'static s
             };
             (S::UNPROCESSABLE_ENTITY, kind, text, param.field())
         }
-        Error::NotAuthorized | Error::AccountRequiredForEmail | Error::NotReceiptOwner => {
+        Error::NotAuthorized
+        | Error::AccountRequiredForEmail
+        | Error::NotReceiptOwner
+        | Error::SignInFailed
+        | Error::SingleSignOn(_) => {
             let field = matches!(err, Error::AccountRequiredForEmail).then_some("recipient");
             (S::UNAUTHORIZED, "Unauthorized", text, field)
         }
