@@ -595,29 +595,43 @@ impl Service {
 
     /// Starts a single sign-on: where to send the person, and what to keep
     /// (sealed, in their browser) until they come back.
-    pub async fn begin_single_sign_on(&self, caller: &Caller) -> Result<(String, Pending), Error> {
+    /// Returns the provider's URL and the pending cookie's (sealed) value.
+    pub async fn begin_single_sign_on(&self, caller: &Caller) -> Result<(String, String), Error> {
         let oidc = self.sign_in.oidc.as_ref().ok_or(Error::NotFound)?;
         self.rate_limit(Action::Metadata, caller)?;
-        oidc.begin().await.map_err(|refusal| {
+        let (url, pending) = oidc.begin().await.map_err(|refusal| {
             log::warn!("single sign-on could not start: {refusal}");
             Error::SingleSignOn(refusal)
-        })
+        })?;
+        let cookie = self
+            .sessions
+            .seal_pending(&pending)
+            .ok_or(Error::Internal)?;
+        Ok((url, cookie))
     }
 
     /// Finishes a single sign-on: the provider's answer checked, the person
     /// admitted by the `[oidc]` rules, their account found (bound to their
     /// identity at its first single sign-on) or, with `provision`, made; then
     /// a session.
+    ///
+    /// `pending` is the pending cookie's value as it came back (a missing or
+    /// forged one is refused like a wrong `state`).
     pub async fn finish_single_sign_on(
         &self,
         caller: &Caller,
-        pending: &Pending,
+        pending: &str,
         code: &str,
         state: &str,
         iss: Option<&str>,
     ) -> Result<Started, Error> {
         let oidc = self.sign_in.oidc.as_ref().ok_or(Error::NotFound)?;
         self.rate_limit(Action::Metadata, caller)?;
+        let pending: Pending = self
+            .sessions
+            .open_pending(pending)
+            .ok_or(Error::SingleSignOn(crate::oidc::Refusal::State))?;
+        let pending = &pending;
         let identity = oidc
             .finish(pending, code, state, iss)
             .await
@@ -654,14 +668,21 @@ impl Service {
     }
 
     /// A new API token for the signed-in account (shown once); the old one
-    /// stops working, and so do the account's other sessions.
-    pub async fn renew_token(&self, caller: &Caller) -> Result<crate::accounts::Issued, Error> {
+    /// stops working, and every session of the account ends: the one that
+    /// asked goes on in the new session returned.
+    pub async fn renew_token(
+        &self,
+        caller: &Caller,
+    ) -> Result<(crate::accounts::Issued, Started), Error> {
         let account = caller.require_account()?;
         self.rate_limit(Action::Metadata, caller)?;
-        self.accounts
+        let issued = self
+            .accounts
             .rotate(account)
             .await
-            .map_err(|e| crate::error::internal(&e))
+            .map_err(|e| crate::error::internal(&e))?;
+        let started = self.start_session(account).await?;
+        Ok((issued, started))
     }
 
     /// The signed-in account's requests for a secret, newest first.

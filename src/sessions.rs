@@ -120,6 +120,26 @@ impl Sessions {
         Ok(AccountName::parse(&session.account).ok())
     }
 
+    /// A single sign-on's pending state, sealed for the browser's cookie
+    /// (base64url): any node opens it, nobody can read or forge it.
+    pub fn seal_pending(&self, pending: &crate::oidc::Pending) -> Option<String> {
+        let json = Zeroizing::new(serde_json::to_vec(pending).ok()?);
+        let sealed = self.keyring.seal_for_cookie(&json).ok()?;
+        Some(data_encoding::BASE64URL_NOPAD.encode(&sealed))
+    }
+
+    /// Opens what `seal_pending` sealed; `None` for anything else.
+    pub fn open_pending(&self, cookie: &str) -> Option<crate::oidc::Pending> {
+        if cookie.len() > 4096 {
+            return None;
+        }
+        let sealed = data_encoding::BASE64URL_NOPAD
+            .decode(cookie.as_bytes())
+            .ok()?;
+        let json = self.keyring.open_from_cookie(&sealed)?;
+        serde_json::from_slice(&json).ok()
+    }
+
     /// Ends the session of `cookie` (sign-out), durably.
     pub async fn end(&self, cookie: &str) -> Result<(), StoreError> {
         if is_cookie_shaped(cookie) {
