@@ -42,7 +42,7 @@ pub(super) fn open_database(path: &Path, cache_bytes: u64) -> Result<sled::Db, S
         Some(version) => {
             return Err(error(format!(
                 "it is in database format {found}, and this otsd reads format {ours} \
-                 and converts formats 2 and 3, no other; run the otsd that wrote it, or move the directory away to \
+                 and converts format 2 and format 3, no other; run the otsd that wrote it, or move the directory away to \
                  start empty (format 1 was never released and there is no conversion)",
                 found = String::from_utf8_lossy(&version),
                 ours = String::from_utf8_lossy(FORMAT_VERSION),
