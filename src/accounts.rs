@@ -304,9 +304,14 @@ impl Accounts {
         };
         let stored = record.as_ref().and_then(|r| r.password_hash.clone());
         let phc = stored.clone().unwrap_or_else(|| decoy_hash().to_owned());
-        let right = tokio::task::spawn_blocking(move || verify_password(&password, &phc))
-            .await
-            .unwrap_or(false);
+        // On an async worker, the slow hash runs on the blocking pool; from a
+        // thread that may wait (no runtime), right here.
+        let right = match tokio::runtime::Handle::try_current() {
+            Ok(_) => tokio::task::spawn_blocking(move || verify_password(&password, &phc))
+                .await
+                .unwrap_or(false),
+            Err(_) => verify_password(&password, &phc),
+        };
         Ok((right && stored.is_some())
             .then(|| AccountName::parse(name).ok())
             .flatten())
@@ -510,6 +515,42 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
+    }
+
+    #[test]
+    fn web_passwords_are_argon2id_hashes_that_verify_only_the_same_password() {
+        let password = Password::new(Zeroizing::new("correct horse battery".into())).unwrap();
+        let phc = hash_password(&password).unwrap();
+        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
+        assert!(!phc.contains("correct horse"));
+        assert!(verify_password(&password, &phc));
+        let wrong = Password::attempt(Zeroizing::new("correct horse batterY".into())).unwrap();
+        assert!(!verify_password(&wrong, &phc));
+        assert!(!verify_password(&password, "not a hash"));
+        // Each hash has its own salt.
+        assert_ne!(hash_password(&password).unwrap(), phc);
+        assert!(Password::new(Zeroizing::new("too short".into())).is_err());
+        assert!(Password::attempt(Zeroizing::new("x".repeat(MAX_PASSWORD_BYTES + 1))).is_none());
+    }
+
+    #[test]
+    fn a_password_check_finds_the_account_only_with_its_password() {
+        let (accounts, _dir) = accounts();
+        let ada = AccountName::parse("ada").unwrap();
+        crate::store::block_on(accounts.add(&ada)).unwrap();
+        let attempt = |name: &str, p: &str| {
+            crate::store::block_on(
+                accounts.check_password(name, Password::attempt(Zeroizing::new(p.into())).unwrap()),
+            )
+            .unwrap()
+        };
+        assert_eq!(attempt("ada", "anything at all"), None, "no password set");
+        let password = Password::new(Zeroizing::new("correct horse battery".into())).unwrap();
+        crate::store::block_on(accounts.set_password(&ada, &password)).unwrap();
+        assert_eq!(attempt("ada", "correct horse battery"), Some(ada.clone()));
+        assert_eq!(attempt("ada", "wrong horse battery"), None);
+        assert_eq!(attempt("nobody", "correct horse battery"), None);
+        assert_eq!(attempt("not a name!", "correct horse battery"), None);
     }
 
     #[test]

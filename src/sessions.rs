@@ -159,3 +159,144 @@ fn is_cookie_shaped(value: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::{Accounts, Password};
+    use crate::crypto::MasterKey;
+    use crate::store::block_on;
+    use std::num::NonZeroU32;
+
+    const POLICY: SessionPolicy = SessionPolicy {
+        idle: 3600,
+        max: 12 * 3600,
+    };
+
+    fn setup() -> (Sessions, Accounts, Store, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db"), 1 << 20).unwrap();
+        let keyring = Arc::new(Keyring::new(
+            &MasterKey::generate().unwrap(),
+            NonZeroU32::MIN,
+        ));
+        let accounts = Accounts::new(store.clone(), Arc::clone(&keyring));
+        block_on(accounts.add(&name("ada"))).unwrap();
+        (
+            Sessions::new(store.clone(), keyring, POLICY),
+            accounts,
+            store,
+            dir,
+        )
+    }
+
+    fn name(n: &str) -> AccountName {
+        AccountName::parse(n).unwrap()
+    }
+
+    #[test]
+    fn a_session_finds_its_account_until_it_is_ended() {
+        let (sessions, _accounts, _store, _dir) = setup();
+        let started = block_on(sessions.start(&name("ada"))).unwrap().unwrap();
+        assert_eq!(started.cookie.len(), 43);
+        assert_eq!(started.max_age, POLICY.max);
+        let found = block_on(sessions.find(&started.cookie)).unwrap();
+        assert_eq!(found, Some(name("ada")));
+        // Each sign-in has a cookie of its own.
+        let again = block_on(sessions.start(&name("ada"))).unwrap().unwrap();
+        assert_ne!(*again.cookie, *started.cookie);
+        block_on(sessions.end(&started.cookie)).unwrap();
+        assert_eq!(block_on(sessions.find(&started.cookie)).unwrap(), None);
+        assert_eq!(
+            block_on(sessions.find(&again.cookie)).unwrap(),
+            Some(name("ada"))
+        );
+        // No account, no session.
+        assert!(block_on(sessions.start(&name("nobody"))).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_session_ends_at_its_idle_end_and_at_its_absolute_end() {
+        let (sessions, _accounts, store, _dir) = setup();
+        let now = unix_now();
+        let generation = block_on(store.account("ada")).unwrap().unwrap().sessions;
+        for (expires_at, idle_until, alive) in [
+            (now + 100, now + 100, true),
+            (now + 100, now - 1, false),
+            (now - 1, now + 100, false),
+        ] {
+            let cookie = format!("{:0>43}", expires_at * 7 + idle_until);
+            let record = SessionRecord {
+                account: "ada".into(),
+                generation,
+                created: now - 200,
+                expires_at,
+                idle_until,
+            };
+            block_on(store.create_session(&sessions.keyring.session_id(&cookie), &record)).unwrap();
+            let found = block_on(sessions.find(&cookie)).unwrap();
+            assert_eq!(found.is_some(), alive, "{expires_at} {idle_until}");
+        }
+    }
+
+    #[test]
+    fn a_new_password_a_new_token_or_removal_ends_every_session_of_the_account() {
+        let (sessions, accounts, _store, _dir) = setup();
+        let ada = name("ada");
+        let start = || block_on(sessions.start(&ada)).unwrap().unwrap();
+        let alive = |s: &Started| block_on(sessions.find(&s.cookie)).unwrap().is_some();
+
+        let first = start();
+        let password = Password::new(Zeroizing::new("correct horse battery".into())).unwrap();
+        block_on(accounts.set_password(&ada, &password)).unwrap();
+        assert!(!alive(&first), "a new password ends it");
+
+        let second = start();
+        block_on(accounts.rotate(&ada)).unwrap();
+        assert!(!alive(&second), "a new token ends it");
+
+        let third = start();
+        block_on(accounts.remove(&ada)).unwrap();
+        assert!(!alive(&third), "removal ends it");
+        // A new account of the same name does not inherit it.
+        block_on(accounts.add(&ada)).unwrap();
+        assert!(!alive(&third));
+    }
+
+    #[test]
+    fn a_cookie_of_another_shape_is_not_looked_up() {
+        let (sessions, _accounts, _store, _dir) = setup();
+        for cookie in [
+            "",
+            "short",
+            &"a".repeat(44),
+            &format!("{}!", "a".repeat(42)),
+        ] {
+            assert_eq!(block_on(sessions.find(cookie)).unwrap(), None);
+        }
+    }
+
+    #[test]
+    fn a_pending_sign_in_opens_only_as_sealed() {
+        let (sessions, _accounts, _store, _dir) = setup();
+        let pending = crate::oidc::Pending {
+            state: "st".into(),
+            nonce: "no".into(),
+            verifier: "ve".into(),
+            created: 5,
+        };
+        let sealed = sessions.seal_pending(&pending).unwrap();
+        assert!(!sealed.contains("ve") || sealed.len() > 40);
+        let opened = sessions.open_pending(&sealed).unwrap();
+        assert_eq!((opened.state.as_str(), opened.created), ("st", 5));
+        let mut forged = sealed.into_bytes();
+        let last = forged.len() - 2;
+        forged[last] = if forged[last] == b'A' { b'B' } else { b'A' };
+        assert!(
+            sessions
+                .open_pending(std::str::from_utf8(&forged).unwrap())
+                .is_none()
+        );
+        assert!(sessions.open_pending("not sealed").is_none());
+    }
+}
