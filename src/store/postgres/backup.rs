@@ -300,21 +300,27 @@ async fn fill(
                 // `listed_from` (an earlier holder of the name made the ones
                 // before); here the owner column says it, so the earlier
                 // holder's rows, and those of removed accounts, lose it.
-                for (name, from) in &listed_from {
+                for table in ["otsd_secrets", "otsd_requests"] {
+                    for (name, from) in &listed_from {
+                        tx.execute(
+                            &format!(
+                                "UPDATE {table} SET owner = NULL WHERE owner = $1 AND id <= $2"
+                            ),
+                            &[name, &int(*from)],
+                        )
+                        .await
+                        .map_err(pg_error)?;
+                    }
                     tx.execute(
-                        "UPDATE otsd_secrets SET owner = NULL WHERE owner = $1 AND id <= $2",
-                        &[name, &int(*from)],
+                        &format!(
+                            "UPDATE {table} s SET owner = NULL WHERE owner IS NOT NULL \
+                             AND NOT EXISTS (SELECT 1 FROM otsd_accounts a WHERE a.name = s.owner)"
+                        ),
+                        &[],
                     )
                     .await
                     .map_err(pg_error)?;
                 }
-                tx.execute(
-                    "UPDATE otsd_secrets s SET owner = NULL WHERE owner IS NOT NULL \
-                     AND NOT EXISTS (SELECT 1 FROM otsd_accounts a WHERE a.name = s.owner)",
-                    &[],
-                )
-                .await
-                .map_err(pg_error)?;
                 let next = int(max_id.saturating_add(1).max(next_id).max(1));
                 tx.execute("SELECT setval('otsd_ids', $1, false)", &[&next])
                     .await
@@ -413,20 +419,28 @@ async fn insert(client: &tokio_postgres::Transaction<'_>, batch: Batch) -> Resul
     }
     if !batch.requests.is_empty() {
         let mut rows = Rows::default();
+        let mut owners: Vec<Option<String>> = Vec::new();
         for (id, record, bytes) in batch.requests {
+            owners.push(
+                record
+                    .sealed_private_key
+                    .is_some()
+                    .then(|| record.owner.clone()),
+            );
             rows.push(id, request_state(record.state), &record, bytes);
         }
         client
             .execute(
-                "INSERT INTO otsd_requests (id, state, due, expires_at, record) \
+                "INSERT INTO otsd_requests (id, state, due, expires_at, record, owner) \
                  SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::bigint[], \
-                 $4::bigint[], $5::bytea[])",
+                 $4::bigint[], $5::bytea[], $6::text[])",
                 &[
                     &rows.ids,
                     &rows.states,
                     &rows.dues,
                     &rows.ends,
                     &rows.records,
+                    &owners,
                 ],
             )
             .await
