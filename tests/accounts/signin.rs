@@ -268,3 +268,36 @@ async fn the_session_cookie_is_host_prefixed_and_secure_only_on_an_https_base_ur
         assert_eq!(page.status(), 200, "{base_url}");
     }
 }
+
+#[tokio::test]
+async fn renewing_the_token_on_my_secrets_shows_it_once_and_goes_on_in_a_new_session() {
+    let app = server(|_| {}).await;
+    let session = session_of(&app, "ann", PASSWORD).await;
+    let resp = app
+        .not_following_redirects()
+        .post("/account/token")
+        .header("cookie", &format!("otsd_session={session}"))
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+    let renewed = value_of(&set_cookie(&resp, "otsd_session").expect("a new session"));
+    assert_ne!(renewed, session);
+    let body = resp.text().await.expect("page");
+    let token = body
+        .split("id=\"token\" readonly value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("the token on the page: {body}"))
+        .to_owned();
+    assert_eq!(token.len(), 40, "{token}");
+    // The new token is the API's credential; the browser goes on in the new
+    // session, the old one (like every other of the account) has ended.
+    let api = app.as_account(&Account::new("ann", &token));
+    assert_eq!(api.get("/api/v1/authcheck").await.status(), 200);
+    assert_signed_in(&app, &renewed, "ann").await;
+    assert_ended(&app, &session, "the session that renewed").await;
+    // Not signed in: no token, the sign-in page.
+    let anonymous = app.not_following_redirects().post("/account/token").await;
+    assert_eq!(anonymous.status(), 303);
+    assert_eq!(anonymous.headers()[LOCATION], "/signin");
+}
