@@ -685,6 +685,20 @@ impl Service {
         Ok((issued, started))
     }
 
+    /// The signed-in account's extid: the name the official client sends
+    /// for it, shown on the account's page.
+    pub async fn my_extid(&self, caller: &Caller) -> Result<String, Error> {
+        let account = caller.require_account()?;
+        let record = self.accounts.record(account.as_str()).await?;
+        record.map(|r| r.extid).ok_or(Error::NotAuthorized)
+    }
+
+    /// Whether a secret's link can be emailed (SMTP is configured), so the
+    /// pages offer a recipient field to those who may use it.
+    pub fn email_configured(&self) -> bool {
+        self.mailer.is_some()
+    }
+
     /// The signed-in account's requests for a secret, newest first.
     pub async fn my_requests(&self, caller: &Caller) -> Result<Vec<PrivateView>, Error> {
         let account = caller.require_account()?;

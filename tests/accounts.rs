@@ -21,4 +21,5 @@ mod accounts {
     mod proxies;
     mod ratelimit;
     mod recent;
+    mod signin;
 }

@@ -27,6 +27,7 @@ mod browser {
     mod passphrase;
     mod polish;
     mod requests;
+    mod signin;
     mod support;
     mod webdriver;
 }

@@ -151,14 +151,19 @@ pub struct WebSettings {
 
 /// Single sign-on with an OpenID provider (authorization code with PKCE).
 /// The redirect URL to register at the provider is
-/// `<base_url>/auth/oidc/callback`.
+/// `<base_url>/auth/oidc/callback`. The fields empty by default carry
+/// `serde(default)`: the defaults layer cannot carry an empty string or list,
+/// so without it any configuration that does not set them is refused.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OidcSettings {
     /// The provider's issuer URL (its discovery document is under
     /// `/.well-known/openid-configuration`); empty: single sign-on off.
+    #[serde(default)]
     pub issuer: String,
+    #[serde(default)]
     pub client_id: String,
     /// A file holding the client secret (readable by otsd only).
+    #[serde(default)]
     pub client_secret_file: PathBuf,
     /// Scopes asked for (`openid` is always sent).
     pub scopes: Vec<String>,
@@ -166,10 +171,12 @@ pub struct OidcSettings {
     /// address).
     pub username_claim: String,
     /// When not empty: only verified email addresses of these domains.
+    #[serde(default)]
     pub allowed_domains: Vec<String>,
     /// The claim holding the person's groups (a list of strings).
     pub groups_claim: String,
     /// When not empty: only people in one of these groups.
+    #[serde(default)]
     pub allowed_groups: Vec<String>,
     /// Create the account at a person's first sign-in; `false`: an operator
     /// creates accounts (`otsd user add`) and only those may sign in.

@@ -1,11 +1,18 @@
-//! A closed instance (`anonymous_create = false`): the form asks for an account.
+//! A closed instance (`anonymous_create = false`) with no way to sign in on
+//! the pages (`web.password_sign_in = false`, no `[oidc]`): the form asks for
+//! the account's name and token itself. (With sign-in on, a visitor gets the
+//! sign-in page instead: see `signin.rs`.)
 
 use crate::browser::support::*;
 use crate::common::*;
 
 #[tokio::test]
 async fn a_closed_instance_asks_for_account_and_token() {
-    let lab = Lab::with("closed", |s| s.anonymous_create = false).await;
+    let lab = Lab::with("closed", |s| {
+        s.anonymous_create = false;
+        s.web.password_sign_in = false;
+    })
+    .await;
     let name = "alice@example.com";
     let token = add_account(&lab.app, name).token;
 

@@ -275,11 +275,16 @@ async fn each_side_reads_its_own_language() {
     requester.screenshot("revealed-de").await;
 }
 
-/// On a closed instance the request form asks for an account, like the
-/// share form; the person asked needs none (nor JavaScript).
+/// On a closed instance without sign-in on the pages the request form asks
+/// for an account, like the share form; the person asked needs none (nor
+/// JavaScript).
 #[tokio::test]
 async fn a_closed_instance_asks_requesters_for_an_account_but_not_whoever_answers() {
-    let lab = Lab::with("request-closed", |s| s.anonymous_create = false).await;
+    let lab = Lab::with("request-closed", |s| {
+        s.anonymous_create = false;
+        s.web.password_sign_in = false;
+    })
+    .await;
     let token = add_account(&lab.app, "alice").token;
     let requester = lab.browser("requester").await;
     requester.goto(&lab.url("/request")).await;

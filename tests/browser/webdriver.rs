@@ -322,6 +322,13 @@ impl Browser {
         value.as_str().unwrap_or_default().to_owned()
     }
 
+    /// The value of the cookie `name` the browser holds for the current
+    /// page (`HttpOnly` ones too: WebDriver sees them, scripts do not).
+    pub async fn cookie(&self, name: &str) -> Option<String> {
+        let value = self.get(&format!("/cookie/{name}")).await.ok()?;
+        value["value"].as_str().map(str::to_owned)
+    }
+
     /// Runs a script in the page (needs JavaScript enabled for the page).
     pub async fn execute(&self, script: &str, args: Vec<Value>) -> WdResult<Value> {
         self.post("/execute/sync", json!({ "script": script, "args": args }))

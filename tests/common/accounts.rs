@@ -47,6 +47,20 @@ pub fn replace_token(server: &impl Admin, account: &Account) -> Account {
     token_from(admin(server, AdminCommand::Token { name }), &account.name)
 }
 
+/// Sets an account's web password through the admin socket (what
+/// `otsd user password` sends).
+pub fn set_password(server: &impl Admin, name: &str, password: &str) {
+    let command = AdminCommand::Password {
+        name: name.into(),
+        password: otsd::admin::Typed(password.to_owned().into()),
+    };
+    match admin(server, command) {
+        AdminReply::PasswordSet { .. } => {}
+        AdminReply::Error { message } => panic!("password of {name}: {message}"),
+        _ => panic!("password of {name}: an unexpected answer"),
+    }
+}
+
 /// Removes an account through the admin socket.
 pub fn remove_account(server: &impl Admin, account: &Account) {
     let name = account.name.clone();

@@ -86,6 +86,8 @@ pub struct Otsd {
     envs: Vec<(String, String)>,
     /// `RLIMIT_NOFILE` of the child (what `prlimit --nofile` sets).
     max_open_files: Option<u64>,
+    /// What the child reads on stdin (a pipe, closed after it); `None`: /dev/null.
+    stdin: Option<String>,
 }
 
 impl Otsd {
@@ -107,6 +109,7 @@ impl Otsd {
             args: Vec::new(),
             envs: Vec::new(),
             max_open_files: None,
+            stdin: None,
         }
     }
 
@@ -152,6 +155,12 @@ impl Otsd {
         self
     }
 
+    /// Gives the child `text` on stdin (a pipe, not a terminal), then closes it.
+    pub fn stdin(mut self, text: &str) -> Self {
+        self.stdin = Some(text.to_owned());
+        self
+    }
+
     pub fn without_env(mut self, key: &str) -> Self {
         self.envs.retain(|(k, _)| k != key);
         self
@@ -193,9 +202,13 @@ impl Otsd {
                 cmd.pre_exec(move || Ok(setrlimit(Resource::Nofile, limit)?));
             }
         }
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        cmd.stdin(if self.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
         cmd
     }
 
@@ -216,6 +229,11 @@ impl Otsd {
             let _spawning = spawning();
             self.command().spawn().expect("spawn otsd")
         };
+        if let (Some(text), Some(mut pipe)) = (&self.stdin, child.stdin.take()) {
+            use std::io::Write;
+            // Small (a line): fits the pipe's buffer, so this cannot block.
+            pipe.write_all(text.as_bytes()).expect("write otsd's stdin");
+        }
         let (stdout, out_reader) = Captured::read_from(child.stdout.take().expect("stdout"));
         let (stderr, err_reader) = Captured::read_from(child.stderr.take().expect("stderr"));
         let mut process = Process {

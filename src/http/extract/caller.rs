@@ -5,10 +5,15 @@
 //! empty user and empty token (`Basic Og==`). Any other header must be valid Basic
 //! credentials of a known account, or the request fails with `Not authorized` — it
 //! never falls back to anonymous.
+//!
+//! On the pages, a browser signed in with a session cookie is that session's
+//! account: the pages' session middleware leaves a [`SignedIn`] in the
+//! request's extensions. The API's scopes never have one, so a session cookie
+//! never authenticates an API call (the API keeps its token).
 
 use actix_web::dev::Payload;
 use actix_web::http::header::{AUTHORIZATION, HeaderValue};
-use actix_web::{HttpRequest, web};
+use actix_web::{HttpMessage, HttpRequest, web};
 use actix_web_httpauth::headers::authorization::{Basic, Scheme};
 use futures_util::future::LocalBoxFuture;
 use std::net::{IpAddr, Ipv4Addr};
@@ -18,6 +23,8 @@ use crate::error::Error;
 use crate::http::state::AppState;
 use crate::ratelimit::client_ip;
 use crate::service::Caller;
+
+use super::SignedIn;
 
 /// App data of a scope whose routes ignore `Authorization` (v2's `/guest/…`):
 /// their caller is always anonymous, whatever credentials come with it.
@@ -35,13 +42,15 @@ impl super::Extract for Caller {
             Some(GuestRoute) => None,
             None => req.headers().get(AUTHORIZATION).cloned(),
         };
+        let session = req.extensions().get::<SignedIn>().cloned();
         Box::pin(async move {
             let (Some(state), Some(ip)) = (state, ip) else {
                 return Err(Error::Internal);
             };
-            let account = match header {
-                None => None,
-                Some(header) => authenticate(&state, &header).await?,
+            let account = match (session, header) {
+                (Some(SignedIn(account)), _) => Some(account),
+                (None, None) => None,
+                (None, Some(header)) => authenticate(&state, &header).await?,
             };
             Ok(Caller { account, ip })
         })

@@ -13,11 +13,13 @@
 mod caller;
 mod params;
 mod path_key;
+mod signed_in;
 pub mod status;
 
 pub use caller::{GuestRoute, client_address};
 pub use params::{BodyLimits, Params, SecretParams, decode_nested, decode_params};
 pub use path_key::UnknownKey;
+pub use signed_in::SignedIn;
 
 use actix_web::HttpRequest;
 use actix_web::dev::Payload;

@@ -20,12 +20,12 @@ use crate::service::{Caller, Generate, Password, Share};
 
 type PageResult = Result<HttpResponse, WebError>;
 
-/// What a creating form offers: whether it asks for an account (a closed
-/// instance), the TTL choices within the limits, and the one selected.
-fn form_choices(state: &AppState) -> (bool, Vec<u64>, u64) {
+/// What a creating form offers: the TTL choices within the caller's limits
+/// (an account's when someone is signed in, or on a closed instance, where
+/// only accounts create), and the one selected.
+fn ttl_choices(state: &AppState, frame: &Frame) -> (Vec<u64>, u64) {
     let policy = state.service.policy();
-    let closed = !policy.anonymous_create;
-    let limits = if closed {
+    let limits = if !policy.anonymous_create || frame.signed_in.is_some() {
         &policy.authenticated
     } else {
         &policy.anonymous
@@ -44,7 +44,14 @@ fn form_choices(state: &AppState) -> (bool, Vec<u64>, u64) {
         .max()
         .or_else(|| choices.first().copied())
         .unwrap_or(limits.ttl.default);
-    (closed, choices, selected)
+    (choices, selected)
+}
+
+/// Whether a visitor to a creating form should sign in first: a closed
+/// instance, nobody signed in, and some way to sign in on. (With no way on,
+/// the form asks for the account's name and token itself, as it always did.)
+pub(super) fn must_sign_in(state: &AppState, frame: &Frame) -> bool {
+    !state.service.policy().anonymous_create && frame.signed_in.is_none() && frame.sign_in_offered
 }
 
 /// A creating form (`render` is `pages::index` or `pages::ask`), with the
@@ -56,13 +63,16 @@ pub(super) fn form_page(
     error: Option<&str>,
     render: fn(&Frame, &FormView<'_>) -> maud::Markup,
 ) -> HttpResponse {
-    let (closed, choices, selected) = form_choices(state);
+    let (choices, selected) = ttl_choices(state, frame);
+    let closed = !state.service.policy().anonymous_create;
+    let signed_in = frame.signed_in.is_some();
     page(
         status,
         render(
             frame,
             &FormView {
-                closed,
+                ask_account: closed && !signed_in && !frame.sign_in_offered,
+                recipient: signed_in && state.service.email_configured(),
                 ttl_choices: &choices,
                 selected_ttl: selected,
                 error,
@@ -91,8 +101,12 @@ pub(super) fn form_again(
     }
 }
 
-/// `GET /`
+/// `GET /`: the create form; on a closed instance, a visitor who is not
+/// signed in gets the sign-in page instead.
 pub async fn index(state: web::Data<AppState>, frame: Frame) -> HttpResponse {
+    if must_sign_in(&state, &frame) {
+        return super::signin::sign_in_page(&state, &frame, StatusCode::OK, None);
+    }
     form_page(&state, &frame, StatusCode::OK, None, pages::index)
 }
 
@@ -108,7 +122,8 @@ pub async fn create(
 ) -> PageResult {
     let service = &state.service;
     let result = async {
-        // A closed instance's form carries the account's credentials itself.
+        // Signed in, the caller is the session's account; a closed instance
+        // without sign-in has the account's credentials in the form itself.
         let caller = signed_in(&state, caller, &mut params).await?;
         let options = params.secret_options();
         if params.get("action") == Some("generate") {

@@ -319,6 +319,7 @@ mod tests {
             include_str!("handlers.rs"),
             include_str!("requests.rs"),
             include_str!("messages.rs"),
+            include_str!("signin.rs"),
             include_str!("mod.rs"),
         ];
         let mut seen = 0;

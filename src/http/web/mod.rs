@@ -12,11 +12,13 @@
 //! [`WebError`], rendered as a page in one place (`WebError::render`).
 
 mod assets;
+mod cookies;
 mod handlers;
 mod i18n;
 mod messages;
 mod pages;
 mod requests;
+mod signin;
 
 pub use pages::Frame;
 use pages::Notice;
@@ -27,13 +29,13 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::{Next, from_fn};
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 use maud::Markup;
 
 use crate::domain::{PrivateKey, ReceiptKey, RequestKey, SecretKey};
 use crate::error::Error;
 use crate::http::extract::status::intended;
-use crate::http::extract::{UnknownKey, face_extractor};
+use crate::http::extract::{SignedIn, UnknownKey, face_extractor};
 use crate::http::state::AppState;
 
 /// No inline script or style, nothing from elsewhere, no framing, forms only to us.
@@ -46,6 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/static/{file}").route(web::get().to(assets::serve)))
         .service(
             web::scope("")
+                .wrap(from_fn(resolve_session))
                 .wrap(from_fn(same_origin))
                 .wrap(from_fn(render_errors))
                 .service(resource("/").route(web::get().to(handlers::index)))
@@ -89,7 +92,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(web::get().to(requests::answer_form))
                         .route(web::post().to(requests::answer)),
                 )
-                .service(resource("/ask/{key}/sent").route(web::get().to(requests::sent))),
+                .service(resource("/ask/{key}/sent").route(web::get().to(requests::sent)))
+                .service(
+                    resource("/signin")
+                        .route(web::get().to(signin::form))
+                        .route(web::post().to(signin::sign_in)),
+                )
+                .service(resource("/signout").route(web::post().to(signin::sign_out)))
+                .service(resource("/auth/oidc/start").route(web::get().to(signin::start)))
+                .service(resource("/auth/oidc/callback").route(web::get().to(signin::callback)))
+                .service(resource("/account").route(web::get().to(signin::account)))
+                .service(resource("/account/token").route(web::post().to(signin::renew_token))),
         );
 }
 
@@ -190,6 +203,14 @@ pub enum Redirect<'a> {
     Ask(&'a RequestKey),
     /// `/ask/{key}/sent`: an answer's confirmation.
     AnswerSent(&'a RequestKey),
+    /// `/`: the start page.
+    Home,
+    /// `/signin`.
+    SignIn,
+    /// The OpenID provider's authorization URL, as the service built it from
+    /// the provider's discovery document and random values of its own:
+    /// nothing of the request is in it.
+    Provider(&'a str),
 }
 
 impl Redirect<'_> {
@@ -200,6 +221,9 @@ impl Redirect<'_> {
             Self::Private(key) => format!("/request/{}", key.expose()),
             Self::Ask(key) => format!("/ask/{}", key.expose()),
             Self::AnswerSent(key) => format!("/ask/{}/sent", key.expose()),
+            Self::Home => "/".to_owned(),
+            Self::SignIn => "/signin".to_owned(),
+            Self::Provider(url) => url.to_owned(),
         }
     }
 }
@@ -211,6 +235,51 @@ pub fn see_other(to: Redirect<'_>) -> HttpResponse {
         .finish();
     security_headers(response.headers_mut());
     response
+}
+
+/// Resolves the session cookie: a live session's account goes into the
+/// request's extensions as [`SignedIn`], for [`Caller`](crate::service::Caller)
+/// and the [`Frame`]; a cookie whose session has ended (expired, signed out,
+/// ended by a new password or token, its account removed) is cleared in the
+/// response, unless the handler set a new one. Only the pages' scope has this
+/// middleware: the API never reads the cookie.
+async fn resolve_session(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or(WebError::Page(Error::Internal))?;
+    let jar = cookies::Jar::for_origin(state.service.links().origin());
+    let name = jar.name(cookies::Kind::Session);
+    let mut ended = false;
+    if let Some(cookie) = req.cookie(name) {
+        match state.service.session(cookie.value()).await {
+            Ok(Some(account)) => {
+                req.extensions_mut().insert(SignedIn(account));
+            }
+            Ok(None) => ended = true,
+            Err(err) => {
+                return Ok(req
+                    .error_response(WebError::Page(err))
+                    .map_into_right_body());
+            }
+        }
+    }
+    let mut response = next.call(req).await?;
+    if ended
+        && !response
+            .response()
+            .cookies()
+            .any(|cookie| cookie.name() == name)
+    {
+        // Our name, no value: always a valid header value.
+        let _ = response
+            .response_mut()
+            .add_cookie(&jar.clear(cookies::Kind::Session));
+    }
+    Ok(response.map_into_left_body())
 }
 
 /// Refuses form posts that a browser made on behalf of another site. Only a POST

@@ -4,11 +4,13 @@
 
 use std::future::{Ready, ready};
 
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::i18n::{self, Lang};
+use crate::accounts::AccountName;
 use crate::domain::MAX_NOTE_CHARS;
+use crate::http::extract::SignedIn;
 use crate::http::state::AppState;
 use crate::vault::{OpenRequest, PrivateView, Receipt, RequestStatus, State};
 
@@ -24,14 +26,26 @@ pub struct Frame {
     /// Whether the footer offers the other languages. Not on a page whose
     /// content a reload would lose (a revealed secret, a generated password).
     switcher: bool,
+    /// The account signed in on this request (its session), if any.
+    pub signed_in: Option<AccountName>,
+    /// Whether any way to sign in is on, so the header offers "Sign in".
+    pub sign_in_offered: bool,
 }
 
 impl Frame {
     pub fn of(req: &HttpRequest) -> Self {
-        let instance = req
-            .app_data::<web::Data<AppState>>()
+        let state = req.app_data::<web::Data<AppState>>();
+        let instance = state
             .map(|state| state.instance_name.clone())
             .unwrap_or_default();
+        let sign_in_offered = state.is_some_and(|state| {
+            let (password, oidc) = state.service.sign_in_ways();
+            password || oidc
+        });
+        let signed_in = req
+            .extensions()
+            .get::<SignedIn>()
+            .map(|SignedIn(account)| account.clone());
         let lang = chosen_lang(req)
             .or_else(|| {
                 req.cookie(i18n::COOKIE)
@@ -48,6 +62,8 @@ impl Frame {
             instance,
             lang,
             switcher: true,
+            signed_in,
+            sign_in_offered,
         }
     }
 
@@ -107,6 +123,7 @@ fn layout(frame: &Frame, title: Text, content: Markup) -> Markup {
                 header {
                     a.brand href="/" { (frame.name()) }
                     span.tagline { (frame.t("tagline")) }
+                    (account_nav(frame))
                 }
                 main { (content) }
                 footer {
@@ -125,6 +142,29 @@ fn layout(frame: &Frame, title: Text, content: Markup) -> Markup {
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// The header's account controls: who is signed in, "My secrets" and a
+/// sign-out button (a form: signing out changes something, so it is a POST
+/// that the same-origin check covers); or "Sign in" when nobody is and some
+/// way to sign in is on.
+fn account_nav(frame: &Frame) -> Markup {
+    let t = |key| frame.t(key);
+    html! {
+        @if let Some(account) = &frame.signed_in {
+            nav.account aria-label=(t("nav.label")) {
+                span.who { (account.as_str()) }
+                a href="/account" { (t("nav.my_secrets")) }
+                form.inline method="post" action="/signout" {
+                    button.link id="sign-out" type="submit" { (t("nav.sign_out")) }
+                }
+            }
+        } @else if frame.sign_in_offered {
+            nav.account aria-label=(t("nav.label")) {
+                a id="sign-in-link" href="/signin" { (t("nav.sign_in")) }
             }
         }
     }
@@ -158,8 +198,11 @@ fn error_line(error: Option<&str>) -> Markup {
 
 /// What a form that creates (a secret, a request) needs to know.
 pub struct FormView<'a> {
-    /// Closed instance: ask for the account name and token.
-    pub closed: bool,
+    /// A closed instance where nobody is signed in and no way to sign in is
+    /// on: the form asks for the account's name and API token itself.
+    pub ask_account: bool,
+    /// Offer a recipient to email the link to (signed in, SMTP configured).
+    pub recipient: bool,
     pub ttl_choices: &'a [u64],
     pub selected_ttl: u64,
     pub error: Option<&'a str>,
@@ -175,7 +218,7 @@ pub fn index(frame: &Frame, view: &FormView<'_>) -> Markup {
             p.hint { (t("index.intro")) }
             (error_line(view.error))
             form.card method="post" action="/share" {
-                @if view.closed {
+                @if view.ask_account {
                     (account_fields(frame))
                 }
                 label for="secret" { (t("index.secret")) }
@@ -184,6 +227,11 @@ pub fn index(frame: &Frame, view: &FormView<'_>) -> Markup {
                 input type="password" id="passphrase" name="passphrase" autocomplete="new-password";
                 p.hint { (t("index.passphrase_hint")) }
                 (ttl_select(frame, t("index.ttl"), view.ttl_choices, view.selected_ttl))
+                @if view.recipient {
+                    label for="recipient" { (t("index.recipient")) }
+                    input type="email" id="recipient" name="recipient" autocomplete="email";
+                    p.hint { (t("index.recipient_hint")) }
+                }
                 div.actions {
                     button type="submit" name="action" value="share" { (t("index.share")) }
                     button.secondary type="submit" name="action" value="generate" formnovalidate {
@@ -418,7 +466,7 @@ pub fn ask(frame: &Frame, view: &FormView<'_>) -> Markup {
             p.hint { (t("ask.intro")) }
             (error_line(view.error))
             form.card method="post" action="/request" {
-                @if view.closed {
+                @if view.ask_account {
                     (account_fields(frame))
                 }
                 label for="note" { (t("ask.note")) }
@@ -671,4 +719,174 @@ fn qr_svg(link: &str, label: Text) -> Option<String> {
     // The label is escaped already (a catalogue text), so fit for the attribute.
     let labelled = format!(r#"<svg role="img" aria-label="{}""#, label.0);
     Some(svg[start..].replacen("<svg", &labelled, 1))
+}
+
+/// The ways to sign in that are on: what the sign-in page offers.
+#[derive(Debug, Clone, Copy)]
+pub struct SignInWays {
+    pub password: bool,
+    pub single_sign_on: bool,
+}
+
+/// The sign-in page: the password form and/or the single sign-on button,
+/// whichever are on, with the reason the last attempt failed.
+pub fn sign_in(frame: &Frame, ways: SignInWays, error: Option<&str>) -> Markup {
+    let t = |key| frame.t(key);
+    layout(
+        frame,
+        t("signin.title"),
+        html! {
+            h1 { (t("signin.title")) }
+            p.hint { (t("signin.intro")) }
+            (error_line(error))
+            @if ways.password {
+                form.card method="post" action="/signin" {
+                    label for="name" { (t("signin.name")) }
+                    input type="text" id="name" name="name" autocomplete="username"
+                        autocapitalize="none" spellcheck="false" required;
+                    label for="password" { (t("signin.password")) }
+                    input type="password" id="password" name="password"
+                        autocomplete="current-password" required;
+                    div.actions {
+                        button id="sign-in" type="submit" { (t("signin.button")) }
+                    }
+                }
+            }
+            @if ways.password && ways.single_sign_on {
+                p.or { (t("signin.or")) }
+            }
+            @if ways.single_sign_on {
+                div.card {
+                    p.hint { (t("signin.sso_hint")) }
+                    div.actions {
+                        a.button id="sso" href="/auth/oidc/start" { (t("signin.sso")) }
+                    }
+                }
+            }
+            p.hint { (t("signin.links")) }
+        },
+    )
+}
+
+/// What "My secrets" shows.
+pub struct AccountView<'a> {
+    pub account: &'a AccountName,
+    pub extid: &'a str,
+    /// Newest first.
+    pub receipts: &'a [Receipt],
+    /// Open and answered only, newest first.
+    pub requests: &'a [PrivateView],
+}
+
+/// "My secrets": the account's receipts and requests, and its API token.
+pub fn account(frame: &Frame, view: &AccountView<'_>) -> Markup {
+    let (t, lang) = (|key| frame.t(key), frame.lang);
+    let dash = "—";
+    layout(
+        frame,
+        t("account.title"),
+        html! {
+            h1 { (t("account.title")) }
+            p.hint { (lang.tf("account.signed_in_as", &[("name", view.account.as_str())])) }
+            h2 { (t("account.secrets")) }
+            @if view.receipts.is_empty() {
+                p.hint id="no-secrets" { (t("account.no_secrets")) }
+            } @else {
+                ul.items id="secrets" {
+                    @for receipt in view.receipts {
+                        @let key = receipt.receipt_key.expose();
+                        li.card data-receipt=(key) {
+                            dl {
+                                dt { (t("receipt.state")) }
+                                dd { span.state data-state=(receipt.state.as_str()) { (state_text(lang, receipt)) } }
+                                dt { (t("receipt.created")) }
+                                dd { (lang.date(receipt.created)) }
+                                dt { (t("receipt.expires")) }
+                                dd {
+                                    @if receipt.state.is_live() {
+                                        (lang.date(receipt.created + receipt.ttl))
+                                    } @else { (dash) }
+                                }
+                                dt { (t("account.seen")) }
+                                dd {
+                                    @match (receipt.received, receipt.state) {
+                                        (Some(at), _) => (lang.date(at)),
+                                        (None, State::Viewed) => (lang.date(receipt.previewed.unwrap_or(receipt.updated))),
+                                        _ => (dash),
+                                    }
+                                }
+                            }
+                            div.actions {
+                                a.button.secondary href={ "/private/" (key) } { (t("account.open_receipt")) }
+                                @if receipt.state.is_live() {
+                                    a.button.secondary.burn href={ "/private/" (key) "/burn" } { (t("receipt.burn")) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { (t("account.requests")) }
+            @if view.requests.is_empty() {
+                p.hint id="no-requests" { (t("account.no_requests")) }
+            } @else {
+                ul.items id="requests" {
+                    @for request in view.requests {
+                        @let key = request.private_key.expose();
+                        li.card data-request=(key) {
+                            @if let Some(note) = &request.note {
+                                blockquote.note { (note.expose()) }
+                            }
+                            dl {
+                                dt { (t("receipt.state")) }
+                                dd { span.state data-state=(request.status.as_str()) { (request_state_text(lang, request)) } }
+                                dt { (t("receipt.created")) }
+                                dd { (lang.date(request.created)) }
+                            }
+                            div.actions {
+                                a.button.secondary href={ "/request/" (key) } { (t("account.open_request")) }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { (t("account.api")) }
+            div.card {
+                dl {
+                    dt { (t("account.name")) }
+                    dd { (view.account.as_str()) }
+                    dt { (t("account.extid")) }
+                    dd { code id="extid" { (view.extid) } }
+                }
+                form method="post" action="/account/token" {
+                    p.hint { (t("account.renew_hint")) }
+                    div.actions {
+                        button.secondary id="renew-token" type="submit" { (t("account.renew")) }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// A new API token, shown this once.
+pub fn token_renewed(frame: &Frame, token: &str, extid: &str) -> Markup {
+    let frame = &frame.without_switcher();
+    let t = |key| frame.t(key);
+    layout(
+        frame,
+        t("token.title"),
+        html! {
+            h1 { (t("token.title")) }
+            div.card {
+                (copy_field(frame, "token", t("token.label"), token, false))
+                p.notice { (t("token.once")) }
+                dl {
+                    dt { (t("account.extid")) }
+                    dd { code { (extid) } }
+                }
+            }
+            p { a href="/account" { (t("token.back")) } }
+        },
+    )
 }

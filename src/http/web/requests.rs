@@ -6,7 +6,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
-use super::handlers::{form_again, form_page, signed_in};
+use super::handlers::{form_again, form_page, must_sign_in, signed_in};
 use super::pages::{self, Frame};
 use super::{Page, Redirect, WebError, page, see_other};
 use crate::domain::{PrivateKey, RequestKey};
@@ -21,6 +21,9 @@ type PageResult = Result<HttpResponse, WebError>;
 
 /// `GET /request`
 pub async fn new(state: web::Data<AppState>, frame: Frame) -> HttpResponse {
+    if must_sign_in(&state, &frame) {
+        return super::signin::sign_in_page(&state, &frame, StatusCode::OK, None);
+    }
     form_page(&state, &frame, StatusCode::OK, None, pages::ask)
 }
 
