@@ -14,7 +14,7 @@ use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 
 use crate::browser::support::*;
 use crate::browser::webdriver::Browser;
-use crate::common::oidc::{Client, Provider, User};
+use crate::common::oidc::{Client, Provider, Tamper, User};
 use crate::common::*;
 
 const CLIENT_SECRET: &str = "otsd-test-client-secret";
@@ -44,6 +44,17 @@ impl SsoLab {
         users: &[User],
         configure: impl FnOnce(&mut otsd::Settings),
     ) -> Self {
+        Self::tampering(test, users, Tamper::None, configure).await
+    }
+
+    /// [`SsoLab::new`] with a provider that spoils its ID tokens as `tamper`
+    /// says.
+    async fn tampering(
+        test: &'static str,
+        users: &[User],
+        tamper: Tamper,
+        configure: impl FnOnce(&mut otsd::Settings),
+    ) -> Self {
         let port = free_port();
         let base_url = format!("http://127.0.0.1:{port}");
         let client = Client::new(
@@ -51,7 +62,7 @@ impl SsoLab {
             CLIENT_SECRET,
             &format!("{base_url}/auth/oidc/callback"),
         );
-        let provider = Provider::start(&[client], users);
+        let provider = Provider::start_tampering(&[client], users, tamper);
         let secret_dir = tempfile::tempdir().expect("temp dir");
         let secret_file = secret_dir.path().join("client_secret");
         std::fs::write(&secret_file, CLIENT_SECRET).expect("write the client secret");
@@ -258,45 +269,8 @@ async fn people_the_oidc_rules_do_not_admit_are_refused() {
 async fn a_callback_with_a_tampered_state_is_refused() {
     let ann = person("ann", "ann@example.test", true);
     let sso = SsoLab::new("signin-state", std::slice::from_ref(&ann), |_| {}).await;
-    let callback = sso.lab.url("/auth/oidc/callback");
     let mut hand = Hand::new();
-
-    let mut resp = hand.get(&sso.lab.url("/auth/oidc/start")).await;
-    assert_eq!(resp.status(), 303);
-    assert!(
-        hand.jar.contains_key("otsd_oidc"),
-        "the pending cookie is set"
-    );
-    let mut back = None;
-    for _ in 0..12 {
-        if resp.status().is_redirection() {
-            let to = absolute(&resp);
-            if to.starts_with(&callback) {
-                back = Some(to);
-                break;
-            }
-            resp = hand.get(&to).await;
-        } else {
-            let url = resp.url().to_string();
-            let body = resp.text().await.expect("a page");
-            assert!(
-                body.contains("id=\"login\""),
-                "the login form at {url}: {body}"
-            );
-            let action = url
-                .split("/interaction/")
-                .nth(1)
-                .and_then(|rest| rest.split(['/', '?']).next())
-                .map(|uid| format!("{}/interaction/{uid}/login", sso.provider.issuer()))
-                .expect("an interaction id");
-            let form = [
-                ("username", ann.email.as_str()),
-                ("password", &ann.password),
-            ];
-            resp = hand.post_form(&action, &form).await;
-        }
-    }
-    let back = back.expect("the provider sent us back to the callback");
+    let back = sso.to_the_callback(&mut hand, &ann).await;
     let (path, query) = back.split_once('?').expect("a query");
     let tampered: Vec<String> = query
         .split('&')
@@ -307,6 +281,40 @@ async fn a_callback_with_a_tampered_state_is_refused() {
         .collect();
     assert!(query.contains("state="), "{back}");
     let answer = hand.get(&format!("{path}?{}", tampered.join("&"))).await;
+    assert_refused_without_a_session(answer).await;
+}
+
+/// An ID token whose nonce, issuer, audience, expiry or signature is not
+/// what it must be is refused at the callback, whatever else in it is right;
+/// the same provider's untouched tokens sign in (the control).
+#[tokio::test]
+async fn an_id_token_with_a_wrong_nonce_issuer_audience_expiry_or_signature_is_refused() {
+    let ann = person("ann", "ann@example.test", true);
+    for tamper in [
+        Tamper::None,
+        Tamper::Nonce,
+        Tamper::Issuer,
+        Tamper::Audience,
+        Tamper::Expired,
+        Tamper::Signature,
+    ] {
+        let sso =
+            SsoLab::tampering("signin-token", std::slice::from_ref(&ann), tamper, |_| {}).await;
+        let mut hand = Hand::new();
+        let back = sso.to_the_callback(&mut hand, &ann).await;
+        let answer = hand.get(&back).await;
+        if tamper == Tamper::None {
+            assert_eq!(answer.status(), 303, "untouched tokens sign in");
+            assert!(hand.jar.contains_key("otsd_session"), "a session began");
+        } else {
+            assert_refused_without_a_session(answer).await;
+        }
+    }
+}
+
+/// A callback refused: 403, the pending cookie removed, no session cookie,
+/// and the page saying the sign-in did not complete.
+async fn assert_refused_without_a_session(answer: reqwest::Response) {
     assert_eq!(answer.status(), 403);
     let cookies: Vec<String> = answer
         .headers()
@@ -329,6 +337,54 @@ async fn a_callback_with_a_tampered_state_is_refused() {
         body.contains("The sign-in with your provider did not complete."),
         "{body}"
     );
+}
+
+impl SsoLab {
+    /// From `/auth/oidc/start` through the provider's login form as `user`,
+    /// over plain HTTP, redirect by redirect: the callback URL the provider
+    /// sends the person back to (not yet followed).
+    async fn to_the_callback(&self, hand: &mut Hand, user: &User) -> String {
+        let sso = self;
+        let ann = user;
+        let callback = sso.lab.url("/auth/oidc/callback");
+
+        let mut resp = hand.get(&sso.lab.url("/auth/oidc/start")).await;
+        assert_eq!(resp.status(), 303);
+        assert!(
+            hand.jar.contains_key("otsd_oidc"),
+            "the pending cookie is set"
+        );
+        let mut back = None;
+        for _ in 0..12 {
+            if resp.status().is_redirection() {
+                let to = absolute(&resp);
+                if to.starts_with(&callback) {
+                    back = Some(to);
+                    break;
+                }
+                resp = hand.get(&to).await;
+            } else {
+                let url = resp.url().to_string();
+                let body = resp.text().await.expect("a page");
+                assert!(
+                    body.contains("id=\"login\""),
+                    "the login form at {url}: {body}"
+                );
+                let action = url
+                    .split("/interaction/")
+                    .nth(1)
+                    .and_then(|rest| rest.split(['/', '?']).next())
+                    .map(|uid| format!("{}/interaction/{uid}/login", sso.provider.issuer()))
+                    .expect("an interaction id");
+                let form = [
+                    ("username", ann.email.as_str()),
+                    ("password", &ann.password),
+                ];
+                resp = hand.post_form(&action, &form).await;
+            }
+        }
+        back.expect("the provider sent us back to the callback")
+    }
 }
 
 /// A closed instance with password sign-in: a visitor gets the sign-in page
