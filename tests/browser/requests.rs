@@ -330,7 +330,13 @@ async fn a_closed_instance_asks_requesters_for_an_account_but_not_whoever_answer
 /// (the API keeps its English words).
 #[tokio::test]
 async fn a_refusal_is_said_in_the_readers_language() {
-    let lab = Lab::with("refusal-de", |s| s.anonymous_create = false).await;
+    // No way to sign in on the pages: the forms ask for the account's token,
+    // whose refusal is what is said here.
+    let lab = Lab::with("refusal-de", |s| {
+        s.anonymous_create = false;
+        s.web.password_sign_in = false;
+    })
+    .await;
     add_account(&lab.app, "alice");
     let reader = lab.browser_in("reader-de", "de-DE,de").await;
     for (path, submit) in [
