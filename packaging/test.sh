@@ -110,7 +110,7 @@ say "backup as root while the service runs, and a restore of it"
 saved=$(mktemp -d)
 otsd backup "$saved/otsd.backup"
 check '[ "$(stat -c %U:%a "$saved/otsd.backup")" = root:600 ]' "root's 'otsd backup' writes a root-owned 0600 file through the running service"
-check 'otsd restore "$saved/otsd.backup" --data-dir "$saved/restored" 2>&1 | grep -q "restored 2 secrets (1 still to be revealed) and 1 accounts"' \
+check 'otsd restore "$saved/otsd.backup" --data-dir "$saved/restored" 2>&1 | grep -q "restored 2 secrets (1 still to be revealed) and 1 account"' \
     "'otsd restore' fills an empty directory from it"
 check '! otsd restore "$saved/otsd.backup" --data-dir /var/lib/otsd 2>/dev/null' "'otsd restore' refuses the live data directory"
 rm -rf "$saved"
