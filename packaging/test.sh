@@ -84,6 +84,8 @@ check 'zcat /usr/share/man/man1/otsd.1.gz | grep -q backup' "the manual page doc
 check '[ -s /usr/share/bash-completion/completions/otsd ] && [ -s /usr/share/zsh/vendor-completions/_otsd ] && [ -s /usr/share/fish/vendor_completions.d/otsd.fish ]' \
     "the package installs bash, zsh and fish completions"
 check 'otsd check' "'otsd check' accepts the packaged configuration"
+doc=$(grep -o '/usr/share/doc/otsd/[^ )]*' /etc/otsd/otsd.toml | head -1)
+check '[ -n "$doc" ] && [ -f "$doc" ]' "the file the config's comment points to ($doc) is installed"
 
 say "systemd-analyze"
 verify=$(systemd-analyze verify "$unit" 2>&1 || true)
