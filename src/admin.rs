@@ -259,9 +259,9 @@ fn send_backup(stream: &UnixStream, store: &Store, data_dir: &Path) -> Result<()
     let bytes = file.seek(SeekFrom::End(0))?;
     file.seek(SeekFrom::Start(0))?;
     log::info!(
-        "admin: backup of {} secrets and {} accounts, {bytes} bytes",
-        summary.secrets,
-        summary.accounts
+        "admin: backup of {} and {}, {bytes} bytes",
+        crate::format::count(summary.secrets, "secret", "secrets"),
+        crate::format::count(summary.accounts, "account", "accounts")
     );
     let _ = stream.set_write_timeout(Some(Duration::from_secs(60)));
     let mut head =

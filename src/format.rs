@@ -19,6 +19,23 @@ pub fn civil(unix: u64) -> (i64, i64, i64, u64, u64) {
     (year, month, day, secs / 3600, secs % 3600 / 60)
 }
 
+/// A time as the command line prints it: `2026-12-04 05:40:00 UTC`, sortable
+/// and the same on every machine whatever its time zone (epoch seconds, which
+/// `otsd user list` printed before, mean nothing to most readers).
+pub fn utc(unix: u64) -> String {
+    let (year, month, day, hour, minute) = civil(unix);
+    format!(
+        "{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{:02} UTC",
+        unix % 60
+    )
+}
+
+/// `1 account`, `2 accounts`, `0 accounts`: a count with its noun in English
+/// (command-line output and log lines; the pages count in their own language).
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// The units a duration is written in, largest first, by their English names
 /// (the pages name them in their own language).
 const UNITS: [(u64, &str); 4] = [
@@ -70,5 +87,15 @@ mod tests {
         assert_eq!(duration(90_061), "1 day, 1 hour");
         assert_eq!(duration(300), "5 minutes");
         assert_eq!(duration(0), "0 seconds");
+    }
+
+    #[test]
+    fn command_line_times_are_utc_with_seconds_and_counts_agree_with_their_noun() {
+        assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc(1_796_363_999), "2026-12-04 05:59:59 UTC");
+        assert_eq!(utc(951_782_400 + 86_399), "2000-02-29 23:59:59 UTC");
+        assert_eq!(count(1, "account", "accounts"), "1 account");
+        assert_eq!(count(0, "account", "accounts"), "0 accounts");
+        assert_eq!(count(2, "secret", "secrets"), "2 secrets");
     }
 }

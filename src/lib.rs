@@ -64,7 +64,7 @@ pub mod config;
 pub mod crypto;
 pub mod domain;
 pub mod error;
-mod format;
+pub mod format;
 pub mod http;
 pub mod mail;
 pub mod memory;

@@ -72,10 +72,12 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // Said once, as `otsd: …` on stderr: the person at the terminal reads
+        // it there and systemd's journal keeps the same line. (A log line as
+        // well printed it twice; the plain line also shows with `log_level =
+        // "off"`.)
         Err(err) => {
-            let text = otsd::error::report(&err);
-            log::error!("{text}");
-            eprintln!("otsd: {text}");
+            eprintln!("otsd: {}", otsd::error::report(&err));
             ExitCode::FAILURE
         }
     }
@@ -156,7 +158,10 @@ fn user(settings: &otsd::Settings, init: bool, action: UserCommand) -> ExitCode 
             for account in accounts {
                 println!(
                     "{}\t{}\tcreated {}\tupdated {}",
-                    account.name, account.extid, account.created, account.updated
+                    account.name,
+                    account.extid,
+                    otsd::format::utc(account.created),
+                    otsd::format::utc(account.updated)
                 );
             }
             ExitCode::SUCCESS
@@ -240,12 +245,21 @@ impl Drop for Echo {
     }
 }
 
-/// ", and N requests for a secret," when a backup holds any.
-fn requests_clause(summary: &otsd::store::BackupSummary) -> String {
-    match summary.requests {
+/// "N secrets (M still to be revealed) and K accounts", then ", and R
+/// requests for a secret," when a backup holds any: each noun agreeing with its
+/// count.
+fn contents(summary: &otsd::store::BackupSummary) -> String {
+    use otsd::format::count;
+    let requests = match summary.requests {
         0 => String::new(),
-        n => format!(", and {n} requests for a secret,"),
-    }
+        n => format!(", and {} for a secret,", count(n, "request", "requests")),
+    };
+    format!(
+        "{} ({} still to be revealed) and {}{requests}",
+        count(summary.secrets, "secret", "secrets"),
+        summary.unread,
+        count(summary.accounts, "account", "accounts"),
+    )
 }
 
 /// `otsd backup FILE`: the summary on stderr (stdout may be the backup).
@@ -254,12 +268,9 @@ fn backup(settings: &otsd::Settings, file: &std::path::Path) -> ExitCode {
     match otsd::startup::backup::backup(settings, &target) {
         Ok(summary) => {
             eprintln!(
-                "backup of {} secrets ({} still to be revealed) and {} accounts{} written \
-                 to {}; it holds sealed records only: keep the master key apart from it",
-                summary.secrets,
-                summary.unread,
-                summary.accounts,
-                requests_clause(&summary),
+                "backup of {} written to {}; it holds sealed records only: keep the master \
+                 key apart from it",
+                contents(&summary),
                 match target {
                     otsd::startup::backup::Target::Stdout => "standard output".into(),
                     otsd::startup::backup::Target::File(path) => path.display().to_string(),
@@ -279,13 +290,9 @@ fn restore(settings: &otsd::Settings, file: &std::path::Path) -> ExitCode {
     match otsd::startup::backup::restore(settings, file) {
         Ok(summary) => {
             eprintln!(
-                "restored {} secrets ({} still to be revealed) and {} accounts{} into {}; \
-                 put the master key back ({} or the `master_key` setting) before \
-                 starting the server",
-                summary.secrets,
-                summary.unread,
-                summary.accounts,
-                requests_clause(&summary),
+                "restored {} into {}; put the master key back ({} or the `master_key` \
+                 setting) before starting the server",
+                contents(&summary),
                 settings.data_dir.display(),
                 settings.master_key_path().display()
             );

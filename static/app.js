@@ -8,7 +8,8 @@ document.addEventListener("click", function (event) {
   if (!field) return;
   var done = function () {
     var label = button.textContent;
-    button.textContent = "Copied";
+    // The page's own word ("Kopiert", "Kopyalandı"…), from its catalogue.
+    button.textContent = button.getAttribute("data-copied") || label;
     setTimeout(function () { button.textContent = label; }, 1500);
   };
   if (navigator.clipboard && window.isSecureContext) {

@@ -28,6 +28,7 @@ mod browser {
     mod polish;
     mod requests;
     mod signin;
+    mod states;
     mod support;
     mod webdriver;
 }

@@ -402,7 +402,8 @@ fn join(path: &str, key: &str) -> String {
     }
 }
 
-fn env_name(key: &str) -> String {
+/// The environment variable that sets `key` (`limits.min_ttl` → `OTSD_LIMITS__MIN_TTL`).
+pub(crate) fn env_name(key: &str) -> String {
     format!("{ENV_PREFIX}_{}", key.replace('.', "__").to_uppercase())
 }
 

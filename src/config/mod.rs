@@ -18,6 +18,7 @@ use crate::crypto::MasterKey;
 use crate::domain::{CallerLimits, PassphrasePolicy, TtlPolicy};
 use crate::ratelimit::IpNet;
 
+pub mod doc;
 mod load;
 mod validate;
 

@@ -446,3 +446,57 @@ async fn a_user_command_run_by_root_leaves_only_files_the_data_directory_owner_o
         );
     }
 }
+
+/// `2026-12-04 05:40:00 UTC` → seconds since the epoch, checking the shape on
+/// the way (civil-to-days, the inverse of what the binary computes).
+fn parse_utc(text: &str) -> u64 {
+    let digits = |range: std::ops::Range<usize>| -> i64 {
+        text.get(range.clone())
+            .filter(|d| d.bytes().all(|b| b.is_ascii_digit()))
+            .unwrap_or_else(|| panic!("{text:?}: digits at {range:?}"))
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(text.len(), 23, "{text:?}: YYYY-MM-DD HH:MM:SS UTC");
+    for (at, sep) in [(4, '-'), (7, '-'), (10, ' '), (13, ':'), (16, ':')] {
+        assert_eq!(text[at..].chars().next(), Some(sep), "{text:?} at {at}");
+    }
+    assert!(text.ends_with(" UTC"), "{text:?} says UTC");
+    let (y, m, d) = (digits(0..4), digits(5..7), digits(8..10));
+    let (y, m) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    (days * 86_400 + digits(11..13) * 3600 + digits(14..16) * 60 + digits(17..19)) as u64
+}
+
+#[test]
+fn user_list_prints_when_each_account_was_made_as_a_utc_date_not_epoch_seconds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let otsd = otsd(tmp.path());
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    printed_token(&user(&otsd, &["--init", "add", "alice"]), "add alice");
+    let after = before + 60;
+
+    let done = user(&otsd, &["list"]);
+    assert!(done.status.success(), "list; stderr:\n{}", done.stderr);
+    let line = done.stdout.lines().next().expect("one line for alice");
+    let fields: Vec<&str> = line.split('\t').collect();
+    assert_eq!(fields.len(), 4, "name, extid, created, updated: {line:?}");
+    assert_eq!(fields[0], "alice");
+    for (field, label) in [(fields[2], "created "), (fields[3], "updated ")] {
+        let date = field
+            .strip_prefix(label)
+            .unwrap_or_else(|| panic!("{field:?} starts with {label:?}"));
+        let when = parse_utc(date);
+        assert!(
+            (before..=after).contains(&when),
+            "{date:?} is now (between {before} and {after}), in UTC"
+        );
+    }
+}

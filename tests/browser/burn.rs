@@ -42,10 +42,9 @@ async fn burning_from_the_receipt_asks_first_then_destroys_the_secret() {
         .await;
     assert_eq!(receipt_state(&sender).await, "burned");
     let badge = sender.find("span.state").await.text().await;
-    assert!(
-        badge.starts_with("Burned "),
-        "burned, with a time: {badge:?}"
-    );
+    assert_eq!(badge, "Burned");
+    let when = sender.find("span.state-detail").await.text().await;
+    assert!(when.ends_with(" UTC"), "burned, with a time: {when:?}");
     assert!(
         sender.try_find("#link").await.is_none(),
         "no share link once burned"

@@ -300,7 +300,9 @@ async fn a_closed_instance_asks_requesters_for_an_account_but_not_whoever_answer
     );
     requester.screenshot("closed-refused").await;
 
-    requester.find("#account").await.send_keys("alice").await;
+    // The account's name is kept; the token is typed again.
+    assert_eq!(requester.find("#account").await.value().await, "alice");
+    assert_eq!(requester.find("#token").await.value().await, "");
     requester.find("#token").await.send_keys(&token).await;
     let (private_page, link) =
         make_request(&lab, &requester, "for alice", "Create a request link").await;

@@ -292,6 +292,11 @@ pub async fn assert_gone(browser: &Browser) -> String {
 /// Clicks the copy button of field `id` and checks (bounded) that it says
 /// "Copied" and that the clipboard holds exactly `expected`.
 pub async fn assert_copy_button_copies(browser: &Browser, id: &str, expected: &str) {
+    assert_copy_button_says(browser, id, expected, "Copied").await;
+}
+
+/// [`assert_copy_button_copies`] on a page whose language says `word`.
+pub async fn assert_copy_button_says(browser: &Browser, id: &str, expected: &str, word: &str) {
     for permission in ["clipboard-read", "clipboard-write"] {
         browser
             .set_permission(permission, "granted")
@@ -316,7 +321,7 @@ pub async fn assert_copy_button_copies(browser: &Browser, id: &str, expected: &s
             )
             .await
             .expect("clipboard probe runs");
-        if probe["label"] == "Copied" && probe["clip"] == expected {
+        if probe["label"] == word && probe["clip"] == expected {
             return;
         }
         assert!(

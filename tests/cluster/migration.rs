@@ -130,8 +130,9 @@ fn restore(dir: &Path, name: &str, url: Option<&str>, key: &Path, file: &Path) {
         "otsd restore",
     );
     assert!(
-        done.stderr
-            .contains("restored 3 secrets (3 still to be revealed) and 1 accounts, and 2 requests for a secret"),
+        done.stderr.contains(
+            "restored 3 secrets (3 still to be revealed) and 1 account, and 2 requests for a secret"
+        ),
         "{}",
         done.stderr
     );

@@ -151,7 +151,7 @@ async fn a_backup_of_a_running_server_restores_every_live_secret_by_its_old_link
     // reaper's first sweep (30 s after the start) reaches it.
     assert!(
         done.stderr
-            .contains("restored 5 secrets (3 still to be revealed) and 1 accounts, and 2 requests for a secret,"),
+            .contains("restored 5 secrets (3 still to be revealed) and 1 account, and 2 requests for a secret,"),
         "{}",
         done.stderr
     );

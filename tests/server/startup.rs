@@ -40,6 +40,17 @@ async fn a_locked_database_is_refused_with_a_message_naming_the_path() {
     let second = otsd.refused();
     let db = otsd.data_path().join("db");
     assert_refusal_names(&second, &db, "second server on the same data dir");
+    let message = second
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("otsd: "))
+        .unwrap();
+    assert_eq!(
+        second.stderr.matches(message).count(),
+        1,
+        "the fatal error is said once, not also as a log line; stderr:\n{}",
+        second.stderr
+    );
     assert!(
         second.stderr.contains("in use"),
         "says the database is in use; stderr:\n{}",

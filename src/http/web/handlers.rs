@@ -8,7 +8,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use zeroize::Zeroizing;
 
-use super::pages::{self, FormView, Frame};
+use super::pages::{self, FormView, Frame, Typed};
 use super::{Page, Redirect, WebError, page, retry_after, see_other};
 use crate::domain::{Passphrase, ReceiptKey, SecretKey};
 use crate::error::Error;
@@ -61,6 +61,7 @@ pub(super) fn form_page(
     frame: &Frame,
     status: StatusCode,
     error: Option<&str>,
+    typed: Typed<'_>,
     render: fn(&Frame, &FormView<'_>) -> maud::Markup,
 ) -> HttpResponse {
     let (choices, selected) = ttl_choices(state, frame);
@@ -76,6 +77,7 @@ pub(super) fn form_page(
                 ttl_choices: &choices,
                 selected_ttl: selected,
                 error,
+                typed,
             },
         ),
     )
@@ -87,6 +89,7 @@ pub(super) fn form_again(
     state: &AppState,
     frame: &Frame,
     err: Error,
+    typed: Typed<'_>,
     render: fn(&Frame, &FormView<'_>) -> maud::Markup,
 ) -> PageResult {
     match err {
@@ -96,6 +99,7 @@ pub(super) fn form_again(
             frame,
             intended(&err),
             Some(&frame.lang.error(&err)),
+            typed,
             render,
         )),
     }
@@ -107,13 +111,21 @@ pub async fn index(state: web::Data<AppState>, frame: Frame) -> HttpResponse {
     if must_sign_in(&state, &frame) {
         return super::signin::sign_in_page(&state, &frame, StatusCode::OK, None);
     }
-    form_page(&state, &frame, StatusCode::OK, None, pages::index)
+    form_page(
+        &state,
+        &frame,
+        StatusCode::OK,
+        None,
+        Typed::default(),
+        pages::index,
+    )
 }
 
 /// `POST /share`: create (or generate) from the form. Success redirects to the
 /// receipt, so a reload does not create a second secret; a generated password
 /// goes with the redirect through the [`handover`], shown by the first GET only.
-/// A refused form is shown again with the reason (the secret is not echoed back).
+/// A refused form is shown again with the reason and what was typed (see
+/// [`Typed`] for why that is safe, and what is never put back).
 pub async fn create(
     state: web::Data<AppState>,
     frame: Frame,
@@ -121,6 +133,10 @@ pub async fn create(
     Page(caller): Page<Caller>,
 ) -> PageResult {
     let service = &state.service;
+    // Kept for a refusal's form; wiped when this handler returns.
+    let typed_text = params.get("secret").map(|s| Zeroizing::new(s.to_owned()));
+    let typed_account = params.get("account").map(str::to_owned);
+    let typed_ttl = params.get("ttl").and_then(|t| t.trim().parse().ok());
     let result = async {
         // Signed in, the caller is the session's account; a closed instance
         // without sign-in has the account's credentials in the form itself.
@@ -165,7 +181,12 @@ pub async fn create(
         }
     }
     .await;
-    result.or_else(|err| form_again(&state, &frame, err, pages::index))
+    let typed = Typed {
+        text: typed_text.as_deref().map(String::as_str),
+        account: typed_account.as_deref(),
+        ttl: typed_ttl,
+    };
+    result.or_else(|err| form_again(&state, &frame, err, typed, pages::index))
 }
 
 /// The caller, signed in with the form's `account` and `token` when it has them.

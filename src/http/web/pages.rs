@@ -183,7 +183,9 @@ fn copy_field(frame: &Frame, id: &str, label: Text, value: &str, multiline: bool
             } @else {
                 input type="text" id=(id) readonly value=(value);
             }
-            button.copy-button.secondary type="button" data-copy=(id) { (frame.t("copy")) }
+            // The word the button says once it copied, in the page's language
+            // (app.js reads it: it has no catalogue of its own).
+            button.copy-button.secondary type="button" data-copy=(id) data-copied=(frame.t("copied")) { (frame.t("copy")) }
         }
     }
 }
@@ -206,6 +208,36 @@ pub struct FormView<'a> {
     pub ttl_choices: &'a [u64],
     pub selected_ttl: u64,
     pub error: Option<&'a str>,
+    /// What a refused post had in it, put back into the form.
+    pub typed: Typed<'a>,
+}
+
+/// What the person typed into a form the server refused (a wrong token, a
+/// secret over the limit), put back so that it is not lost: the secret (or a
+/// request's note), the account's name and the expiry chosen.
+///
+/// Safe to send back: it goes only into this one answer, to the browser that
+/// has just sent it over the same connection; every page is `Cache-Control:
+/// no-store` (so no cache or back-button copy keeps it), no log ever holds a
+/// body, and the copy made for it is wiped when the answer is built. The API
+/// token and the passphrase are never put back: a wrong token must be typed
+/// again anyway, and a password field the server fills would put a
+/// credential in the page's source.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Typed<'a> {
+    pub text: Option<&'a str>,
+    pub account: Option<&'a str>,
+    pub ttl: Option<u64>,
+}
+
+impl FormView<'_> {
+    /// The expiry to select: the one the person chose, when it is offered.
+    fn selected(&self) -> u64 {
+        self.typed
+            .ttl
+            .filter(|ttl| self.ttl_choices.contains(ttl))
+            .unwrap_or(self.selected_ttl)
+    }
 }
 
 pub fn index(frame: &Frame, view: &FormView<'_>) -> Markup {
@@ -219,14 +251,16 @@ pub fn index(frame: &Frame, view: &FormView<'_>) -> Markup {
             (error_line(view.error))
             form.card method="post" action="/share" {
                 @if view.ask_account {
-                    (account_fields(frame))
+                    (account_fields(frame, view.typed.account))
                 }
                 label for="secret" { (t("index.secret")) }
-                textarea id="secret" name="secret" rows="6" required autocomplete="off" spellcheck="false" {}
+                textarea id="secret" name="secret" rows="6" required autocomplete="off" spellcheck="false" {
+                    (typed_text(view.typed.text))
+                }
                 label for="passphrase" { (t("index.passphrase")) }
                 input type="password" id="passphrase" name="passphrase" autocomplete="new-password";
                 p.hint { (t("index.passphrase_hint")) }
-                (ttl_select(frame, t("index.ttl"), view.ttl_choices, view.selected_ttl))
+                (ttl_select(frame, t("index.ttl"), view.ttl_choices, view.selected()))
                 @if view.recipient {
                     label for="recipient" { (t("index.recipient")) }
                     input type="email" id="recipient" name="recipient" autocomplete="email";
@@ -244,15 +278,27 @@ pub fn index(frame: &Frame, view: &FormView<'_>) -> Markup {
     )
 }
 
-/// A closed instance's forms ask for the account's name and token.
-fn account_fields(frame: &Frame) -> Markup {
+/// A textarea's text put back: the HTML parser drops one newline right after
+/// `<textarea>`, so one goes first, and a text that starts with a newline
+/// keeps it.
+fn typed_text(text: Option<&str>) -> Markup {
+    html! {
+        @if let Some(text) = text {
+            "\n" (text)
+        }
+    }
+}
+
+/// A closed instance's forms ask for the account's name (kept after a
+/// refusal) and token (never kept).
+fn account_fields(frame: &Frame, account: Option<&str>) -> Markup {
     let t = |key| frame.t(key);
     html! {
         fieldset {
             legend { (t("index.account")) }
             p.hint { (t("index.account_hint")) }
             label for="account" { (t("index.account_name")) }
-            input type="text" id="account" name="account" autocomplete="username" required;
+            input type="text" id="account" name="account" autocomplete="username" required value=[account];
             label for="token" { (t("index.token")) }
             input type="password" id="token" name="token" autocomplete="current-password" required;
         }
@@ -273,20 +319,45 @@ fn ttl_select(frame: &Frame, label: Text, choices: &[u64], selected: u64) -> Mar
     }
 }
 
-fn state_text(lang: Lang, receipt: &Receipt) -> String {
-    let dated = |key, at: Option<u64>| {
-        lang.tf(
-            key,
-            &[("date", &at.map(|at| lang.date(at)).unwrap_or_default())],
-        )
-    };
+/// A receipt's state as its badge (a short word that fits one line on a
+/// phone) and what follows it (a date, or what "viewed" means).
+fn state_text(lang: Lang, receipt: &Receipt) -> (&'static str, Option<String>) {
+    let when = |at: Option<u64>| at.map(|at| lang.tf("state.when", &[("date", &lang.date(at))]));
     match receipt.state {
-        State::New => lang.t("state.new").into(),
-        State::Viewed => lang.t("state.viewed").into(),
-        State::Received => dated("state.received", receipt.received),
-        State::Burned => dated("state.burned", Some(receipt.updated)),
-        State::Expired => lang.t("state.expired").into(),
-        State::Orphaned => lang.t("state.gone").into(),
+        State::New => (lang.t("state.new"), None),
+        State::Viewed => (
+            lang.t("state.viewed"),
+            Some(lang.t("state.viewed_detail").into()),
+        ),
+        State::Received => (lang.t("state.received"), when(receipt.received)),
+        State::Burned => (lang.t("state.burned"), when(Some(receipt.updated))),
+        State::Expired => (lang.t("state.expired"), None),
+        State::Orphaned => (lang.t("state.gone"), None),
+    }
+}
+
+/// The state badge with its `data-state`, and the words after it. The badge
+/// never wraps (`.state` in the style sheet): a pill broken over two lines
+/// reads as two badges.
+fn badge(state: &str, (word, detail): (&str, Option<String>)) -> Markup {
+    html! {
+        span.state data-state=(state) { (word) }
+        @if let Some(detail) = detail {
+            " " span.state-detail { (detail) }
+        }
+    }
+}
+
+/// The receipt's heading and the hint under it, by state: while the secret is
+/// live the page can burn it; after it was received, burned or expired the
+/// page only records what became of it, and must not offer what it cannot do.
+fn receipt_words(state: State) -> (&'static str, &'static str) {
+    match state {
+        State::New | State::Viewed => ("receipt.title", "receipt.private"),
+        State::Received => ("receipt.title_received", "receipt.private_done"),
+        State::Burned => ("receipt.title_burned", "receipt.private_done"),
+        State::Expired => ("receipt.title_expired", "receipt.private_done"),
+        State::Orphaned => ("receipt.title_gone", "receipt.private_done"),
     }
 }
 
@@ -305,11 +376,12 @@ pub fn receipt(
         frame.clone()
     };
     let (t, lang) = (|key| frame.t(key), frame.lang);
+    let (title, hint) = receipt_words(receipt.state);
     layout(
         frame,
-        t("receipt.title"),
+        t(title),
         html! {
-            h1 { (t("receipt.title")) }
+            h1 { (t(title)) }
             div.card {
                 @if let Some(value) = generated {
                     (copy_field(frame, "generated", t("receipt.generated"), value, false))
@@ -322,7 +394,7 @@ pub fn receipt(
                 }
                 dl {
                     dt { (t("receipt.state")) }
-                    dd { span.state data-state=(receipt.state.as_str()) { (state_text(lang, receipt)) } }
+                    dd { (badge(receipt.state.as_str(), state_text(lang, receipt))) }
                     dt { (t("receipt.passphrase")) }
                     dd {
                         @if receipt.passphrase_required {
@@ -350,7 +422,7 @@ pub fn receipt(
                 }
             }
             p { a href="/" { (t("receipt.another")) } }
-            p.hint { (t("receipt.private")) }
+            p.hint id="receipt-hint" { (t(hint)) }
         },
     )
 }
@@ -467,12 +539,14 @@ pub fn ask(frame: &Frame, view: &FormView<'_>) -> Markup {
             (error_line(view.error))
             form.card method="post" action="/request" {
                 @if view.ask_account {
-                    (account_fields(frame))
+                    (account_fields(frame, view.typed.account))
                 }
                 label for="note" { (t("ask.note")) }
-                textarea id="note" name="note" rows="3" maxlength=(MAX_NOTE_CHARS) {}
+                textarea id="note" name="note" rows="3" maxlength=(MAX_NOTE_CHARS) {
+                    (typed_text(view.typed.text))
+                }
                 p.hint { (frame.lang.tf("ask.note_hint", &[("max", &MAX_NOTE_CHARS.to_string())])) }
-                (ttl_select(frame, t("ask.ttl"), view.ttl_choices, view.selected_ttl))
+                (ttl_select(frame, t("ask.ttl"), view.ttl_choices, view.selected()))
                 div.actions {
                     button type="submit" { (t("ask.create")) }
                 }
@@ -482,19 +556,23 @@ pub fn ask(frame: &Frame, view: &FormView<'_>) -> Markup {
     )
 }
 
-fn request_state_text(lang: Lang, view: &PrivateView) -> String {
+/// A request's state as its badge and what follows it (see [`state_text`]).
+fn request_state_text(lang: Lang, view: &PrivateView) -> (&'static str, Option<String>) {
     match view.status {
-        RequestStatus::Waiting => lang.t("request.waiting").into(),
-        RequestStatus::Answered => lang.tf(
-            "request.answered",
-            &[(
-                "date",
-                &view.answered.map(|at| lang.date(at)).unwrap_or_default(),
-            )],
+        RequestStatus::Waiting => (lang.t("request.waiting"), None),
+        RequestStatus::Answered => (
+            lang.t("request.answered"),
+            Some(lang.tf(
+                "request.answered_detail",
+                &[(
+                    "date",
+                    &view.answered.map(|at| lang.date(at)).unwrap_or_default(),
+                )],
+            )),
         ),
-        RequestStatus::Revealed => lang.t("request.revealed").into(),
-        RequestStatus::Cancelled => lang.t("request.cancelled").into(),
-        RequestStatus::Expired => lang.t("request.expired").into(),
+        RequestStatus::Revealed => (lang.t("request.revealed"), None),
+        RequestStatus::Cancelled => (lang.t("request.cancelled"), None),
+        RequestStatus::Expired => (lang.t("request.expired"), None),
     }
 }
 
@@ -520,7 +598,7 @@ pub fn private_page(frame: &Frame, view: &PrivateView, link: Option<&str>) -> Ma
                 }
                 dl {
                     dt { (t("receipt.state")) }
-                    dd { span.state data-state=(view.status.as_str()) { (request_state_text(lang, view)) } }
+                    dd { (badge(view.status.as_str(), request_state_text(lang, view))) }
                     @if let Some(until) = view.live_until {
                         dt { (t("receipt.expires")) }
                         dd {
@@ -798,7 +876,7 @@ pub fn account(frame: &Frame, view: &AccountView<'_>) -> Markup {
                         li.card data-receipt=(key) {
                             dl {
                                 dt { (t("receipt.state")) }
-                                dd { span.state data-state=(receipt.state.as_str()) { (state_text(lang, receipt)) } }
+                                dd { (badge(receipt.state.as_str(), state_text(lang, receipt))) }
                                 dt { (t("receipt.created")) }
                                 dd { (lang.date(receipt.created)) }
                                 dt { (t("receipt.expires")) }
@@ -839,7 +917,7 @@ pub fn account(frame: &Frame, view: &AccountView<'_>) -> Markup {
                             }
                             dl {
                                 dt { (t("receipt.state")) }
-                                dd { span.state data-state=(request.status.as_str()) { (request_state_text(lang, request)) } }
+                                dd { (badge(request.status.as_str(), request_state_text(lang, request))) }
                                 dt { (t("receipt.created")) }
                                 dd { (lang.date(request.created)) }
                             }

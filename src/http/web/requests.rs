@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
 use super::handlers::{form_again, form_page, must_sign_in, signed_in};
-use super::pages::{self, Frame};
+use super::pages::{self, Frame, Typed};
 use super::{Page, Redirect, WebError, page, see_other};
 use crate::domain::{PrivateKey, RequestKey};
 use crate::error::Error;
@@ -16,6 +16,7 @@ use crate::http::extract::status::intended;
 use crate::http::state::AppState;
 use crate::service::{Ask, Caller};
 use crate::vault::Asked;
+use zeroize::Zeroizing;
 
 type PageResult = Result<HttpResponse, WebError>;
 
@@ -24,7 +25,14 @@ pub async fn new(state: web::Data<AppState>, frame: Frame) -> HttpResponse {
     if must_sign_in(&state, &frame) {
         return super::signin::sign_in_page(&state, &frame, StatusCode::OK, None);
     }
-    form_page(&state, &frame, StatusCode::OK, None, pages::ask)
+    form_page(
+        &state,
+        &frame,
+        StatusCode::OK,
+        None,
+        Typed::default(),
+        pages::ask,
+    )
 }
 
 /// `POST /request`: makes the request, then to its private page. A refused
@@ -35,6 +43,10 @@ pub async fn create(
     Page(caller): Page<Caller>,
     Page(mut params): Page<Params>,
 ) -> PageResult {
+    // Kept for a refusal's form (see `Typed`).
+    let typed_note = params.get("note").map(|s| Zeroizing::new(s.to_owned()));
+    let typed_account = params.get("account").map(str::to_owned);
+    let typed_ttl = params.get("ttl").and_then(|t| t.trim().parse().ok());
     let result = async {
         let caller = signed_in(&state, caller, &mut params).await?;
         let ask = Ask {
@@ -46,7 +58,14 @@ pub async fn create(
     .await;
     match result {
         Ok(view) => Ok(see_other(Redirect::Private(&view.private_key))),
-        Err(err) => form_again(&state, &frame, err, pages::ask),
+        Err(err) => {
+            let typed = Typed {
+                text: typed_note.as_deref().map(String::as_str),
+                account: typed_account.as_deref(),
+                ttl: typed_ttl,
+            };
+            form_again(&state, &frame, err, typed, pages::ask)
+        }
     }
 }
 

@@ -28,7 +28,10 @@ pub(super) fn index_extids(
     }
     if given > 0 {
         flusher.flush()?;
-        log::info!("gave {given} accounts their extid (the name the official client sends)");
+        log::info!(
+            "gave {} their extid (the name the official client sends)",
+            crate::format::count(given, "account", "accounts")
+        );
     }
     Ok(index)
 }

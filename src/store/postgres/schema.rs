@@ -176,8 +176,8 @@ async fn give_extids(client: &mut Client) -> Result<(), StoreError> {
     }
     if !rows.is_empty() {
         log::info!(
-            "gave {} accounts their extid (the name the official client sends)",
-            rows.len()
+            "gave {} their extid (the name the official client sends)",
+            crate::format::count(rows.len() as u64, "account", "accounts")
         );
     }
     Ok(())
