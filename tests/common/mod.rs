@@ -18,6 +18,9 @@
 //! - [`oidc`]: a real OpenID provider (Node's `oidc-provider`, tests/oidc) on
 //!   loopback for web sign-in; not re-exported, its names are used as
 //!   `oidc::Provider`, `oidc::Client`, `oidc::User`;
+//! - [`lemonldap`]: a second one, Debian's LemonLDAP::NG portal with its Demo
+//!   users, configured as the README's recipe says; not re-exported, used as
+//!   `lemonldap::Portal`;
 //! - [`postgres`]: a real PostgreSQL cluster the test starts (`Cluster`), its faults
 //!   and standbys; not re-exported, its names are used as `postgres::Cluster`.
 //!
@@ -33,6 +36,7 @@ pub mod assert;
 pub mod client;
 pub mod clock;
 pub mod engine;
+pub mod lemonldap;
 pub mod oidc;
 pub mod ports;
 pub mod postgres;

@@ -400,12 +400,13 @@ fn npm_ci(dir: &Path) {
 }
 
 /// What a child's pipe has produced so far, filled by a reader thread; waiters
-/// are woken on every chunk.
+/// are woken on every chunk. Shared with the kit's other provider
+/// (`lemonldap`).
 #[derive(Clone, Default)]
-struct Output(Arc<(Mutex<(String, bool)>, Condvar)>);
+pub(super) struct Output(Arc<(Mutex<(String, bool)>, Condvar)>);
 
 impl Output {
-    fn read_from(mut pipe: impl Read + Send + 'static) -> Self {
+    pub(super) fn read_from(mut pipe: impl Read + Send + 'static) -> Self {
         let output = Self::default();
         let sink = output.clone();
         let _reader: JoinHandle<()> = std::thread::spawn(move || {
@@ -426,7 +427,7 @@ impl Output {
         output
     }
 
-    fn text(&self) -> String {
+    pub(super) fn text(&self) -> String {
         self.0
             .0
             .lock()
@@ -436,7 +437,7 @@ impl Output {
     }
 
     /// Waits at most `limit` for more text than `seen` bytes (or the pipe's end).
-    fn wait_past(&self, seen: usize, limit: Duration) {
+    pub(super) fn wait_past(&self, seen: usize, limit: Duration) {
         let (state, grown) = &*self.0;
         let guard = state.lock().unwrap_or_else(PoisonError::into_inner);
         if guard.0.len() == seen && !guard.1 {
@@ -446,7 +447,7 @@ impl Output {
 
     /// Waits at most `limit` for the pipe to close (the child has exited and its
     /// last words are in).
-    fn wait_closed(&self, limit: Duration) {
+    pub(super) fn wait_closed(&self, limit: Duration) {
         let deadline = Instant::now() + limit;
         loop {
             let (state, grown) = &*self.0;
