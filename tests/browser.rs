@@ -23,6 +23,7 @@ mod browser {
     mod generate;
     mod headers;
     mod languages;
+    mod lemonldap;
     mod nojs;
     mod passphrase;
     mod polish;
