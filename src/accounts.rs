@@ -191,6 +191,19 @@ pub struct Accounts {
     /// Compared against when the account does not exist, so that path does the
     /// same work as a wrong token.
     decoy: [u8; 32],
+    /// Password checks running at once. Each Argon2id check holds 19 MiB for
+    /// its whole run, and the rate limiter bounds guesses per address and per
+    /// name, not how many addresses guess at once: unbounded, a crowd of
+    /// sign-ins (one blocking thread each, up to tokio's 512) would hold
+    /// gigabytes. One check per core keeps the cores busy and the memory at
+    /// cores × 19 MiB; the rest wait their turn, holding nothing but their
+    /// request, and a client that leaves gives up its place.
+    password_checks: Arc<tokio::sync::Semaphore>,
+}
+
+/// How many Argon2id checks may run at once: one per core the process may use.
+fn password_check_slots() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
 }
 
 /// Compares a presented token hash with a stored (or decoy) one. The seam through
@@ -209,6 +222,7 @@ impl Accounts {
             store,
             keyring,
             decoy,
+            password_checks: Arc::new(tokio::sync::Semaphore::new(password_check_slots())),
         }
     }
 
@@ -307,9 +321,20 @@ impl Accounts {
         // On an async worker, the slow hash runs on the blocking pool; from a
         // thread that may wait (no runtime), right here.
         let right = match tokio::runtime::Handle::try_current() {
-            Ok(_) => tokio::task::spawn_blocking(move || verify_password(&password, &phc))
+            Ok(_) => {
+                // The semaphore is never closed, so this only waits. The
+                // permit moves into the check: a client that leaves while
+                // waiting gives up its place, and one that leaves mid-check
+                // frees the slot when that check ends, not before.
+                let permit = Arc::clone(&self.password_checks).acquire_owned().await.ok();
+                tokio::task::spawn_blocking(move || {
+                    let right = verify_password(&password, &phc);
+                    drop(permit);
+                    right
+                })
                 .await
-                .unwrap_or(false),
+                .unwrap_or(false)
+            }
             Err(_) => verify_password(&password, &phc),
         };
         Ok((right && stored.is_some())

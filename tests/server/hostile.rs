@@ -115,3 +115,65 @@ fn slow_bodies_are_cut_off_and_their_sockets_freed() {
     );
     server.stop();
 }
+
+/// The peak resident size of process `pid` so far (`VmHWM`), in bytes.
+fn peak_rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("its status");
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in kB");
+    kib * 1024
+}
+
+/// A crowd of password sign-ins, each from its own address for its own name
+/// (so no rate limit stops any of them), holds the memory of a few Argon2id
+/// checks at a time, not one per request: each check holds 19 MiB, and they
+/// run one per core while the others wait. All are answered alike.
+#[tokio::test]
+async fn a_crowd_of_sign_ins_holds_the_memory_of_a_few_password_checks() {
+    const CHECK: u64 = 19 << 20;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+    // Enough at once that one check per request would hold far more than
+    // the bound below (16 checks' worth per core, against 2 per core + 96 MiB).
+    let crowd = 16 * cores;
+    let bound = 2 * cores * CHECK + (96 << 20);
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = Otsd::new(dir.path())
+        .env("OTSD_RATE_LIMITS__TRUSTED_PROXIES", "127.0.0.1")
+        .start();
+    // One sign-in first: the decoy hash is made then, and the server's
+    // workers have served a page.
+    let first = server
+        .forwarded_for("198.51.100.1")
+        .post_form(
+            "/signin",
+            &[("name", "warm"), ("password", "a first guess")],
+        )
+        .await;
+    assert_eq!(first.status(), 401);
+    let before = peak_rss(server.pid());
+
+    let answers = futures_util::future::join_all((0..crowd).map(|i| {
+        let client = server.forwarded_for(&format!("10.{}.{}.1", i / 250, i % 250));
+        async move {
+            let name = format!("nobody{i}");
+            let form = [("name", name.as_str()), ("password", "a guess of a crowd")];
+            client.post_form("/signin", &form).await.status()
+        }
+    }))
+    .await;
+    assert!(
+        answers.iter().all(|s| *s == 401),
+        "every sign-in refused alike: {answers:?}"
+    );
+    let grown = peak_rss(server.pid()).saturating_sub(before);
+    assert!(
+        grown < bound,
+        "{crowd} sign-ins at once raised the peak by {} MiB (bound {} MiB)",
+        grown >> 20,
+        bound >> 20
+    );
+}
