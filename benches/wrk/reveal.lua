@@ -1,5 +1,6 @@
 -- POST /api/v1/secret/{key} (empty body) for each key of the file given after
--- `--`, each exactly once, in order; the thread stops when the keys run out, so
+-- `--`, each exactly once, in order (with a second argument `v2`: API v2's
+-- POST /api/v2/secret/{key}/reveal with {"continue":true}); the thread stops when the keys run out, so
 -- no request of this phase is ever for a key already read.
 --
 -- wrk divides by the whole -d duration even when the thread stops early, which
@@ -28,8 +29,11 @@ local function now()
   return seconds
 end
 
+local v2 = false
+
 function init(args)
   for line in io.lines(args[1]) do keys[#keys + 1] = line end
+  v2 = args[2] == "v2"
 end
 
 function request()
@@ -43,6 +47,10 @@ function request()
     -- Whatever is still sent after stop() is a harmless status read.
     wrk.thread:stop()
     return wrk.format("GET", "/api/v1/status")
+  end
+  if v2 then
+    return wrk.format("POST", "/api/v2/secret/" .. keys[next_key] .. "/reveal",
+      { ["Content-Type"] = "application/json" }, '{"continue":true}')
   end
   return wrk.format("POST", "/api/v1/secret/" .. keys[next_key], nil, "")
 end

@@ -9,34 +9,32 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use super::error::{V2, V2Error};
-use super::secret::ok;
+use super::views::ok;
 use crate::http::state::AppState;
 use crate::service::Caller;
 
 /// `GET /status`: `nominal` while secrets can be stored, `offline` while
 /// they cannot (as v1). Ignores credentials.
-pub async fn status(state: web::Data<AppState>) -> HttpResponse {
+pub async fn status(state: web::Data<AppState>) -> Result<HttpResponse, V2Error> {
     let status = if state.service.can_store() {
         "nominal"
     } else {
         "offline"
     };
-    ok(json!({ "success": true, "status": status, "locale": "en" }))
+    ok(&json!({ "success": true, "status": status, "locale": "en" }))
 }
 
 /// `GET /version`: otsd's version as three strings. Accounts only.
 pub async fn version(V2(caller): V2<Caller>) -> Result<HttpResponse, V2Error> {
     caller.require_account()?;
     let parts: Vec<&str> = env!("CARGO_PKG_VERSION").splitn(3, '.').collect();
-    Ok(ok(
-        json!({ "success": true, "version": parts, "locale": "en" }),
-    ))
+    ok(&json!({ "success": true, "version": parts, "locale": "en" }))
 }
 
 /// `GET /supported-locales`: the languages of the pages. Ignores
 /// credentials.
-pub async fn locales(state: web::Data<AppState>) -> HttpResponse {
-    ok(json!({
+pub async fn locales(state: web::Data<AppState>) -> Result<HttpResponse, V2Error> {
+    ok(&json!({
         "success": true,
         "locales": state.locales,
         "default_locale": "en",

@@ -3,11 +3,11 @@
 //! burn its secret; only the account that made it may write its memo.
 
 use actix_web::{HttpResponse, web};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::error::{V2, V2Error};
-use super::secret::ok;
-use super::views;
+use super::views::{self, Answer, ReceiptView, ok};
 use crate::clock::unix_now;
 use crate::domain::{Passphrase, ReceiptKey};
 use crate::http::extract::Params;
@@ -27,11 +27,11 @@ pub async fn read(
 ) -> Result<HttpResponse, V2Error> {
     let receipt = state.service.receipt_with_handover(&caller, &key).await?;
     let record = views::receipt_with_links(&receipt, state.service.links());
-    Ok(ok(json!({
-        "success": true,
-        "record": record,
-        "details": details(&receipt),
-    })))
+    ok(&Answer {
+        success: true,
+        record,
+        details: details(&receipt),
+    })
 }
 
 /// `details` of a receipt read (§9).
@@ -71,9 +71,10 @@ pub async fn memo(
         .service
         .set_memo(&caller, &key, params.get("memo"))
         .await?;
-    Ok(ok(
-        json!({ "success": true, "record": views::receipt(&receipt) }),
-    ))
+    ok(&Memo {
+        success: true,
+        record: views::receipt(&receipt),
+    })
 }
 
 /// `POST /receipt/{key}/burn` with `continue` true: the secret destroyed
@@ -88,19 +89,19 @@ pub async fn burn(
     let links = state.service.links();
     if !params.flag("continue") {
         let receipt = state.service.receipt(&caller, &key).await?;
-        return Ok(ok(json!({
-            "success": false,
-            "record": views::receipt_with_links(&receipt, links),
-            "details": { "type": "record", "title": "Burn this secret?" },
-        })));
+        return ok(&Answer {
+            success: false,
+            record: views::receipt_with_links(&receipt, links),
+            details: json!({ "type": "record", "title": "Burn this secret?" }),
+        });
     }
     let passphrase = Passphrase::attempt(params.take("passphrase"));
     let burned = state.service.burn(&caller, &key, passphrase).await?;
-    Ok(ok(json!({
-        "success": true,
-        "record": views::receipt_with_links(&burned.receipt, links),
-        "details": { "type": "record", "title": "Secret burned" },
-    })))
+    ok(&Answer {
+        success: true,
+        record: views::receipt_with_links(&burned.receipt, links),
+        details: json!({ "type": "record", "title": "Secret burned" }),
+    })
 }
 
 /// `GET /receipt/recent`: the account's receipts changed in the last 30
@@ -121,24 +122,52 @@ pub async fn recent(
         .collect();
     receipts.sort_by_key(|r| std::cmp::Reverse(r.updated));
     let records: Vec<_> = receipts.iter().map(views::receipt).collect();
-    let (destroyed, pending): (Vec<_>, Vec<_>) = records
-        .iter()
-        .cloned()
-        .partition(|r| r["is_destroyed"] == Value::Bool(true));
-    Ok(ok(json!({
-        "success": true,
-        "custid": account,
-        "count": records.len(),
-        "records": records,
-        "details": {
-            "type": "list",
-            "scope": Value::Null,
-            "scope_label": Value::Null,
-            "since": since,
-            "now": now,
-            "has_items": !records.is_empty(),
-            "revealed_receipts": destroyed,
-            "pending_receipts": pending,
+    let (destroyed, pending): (Vec<&ReceiptView>, Vec<&ReceiptView>) =
+        records.iter().partition(|r| r.is_destroyed);
+    ok(&Recent {
+        success: true,
+        custid: &account,
+        count: records.len(),
+        records: &records,
+        details: RecentDetails {
+            kind: "list",
+            scope: None,
+            scope_label: None,
+            since,
+            now,
+            has_items: !records.is_empty(),
+            revealed_receipts: destroyed,
+            pending_receipts: pending,
         },
-    })))
+    })
+}
+
+/// `PATCH /receipt/{key}`'s answer: the receipt as it is now.
+#[derive(Serialize)]
+struct Memo<'a> {
+    success: bool,
+    record: ReceiptView<'a>,
+}
+
+/// `GET /receipt/recent`'s answer.
+#[derive(Serialize)]
+struct Recent<'a> {
+    success: bool,
+    custid: &'a str,
+    count: usize,
+    records: &'a [ReceiptView<'a>],
+    details: RecentDetails<'a>,
+}
+
+#[derive(Serialize)]
+struct RecentDetails<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    scope: Option<&'static str>,
+    scope_label: Option<&'static str>,
+    since: u64,
+    now: u64,
+    has_items: bool,
+    revealed_receipts: Vec<&'a ReceiptView<'a>>,
+    pending_receipts: Vec<&'a ReceiptView<'a>>,
 }

@@ -2,14 +2,14 @@
 //! many); and their `/guest/…` twins, which are the same handlers for a
 //! caller the extractor never authenticates.
 
-use actix_web::http::header::ACCESS_CONTROL_ALLOW_ORIGIN;
+use actix_web::http::header::{ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue};
 use actix_web::{HttpResponse, web};
-use serde_json::{Map, Value, json};
+use serde::{Serialize, Serializer};
+use serde_json::json;
 
 use super::error::{Create, V2, V2Error};
-use super::views;
+use super::views::{self, Answer, ReceiptView, SecretView, ok};
 use crate::domain::{CharacterSets, Passphrase, SecretKey};
-use crate::http::api::JSON;
 use crate::http::extract::{Params, SecretParams};
 use crate::http::state::AppState;
 use crate::service::{Caller, Generate, Password, Share};
@@ -31,7 +31,7 @@ pub async fn conceal(
         .share(&caller, request)
         .await
         .map_err(V2Error::during(Create::Conceal))?;
-    Ok(created(&receipt, "conceal", recipients, None))
+    created(&receipt, "conceal", recipients, None)
 }
 
 /// `POST /secret/generate`: stores a password made of `secret.character_sets`,
@@ -57,12 +57,12 @@ pub async fn generate(
         .generate(&caller, request)
         .await
         .map_err(V2Error::during(Create::Generate))?;
-    Ok(created(
+    created(
         &generated.receipt,
         "generate",
         recipients,
         Some(generated.value.expose()),
-    ))
+    )
 }
 
 /// Every `recipient` as sent (for `details.recipient`), before the options
@@ -82,44 +82,77 @@ fn created(
     kind: &str,
     recipients: Vec<String>,
     value: Option<&str>,
-) -> HttpResponse {
-    let record = views::receipt(receipt);
-    let mut secret = Map::new();
-    if let Some(key) = &receipt.secret_key {
-        secret = views::secret(&SecretFacts {
-            secret_key: key.clone(),
-            owner: receipt.owner.clone(),
-            state: receipt.state,
-            ttl: receipt.ttl,
-            passphrase_required: receipt.passphrase_required,
-            created: receipt.created,
-            updated: receipt.updated,
-            previewed: None,
-            expires_in: receipt.secret_ttl.unwrap_or(0),
-            share_domain: receipt.share_domain.clone(),
-        });
-    }
-    if let Some(value) = value {
-        secret.insert("secret_value".into(), Value::String(value.to_owned()));
-    }
-    let body = json!({
-        "success": true,
-        "record": {
-            "receipt": record,
-            "metadata": record,
-            "secret": secret,
-            "share_domain": receipt.share_domain.as_ref().map(|d| d.as_str()),
-        },
-        "details": {
-            "kind": kind,
-            "recipient": recipients,
-            "recipient_safe": receipt.recipients,
-        },
+) -> Result<HttpResponse, V2Error> {
+    let view = views::receipt(receipt);
+    let facts = receipt.secret_key.as_ref().map(|key| SecretFacts {
+        secret_key: key.clone(),
+        owner: receipt.owner.clone(),
+        state: receipt.state,
+        ttl: receipt.ttl,
+        passphrase_required: receipt.passphrase_required,
+        created: receipt.created,
+        updated: receipt.updated,
+        previewed: None,
+        expires_in: receipt.secret_ttl.unwrap_or(0),
+        share_domain: receipt.share_domain.clone(),
     });
-    HttpResponse::Ok()
-        .insert_header((ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
-        .content_type(JSON)
-        .body(body.to_string())
+    let secret = facts.as_ref().map(|facts| {
+        let secret = views::secret(facts);
+        match value {
+            Some(value) => secret.with_value(value),
+            None => secret,
+        }
+    });
+    let body = Answer {
+        success: true,
+        record: CreatedRecord {
+            receipt: &view,
+            metadata: &view,
+            secret,
+            share_domain: receipt.share_domain.as_ref().map(|d| d.as_str()),
+        },
+        details: CreatedDetails {
+            kind,
+            recipient: recipients,
+            recipient_safe: &receipt.recipients,
+        },
+    };
+    let mut answer = ok(&body)?;
+    answer
+        .headers_mut()
+        .insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    Ok(answer)
+}
+
+/// `record` of a create's answer.
+#[derive(Serialize)]
+struct CreatedRecord<'a> {
+    receipt: &'a ReceiptView<'a>,
+    metadata: &'a ReceiptView<'a>,
+    /// `{}` when there is no secret to show (never after a create, but the
+    /// field is always an object).
+    #[serde(serialize_with = "object_or_empty")]
+    secret: Option<SecretView<'a>>,
+    share_domain: Option<&'a str>,
+}
+
+/// `details` of a create's answer.
+#[derive(Serialize)]
+struct CreatedDetails<'a> {
+    kind: &'a str,
+    recipient: Vec<String>,
+    recipient_safe: &'a [String],
+}
+
+fn object_or_empty<S: Serializer>(
+    secret: &Option<SecretView<'_>>,
+    to: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    match secret {
+        Some(secret) => secret.serialize(to),
+        None => to.serialize_map(Some(0))?.end(),
+    }
 }
 
 /// `GET /secret/{key}`: what the link's holder may see before revealing.
@@ -135,27 +168,40 @@ pub async fn preview(
         .look(&caller, &key, Look::Preview)
         .await?
         .ok_or_else(|| crate::Error::unknown(key.expose()))?;
-    Ok(ok(json!({
-        "success": true,
-        "record": views::secret(&facts),
-        "details": shown(&caller, &facts, false),
-    })))
+    ok(&Answer {
+        success: true,
+        record: views::secret(&facts),
+        details: shown(&caller, &facts, None),
+    })
 }
 
 /// `details` of a preview or reveal (§8).
-fn shown(caller: &Caller, facts: &SecretFacts, revealed: bool) -> Value {
+#[derive(Serialize)]
+struct Shown {
+    #[serde(rename = "continue")]
+    continued: bool,
+    is_owner: bool,
+    show_secret: bool,
+    correct_passphrase: bool,
+    display_lines: usize,
+    one_liner: Option<bool>,
+}
+
+/// `details` of a preview (`value` `None`) or of a reveal of `value`.
+fn shown(caller: &Caller, facts: &SecretFacts, value: Option<&str>) -> Shown {
     let is_owner = caller
         .account
         .as_ref()
         .is_some_and(|account| account.as_str() == facts.owner);
-    json!({
-        "continue": revealed,
-        "is_owner": is_owner,
-        "show_secret": revealed,
-        "correct_passphrase": revealed || !facts.passphrase_required,
-        "display_lines": 1,
-        "one_liner": Value::Null,
-    })
+    let revealed = value.is_some();
+    Shown {
+        continued: revealed,
+        is_owner,
+        show_secret: revealed,
+        correct_passphrase: revealed || !facts.passphrase_required,
+        display_lines: value.map_or(1, |v| v.lines().count().max(1)),
+        one_liner: value.map(|v| !v.contains('\n')),
+    }
 }
 
 /// `POST /secret/{key}/reveal` with `continue` true: the value, and the
@@ -173,14 +219,11 @@ pub async fn reveal(
     let passphrase = Passphrase::attempt(params.take("passphrase"));
     let revealed = state.service.reveal(&caller, &key, passphrase).await?;
     let value = revealed.value.expose();
-    let mut record = views::secret(&revealed.facts);
-    record.insert("secret_value".into(), Value::String(value.to_owned()));
-    let mut details = shown(&caller, &revealed.facts, true);
-    details["display_lines"] = json!(value.lines().count().max(1));
-    details["one_liner"] = json!(!value.contains('\n'));
-    Ok(ok(
-        json!({ "success": true, "record": record, "details": details }),
-    ))
+    ok(&Answer {
+        success: true,
+        record: views::secret(&revealed.facts).with_value(value),
+        details: shown(&caller, &revealed.facts, Some(value)),
+    })
 }
 
 /// `GET /secret/{key}/status`: where a secret stands, without noting a look.
@@ -197,15 +240,14 @@ pub async fn status(
         Some(key) => state.service.look(&caller, &key, Look::Status).await?,
         None => None,
     };
-    let body = match facts {
-        Some(facts) => json!({
-            "success": true,
-            "record": views::secret(&facts),
-            "details": { "current_expiration": facts.expires_in },
+    match facts {
+        Some(facts) => ok(&Answer {
+            success: true,
+            record: views::secret(&facts),
+            details: json!({ "current_expiration": facts.expires_in }),
         }),
-        None => json!({ "success": true, "record": { "state": "unknown" } }),
-    };
-    Ok(ok(body))
+        None => ok(&json!({ "success": true, "record": { "state": "unknown" } })),
+    }
 }
 
 /// `POST /secret/status`: the live secrets among `identifiers` (a
@@ -218,14 +260,17 @@ pub async fn statuses(
     let keys = params.list("identifiers");
     let found = state.service.statuses(&caller, &keys).await?;
     let records: Vec<_> = found.iter().map(views::secret).collect();
-    Ok(ok(json!({
-        "success": true,
-        "records": records,
-        "count": records.len(),
-    })))
+    ok(&Records {
+        success: true,
+        count: records.len(),
+        records,
+    })
 }
 
-/// A 200 JSON answer.
-pub fn ok(body: Value) -> HttpResponse {
-    HttpResponse::Ok().content_type(JSON).body(body.to_string())
+/// The answer of a bulk status: the secrets found.
+#[derive(Serialize)]
+struct Records<'a> {
+    success: bool,
+    records: Vec<SecretView<'a>>,
+    count: usize,
 }
