@@ -22,6 +22,7 @@ mod browser {
     mod flow;
     mod generate;
     mod headers;
+    mod keyboard;
     mod languages;
     mod lemonldap;
     mod nojs;

@@ -15,7 +15,7 @@ const CATALOGUES: [(&str, &str); 5] = [
 ];
 
 /// The text of a dotted `key` (`index.title`) in the catalogue of `code`.
-fn text(code: &str, key: &str) -> String {
+pub(super) fn text(code: &str, key: &str) -> String {
     let (_, source) = CATALOGUES
         .iter()
         .find(|(c, _)| *c == code)

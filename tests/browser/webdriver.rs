@@ -22,6 +22,10 @@ pub const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// The key under which WebDriver returns an element reference.
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+/// WebDriver's code for the Tab key, for [`Browser::press`].
+pub const TAB: &str = "\u{E004}";
+/// WebDriver's code for the Enter key, for [`Browser::press`].
+pub const ENTER: &str = "\u{E007}";
 /// How long `wait_for` and friends poll before giving up.
 pub const WAIT: Duration = Duration::from_secs(10);
 const POLL: Duration = Duration::from_millis(50);
@@ -383,6 +387,39 @@ impl Browser {
             .unwrap_or_default()
     }
 
+    /// Presses `keys` one after another on whatever has the focus, as a
+    /// person at the keyboard would (WebDriver "Perform Actions"): no element
+    /// is targeted, so only what the page lets the keyboard reach is reached.
+    /// [`TAB`] and [`ENTER`] are WebDriver's codes for those keys.
+    pub async fn press(&self, keys: &str) {
+        let actions: Vec<Value> = keys
+            .chars()
+            .flat_map(|c| {
+                let key = c.to_string();
+                [
+                    json!({"type": "keyDown", "value": key}),
+                    json!({"type": "keyUp", "value": key}),
+                ]
+            })
+            .collect();
+        self.post(
+            "/actions",
+            json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]}),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("press {keys:?}: {e}"));
+    }
+
+    /// The element that has the focus (WebDriver "Get Active Element"; no
+    /// script, so it works with JavaScript off).
+    pub async fn focused(&self) -> Element<'_> {
+        let value = self
+            .get("/element/active")
+            .await
+            .unwrap_or_else(|e| panic!("the focused element: {e}"));
+        self.element(&value)
+    }
+
     /// Waits (bounded by [`WAIT`]) for an element matching `css`.
     pub async fn find(&self, css: &str) -> Element<'_> {
         let deadline = Instant::now() + WAIT;
@@ -533,6 +570,11 @@ pub struct Element<'b> {
 }
 
 impl Element<'_> {
+    /// Whether this and `other` are the same element of the page.
+    pub fn same(&self, other: &Element<'_>) -> bool {
+        self.id == other.id
+    }
+
     fn path(&self, tail: &str) -> String {
         format!("/element/{}{tail}", self.id)
     }
