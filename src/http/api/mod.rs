@@ -70,13 +70,15 @@ fn resource(path: &str) -> actix_web::Resource {
     web::resource(path).default_service(web::to(not_found))
 }
 
-/// A 200 response with a JSON body and the v1 content type.
+/// A 200 response with `body` as JSON, for either API: the internal error
+/// (logged) if it cannot be written, which each face answers in its own shape.
+pub fn json_answer<T: Serialize, E: From<crate::Error>>(body: &T) -> Result<HttpResponse, E> {
+    serde_json::to_vec(body)
+        .map(|bytes| HttpResponse::Ok().content_type(JSON).body(bytes))
+        .map_err(|err| E::from(crate::error::internal(&err)))
+}
+
+/// [`json_answer`] for v1, with its failure already in v1's shape.
 pub fn json_ok<T: Serialize>(body: &T) -> HttpResponse {
-    match serde_json::to_string(body) {
-        Ok(text) => HttpResponse::Ok().content_type(JSON).body(text),
-        Err(err) => {
-            log::error!("serialising a response failed: {err}");
-            actix_web::ResponseError::error_response(&V1Error(crate::Error::Internal))
-        }
-    }
+    json_answer(body).unwrap_or_else(|err| actix_web::ResponseError::error_response(&V1Error(err)))
 }

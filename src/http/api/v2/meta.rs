@@ -9,7 +9,7 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use super::error::{V2, V2Error};
-use super::views::ok;
+use crate::http::api::json_answer;
 use crate::http::state::AppState;
 use crate::service::Caller;
 
@@ -21,20 +21,20 @@ pub async fn status(state: web::Data<AppState>) -> Result<HttpResponse, V2Error>
     } else {
         "offline"
     };
-    ok(&json!({ "success": true, "status": status, "locale": "en" }))
+    json_answer(&json!({ "success": true, "status": status, "locale": "en" }))
 }
 
 /// `GET /version`: otsd's version as three strings. Accounts only.
 pub async fn version(V2(caller): V2<Caller>) -> Result<HttpResponse, V2Error> {
     caller.require_account()?;
     let parts: Vec<&str> = env!("CARGO_PKG_VERSION").splitn(3, '.').collect();
-    ok(&json!({ "success": true, "version": parts, "locale": "en" }))
+    json_answer(&json!({ "success": true, "version": parts, "locale": "en" }))
 }
 
 /// `GET /supported-locales`: the languages of the pages. Ignores
 /// credentials.
 pub async fn locales(state: web::Data<AppState>) -> Result<HttpResponse, V2Error> {
-    ok(&json!({
+    json_answer(&json!({
         "success": true,
         "locales": state.locales,
         "default_locale": "en",

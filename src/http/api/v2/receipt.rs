@@ -7,9 +7,10 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::error::{V2, V2Error};
-use super::views::{self, Answer, ReceiptView, ok};
+use super::views::{self, Answer, ReceiptView};
 use crate::clock::unix_now;
 use crate::domain::{Passphrase, ReceiptKey};
+use crate::http::api::json_answer;
 use crate::http::extract::Params;
 use crate::http::state::AppState;
 use crate::service::Caller;
@@ -27,7 +28,7 @@ pub async fn read(
 ) -> Result<HttpResponse, V2Error> {
     let receipt = state.service.receipt_with_handover(&caller, &key).await?;
     let record = views::receipt_with_links(&receipt, state.service.links());
-    ok(&Answer {
+    json_answer(&Answer {
         success: true,
         record,
         details: details(&receipt),
@@ -71,7 +72,7 @@ pub async fn memo(
         .service
         .set_memo(&caller, &key, params.get("memo"))
         .await?;
-    ok(&Memo {
+    json_answer(&Memo {
         success: true,
         record: views::receipt(&receipt),
     })
@@ -89,7 +90,7 @@ pub async fn burn(
     let links = state.service.links();
     if !params.flag("continue") {
         let receipt = state.service.receipt(&caller, &key).await?;
-        return ok(&Answer {
+        return json_answer(&Answer {
             success: false,
             record: views::receipt_with_links(&receipt, links),
             details: json!({ "type": "record", "title": "Burn this secret?" }),
@@ -97,7 +98,7 @@ pub async fn burn(
     }
     let passphrase = Passphrase::attempt(params.take("passphrase"));
     let burned = state.service.burn(&caller, &key, passphrase).await?;
-    ok(&Answer {
+    json_answer(&Answer {
         success: true,
         record: views::receipt_with_links(&burned.receipt, links),
         details: json!({ "type": "record", "title": "Secret burned" }),
@@ -124,7 +125,7 @@ pub async fn recent(
     let records: Vec<_> = receipts.iter().map(views::receipt).collect();
     let (destroyed, pending): (Vec<&ReceiptView>, Vec<&ReceiptView>) =
         records.iter().partition(|r| r.is_destroyed);
-    ok(&Recent {
+    json_answer(&Recent {
         success: true,
         custid: &account,
         count: records.len(),

@@ -8,8 +8,9 @@ use serde::{Serialize, Serializer};
 use serde_json::json;
 
 use super::error::{Create, V2, V2Error};
-use super::views::{self, Answer, ReceiptView, SecretView, ok};
+use super::views::{self, Answer, ReceiptView, SecretView};
 use crate::domain::{CharacterSets, Passphrase, SecretKey};
+use crate::http::api::json_answer;
 use crate::http::extract::{Params, SecretParams};
 use crate::http::state::AppState;
 use crate::service::{Caller, Generate, Password, Share};
@@ -117,7 +118,7 @@ fn created(
             recipient_safe: &receipt.recipients,
         },
     };
-    let mut answer = ok(&body)?;
+    let mut answer = json_answer::<_, V2Error>(&body)?;
     answer
         .headers_mut()
         .insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
@@ -168,7 +169,7 @@ pub async fn preview(
         .look(&caller, &key, Look::Preview)
         .await?
         .ok_or_else(|| crate::Error::unknown(key.expose()))?;
-    ok(&Answer {
+    json_answer(&Answer {
         success: true,
         record: views::secret(&facts),
         details: shown(&caller, &facts, None),
@@ -219,7 +220,7 @@ pub async fn reveal(
     let passphrase = Passphrase::attempt(params.take("passphrase"));
     let revealed = state.service.reveal(&caller, &key, passphrase).await?;
     let value = revealed.value.expose();
-    ok(&Answer {
+    json_answer(&Answer {
         success: true,
         record: views::secret(&revealed.facts).with_value(value),
         details: shown(&caller, &revealed.facts, Some(value)),
@@ -241,12 +242,12 @@ pub async fn status(
         None => None,
     };
     match facts {
-        Some(facts) => ok(&Answer {
+        Some(facts) => json_answer(&Answer {
             success: true,
             record: views::secret(&facts),
             details: json!({ "current_expiration": facts.expires_in }),
         }),
-        None => ok(&json!({ "success": true, "record": { "state": "unknown" } })),
+        None => json_answer(&json!({ "success": true, "record": { "state": "unknown" } })),
     }
 }
 
@@ -260,7 +261,7 @@ pub async fn statuses(
     let keys = params.list("identifiers");
     let found = state.service.statuses(&caller, &keys).await?;
     let records: Vec<_> = found.iter().map(views::secret).collect();
-    ok(&Records {
+    json_answer(&Records {
         success: true,
         count: records.len(),
         records,

@@ -7,11 +7,7 @@
 //! building it as a map (a `BTreeMap` insert and a `String` key per field,
 //! twice in a create's answer) took a quarter of a v2 create's CPU time.
 
-use actix_web::HttpResponse;
 use serde::Serialize;
-
-use super::error::V2Error;
-use crate::http::api::JSON;
 
 use crate::service::Links;
 use crate::vault::{Kind, Receipt, SecretFacts, State};
@@ -248,12 +244,6 @@ pub struct Answer<R, D> {
     pub success: bool,
     pub record: R,
     pub details: D,
-}
-
-/// A 200 JSON answer of `body`, serialized straight to its bytes.
-pub fn ok(body: &impl Serialize) -> Result<HttpResponse, V2Error> {
-    let bytes = serde_json::to_vec(body).map_err(|e| crate::error::internal(&e))?;
-    Ok(HttpResponse::Ok().content_type(JSON).body(bytes))
 }
 
 /// "7 days", "1 hour", "90 seconds": a TTL in the largest whole unit.
