@@ -71,3 +71,18 @@ bench() {
     ' "$out" >>"$work/results"
 }
 
+
+# field LABEL COLUMN: one column of a phase's line in $work/results.
+field() { awk -v l="$1" -v c="$2" '$1 == l { print $c }' "$work/results"; }
+
+# bench_baseline: examples/baseline.rs (built by the caller) on SERVER_CPU,
+# warmed, then its status phase ("baseline-status") for DURATION seconds; the
+# figure every other phase is a ratio of. Sets BASELINE_HWM (its peak RSS, KiB).
+bench_baseline() {
+    echo "== baseline (examples/baseline.rs, 1 worker) on cpu $SERVER_CPU, wrk on cpu $LOAD_CPU, ${DURATION}s per phase, $CONNECTIONS connections"
+    start baseline "$target/release/examples/baseline" 127.0.0.1:0
+    taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d2s "http://$ADDR/api/v1/status" >/dev/null
+    bench baseline-status "http://$ADDR/api/v1/status" "$DURATION"
+    BASELINE_HWM=$(rss_kib "$PID" VmHWM)
+    kill -TERM "$PID"; wait "$PID" 2>/dev/null || true
+}

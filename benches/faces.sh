@@ -29,13 +29,7 @@ cd "$(dirname "$0")/.."
 cargo build --release --locked --quiet --bin otsd --example baseline
 otsd_bin=${OTSD_BIN:-$target/release/otsd}
 
-field() { awk -v l="$1" -v c="$2" '$1 == l { print $c }' "$work/results"; }
-
-echo "== baseline (examples/baseline.rs, 1 worker) on cpu $SERVER_CPU, wrk on cpu $LOAD_CPU, ${DURATION}s per phase, $CONNECTIONS connections"
-start baseline "$target/release/examples/baseline" 127.0.0.1:0
-taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d2s "http://$ADDR/api/v1/status" >/dev/null
-bench baseline-status "http://$ADDR/api/v1/status" "$DURATION"
-kill -TERM "$PID"; wait "$PID" 2>/dev/null || true
+bench_baseline
 
 # An account with a web password, made before the server starts (the command
 # opens the database itself then).
@@ -51,7 +45,7 @@ taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d2s "http://$ADDR/api/v1/status
 : >"$work/v1-keys"
 : >"$work/v2-keys"
 bench v1-create "http://$ADDR/api/v1/share" "$DURATION" benches/wrk/create.lua "$work/v1-keys"
-bench v2-conceal "http://$ADDR/api/v2/secret/conceal" "$DURATION" benches/wrk/conceal_v2.lua "$work/v2-keys"
+bench v2-conceal "http://$ADDR/api/v2/secret/conceal" "$DURATION" benches/wrk/create.lua "$work/v2-keys" 0 v2
 bench v1-reveal "http://$ADDR/api/v1/secret" "$DURATION" benches/wrk/reveal.lua "$work/v1-keys"
 bench v2-reveal "http://$ADDR/api/v2/secret" "$DURATION" benches/wrk/reveal.lua "$work/v2-keys" v2
 

@@ -36,14 +36,7 @@ cd "$(dirname "$0")/.."
 cargo build --release --locked --quiet --bin otsd --example baseline
 otsd_bin=${OTSD_BIN:-$target/release/otsd}
 
-field() { awk -v l="$1" -v c="$2" '$1 == l { print $c }' "$work/results"; }
-
-echo "== baseline (examples/baseline.rs, 1 worker) on cpu $SERVER_CPU, wrk on cpu $LOAD_CPU, ${DURATION}s per phase, $CONNECTIONS connections"
-start baseline "$target/release/examples/baseline" 127.0.0.1:0
-taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d2s "http://$ADDR/api/v1/status" >/dev/null
-bench baseline-status "http://$ADDR/api/v1/status" "$DURATION"
-baseline_hwm=$(rss_kib "$PID" VmHWM)
-kill -TERM "$PID"; wait "$PID" 2>/dev/null || true
+bench_baseline
 
 echo "== otsd (access_log=${ACCESS_LOG:-default}, cache_mib=${CACHE_MIB:-default})"
 start otsd env -i PATH="$PATH" \
@@ -95,7 +88,7 @@ echo
 echo "live secrets after fill: $live; revealed in order: $(wc -l <"$work/ordered-keys"), at random: $(wc -l <"$work/random-keys")"
 read -r _ mix_creates mix_reveals mix_failed <"$work/mix"
 echo "mix: $mix_creates creates, $mix_reveals reveals, $mix_failed failed reveals"
-echo "otsd RSS with $live live secrets: $(( live_rss / 1024 )) MiB; otsd peak RSS (VmHWM): $(( otsd_hwm / 1024 )) MiB; baseline peak RSS: $(( baseline_hwm / 1024 )) MiB"
+echo "otsd RSS with $live live secrets: $(( live_rss / 1024 )) MiB; otsd peak RSS (VmHWM): $(( otsd_hwm / 1024 )) MiB; baseline peak RSS: $(( BASELINE_HWM / 1024 )) MiB"
 echo "data directory after the run: $data_size"
 echo "targets: create, reveal-ordered and mix >= 0.35 x baseline, reveal-random >= 0.25 x,"
 echo "         status >= 0.8 x, p99 <= 5 ms in every phase, peak RSS <= 64 MiB"

@@ -107,8 +107,6 @@ run() {
         benches/wrk/mix.lua "" ""
 }
 
-field() { awk -v l="$1" -v c="$2" '$1 == l { print $c }' "$work/results"; }
-
 echo "== ${DURATION}s per phase, $CONNECTIONS connections, otsd on cpu $SERVER_CPU ($WORKERS worker), wrk on cpu $LOAD_CPU, PostgreSQL unpinned"
 node sled ""
 NODE1=$PID

@@ -1,7 +1,8 @@
 -- POST /api/v1/secret/{key} (empty body) for each key of the file given after
 -- `--`, each exactly once, in order (with a second argument `v2`: API v2's
--- POST /api/v2/secret/{key}/reveal with {"continue":true}); the thread stops when the keys run out, so
--- no request of this phase is ever for a key already read.
+-- POST /api/v2/secret/{key}/reveal with {"continue":true}); the thread stops
+-- when the keys run out, so no request of this phase is ever for a key
+-- already read.
 --
 -- wrk divides by the whole -d duration even when the thread stops early, which
 -- would cap this phase's rate at keys / duration. So the script times itself:
